@@ -1,0 +1,39 @@
+/** Turns a value into bytes and back. Node data is stored as bytes; equality of bytes is dirtiness. */
+export interface Codec<T> {
+  /** Persisted with data nodes; renaming a codec is a migration. */
+  readonly name: string;
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * JSON with two extensions so typical state round-trips: Uint8Array (payload bytes) and Date.
+ * Key order is the object's insertion order, which is stable for state built by the same code,
+ * so byte comparison is a sound (if conservative) dirtiness check.
+ */
+export function jsonCodec<T>(name = 'json'): Codec<T> {
+  return {
+    name,
+    encode: (value) => encoder.encode(JSON.stringify(value, replacer)),
+    decode: (bytes) => JSON.parse(decoder.decode(bytes), reviver) as T,
+  };
+}
+
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return { $b: Buffer.from(raw).toString('base64') };
+  if (raw instanceof Date) return { $d: raw.toISOString() };
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    if (typeof o['$b'] === 'string' && Object.keys(o).length === 1) return new Uint8Array(Buffer.from(o['$b'], 'base64'));
+    if (typeof o['$d'] === 'string' && Object.keys(o).length === 1) return new Date(o['$d']);
+  }
+  return value;
+}

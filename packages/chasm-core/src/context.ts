@@ -1,0 +1,24 @@
+import type { AnyComponent } from './component/component-type.js';
+import type { ComponentRef } from './ref.js';
+import type { ExecutionKey } from './persistence/store.js';
+import type { AnyTaskType, TaskPayloadOf } from './task/task-type.js';
+
+/** Read-only view of a transaction. `now` is fixed when the context is created. */
+export interface Context {
+  readonly now: Date;
+  readonly key: ExecutionKey;
+  /** The current transition count of the execution (before this transaction commits). */
+  readonly transitionCount: number;
+  /** A ref to a component, valid as a consistency token once this transaction commits. */
+  ref(component: AnyComponent): ComponentRef;
+}
+
+export interface AddTaskOptions {
+  /** When to run; omitted means immediately after commit. */
+  readonly at?: Date;
+}
+
+/** A transaction that may change state. Tasks are buffered and committed atomically with it. */
+export interface MutableContext extends Context {
+  addTask<T extends AnyTaskType>(component: AnyComponent, task: T, payload: TaskPayloadOf<T>, opts?: AddTaskOptions): void;
+}

@@ -1,0 +1,20 @@
+/**
+ * @module @chasm/core
+ * CHASM, the framework every feature is built on: component trees with typed state, transitions,
+ * pure and side-effect tasks committed atomically with state, an engine with a single writer per
+ * execution, visibility, and persistence on Postgres and PGlite through kysely.
+ */
+export * from './errors.js';
+export * from './clock.js';
+export * from './context.js';
+export * from './ref.js';
+export * from './transition.js';
+export * from './component/codec.js';
+export * from './component/lifecycle.js';
+export * from './component/component-type.js';
+export * from './task/task-type.js';
+export * from './registry/library.js';
+export * from './registry/registry.js';
+export * from './engine/engine.js';
+export * from './persistence/store.js';
+export * from './persistence/database.js';

@@ -1,0 +1,84 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+
+/** Where data lives: a Postgres server, or embedded PGlite (in memory, or in a directory). */
+export type DatabaseConfig =
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | { readonly kind: 'pglite'; readonly dataDir?: string };
+
+/** An open database. `db` is untyped here; each store narrows it with its own schema type. */
+export interface Database {
+  readonly config: DatabaseConfig;
+  readonly db: Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  if (config.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolSize ?? 10,
+      // bigint columns hold counters and ids that fit in a double; read them as numbers.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID || oid === NUMERIC_OID
+            ? (v: string) => Number(v)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { config, db, close: () => db.destroy() };
+  }
+  const lite = new PGlite(config.dataDir ?? 'memory://', {
+    parsers: { [INT8_OID]: (v: string) => Number(v), [NUMERIC_OID]: (v: string) => Number(v) },
+  });
+  await lite.waitReady;
+  const db = new Kysely<any>({ dialect: new PGliteDialect(lite) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { config, db, close: () => db.destroy() };
+}
+
+/**
+ * Runs a package's migrations. Each package owns its tables and its own migration table, so
+ * packages can be composed freely. Migrations are a static record (never globbed from disk),
+ * frozen in time: change schema by adding a migration, never by editing one.
+ */
+export async function migrate(
+  database: Database,
+  migrationTableName: string,
+  migrations: Readonly<Record<string, Migration>>,
+): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
+  const migrator = new Migrator({
+    db: database.db,
+    provider,
+    migrationTableName,
+    migrationLockTableName: `${migrationTableName}_lock`,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} in ${migrationTableName} failed: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Test/bench helper: a fresh, empty Postgres database (created on the server if missing). */
+export async function createPostgresDatabase(baseUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
