@@ -18,3 +18,5 @@ export * from './registry/registry.js';
 export * from './engine/engine.js';
 export * from './persistence/store.js';
 export * from './persistence/database.js';
+export * from './rpc.js';
+export * from './tokens.js';

@@ -1,0 +1,28 @@
+/**
+ * How a package contributes gRPC methods. Packages export handler sets; the server registers
+ * every method of the Temporal services and routes each to the handler set that provides it.
+ * Request objects are decoded protobufjs messages (`@temporalio/proto` types); handlers return
+ * plain objects shaped like the response message. Handlers throw only ChasmError subclasses;
+ * the server owns the one table mapping error codes to gRPC statuses.
+ */
+export interface RpcCallContext {
+  /** Aborted when the client cancels or disconnects, or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** The caller's gRPC deadline, if it sent one. Long polls answer empty shortly before it. */
+  readonly deadline: Date | undefined;
+  /** Incoming metadata, lower-cased keys, first value only. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RpcMethod = (request: any, call: RpcCallContext) => Promise<unknown>;
+
+export interface RpcHandlerSet {
+  /** Fully qualified service, e.g. 'temporal.api.workflowservice.v1.WorkflowService'. */
+  readonly service: string;
+  /** Method name (as in the proto, e.g. 'StartActivityExecution') to implementation. */
+  readonly methods: Readonly<Record<string, RpcMethod>>;
+}
+
+export const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
+export const OPERATOR_SERVICE = 'temporal.api.operatorservice.v1.OperatorService';

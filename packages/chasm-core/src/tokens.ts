@@ -1,0 +1,46 @@
+/**
+ * Dependency-injection tokens shared by all packages. Only `module.ts` files and the server's
+ * composition touch inversify; domain code takes plain constructor arguments.
+ */
+export const TOKENS = {
+  /** Multi-bound: every package's CHASM `Library`. */
+  Library: Symbol.for('chasm/Library'),
+  /** Multi-bound: every package's `RpcHandlerSet`. */
+  RpcHandlers: Symbol.for('chasm/RpcHandlers'),
+  /** Multi-bound: `{ table, migrations }` each package needs run before start. */
+  Migrations: Symbol.for('chasm/Migrations'),
+  /** Multi-bound: `Lifecycle` hooks (start/stop) for background services. */
+  Service: Symbol.for('chasm/Service'),
+  Database: Symbol.for('chasm/Database'),
+  ExecutionStore: Symbol.for('chasm/ExecutionStore'),
+  Registry: Symbol.for('chasm/Registry'),
+  Engine: Symbol.for('chasm/Engine'),
+  Clock: Symbol.for('chasm/Clock'),
+  /** A pino Logger. */
+  Logger: Symbol.for('chasm/Logger'),
+  /** A prom-client Registry. */
+  Metrics: Symbol.for('chasm/Metrics'),
+  /** Resolves namespace names to ids (server-provided). */
+  Namespaces: Symbol.for('chasm/Namespaces'),
+} as const;
+
+/** A background service started after migrations and stopped before the database closes. */
+export interface ServiceLifecycle {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A package's migration set, run in its own migration table. */
+export interface MigrationSet {
+  readonly table: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly migrations: Readonly<Record<string, { up(db: any): Promise<void>; down?(db: any): Promise<void> }>>;
+}
+
+/** Namespace name/id resolution, for handlers that receive a namespace name. */
+export interface NamespaceResolver {
+  /** Throws NotFoundError naming the namespace if it does not exist. */
+  idOf(name: string): Promise<string>;
+  nameOf(id: string): Promise<string>;
+}
