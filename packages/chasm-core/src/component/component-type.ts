@@ -2,6 +2,7 @@ import type { Codec } from './codec.js';
 import { jsonCodec } from './codec.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { MutableContext } from '../context.js';
+import type { ExecutionStatus } from '../persistence/store.js';
 
 /** A search attribute value as stored in visibility. */
 export type SearchAttributeValue = string | number | boolean | Date | readonly string[] | null;
@@ -53,6 +54,11 @@ export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs> {
   /** Root only: memo, recomputed like search attributes. */
   readonly memo?: (state: TState) => Uint8Array | null;
   /**
+   * Root only: refines the execution status of a closed root (e.g. 'canceled', 'timedOut').
+   * Without it, completed -> 'completed' and failed -> 'failed'.
+   */
+  readonly executionStatus?: (state: TState) => ExecutionStatus;
+  /**
    * Root only: force-closes the component (terminate, delete). Must leave it closed.
    * Without it the engine cannot terminate executions of this archetype.
    */
@@ -68,6 +74,7 @@ export interface ComponentType<TState = unknown, TChildren extends ChildSpecs = 
   readonly searchAttributes: ComponentTypeOptions<TState, TChildren>['searchAttributes'];
   readonly memo: ComponentTypeOptions<TState, TChildren>['memo'];
   readonly terminate: ComponentTypeOptions<TState, TChildren>['terminate'];
+  readonly executionStatus: ComponentTypeOptions<TState, TChildren>['executionStatus'];
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyComponentType = ComponentType<any, any>;
@@ -87,6 +94,7 @@ export function defineComponent<TState, TChildren extends ChildSpecs = Record<ne
     searchAttributes: opts.searchAttributes,
     memo: opts.memo,
     terminate: opts.terminate,
+    executionStatus: opts.executionStatus,
   };
 }
 

@@ -1,0 +1,211 @@
+import type { AnyComponent, AnyComponentType, ChildSpec } from '../component/component-type.js';
+import { FailedPreconditionError } from '../errors.js';
+import type { NodeKind, NodeRow, TaskRow } from '../persistence/store.js';
+import type { Registry } from '../registry/registry.js';
+import { ComponentImpl } from './component-impl.js';
+import { TreeNode, bytesEqual, decodeComponentState, encodeComponentState } from './node.js';
+import { childPath, splitPath } from './path.js';
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** The node-level changes of one transaction, ready for the store. */
+export interface TreeDiff {
+  readonly upserts: NodeRow[];
+  readonly deletes: string[];
+  /** Nodes behind `upserts`, in the same order, to be marked persisted after the commit. */
+  readonly written: TreeNode[];
+}
+
+/**
+ * An execution's component tree. Structure changes only through field accessors (create, set,
+ * delete), and only while `mutable` (inside engine.update/start); the engine turns the tree's
+ * diff into one store commit.
+ */
+export class Tree {
+  readonly nodes = new Map<string, TreeNode>();
+  readonly root: TreeNode;
+  mutable = false;
+  /** Persisted paths removed during the current transaction. */
+  readonly removedPaths = new Set<string>();
+  /** Tasks whose component was removed during the current transaction. */
+  readonly removedTasks: TaskRow[] = [];
+
+  private constructor(
+    readonly registry: Registry,
+    root: TreeNode,
+  ) {
+    this.root = root;
+    this.nodes.set('', root);
+  }
+
+  static create(registry: Registry, rootType: AnyComponentType, state: unknown): Tree {
+    const root = new TreeNode('component', '', '', undefined, rootType.name);
+    root.componentType = rootType;
+    root.hydrated = true;
+    root.value = state;
+    return new Tree(registry, root);
+  }
+
+  /** Rebuilds the skeleton from rows; values stay encoded until touched. */
+  static load(registry: Registry, rows: readonly NodeRow[], tasks: readonly TaskRow[]): Tree {
+    const sorted = [...rows].sort((a, b) => a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
+    const rootRow = sorted[0];
+    if (!rootRow || rootRow.path !== '') throw new Error('execution has no root node');
+    const root = new TreeNode('component', '', '', undefined, rootRow.typeName);
+    root.componentType = registry.component(rootRow.typeName);
+    const tree = new Tree(registry, root);
+    tree.adopt(root, rootRow);
+    for (const row of sorted.slice(1)) {
+      const { parent: parentPath, name } = splitPath(row.path);
+      const parent = tree.nodes.get(parentPath);
+      if (!parent) throw new Error(`node '${row.path}' has no parent`);
+      const node = new TreeNode(row.kind, name, row.path, parent, row.typeName);
+      if (row.kind === 'component') node.componentType = registry.component(row.typeName);
+      tree.adopt(node, row);
+      parent.children.set(name, node);
+      tree.nodes.set(row.path, node);
+    }
+    for (const t of tasks) {
+      if (t.kind === 'visibility') continue;
+      const node = tree.nodes.get(t.path);
+      // A task row whose node is gone is garbage from an older transaction; the engine drops it.
+      if (node) node.tasks.push({ row: t });
+      else tree.removedTasks.push(t);
+    }
+    return tree;
+  }
+
+  private adopt(node: TreeNode, row: NodeRow): void {
+    node.initialTc = row.initialTc;
+    node.lastUpdateTc = row.lastUpdateTc;
+    node.persisted = row.data;
+  }
+
+  assertMutable(): void {
+    if (!this.mutable) throw new FailedPreconditionError('component state can only change inside engine.update or engine.start');
+  }
+
+  /** Decodes a node's value on first access. */
+  hydrate(node: TreeNode): void {
+    if (node.hydrated) return;
+    const bytes = node.persisted ?? EMPTY;
+    switch (node.kind) {
+      case 'component':
+        node.value = decodeComponentState(node.componentType!, bytes);
+        break;
+      case 'data':
+        node.codec ??= this.codecOf(node);
+        node.value = node.codec.decode(bytes);
+        break;
+      case 'pointer':
+        node.value = fromUtf8.decode(bytes);
+        break;
+      case 'map':
+        break;
+    }
+    node.hydrated = true;
+  }
+
+  /** The child spec under which `node` hangs (for data nodes, the codec comes from it). */
+  specOf(node: TreeNode): ChildSpec | undefined {
+    const parent = node.parent;
+    if (!parent) return undefined;
+    if (parent.kind === 'component') return parent.componentType?.children[node.name];
+    if (parent.kind === 'map') return parent.parent?.componentType?.children[parent.name];
+    return undefined;
+  }
+
+  private codecOf(node: TreeNode) {
+    const spec = this.specOf(node);
+    if (spec?.kind === 'data' || spec?.kind === 'dataMap') return spec.codec;
+    throw new Error(`data node '${node.path}' has no data field spec`);
+  }
+
+  wrap(node: TreeNode): AnyComponent {
+    node.wrapper ??= new ComponentImpl(this, node);
+    return node.wrapper as AnyComponent;
+  }
+
+  /** Adds a new child node (replacing, and deleting, any existing one with that name). */
+  addChild(parent: TreeNode, name: string, kind: NodeKind, typeName: string, value: unknown): TreeNode {
+    this.assertMutable();
+    const existing = parent.children.get(name);
+    if (existing) this.removeSubtree(existing);
+    const path = childPath(parent.path, name);
+    const node = new TreeNode(kind, name, path, parent, typeName);
+    node.hydrated = true;
+    node.value = value;
+    if (kind === 'component') node.componentType = this.registry.component(typeName);
+    parent.children.set(name, node);
+    this.nodes.set(path, node);
+    return node;
+  }
+
+  /** Structural delete: the node and everything under it, with their tasks. */
+  removeSubtree(node: TreeNode): void {
+    this.assertMutable();
+    if (node === this.root) throw new FailedPreconditionError('the root component cannot be removed');
+    const stack = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      stack.push(...n.children.values());
+      if (n.persisted !== undefined) this.removedPaths.add(n.path);
+      for (const t of n.tasks) this.removedTasks.push(t.row);
+      n.tasks = [];
+      this.nodes.delete(n.path);
+    }
+    node.parent?.children.delete(node.name);
+  }
+
+  /** Computes which nodes to write; stamps nothing (see markWritten). */
+  diff(nextTc: number): TreeDiff {
+    const upserts: NodeRow[] = [];
+    const written: TreeNode[] = [];
+    for (const node of this.nodes.values()) {
+      const isNew = node.persisted === undefined;
+      if (!isNew && !node.hydrated) continue;
+      const data = this.encode(node);
+      if (!isNew && bytesEqual(node.persisted, data)) continue;
+      upserts.push({
+        path: node.path,
+        kind: node.kind,
+        typeName: node.typeName,
+        initialTc: isNew ? nextTc : node.initialTc,
+        lastUpdateTc: nextTc,
+        data,
+      });
+      written.push(node);
+    }
+    // A path removed and re-created in the same transaction is an upsert, not a delete.
+    const deletes = [...this.removedPaths].filter((p) => !this.nodes.has(p));
+    return { upserts, deletes, written };
+  }
+
+  /** After a successful commit: the written nodes now match the database. */
+  markWritten(diff: TreeDiff): void {
+    diff.written.forEach((node, i) => {
+      const row = diff.upserts[i]!;
+      node.persisted = row.data;
+      node.initialTc = row.initialTc;
+      node.lastUpdateTc = row.lastUpdateTc;
+    });
+    this.removedPaths.clear();
+    this.removedTasks.length = 0;
+  }
+
+  private encode(node: TreeNode): Uint8Array {
+    switch (node.kind) {
+      case 'component':
+        return encodeComponentState(node.componentType!, node.value);
+      case 'data':
+        node.codec ??= this.codecOf(node);
+        return node.codec.encode(node.value);
+      case 'pointer':
+        return utf8.encode(String(node.value));
+      case 'map':
+        return EMPTY;
+    }
+  }
+}
