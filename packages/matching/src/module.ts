@@ -1,0 +1,34 @@
+import { TOKENS, type Clock, type Database, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
+import { ContainerModule } from 'inversify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { matchingMigrations } from './backlog/migrations.js';
+import { matchingRpcHandlers } from './grpc/matching-handlers.js';
+import { LocalMatchingService } from './local-matching-service.js';
+import { MATCHING, type MatchingService } from './matching-service.js';
+
+/** Binds the matching service, its migrations, its gRPC methods and its lifecycle. */
+export const matchingModule = new ContainerModule((options) => {
+  options
+    .bind<LocalMatchingService>(LocalMatchingService)
+    .toResolvedValue(
+      (database: Database, clock: Clock, logger: Logger, metrics: Registry) =>
+        new LocalMatchingService(database, clock, logger.child({ component: 'matching' }), metrics),
+      [TOKENS.Database, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
+    )
+    .inSingletonScope();
+  options.bind<MatchingService>(MATCHING).toService(LocalMatchingService);
+  options.bind(TOKENS.Migrations).toConstantValue(matchingMigrations);
+  options
+    .bind(TOKENS.RpcHandlers)
+    .toResolvedValue(
+      (matching: MatchingService, namespaces: NamespaceResolver, clock: Clock) =>
+        matchingRpcHandlers(matching, namespaces, clock),
+      [MATCHING, TOKENS.Namespaces, TOKENS.Clock],
+    )
+    .inSingletonScope();
+  options
+    .bind<ServiceLifecycle>(TOKENS.Service)
+    .toResolvedValue((svc: LocalMatchingService) => svc, [LocalMatchingService])
+    .inSingletonScope();
+});
