@@ -1,0 +1,35 @@
+import { Container, type ContainerModule } from 'inversify';
+import { TOKENS, type Database } from '@chasm/core';
+import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { ServerConfig } from './config/server-config.js';
+import { ServerTokens } from './server-tokens.js';
+import { ServerFeatures } from './system/server-features.js';
+
+export interface ContainerBase {
+  readonly config: ServerConfig;
+  readonly database: Database;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+}
+
+/**
+ * The DI container: infrastructure the server opened itself (database, logger, metrics,
+ * config) as constants, then every package module. Singleton by default, so a package's
+ * `toResolvedValue` binding builds its service once.
+ */
+export async function createContainer(base: ContainerBase, modules: readonly ContainerModule[]): Promise<Container> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(ServerTokens.Config).toConstantValue(base.config);
+  container.bind(TOKENS.Database).toConstantValue(base.database);
+  container.bind(TOKENS.Logger).toConstantValue(base.logger);
+  container.bind(TOKENS.Metrics).toConstantValue(base.metrics);
+  container.bind(ServerTokens.Features).toConstantValue(new ServerFeatures());
+  await container.load(...modules);
+  return container;
+}
+
+/** All values bound to a multi-bound token (empty when no package contributes one). */
+export function getAllOptional<T>(container: Container, token: symbol): T[] {
+  return container.getAll<T>(token, { optional: true });
+}

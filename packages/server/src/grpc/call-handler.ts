@@ -1,0 +1,95 @@
+import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import type { RpcCallContext } from '@chasm/core';
+import type { Logger } from 'pino';
+import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { toGrpcStatus } from './grpc-status.js';
+import type { RoutedMethod } from './handler-table.js';
+import type { ServedMethod } from './service-definition.js';
+
+export interface CallHandlerDeps {
+  readonly logger: Logger;
+  readonly metrics: RpcMetrics;
+  /** Aborted when the server stops, so long polls and waits end promptly. */
+  readonly shutdown: AbortSignal;
+}
+
+/**
+ * Adapts one routed method to grpc-js. This is the front door's interceptor chain, written out:
+ * call context (deadline, cancellation, metadata), metrics, request logging, and the single
+ * error mapping. A method with no route answers UNIMPLEMENTED naming it.
+ */
+export function unaryHandler(
+  method: ServedMethod,
+  route: RoutedMethod | undefined,
+  deps: CallHandlerDeps,
+): handleUnaryCall<object, object> {
+  const name = `${method.serviceName}/${method.method}`;
+  return (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
+    const record = deps.metrics.begin(method.serviceName, method.method);
+    const startedAt = performance.now();
+    const finish = (code: Status): void => {
+      const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+      record(Status[code] ?? String(code));
+      deps.logger.debug({ method: name, code: Status[code], durationMs, namespace: namespaceOf(call.request) }, 'rpc');
+    };
+
+    if (!route) {
+      finish(Status.UNIMPLEMENTED);
+      callback({
+        code: Status.UNIMPLEMENTED,
+        details: `${name} is not implemented by any installed package`,
+        metadata: new Metadata(),
+      });
+      return;
+    }
+
+    const cancelled = new AbortController();
+    const onCancel = (): void => cancelled.abort(new Error(`${name} cancelled by the client`));
+    call.once('cancelled', onCancel);
+    const context: RpcCallContext = {
+      signal: AbortSignal.any([cancelled.signal, deps.shutdown]),
+      deadline: deadlineOf(call.getDeadline()),
+      metadata: metadataOf(call.metadata),
+    };
+
+    // Promise.resolve().then: a handler that throws synchronously is mapped like a rejection.
+    Promise.resolve()
+      .then(() => route.handler(call.request, context))
+      .then(
+        (response) => {
+          finish(Status.OK);
+          callback(null, (response ?? {}) as object);
+        },
+        (error: unknown) => {
+          const mapped = toGrpcStatus(error);
+          if (mapped.internal) {
+            deps.logger.error({ method: name, ref: mapped.internal.ref, err: mapped.internal.error }, 'rpc failed with an internal error');
+          } else if (mapped.status.code === Status.UNAVAILABLE) {
+            deps.logger.warn({ method: name, err: error }, 'rpc unavailable');
+          }
+          finish(mapped.status.code);
+          callback(mapped.status);
+        },
+      )
+      .finally(() => call.removeListener('cancelled', onCancel))
+      .catch((e: unknown) => deps.logger.error({ method: name, err: e }, 'rpc bookkeeping failed'));
+  };
+}
+
+function deadlineOf(deadline: Date | number): Date | undefined {
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
+
+function metadataOf(metadata: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata.getMap())) {
+    out[k.toLowerCase()] = typeof v === 'string' ? v : v.toString('base64');
+  }
+  return out;
+}
+
+function namespaceOf(request: unknown): string | undefined {
+  const ns = (request as { namespace?: unknown } | null)?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : undefined;
+}

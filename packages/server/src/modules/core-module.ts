@@ -1,0 +1,61 @@
+import { ContainerModule } from 'inversify';
+import { Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
+import { SERVER_MIGRATIONS } from '../namespaces/namespace-migrations.js';
+import { NamespaceSeeder } from '../namespaces/namespace-seeder.js';
+import { NamespaceStore } from '../namespaces/namespace-store.js';
+import { Namespaces } from '../namespaces/namespaces.js';
+import { ServerTokens } from '../server-tokens.js';
+import { ClusterIdentity } from '../system/cluster-identity.js';
+import type { ServerFeatures } from '../system/server-features.js';
+import { systemHandlers } from '../system/system-handlers.js';
+
+/**
+ * The server's own package ('core'): clock, CHASM registry, namespaces, cluster identity and
+ * the system RPCs. Expects TOKENS.Database, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Config
+ * and ServerTokens.Features bound by the container before modules load.
+ */
+export const coreModule = new ContainerModule(({ bind }) => {
+  bind(TOKENS.Clock).toConstantValue(systemClock);
+  // Libraries are registered by the server once every module has loaded (server.ts), so a
+  // duplicate component or task name fails start-up before anything runs.
+  bind(TOKENS.Registry).toResolvedValue(() => new Registry());
+
+  // ---- CHASM engine: bind here once packages/chasm-core provides them. ----------------------
+  // bind(TOKENS.ExecutionStore).toResolvedValue((db: Database) => new KyselyExecutionStore(db), [TOKENS.Database]);
+  // bind(TOKENS.Engine).toResolvedValue((registry, store, clock) => new Engine(...), [TOKENS.Registry, TOKENS.ExecutionStore, TOKENS.Clock]);
+  // and its task processors as TOKENS.Service (started after cluster identity and seeding).
+  // ---------------------------------------------------------------------------------------------
+
+  bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);
+  bind(NamespaceStore).toResolvedValue((db: Database) => new NamespaceStore(db), [TOKENS.Database]);
+  bind(ServerTokens.Namespaces).toResolvedValue(
+    (store: NamespaceStore, clock: Clock) => new Namespaces(store, clock),
+    [NamespaceStore, TOKENS.Clock],
+  );
+  bind(TOKENS.Namespaces).toService(ServerTokens.Namespaces);
+  bind(ServerTokens.ClusterIdentity).toResolvedValue(
+    (db: Database, config: ServerConfig, clock: Clock) => new ClusterIdentity(db, config.shards, clock),
+    [TOKENS.Database, ServerTokens.Config, TOKENS.Clock],
+  );
+
+  // Started in binding order: identity first, then seeding; stopped in reverse.
+  bind(TOKENS.Service).toService(ServerTokens.ClusterIdentity);
+  bind(TOKENS.Service).toResolvedValue(
+    (namespaces: Namespaces, config: ServerConfig, logger: Logger) => new NamespaceSeeder(namespaces, config.namespaces, logger),
+    [ServerTokens.Namespaces, ServerTokens.Config, TOKENS.Logger],
+  );
+
+  bind(TOKENS.RpcHandlers).toResolvedValue(
+    (namespaces: Namespaces, features: ServerFeatures) => namespaceHandlers(namespaces, features),
+    [ServerTokens.Namespaces, ServerTokens.Features],
+  );
+  bind(TOKENS.RpcHandlers).toResolvedValue((namespaces: Namespaces) => namespaceOperatorHandlers(namespaces), [ServerTokens.Namespaces]);
+  bind(TOKENS.RpcHandlers).toResolvedValue(
+    (features: ServerFeatures, identity: ClusterIdentity, db: Database) =>
+      systemHandlers({ features, cluster: () => identity.current, persistenceStore: db.config.kind }),
+    [ServerTokens.Features, ServerTokens.ClusterIdentity, TOKENS.Database],
+  );
+});

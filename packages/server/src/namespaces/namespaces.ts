@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { ConcurrentUpdateError, type Clock, type NamespaceResolver } from '@chasm/core';
+import { NamespaceAlreadyExistsError, NamespaceNotFoundError } from './namespace-errors.js';
+import { ArchivalState, NamespaceState, type NamespaceData, type NamespaceRecord } from './namespace-record.js';
+import type { NamespaceStore } from './namespace-store.js';
+import { DEFAULT_RETENTION_SECONDS } from './namespace-validation.js';
+
+/** What RegisterNamespace (or a configured seed) asks for; validated by the caller. */
+export interface NamespaceSpec {
+  readonly name: string;
+  readonly description?: string;
+  readonly ownerEmail?: string;
+  readonly data?: Readonly<Record<string, string>>;
+  /** Defaults to 24 h. */
+  readonly retentionSeconds?: number;
+}
+
+/** Lookup by name or by id (DescribeNamespace and DeleteNamespace accept either). */
+export interface NamespaceKey {
+  readonly name?: string;
+  readonly id?: string;
+}
+
+export interface NamespacePage {
+  readonly namespaces: NamespaceRecord[];
+  /** The last name of this page when more may follow. */
+  readonly nextAfterName: string | undefined;
+}
+
+const MAX_UPDATE_ATTEMPTS = 5;
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Namespaces: registration, lookup, update and deletion, plus the NamespaceResolver that
+ * feature handlers use to turn names into ids. Ids are cached briefly (positive results
+ * only, so a namespace registered on another node is visible at once; a renamed or deleted
+ * one can be seen by other nodes for at most `cacheTtlMs`).
+ */
+export class Namespaces implements NamespaceResolver {
+  private readonly byName = new Map<string, { id: string; expiresAt: number }>();
+  private readonly byId = new Map<string, { name: string; expiresAt: number }>();
+
+  constructor(
+    private readonly store: NamespaceStore,
+    private readonly clock: Clock,
+    private readonly cacheTtlMs = 10_000,
+  ) {}
+
+  async register(spec: NamespaceSpec): Promise<NamespaceRecord> {
+    const id = randomUUID();
+    const record = {
+      id,
+      name: spec.name,
+      state: NamespaceState.Registered,
+      description: spec.description ?? '',
+      ownerEmail: spec.ownerEmail ?? '',
+      data: { ...(spec.data ?? {}) },
+      retentionSeconds: spec.retentionSeconds ?? DEFAULT_RETENTION_SECONDS,
+      historyArchivalState: ArchivalState.Disabled,
+      historyArchivalUri: '',
+      visibilityArchivalState: ArchivalState.Disabled,
+      visibilityArchivalUri: '',
+    };
+    const createdAt = this.clock.now();
+    if (!(await this.store.insert(record, createdAt))) throw new NamespaceAlreadyExistsError(spec.name);
+    return { ...record, version: 1, createdAt };
+  }
+
+  /** Registers the namespace unless one with that name exists (start-up seeding). */
+  async ensureRegistered(spec: NamespaceSpec): Promise<NamespaceRecord> {
+    const existing = await this.store.getByName(spec.name);
+    if (existing) return existing;
+    try {
+      return await this.register(spec);
+    } catch (e) {
+      // Another node seeded it between our read and insert.
+      const raced = await this.store.getByName(spec.name);
+      if (raced) return raced;
+      throw e;
+    }
+  }
+
+  /** The namespace, in any state; NOT_FOUND (with NamespaceNotFoundFailure) if absent. */
+  async describe(key: NamespaceKey): Promise<NamespaceRecord> {
+    const record = key.id ? await this.store.getById(key.id) : key.name ? await this.store.getByName(key.name) : undefined;
+    if (!record) throw new NamespaceNotFoundError(key.id || key.name || '');
+    this.remember(record);
+    return record;
+  }
+
+  async list(options: { pageSize: number; afterName: string | undefined; includeDeleted: boolean }): Promise<NamespacePage> {
+    const rows = await this.store.list({
+      afterName: options.afterName,
+      limit: options.pageSize + 1,
+      includeDeleted: options.includeDeleted,
+      deletedState: NamespaceState.Deleted,
+    });
+    const more = rows.length > options.pageSize;
+    const namespaces = more ? rows.slice(0, options.pageSize) : rows;
+    return { namespaces, nextAfterName: more ? namespaces[namespaces.length - 1]?.name : undefined };
+  }
+
+  /**
+   * Read-modify-write with optimistic versioning: `change` gets the current record and returns
+   * the new details; on a lost race it runs again on the fresh record.
+   */
+  async update(name: string, change: (current: NamespaceRecord) => Partial<NamespaceData> & { state?: NamespaceState }): Promise<NamespaceRecord> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.store.getByName(name);
+      if (!current || current.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(name);
+      const next = { ...current, ...change(current) };
+      if (await this.store.update(next, current.version)) {
+        this.forget(current);
+        return { ...next, version: current.version + 1 };
+      }
+    }
+    throw new ConcurrentUpdateError(`namespace ${name} was modified concurrently; retry`);
+  }
+
+  /**
+   * Marks the namespace deleted and renames it `<name>-deleted-<id prefix>`, as Temporal does,
+   * so the name can be registered again at once while the old id stays resolvable.
+   */
+  async delete(key: NamespaceKey): Promise<NamespaceRecord> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.describe(key);
+      if (current.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(key.id || key.name || '');
+      const next = { ...current, name: `${current.name}-deleted-${current.id.slice(0, 5)}`, state: NamespaceState.Deleted };
+      if (await this.store.update(next, current.version)) {
+        this.forget(current);
+        return { ...next, version: current.version + 1 };
+      }
+    }
+    throw new ConcurrentUpdateError(`namespace ${key.name ?? key.id ?? ''} was modified concurrently; retry`);
+  }
+
+  async idOf(name: string): Promise<string> {
+    const cached = this.byName.get(name);
+    if (cached && cached.expiresAt > Date.now()) return cached.id;
+    const record = await this.store.getByName(name);
+    if (!record || record.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(name);
+    this.remember(record);
+    return record.id;
+  }
+
+  async nameOf(id: string): Promise<string> {
+    const cached = this.byId.get(id);
+    if (cached && cached.expiresAt > Date.now()) return cached.name;
+    const record = await this.store.getById(id);
+    if (!record) throw new NamespaceNotFoundError(id);
+    this.remember(record);
+    return record.name;
+  }
+
+  private remember(record: NamespaceRecord): void {
+    if (record.state === NamespaceState.Deleted) return;
+    if (this.byName.size >= CACHE_LIMIT) {
+      this.byName.clear();
+      this.byId.clear();
+    }
+    const expiresAt = Date.now() + this.cacheTtlMs;
+    this.byName.set(record.name, { id: record.id, expiresAt });
+    this.byId.set(record.id, { name: record.name, expiresAt });
+  }
+
+  private forget(record: NamespaceRecord): void {
+    this.byName.delete(record.name);
+    this.byId.delete(record.id);
+  }
+}
