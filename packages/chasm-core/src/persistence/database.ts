@@ -31,6 +31,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
             : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle client that dies (server restart, admin termination) is emitted as 'error' on the
+    // pool; unhandled, that event crashes the process. The pool already discards the client and
+    // the next checkout opens a fresh connection, so there is nothing more to do here.
+    pool.on('error', () => {});
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
     return { config, db, close: () => db.destroy() };
   }

@@ -1,0 +1,470 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KyselyPlugin } from 'kysely';
+import { ChasmError, ConcurrentUpdateError, CurrentExecutionChangedError, ShardOwnershipLostError } from '../errors.js';
+import { testDatabases } from '../testing/test-databases.js';
+import { openDatabase, type Database } from './database.js';
+import { KyselyExecutionStore } from './kysely-execution-store.js';
+import type { CommitMutation, CreateExecution, ExecutionKey, ExecutionRow, NodeRow, ShardLease, TaskRow } from './store.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function key(businessId = 'wf-1', runId = 'run-1'): ExecutionKey {
+  return { namespaceId: 'ns', businessId, archetype: 'tests.store', runId };
+}
+
+function execRow(k: ExecutionKey, over: Partial<ExecutionRow> = {}): ExecutionRow {
+  return {
+    ...k,
+    shardId: 0,
+    status: 'running',
+    transitionCount: 1,
+    dbVersion: 1,
+    startTime: new Date('2026-11-25T12:00:00.123Z'),
+    closeTime: null,
+    startRequestId: `req-${k.runId}`,
+    requestIds: [],
+    ...over,
+  };
+}
+
+function node(path: string, data: string, tc = 1): NodeRow {
+  return { path, kind: path === '' ? 'component' : 'data', typeName: 'tests.t', initialTc: 1, lastUpdateTc: tc, data: bytes(data) };
+}
+
+function task(k: ExecutionKey, taskId: string, fireAt: Date | null = null, shardId = 0): TaskRow {
+  return {
+    ...k,
+    shardId,
+    taskId,
+    kind: fireAt === null ? 'sideEffect' : 'pure',
+    typeName: 'tests.task',
+    path: '',
+    componentInitialTc: 1,
+    createdTc: 1,
+    fireAt,
+    payload: bytes(`p-${taskId}`),
+  };
+}
+
+function create(lease: ShardLease, k: ExecutionKey, over: Partial<CreateExecution> = {}): CreateExecution {
+  return {
+    lease,
+    execution: execRow(k),
+    nodes: [node('', 'root'), node('a', 'A')],
+    tasks: [task(k, 't1')],
+    current: { mode: 'create' },
+    ...over,
+  };
+}
+
+function mutation(lease: ShardLease, k: ExecutionKey, expectedDbVersion: number, over: Partial<CommitMutation> = {}): CommitMutation {
+  return {
+    lease,
+    key: k,
+    expectedDbVersion,
+    execution: execRow(k, { dbVersion: expectedDbVersion + 1, transitionCount: expectedDbVersion + 1 }),
+    upsertNodes: [],
+    deletePaths: [],
+    insertTasks: [],
+    deleteTaskIds: [],
+    ...over,
+  };
+}
+
+/** A second connection to the same database: its own pool on Postgres, the same instance on PGlite. */
+async function openSecond(database: Database): Promise<{ database: Database; close(): Promise<void> }> {
+  if (database.config.kind === 'postgres') {
+    const second = await openDatabase(database.config);
+    return { database: second, close: () => second.close() };
+  }
+  return { database, close: async () => {} };
+}
+
+describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
+  let database: Database;
+  let store: KyselyExecutionStore;
+  let lease: ShardLease;
+
+  beforeEach(async () => {
+    database = await tdb.open();
+    store = await KyselyExecutionStore.open(database, { shardCount: 4 });
+    lease = await store.acquireShard(0, 'node-a');
+  });
+  afterEach(async () => {
+    await store.close();
+    await database.close();
+  });
+
+  it('fixes the shard count at first open and refuses another', async () => {
+    expect(store.shardCount).toBe(4);
+    const again = await KyselyExecutionStore.open(database, { shardCount: 4 });
+    expect(again.shardCount).toBe(4);
+    await expect(KyselyExecutionStore.open(database, { shardCount: 8 })).rejects.toThrow(/initialised with 4 shards/);
+  });
+
+  it('acquireShard increments the range id', async () => {
+    expect(lease).toEqual({ shardId: 0, rangeId: 1 });
+    expect(await store.acquireShard(0, 'node-b')).toEqual({ shardId: 0, rangeId: 2 });
+    expect(await store.acquireShard(3, 'node-b')).toEqual({ shardId: 3, rangeId: 1 });
+    await expect(store.acquireShard(4, 'x')).rejects.toBeInstanceOf(ChasmError);
+  });
+
+  it('creates and loads an execution', async () => {
+    const k = key();
+    await store.createExecution(create(lease, k, { tasks: [task(k, 't2', new Date('2026-11-25T13:00:00.500Z')), task(k, 't1')] }));
+    const loaded = await store.loadExecution(k);
+    expect(loaded?.execution).toEqual(execRow(k));
+    expect(loaded?.nodes.map((n) => [n.path, n.kind, n.typeName, n.initialTc, n.lastUpdateTc, text(n.data)])).toEqual([
+      ['', 'component', 'tests.t', 1, 1, 'root'],
+      ['a', 'data', 'tests.t', 1, 1, 'A'],
+    ]);
+    expect(loaded?.tasks.map((t) => ({ ...t, payload: text(t.payload) }))).toEqual([
+      { ...task(k, 't1'), payload: 'p-t1' },
+      { ...task(k, 't2', new Date('2026-11-25T13:00:00.500Z')), payload: 'p-t2' },
+    ]);
+    expect(await store.getCurrentExecution('ns', 'wf-1', 'tests.store')).toEqual({
+      namespaceId: 'ns',
+      businessId: 'wf-1',
+      archetype: 'tests.store',
+      runId: 'run-1',
+      status: 'running',
+      startRequestId: 'req-run-1',
+    });
+    expect(await store.loadExecution(key('wf-1', 'nope'))).toBeUndefined();
+    expect(await store.getCurrentExecution('ns', 'nope', 'tests.store')).toBeUndefined();
+  });
+
+  it('round-trips large binary node data', async () => {
+    const k = key();
+    const big = new Uint8Array(300_000).map((_, i) => (i * 31) % 256);
+    await store.createExecution(create(lease, k, { nodes: [{ ...node('', ''), data: big }], tasks: [] }));
+    const loaded = await store.loadExecution(k);
+    expect(Buffer.from(loaded?.nodes[0]?.data ?? []).equals(Buffer.from(big))).toBe(true);
+  });
+
+  it('create mode fails when a current execution exists', async () => {
+    const k = key();
+    await store.createExecution(create(lease, k));
+    const k2 = key('wf-1', 'run-2');
+    await expect(store.createExecution(create(lease, k2))).rejects.toBeInstanceOf(CurrentExecutionChangedError);
+    // Nothing of the second run was written.
+    expect(await store.loadExecution(k2)).toBeUndefined();
+    expect((await store.getCurrentExecution('ns', 'wf-1', 'tests.store'))?.runId).toBe('run-1');
+  });
+
+  it('replace mode swaps the current row only from the expected previous run', async () => {
+    const k1 = key();
+    await store.createExecution(create(lease, k1));
+    await store.commit(mutation(lease, k1, 1, { execution: execRow(k1, { status: 'completed', dbVersion: 2 }), currentStatus: 'completed' }));
+    expect((await store.getCurrentExecution('ns', 'wf-1', 'tests.store'))?.status).toBe('completed');
+
+    const k2 = key('wf-1', 'run-2');
+    const k3 = key('wf-1', 'run-3');
+    await expect(
+      store.createExecution(create(lease, k3, { tasks: [task(k3, 't3')], current: { mode: 'replace', previousRunId: 'run-x' } })),
+    ).rejects.toBeInstanceOf(CurrentExecutionChangedError);
+    expect(await store.loadExecution(k3)).toBeUndefined();
+
+    await store.createExecution(create(lease, k2, { tasks: [task(k2, 't2')], current: { mode: 'replace', previousRunId: 'run-1' } }));
+    expect(await store.getCurrentExecution('ns', 'wf-1', 'tests.store')).toMatchObject({ runId: 'run-2', status: 'running', startRequestId: 'req-run-2' });
+    expect((await store.loadExecution(k2))?.nodes).toHaveLength(2);
+    expect((await store.loadExecution(k1))?.execution.status).toBe('completed');
+  });
+
+  it('commit upserts and deletes nodes, inserts and deletes tasks, updates the execution', async () => {
+    const k = key();
+    await store.createExecution(create(lease, k, { nodes: [node('', 'root'), node('a', 'A'), node('b', 'B')] }));
+    const closeTime = new Date('2026-11-25T14:00:00.000Z');
+    await store.commit(
+      mutation(lease, k, 1, {
+        execution: execRow(k, { dbVersion: 2, transitionCount: 2, status: 'completed', closeTime, requestIds: ['r1', 'r2'] }),
+        upsertNodes: [node('', 'root2', 2), node('c', 'C', 2)],
+        deletePaths: ['a'],
+        insertTasks: [task(k, 't9', new Date('2026-11-25T15:00:00.000Z'))],
+        deleteTaskIds: ['t1'],
+      }),
+    );
+    const loaded = await store.loadExecution(k);
+    expect(loaded?.execution).toEqual(
+      execRow(k, { dbVersion: 2, transitionCount: 2, status: 'completed', closeTime, requestIds: ['r1', 'r2'] }),
+    );
+    expect(loaded?.nodes.map((n) => [n.path, text(n.data), n.lastUpdateTc])).toEqual([
+      ['', 'root2', 2],
+      ['b', 'B', 1],
+      ['c', 'C', 2],
+    ]);
+    expect(loaded?.tasks.map((t) => t.taskId)).toEqual(['t9']);
+    // Without currentStatus the current row is left alone.
+    expect((await store.getCurrentExecution('ns', 'wf-1', 'tests.store'))?.status).toBe('running');
+  });
+
+  it('commit tolerates overlapping batches (dedupes instead of touching a row twice)', async () => {
+    const k = key();
+    await store.createExecution(create(lease, k));
+    await store.commit(
+      mutation(lease, k, 1, {
+        upsertNodes: [node('x', 'x1', 2), node('x', 'x2', 2), node('a', 'A2', 2)],
+        deletePaths: ['a', 'a'],
+        insertTasks: [task(k, 'n1'), task(k, 'n1'), task(k, 'n2')],
+        deleteTaskIds: ['n2', 't1', 't1'],
+      }),
+    );
+    const loaded = await store.loadExecution(k);
+    expect(loaded?.nodes.map((n) => [n.path, text(n.data)])).toEqual([
+      ['', 'root'],
+      ['a', 'A2'],
+      ['x', 'x2'],
+    ]);
+    expect(loaded?.tasks.map((t) => t.taskId)).toEqual(['n1']);
+  });
+
+  it('a commit with a stale db version throws ConcurrentUpdateError and writes nothing', async () => {
+    const k = key();
+    await store.createExecution(create(lease, k));
+    await store.commit(mutation(lease, k, 1));
+    await expect(
+      store.commit(
+        mutation(lease, k, 1, {
+          upsertNodes: [node('z', 'Z')],
+          deletePaths: ['a'],
+          insertTasks: [task(k, 'late')],
+          deleteTaskIds: ['t1'],
+          currentStatus: 'failed',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    const loaded = await store.loadExecution(k);
+    expect(loaded?.execution.dbVersion).toBe(2);
+    expect(loaded?.nodes.map((n) => n.path)).toEqual(['', 'a']);
+    expect(loaded?.tasks.map((t) => t.taskId)).toEqual(['t1']);
+    expect((await store.getCurrentExecution('ns', 'wf-1', 'tests.store'))?.status).toBe('running');
+    // A commit on an execution that does not exist is a concurrency failure too.
+    await expect(store.commit(mutation(lease, key('nope'), 1))).rejects.toBeInstanceOf(ConcurrentUpdateError);
+  });
+
+  it('deleteExecution removes everything of the run', async () => {
+    const k = key();
+    await store.createExecution(create(lease, k));
+    await store.writeVisibility(
+      lease,
+      [{ ...k, status: 'running', startTime: new Date(), closeTime: null, searchAttributes: {}, memo: null, transitionCount: 1 }],
+      [],
+    );
+    await store.deleteExecution(lease, k);
+    expect(await store.loadExecution(k)).toBeUndefined();
+    expect(await store.getCurrentExecution('ns', 'wf-1', 'tests.store')).toBeUndefined();
+    expect(await store.scanTasks({ shardId: 0, dueBefore: new Date('2100-01-01'), limit: 10 })).toEqual([]);
+    expect(await store.countVisibility({ namespaceId: 'ns', archetype: 'tests.store' })).toBe(0);
+    const rows = await database.db.selectFrom('chasm_nodes').select('path').execute();
+    expect(rows).toEqual([]);
+  });
+
+  it('deleteExecution keeps a current row that points at another run', async () => {
+    const k1 = key();
+    await store.createExecution(create(lease, k1));
+    await store.commit(mutation(lease, k1, 1, { execution: execRow(k1, { status: 'completed', dbVersion: 2 }), currentStatus: 'completed' }));
+    const k2 = key('wf-1', 'run-2');
+    await store.createExecution(create(lease, k2, { tasks: [task(k2, 't2')], current: { mode: 'replace', previousRunId: 'run-1' } }));
+    await store.deleteExecution(lease, k1);
+    expect((await store.loadExecution(k2))?.tasks.map((t) => t.taskId)).toEqual(['t2']);
+    expect((await store.getCurrentExecution('ns', 'wf-1', 'tests.store'))?.runId).toBe('run-2');
+    expect(await store.loadExecution(k2)).toBeDefined();
+  });
+
+  it('scanTasks returns due tasks, immediate first, then by time and id, with keyset paging', async () => {
+    const k = key();
+    const t = (m: number) => new Date(Date.UTC(2026, 10, 25, 12, m));
+    const tasks = [
+      task(k, 'b', null),
+      task(k, 'a', null),
+      task(k, 'd', t(5)),
+      task(k, 'c', t(5)),
+      task(k, 'e', t(1)),
+      task(k, 'late', t(30)),
+    ];
+    await store.createExecution(create(lease, k, { tasks }));
+    // A task of another shard never shows up.
+    const other = await store.acquireShard(1, 'node-a');
+    const k2 = key('wf-2');
+    await store.createExecution(create(other, k2, { execution: execRow(k2, { shardId: 1 }), tasks: [task(k2, 'a', null, 1)] }));
+
+    const all = await store.scanTasks({ shardId: 0, dueBefore: t(10), limit: 100 });
+    expect(all.map((x) => x.taskId)).toEqual(['a', 'b', 'e', 'c', 'd']);
+
+    const pages: string[][] = [];
+    let after: { fireAt: Date | null; taskId: string } | undefined;
+    for (;;) {
+      const page = await store.scanTasks({ shardId: 0, dueBefore: t(10), limit: 2, ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      pages.push(page.map((x) => x.taskId));
+      const last = page[page.length - 1]!;
+      after = { fireAt: last.fireAt, taskId: last.taskId };
+    }
+    expect(pages).toEqual([['a', 'b'], ['e', 'c'], ['d']]);
+    expect((await store.scanTasks({ shardId: 0, dueBefore: t(5), limit: 100 })).map((x) => x.taskId)).toEqual(['a', 'b', 'e', 'c', 'd']);
+    expect((await store.scanTasks({ shardId: 0, dueBefore: t(0), limit: 100 })).map((x) => x.taskId)).toEqual(['a', 'b']);
+
+    await store.deleteTasks(lease, ['a', 'e', 'missing']);
+    expect((await store.scanTasks({ shardId: 0, dueBefore: t(60), limit: 100 })).map((x) => x.taskId)).toEqual(['b', 'c', 'd', 'late']);
+    expect((await store.scanTasks({ shardId: 1, dueBefore: t(60), limit: 100 })).map((x) => x.taskId)).toEqual(['a']);
+  });
+
+  it('commit costs one statement, and so do create, delete and visibility writes', async () => {
+    let statements = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const counted = await KyselyExecutionStore.open({ ...database, db: database.db.withPlugin(counter) }, { shardCount: 4 });
+    const k = key();
+    statements = 0;
+    await counted.createExecution(create(lease, k));
+    expect(statements).toBe(1);
+    statements = 0;
+    await counted.commit(
+      mutation(lease, k, 1, {
+        upsertNodes: [node('', 'r', 2), node('n', 'N', 2)],
+        deletePaths: ['a'],
+        insertTasks: [task(k, 'x')],
+        deleteTaskIds: ['t1'],
+        currentStatus: 'running',
+      }),
+    );
+    expect(statements).toBe(1);
+    statements = 0;
+    await counted.loadExecution(k);
+    expect(statements).toBe(1);
+    statements = 0;
+    await counted.writeVisibility(
+      lease,
+      [{ ...k, status: 'running', startTime: new Date(), closeTime: null, searchAttributes: {}, memo: null, transitionCount: 2 }],
+      ['x'],
+    );
+    expect(statements).toBe(1);
+    statements = 0;
+    await counted.deleteExecution(lease, k);
+    expect(statements).toBe(1);
+  });
+
+  describe('fencing', () => {
+    it('a stolen shard fences off every write of the old owner', async () => {
+      const second = await openSecond(database);
+      try {
+        const storeB = await KyselyExecutionStore.open(second.database, { shardCount: 4 });
+        const k = key();
+        await store.createExecution(create(lease, k));
+        await store.writeVisibility(
+          lease,
+          [{ ...k, status: 'running', startTime: new Date(), closeTime: null, searchAttributes: { v: 1 }, memo: null, transitionCount: 1 }],
+          [],
+        );
+
+        const leaseB = await storeB.acquireShard(0, 'node-b');
+        expect(leaseB.rangeId).toBe(lease.rangeId + 1);
+
+        const lost = (p: Promise<unknown>) => expect(p).rejects.toBeInstanceOf(ShardOwnershipLostError);
+        await lost(
+          store.commit(
+            mutation(lease, k, 1, {
+              upsertNodes: [node('a', 'A-from-A', 2)],
+              deletePaths: [''],
+              insertTasks: [task(k, 'fromA')],
+              deleteTaskIds: ['t1'],
+              currentStatus: 'failed',
+            }),
+          ),
+        );
+        // Even with the wrong db version, a lost lease is what gets reported.
+        await lost(store.commit(mutation(lease, k, 7)));
+        await lost(store.createExecution(create(lease, key('wf-a'))));
+        await lost(store.deleteTasks(lease, ['t1']));
+        await lost(
+          store.writeVisibility(
+            lease,
+            [{ ...k, status: 'failed', startTime: new Date(), closeTime: null, searchAttributes: { v: 2 }, memo: null, transitionCount: 9 }],
+            ['t1'],
+          ),
+        );
+        await lost(store.deleteExecution(lease, k));
+
+        // Nothing of A's attempts is visible.
+        const loaded = await storeB.loadExecution(k);
+        expect(loaded?.execution.dbVersion).toBe(1);
+        expect(loaded?.nodes.map((n) => [n.path, text(n.data)])).toEqual([
+          ['', 'root'],
+          ['a', 'A'],
+        ]);
+        expect(loaded?.tasks.map((t) => t.taskId)).toEqual(['t1']);
+        expect(await storeB.loadExecution(key('wf-a'))).toBeUndefined();
+        expect((await storeB.getCurrentExecution('ns', 'wf-1', 'tests.store'))?.status).toBe('running');
+        const vis = await storeB.listVisibility({ namespaceId: 'ns', archetype: 'tests.store', pageSize: 10 });
+        expect(vis.records.map((r) => [r.status, r.searchAttributes, r.transitionCount])).toEqual([['running', { v: 1 }, 1]]);
+
+        // The new owner carries on.
+        await storeB.commit(mutation(leaseB, k, 1, { upsertNodes: [node('a', 'A-from-B', 2)], deleteTaskIds: ['t1'] }));
+        await storeB.createExecution(create(leaseB, key('wf-b')));
+        await storeB.deleteTasks(leaseB, ['t1']);
+        await storeB.writeVisibility(
+          leaseB,
+          [{ ...k, status: 'running', startTime: new Date(), closeTime: null, searchAttributes: { v: 3 }, memo: null, transitionCount: 2 }],
+          [],
+        );
+        const after = await storeB.loadExecution(k);
+        expect(after?.execution.dbVersion).toBe(2);
+        expect(text(after?.nodes.find((n) => n.path === 'a')?.data ?? bytes(''))).toBe('A-from-B');
+        // Other shards of A are unaffected.
+        const lease1 = await store.acquireShard(1, 'node-a');
+        const k1 = key('wf-other');
+        await store.createExecution(create(lease1, k1, { execution: execRow(k1, { shardId: 1 }), tasks: [task(k1, 'z', null, 1)] }));
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('a steal in the middle of a commit loop: every commit of the old owner applied before it, none after', async () => {
+      const second = await openSecond(database);
+      try {
+        const storeB = await KyselyExecutionStore.open(second.database, { shardCount: 4 });
+        const k = key();
+        await store.createExecution(create(lease, k, { tasks: [] }));
+
+        const acknowledged: number[] = [];
+        let failedAt: number | undefined;
+        let steal: Promise<ShardLease> | undefined;
+        for (let v = 1; v <= 400 && failedAt === undefined; v++) {
+          // Mid-way, B steals the shard concurrently with A's next commits (not awaited here).
+          if (v === 6) steal = storeB.acquireShard(0, 'node-b');
+          try {
+            await store.commit(mutation(lease, k, v, { upsertNodes: [node('a', `A${v + 1}`, v + 1)], insertTasks: [task(k, `a-${v + 1}`)] }));
+            acknowledged.push(v + 1);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ShardOwnershipLostError);
+            failedAt = v;
+          }
+        }
+        const leaseB = await steal!;
+        // A fenced-off writer never succeeds again, whatever it tries.
+        await expect(store.commit(mutation(lease, k, acknowledged.length + 1))).rejects.toBeInstanceOf(ShardOwnershipLostError);
+
+        expect(failedAt).toBeDefined();
+        const loaded = await storeB.loadExecution(k);
+        const lastAck = acknowledged[acknowledged.length - 1]!;
+        // Every acknowledged commit is there, and nothing after the last acknowledged one.
+        expect(loaded?.execution.dbVersion).toBe(lastAck);
+        expect(acknowledged).toEqual(Array.from({ length: lastAck - 1 }, (_, i) => i + 2));
+        expect(text(loaded?.nodes.find((n) => n.path === 'a')?.data ?? bytes(''))).toBe(`A${lastAck}`);
+        expect(loaded?.tasks.map((t) => t.taskId).sort()).toEqual(acknowledged.map((v) => `a-${v}`).sort());
+
+        // B continues from exactly that state.
+        await storeB.commit(mutation(leaseB, k, lastAck, { upsertNodes: [node('a', 'B', lastAck + 1)] }));
+        expect((await storeB.loadExecution(k))?.execution.dbVersion).toBe(lastAck + 1);
+      } finally {
+        await second.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as createCoreTables from './20261125T1200_create_core_tables.js';
+
+/** Name of the bookkeeping table of the core migrations (each package keeps its own). */
+export const CORE_MIGRATION_TABLE = 'chasm_core_migrations';
+
+/** A static record, never a directory glob, so bundles and tests see exactly these. Keys sort by time. */
+export const coreMigrations: Readonly<Record<string, Migration>> = {
+  '20261125T1200_create_core_tables': createCoreTables,
+};

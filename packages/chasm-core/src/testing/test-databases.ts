@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPostgresDatabase, openDatabase, type Database } from '../persistence/database.js';
+
+/** A database kind integration tests run against; every `open()` gives a fresh, empty database. */
+export interface TestDatabase {
+  readonly name: 'pglite' | 'postgres';
+  open(): Promise<Database>;
+}
+
+const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * The dialects named by `TEST_DIALECTS` (comma-separated, default `pglite`). Postgres uses
+ * `TEST_POSTGRES_URL` as the admin connection and creates a uniquely named database per
+ * `open()`, dropped again when that Database is closed.
+ *
+ *     describe.each(testDatabases())('$name', (tdb) => { ... await tdb.open() ... });
+ */
+export function testDatabases(): TestDatabase[] {
+  const names = (process.env['TEST_DIALECTS'] ?? 'pglite')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return [...new Set(names)].map((name) => {
+    switch (name) {
+      case 'pglite':
+        return { name, open: () => openDatabase({ kind: 'pglite' }) };
+      case 'postgres':
+        return { name, open: () => openFreshPostgres(process.env['TEST_POSTGRES_URL'] ?? DEFAULT_POSTGRES_URL) };
+      default:
+        throw new Error(`TEST_DIALECTS: unknown dialect '${name}' (expected pglite or postgres)`);
+    }
+  });
+}
+
+async function openFreshPostgres(adminUrl: string): Promise<Database> {
+  const dbName = `chasm_test_${randomBytes(8).toString('hex')}`;
+  const url = await createPostgresDatabase(adminUrl, dbName);
+  const database = await openDatabase({ kind: 'postgres', url, poolSize: 8 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      // Leave nothing behind on a shared server. FORCE ends sessions a test forgot to close.
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
