@@ -466,5 +466,55 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
         await second.close();
       }
     });
+
+    it('many concurrent writers: once the steal returns no old-owner commit succeeds, and the stored state is exactly what was acknowledged', async () => {
+      const second = await openSecond(database);
+      try {
+        const storeB = await KyselyExecutionStore.open(second.database, { shardCount: 4 });
+        const keys = Array.from({ length: 8 }, (_, i) => key(`race-${i}`));
+        for (const k of keys) await store.createExecution(create(lease, k, { tasks: [] }));
+
+        let totalAcks = 0;
+        let steal: Promise<ShardLease> | undefined;
+        let stealReturned = false;
+        const violations: string[] = [];
+        const acks = await Promise.all(
+          keys.map(async (k) => {
+            const acked: number[] = [];
+            for (let v = 1; v <= 200; v++) {
+              if (++totalAcks === 40) {
+                steal = storeB.acquireShard(0, 'node-b').then((l) => {
+                  stealReturned = true;
+                  return l;
+                });
+              }
+              const startedAfterSteal = stealReturned;
+              try {
+                await store.commit(mutation(lease, k, v, { upsertNodes: [node('a', `${v + 1}`, v + 1)], insertTasks: [task(k, `${k.businessId}-${v + 1}`)] }));
+                if (startedAfterSteal) violations.push(`${k.businessId}@${v}`);
+                acked.push(v + 1);
+              } catch (e) {
+                expect(e).toBeInstanceOf(ShardOwnershipLostError);
+                return acked;
+              }
+            }
+            return acked;
+          }),
+        );
+        await steal;
+        expect(violations).toEqual([]);
+        for (const [i, k] of keys.entries()) {
+          const acked = acks[i]!;
+          const loaded = await storeB.loadExecution(k);
+          expect(loaded?.execution.dbVersion).toBe(1 + acked.length);
+          expect(text(loaded?.nodes.find((n) => n.path === 'a')?.data ?? bytes('A'))).toBe(acked.length === 0 ? 'A' : `${1 + acked.length}`);
+          expect(loaded?.tasks.map((t) => t.taskId).sort()).toEqual(acked.map((v) => `${k.businessId}-${v}`).sort());
+        }
+        // The steal happened mid-way: some writers were cut off before finishing.
+        expect(acks.some((a) => a.length < 200)).toBe(true);
+      } finally {
+        await second.close();
+      }
+    });
   });
 });

@@ -11,6 +11,9 @@ import type { ExecutionStatus, VisibilityFilter, VisibilityQuery, VisibilityReco
  * compared by the type of the value it is compared with: numbers numerically, dates (Date or an
  * ISO date-time string) as timestamps, other strings as text in byte order. A stored array (a
  * keyword list) matches when any of its elements does.
+ *
+ * Predicates are two-valued: a missing attribute (or JSON null) makes a comparison false, never
+ * SQL NULL, so `not` is an exact complement and matches Temporal's Elasticsearch semantics.
  */
 
 type Sql = RawBuilder<unknown>;
@@ -130,7 +133,10 @@ function compare(field: string, op: Op, value: VisibilityValue): RawBuilder<SqlB
         : b.type === 'status'
           ? sql`${normalizeStatus(String(value))}`
           : sql`${String(value)}`;
-    return sql<SqlBool>`${col} ${sql.raw(op === '!=' ? '<>' : op)} ${v}`;
+    const cmp = sql<SqlBool>`${col} ${sql.raw(op === '!=' ? '<>' : op)} ${v}`;
+    // Only close_time is nullable. Comparing it with NULL yields false rather than SQL NULL, so
+    // `not (CloseTime > t)` includes open executions (as Temporal's Elasticsearch visibility does).
+    return b.column === 'close_time' ? sql<SqlBool>`coalesce(${cmp}, false)` : cmp;
   }
   return compareAttribute(field, op, value);
 }
@@ -160,7 +166,8 @@ function typed(cls: 'number' | 'string' | 'date', e: Sql): Sql {
 
 function compareAttribute(name: string, op: Op, value: Exclude<VisibilityValue, null>): RawBuilder<SqlBool> {
   const cls = classify(value);
-  const present = sql<SqlBool>`visibility.search_attributes ? ${name}::text`;
+  // Set and not JSON null. Two-valued on purpose (never SQL NULL), so `not` inverts exactly.
+  const present = sql<SqlBool>`coalesce(jsonb_typeof(${attr(name)}) <> 'null', false)`;
   if (cls === 'boolean' || ((cls === 'number' || cls === 'string') && (op === '=' || op === '!='))) {
     // Containment is served by the GIN index. `{"k": v}` matches a scalar; `{"k": [v]}` matches
     // a keyword list holding v (jsonb containment does not unwrap arrays inside objects).
