@@ -20,3 +20,4 @@ export * from './persistence/store.js';
 export * from './persistence/database.js';
 export * from './rpc.js';
 export * from './tokens.js';
+export * from './persistence/kysely-execution-store.js';
