@@ -20,4 +20,6 @@ export * from './persistence/store.js';
 export * from './persistence/database.js';
 export * from './rpc.js';
 export * from './tokens.js';
+export * from './engine/chasm-engine.js';
+export type { TaskProcessorOptions } from './engine/task-processor.js';
 export * from './persistence/kysely-execution-store.js';

@@ -59,6 +59,9 @@ export class ExecutionCache {
       this.current.delete(this.current.keys().next().value as string);
     }
   }
+  dropCurrentAll(): void {
+    this.current.clear();
+  }
   dropCurrent(bk: string): void {
     this.current.delete(bk);
   }

@@ -1,0 +1,242 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asComponent } from '../component/component-type.js';
+import {
+  ExecutionAlreadyStartedError,
+  InvalidTransitionError,
+  NotFoundError,
+  RequestIdAlreadyUsedError,
+  TaskInvalidError,
+} from '../errors.js';
+import { MemoryExecutionStore } from '../testing/memory-store.js';
+import {
+  Item,
+  ItemTransitions,
+  NotifyTask,
+  Store,
+  addItem,
+  createStore,
+  referenceLibrary,
+  sideEffectLog,
+  storeTarget,
+} from '../testing/reference/index.js';
+import { createTestEngine, type TestEngine } from '../testing/test-engine.js';
+
+const NS = 'ns-1';
+
+describe('ChasmEngine', () => {
+  let t: TestEngine;
+  beforeEach(async () => {
+    t = await createTestEngine({ libraries: [referenceLibrary] });
+  });
+  afterEach(() => t.stop());
+
+  describe('.start', () => {
+    it('creates an execution whose root is readable', async () => {
+      const r = await createStore(t.engine, NS, 's1');
+      expect(r.created).toBe(true);
+      const name = await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.name);
+      expect(name).toBe('s1');
+      expect((await t.engine.describe(r.ref)).status).toBe('running');
+    });
+
+    it('returns the same run for a retried request id', async () => {
+      const a = await createStore(t.engine, NS, 's1', { requestId: 'req-1' });
+      const b = await createStore(t.engine, NS, 's1', { requestId: 'req-1' });
+      expect(b.created).toBe(false);
+      expect(b.runId).toBe(a.runId);
+    });
+
+    it('fails on a running duplicate, or returns it under useExisting', async () => {
+      const a = await createStore(t.engine, NS, 's1');
+      await expect(createStore(t.engine, NS, 's1')).rejects.toBeInstanceOf(ExecutionAlreadyStartedError);
+      const b = await createStore(t.engine, NS, 's1', { conflictPolicy: 'useExisting' });
+      expect(b).toMatchObject({ created: false, runId: a.runId });
+    });
+
+    it('applies the reuse policy once the run closed', async () => {
+      const close = (id: string) => t.engine.update(storeTarget(NS, id), (s) => void (s.state.closed = true));
+      await createStore(t.engine, NS, 'a');
+      await close('a');
+      await expect(createStore(t.engine, NS, 'a', { reusePolicy: 'rejectDuplicate' })).rejects.toBeInstanceOf(ExecutionAlreadyStartedError);
+      await expect(createStore(t.engine, NS, 'a', { reusePolicy: 'allowDuplicateFailedOnly' })).rejects.toBeInstanceOf(ExecutionAlreadyStartedError);
+      const again = await createStore(t.engine, NS, 'a', { reusePolicy: 'allowDuplicate' });
+      expect(again.created).toBe(true);
+
+      await createStore(t.engine, NS, 'b');
+      await t.engine.terminate(storeTarget(NS, 'b'), 'test');
+      expect((await t.engine.describe(storeTarget(NS, 'b'))).status).toBe('terminated');
+      expect((await createStore(t.engine, NS, 'b', { reusePolicy: 'allowDuplicateFailedOnly' })).created).toBe(true);
+    });
+  });
+
+  describe('.update', () => {
+    it('changes state by key and by ref, and returns a fresh ref', async () => {
+      const { ref } = await createStore(t.engine, NS, 's1');
+      const r1 = await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => addItem(s, ctx, 'k', 'v1').path);
+      expect(r1.output).toBe('items/k');
+      const r2 = await t.engine.update(ref, (c) => asComponent(c, Store).state.itemCount);
+      expect(r2.output).toBe(1); // the immediate recount task ran in the same transaction
+      expect(r2.ref!.executionTc).toBeGreaterThanOrEqual(r1.ref!.executionTc);
+    });
+
+    it('rejects a request id it already applied', async () => {
+      await createStore(t.engine, NS, 's1');
+      const bump = () => t.engine.update(storeTarget(NS, 's1'), (s) => void s.state.firedTotal++, { requestId: 'u1' });
+      await bump();
+      await expect(bump()).rejects.toBeInstanceOf(RequestIdAlreadyUsedError);
+      expect(await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.firedTotal)).toBe(1);
+    });
+
+    it('does not find a component recreated at the same path through an old ref', async () => {
+      await createStore(t.engine, NS, 's1');
+      const { output: itemRef } = await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => ctx.ref(addItem(s, ctx, 'k', 'v')));
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => {
+        s.fields.items.delete('k');
+        addItem(s, ctx, 'k', 'again');
+      });
+      await expect(t.engine.read(itemRef, (c) => c.state)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('fails an invalid transition clearly and leaves state untouched', async () => {
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => void addItem(s, ctx, 'k', 'v'));
+      const err = await t.engine
+        .update(storeTarget(NS, 's1'), (s, ctx) => ItemTransitions.resume.apply(asComponent(s.fields.items.get('k')!, Item), ctx))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidTransitionError);
+      expect((err as Error).message).toBe('invalid transition resume from state active');
+    });
+
+    it('rolls back in-memory changes when the update throws', async () => {
+      await createStore(t.engine, NS, 's1');
+      await expect(
+        t.engine.update(storeTarget(NS, 's1'), (s) => {
+          s.state.firedTotal = 99;
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.firedTotal)).toBe(0);
+    });
+
+    it('writes nothing when nothing changed', async () => {
+      const store = t.store as MemoryExecutionStore;
+      await createStore(t.engine, NS, 's1');
+      await t.drain();
+      const before = store.writes;
+      await t.engine.update(storeTarget(NS, 's1'), (s) => s.state.name);
+      expect(store.writes).toBe(before);
+    });
+  });
+
+  describe('.poll', () => {
+    it('waits until the predicate holds', async () => {
+      const { ref } = await createStore(t.engine, NS, 's1');
+      const polled = t.engine.poll(ref, (c) => (asComponent(c, Store).state.firedTotal >= 2 ? 'done' : undefined));
+      await t.engine.update(ref, (c) => void asComponent(c, Store).state.firedTotal++);
+      await t.engine.update(ref, (c) => void asComponent(c, Store).state.firedTotal++);
+      expect((await polled).value).toBe('done');
+    });
+
+    it('answers empty shortly before the deadline', async () => {
+      const { ref } = await createStore(t.engine, NS, 's1');
+      const deadline = new Date(t.clock.now().getTime() + 5000);
+      const polled = t.engine.poll(ref, () => undefined, { deadline });
+      await new Promise((r) => setTimeout(r, 5));
+      t.clock.advance(4000);
+      const r = await polled;
+      expect(r.value).toBeUndefined();
+      expect(t.clock.now().getTime()).toBeLessThan(deadline.getTime());
+    });
+  });
+
+  describe('tasks', () => {
+    it('fires a timer at its time, not before', async () => {
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => void addItem(s, ctx, 'k', 'v', { ttlMs: 1000 }));
+      await t.advance(999);
+      expect(await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.expiredCount)).toBe(0);
+      await t.advance(1);
+      expect(await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.expiredCount)).toBe(1);
+      expect((t.store as MemoryExecutionStore).allTasks().filter((x) => x.kind === 'pure')).toHaveLength(0);
+    });
+
+    it('drops a stale timer and never runs it', async () => {
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => void addItem(s, ctx, 'k', 'v', { ttlMs: 1000 }));
+      // Re-arming bumps the stamp: the first timer becomes invalid and is removed at this commit.
+      await t.engine.update(storeTarget(NS, 's1'), (s) => void asComponent(s.fields.items.get('k')!, Item).state.ttlStamp++);
+      expect((t.store as MemoryExecutionStore).allTasks().filter((x) => x.typeName === 'tests.expire')).toHaveLength(0);
+      await t.advance(5000);
+      expect(await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.expiredCount)).toBe(0);
+    });
+
+    it('treats tasks of a paused component as invalid (access rule)', async () => {
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => {
+        const item = addItem(s, ctx, 'k', 'v');
+        ItemTransitions.pause.apply(item, ctx);
+        ctx.addTask(item, NotifyTask, { stamp: 1 }); // invalid at birth: dropped, never stored
+      });
+      expect((t.store as MemoryExecutionStore).allTasks().filter((x) => x.typeName === 'tests.notify')).toHaveLength(0);
+    });
+
+    it('runs a side-effect task that re-enters with a ref, exactly once', async () => {
+      sideEffectLog.length = 0;
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => void addItem(s, ctx, 'k', 'v', { notify: true }));
+      await t.drain();
+      const item = await t.engine.read(storeTarget(NS, 's1'), (s) => asComponent(s.fields.items.get('k')!, Item).state);
+      expect(item.notifiedCount).toBe(1);
+      expect(sideEffectLog).toHaveLength(1);
+      expect((t.store as MemoryExecutionStore).allTasks().filter((x) => x.typeName === 'tests.notify')).toHaveLength(0);
+    });
+
+    it('retries a failing side effect with backoff', async () => {
+      sideEffectLog.length = 0;
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => void addItem(s, ctx, 'k', 'v', { notify: true, failNotify: 2 }));
+      await t.drain();
+      expect(sideEffectLog).toHaveLength(1);
+      await t.advance(60_000);
+      await t.advance(60_000);
+      expect(sideEffectLog).toHaveLength(3);
+      const n = await t.engine.read(storeTarget(NS, 's1'), (s) => asComponent(s.fields.items.get('k')!, Item).state.notifiedCount);
+      expect(n).toBe(1);
+    });
+
+    it('refuses re-entry with a ref whose task went stale', async () => {
+      await createStore(t.engine, NS, 's1');
+      await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => void addItem(s, ctx, 'k', 'v', { notify: true }));
+      const task = (t.store as MemoryExecutionStore).allTasks().find((x) => x.typeName === 'tests.notify')!;
+      const ref = await t.engine.prepareSideEffect(task);
+      expect(ref).toBeDefined();
+      await t.engine.update(storeTarget(NS, 's1'), (s) => void asComponent(s.fields.items.get('k')!, Item).state.notifyStamp++);
+      await expect(t.engine.update(ref!, () => 1)).rejects.toBeInstanceOf(TaskInvalidError);
+    });
+  });
+
+  describe('visibility', () => {
+    it('lists and counts executions by search attributes and status', async () => {
+      for (const id of ['a', 'b', 'c']) await createStore(t.engine, NS, id);
+      await t.engine.update(storeTarget(NS, 'b'), (s, ctx) => {
+        addItem(s, ctx, 'x', '1');
+        addItem(s, ctx, 'y', '2');
+      });
+      await t.engine.update(storeTarget(NS, 'c'), (s) => void (s.state.closed = true));
+      await t.drain();
+      const page = await t.engine.list(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'ItemCount', op: '>=', value: 2 } });
+      expect(page.records.map((r) => r.businessId)).toEqual(['b']);
+      expect(await t.engine.count(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'Status', op: '=', value: 'running' } })).toBe(2);
+      expect(await t.engine.count(Store, { namespaceId: NS })).toBe(3);
+    });
+  });
+
+  describe('.delete', () => {
+    it('terminates a running execution and removes it', async () => {
+      await createStore(t.engine, NS, 's1');
+      await t.engine.delete(storeTarget(NS, 's1'));
+      await expect(t.engine.read(storeTarget(NS, 's1'), (s) => s.state)).rejects.toBeInstanceOf(NotFoundError);
+      expect((await createStore(t.engine, NS, 's1')).created).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,189 @@
+import { isClosed } from '../component/lifecycle.js';
+import type { AnyComponentType } from '../component/component-type.js';
+import type { ExecutionRow, ExecutionStatus, TaskRow } from '../persistence/store.js';
+import type { Registry } from '../registry/registry.js';
+import type { LiveTask } from '../tree/node.js';
+import type { TreeDiff } from '../tree/tree.js';
+import type { CachedExecution } from './execution-cache.js';
+import { taskAttributes, taskPayload, taskValid, type Transaction } from './transaction.js';
+
+/** Bounded so the execution row stays small; dedup covers recent retries, as SDK retries are. */
+const MAX_REQUEST_IDS = 100;
+/** A safety net against immediate pure tasks that keep re-adding themselves. */
+const MAX_IMMEDIATE_PURE_TASKS = 10_000;
+export const VISIBILITY_TASK_TYPE = 'core.visibility';
+
+export interface CommitOptions {
+  readonly requestId?: string | undefined;
+  /** Tasks that ran in this transaction (pure timers): removed in the same commit. */
+  readonly executedTaskIds?: ReadonlySet<string> | undefined;
+  /** Overrides the status derived from the root (used by terminate). */
+  readonly forceStatus?: ExecutionStatus | undefined;
+  /** true when writing a brand-new execution. */
+  readonly create?: boolean | undefined;
+}
+
+/** Everything one commit writes, computed before the store call; applied to the cache after it. */
+export interface PreparedCommit {
+  readonly noop: boolean;
+  readonly diff: TreeDiff;
+  readonly row: ExecutionRow;
+  readonly insertTasks: TaskRow[];
+  readonly deleteTaskIds: string[];
+  readonly statusChanged: boolean;
+  readonly visibilityFingerprint: string;
+  readonly visibilityTaskIds: string[];
+  /** Per-node task lists to install once the commit succeeds. */
+  readonly nodeTasks: Map<string, LiveTask[]>;
+}
+
+export function executionStatusOf(type: AnyComponentType, state: unknown): ExecutionStatus {
+  const l = type.lifecycle(state);
+  if (!isClosed(l)) return 'running';
+  return type.executionStatus?.(state) ?? (l === 'completed' ? 'completed' : 'failed');
+}
+
+/** Search attributes + memo + status: what a visibility record depends on. */
+export function visibilityFingerprint(type: AnyComponentType, state: unknown, status: ExecutionStatus): string {
+  const sa = type.searchAttributes?.(state) ?? {};
+  const memo = type.memo?.(state);
+  return JSON.stringify([status, sa, memo ? Buffer.from(memo).toString('base64') : null]);
+}
+
+/**
+ * Runs immediate pure tasks, diffs the tree, re-validates outstanding tasks, validates and
+ * stamps new ones, derives the execution status and decides whether visibility changed.
+ * Pure computation: nothing is written and the cache is untouched until `applyCommit`.
+ */
+export function prepareCommit(
+  e: CachedExecution,
+  txn: Transaction,
+  registry: Registry,
+  allocateTaskId: () => string,
+  opts: CommitOptions,
+): PreparedCommit {
+  const tree = e.tree;
+  const mctx = txn.mutableContext();
+  const rctx = txn.readContext();
+
+  for (let i = 0; txn.immediatePure.length > 0; i++) {
+    if (i > MAX_IMMEDIATE_PURE_TASKS) throw new Error('immediate pure tasks did not settle');
+    const p = txn.immediatePure.shift()!;
+    if (tree.nodes.get(p.node.path) !== p.node) continue;
+    const attrs = { scheduledAt: null, taskId: '' };
+    if (p.type.kind === 'pure' && taskValid(tree, rctx, p.node, p.type, p.payload, attrs)) {
+      p.type.execute(mctx, tree.wrap(p.node), p.payload, attrs);
+    }
+  }
+
+  const nextTc = txn.nextTc;
+  const diff = tree.diff(nextTc);
+  const deleteTaskIds = tree.removedTasks.map((t) => t.taskId);
+  const executed = opts.executedTaskIds ?? new Set<string>();
+  const changed =
+    opts.create === true ||
+    diff.upserts.length > 0 ||
+    diff.deletes.length > 0 ||
+    txn.newTasks.length > 0 ||
+    executed.size > 0 ||
+    deleteTaskIds.length > 0 ||
+    opts.forceStatus !== undefined;
+
+  const rootType = tree.root.componentType!;
+  const rootState = tree.wrap(tree.root).state;
+  const status = opts.forceStatus ?? executionStatusOf(rootType, rootState);
+  const statusChanged = status !== e.row.status;
+  const fingerprint = visibilityFingerprint(rootType, rootState, status);
+
+  if (!changed && !opts.requestId && !statusChanged && fingerprint === e.visibilityFingerprint) {
+    return {
+      noop: true, diff, row: e.row, insertTasks: [], deleteTaskIds: [], statusChanged: false,
+      visibilityFingerprint: fingerprint, visibilityTaskIds: e.visibilityTaskIds, nodeTasks: new Map(),
+    };
+  }
+
+  // Re-validate every outstanding task against the state this commit writes.
+  const nodeTasks = new Map<string, LiveTask[]>();
+  for (const node of tree.nodes.values()) {
+    if (node.tasks.length === 0) continue;
+    const keep: LiveTask[] = [];
+    for (const t of node.tasks) {
+      if (executed.has(t.row.taskId) || !registry.hasTask(t.row.typeName)) {
+        deleteTaskIds.push(t.row.taskId);
+        continue;
+      }
+      const type = registry.task(t.row.typeName);
+      if (taskValid(tree, rctx, node, type, taskPayload(type, t), taskAttributes(t))) keep.push(t);
+      else deleteTaskIds.push(t.row.taskId);
+    }
+    nodeTasks.set(node.path, keep);
+  }
+
+  const insertTasks: TaskRow[] = [];
+  for (const p of txn.newTasks) {
+    if (tree.nodes.get(p.node.path) !== p.node) continue;
+    if (!taskValid(tree, rctx, p.node, p.type, p.payload, { scheduledAt: p.at, taskId: '' })) continue;
+    const row: TaskRow = {
+      ...txn.key,
+      shardId: e.row.shardId,
+      taskId: allocateTaskId(),
+      kind: p.type.kind,
+      typeName: p.type.name,
+      path: p.node.path,
+      componentInitialTc: p.node.persisted === undefined ? nextTc : p.node.initialTc,
+      createdTc: nextTc,
+      fireAt: p.at,
+      payload: p.type.codec.encode(p.payload),
+    };
+    insertTasks.push(row);
+    const list = nodeTasks.get(p.node.path) ?? [...p.node.tasks];
+    list.push({ row, payload: p.payload });
+    nodeTasks.set(p.node.path, list);
+  }
+
+  // Visibility: one outstanding task per execution, superseding older ones (dedup).
+  let visibilityTaskIds = e.visibilityTaskIds;
+  if (fingerprint !== e.visibilityFingerprint) {
+    deleteTaskIds.push(...e.visibilityTaskIds);
+    const row: TaskRow = {
+      ...txn.key,
+      shardId: e.row.shardId,
+      taskId: allocateTaskId(),
+      kind: 'visibility',
+      typeName: VISIBILITY_TASK_TYPE,
+      path: '',
+      componentInitialTc: 1,
+      createdTc: nextTc,
+      fireAt: null,
+      payload: new Uint8Array(0),
+    };
+    insertTasks.push(row);
+    visibilityTaskIds = [row.taskId];
+  }
+
+  const now = txn.now;
+  const row: ExecutionRow = {
+    ...e.row,
+    status,
+    transitionCount: nextTc,
+    dbVersion: e.row.dbVersion + 1,
+    closeTime: status !== 'running' && e.row.status === 'running' ? now : status === 'running' ? null : e.row.closeTime,
+    requestIds: opts.requestId ? [...e.row.requestIds, opts.requestId].slice(-MAX_REQUEST_IDS) : e.row.requestIds,
+  };
+  return {
+    noop: false, diff, row, insertTasks, deleteTaskIds, statusChanged, visibilityFingerprint: fingerprint,
+    visibilityTaskIds, nodeTasks,
+  };
+}
+
+/** Installs a committed result into the cached execution. */
+export function applyCommit(e: CachedExecution, p: PreparedCommit): void {
+  e.tree.markWritten(p.diff);
+  for (const [path, tasks] of p.nodeTasks) {
+    const node = e.tree.nodes.get(path);
+    if (node) node.tasks = tasks;
+  }
+  e.row = p.row;
+  e.visibilityFingerprint = p.visibilityFingerprint;
+  e.visibilityTaskIds = p.visibilityTaskIds;
+}

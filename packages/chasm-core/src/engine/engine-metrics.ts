@@ -1,0 +1,29 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Engine metrics, registered once per prom-client registry. */
+export class EngineMetrics {
+  readonly commits: Counter;
+  readonly commitLatency: Histogram;
+  readonly starts: Counter<'archetype'>;
+  readonly loads: Counter;
+  readonly tasks: Counter<'type' | 'outcome'>;
+  readonly taskLatency: Histogram<'kind'>;
+  readonly pendingTasks: Gauge<'kind'>;
+
+  constructor(registry: Registry) {
+    const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+    this.commits = get('chasm_commits_total', () => new Counter({ name: 'chasm_commits_total', help: 'Execution commits (one database transaction each)', registers: [registry] }));
+    this.commitLatency = get('chasm_commit_latency_seconds', () => new Histogram({
+      name: 'chasm_commit_latency_seconds', help: 'Store commit latency', registers: [registry],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+    }));
+    this.starts = get('chasm_executions_started_total', () => new Counter({ name: 'chasm_executions_started_total', help: 'Executions started', labelNames: ['archetype'] as const, registers: [registry] }));
+    this.loads = get('chasm_execution_loads_total', () => new Counter({ name: 'chasm_execution_loads_total', help: 'Executions loaded from the store (cache misses)', registers: [registry] }));
+    this.tasks = get('chasm_tasks_total', () => new Counter({ name: 'chasm_tasks_total', help: 'Tasks processed by outcome', labelNames: ['type', 'outcome'] as const, registers: [registry] }));
+    this.taskLatency = get('chasm_task_latency_seconds', () => new Histogram({
+      name: 'chasm_task_latency_seconds', help: 'Task execution latency', labelNames: ['kind'] as const, registers: [registry],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    }));
+    this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
+  }
+}

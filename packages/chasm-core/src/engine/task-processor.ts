@@ -1,0 +1,334 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { ChasmError, RetryableTaskError } from '../errors.js';
+import type { ExecutionStore, ShardLease, TaskRow, VisibilityRecord } from '../persistence/store.js';
+import type { ComponentRef } from '../ref.js';
+import type { Registry } from '../registry/registry.js';
+import type { Engine } from './engine.js';
+import type { EngineMetrics } from './engine-metrics.js';
+import { TimerHeap } from './timer-heap.js';
+
+export interface TaskProcessorOptions {
+  /** Tasks run at once (side effects wait on I/O, so this is well above the core count). */
+  readonly concurrency?: number;
+  /** Timers due within this window are held in memory; later ones are found by the next scan. */
+  readonly lookaheadMs?: number;
+  readonly scanIntervalMs?: number;
+  /** Finished tasks are deleted in batches at this interval. */
+  readonly deleteFlushMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly visibilityBatch?: number;
+}
+
+/** What the processor needs from the engine (implemented by ChasmEngine). */
+export interface TaskHost extends Engine {
+  readonly registry: Registry;
+  runDuePureTasks(task: TaskRow): Promise<'done' | { retryAt: Date }>;
+  prepareSideEffect(task: TaskRow): Promise<ComponentRef | undefined>;
+  forgetTask(task: TaskRow): void;
+  visibilityRecord(task: TaskRow): Promise<VisibilityRecord | undefined>;
+  visibilityWritten(task: TaskRow): void;
+  lease(shardId: number): ShardLease;
+  shardLost(shardId: number): void;
+}
+
+const taskKey = (t: TaskRow): string => `${t.shardId}/${t.taskId}`;
+
+/**
+ * Runs the tasks of the shards this node owns. Immediate tasks arrive in memory right after
+ * their commit (the table is only for recovery); timers within the look-ahead window wait in a
+ * heap; a periodic scan finds the rest and everything left over by a crash. Delivery is at
+ * least once: a task row is deleted only after its work is done.
+ */
+export class TaskProcessor {
+  private readonly ready: TaskRow[] = [];
+  private readonly heap = new TimerHeap<TaskRow>();
+  private readonly known = new Set<string>();
+  private readonly attempts = new Map<string, number>();
+  private readonly pendingDeletes = new Map<number, TaskRow[]>();
+  private readonly shards = new Set<number>();
+  private readonly abort = new AbortController();
+  private readonly idleWaiters: (() => void)[] = [];
+  private inFlight = 0;
+  private running = false;
+  private armedAt: number | undefined;
+  private cancelArm: (() => void) | undefined;
+  private scanTimer: NodeJS.Timeout | undefined;
+  private deleteTimer: NodeJS.Timeout | undefined;
+  private readonly o: Required<TaskProcessorOptions>;
+
+  constructor(
+    private readonly host: TaskHost,
+    private readonly store: ExecutionStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger | undefined,
+    private readonly metrics: EngineMetrics | undefined,
+    opts: TaskProcessorOptions = {},
+  ) {
+    this.o = {
+      concurrency: opts.concurrency ?? 64,
+      lookaheadMs: opts.lookaheadMs ?? 60_000,
+      scanIntervalMs: opts.scanIntervalMs ?? 30_000,
+      deleteFlushMs: opts.deleteFlushMs ?? 20,
+      maxBackoffMs: opts.maxBackoffMs ?? 60_000,
+      visibilityBatch: opts.visibilityBatch ?? 200,
+    };
+  }
+
+  async start(leases: readonly ShardLease[]): Promise<void> {
+    this.running = true;
+    for (const l of leases) this.shards.add(l.shardId);
+    for (const l of leases) await this.scanShard(l.shardId);
+    this.scanTimer = setInterval(() => void this.scanAll(), this.o.scanIntervalMs);
+    this.scanTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    this.cancelArm?.();
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.flushDeletes();
+  }
+
+  /** New tasks from a commit. */
+  enqueue(rows: readonly TaskRow[]): void {
+    for (const r of rows) this.add(r);
+    this.pump();
+  }
+
+  /** Rows found to be garbage (their node is gone): delete without running. */
+  discard(rows: readonly TaskRow[]): void {
+    for (const r of rows) this.finish(r);
+  }
+
+  dropShard(shardId: number): void {
+    this.shards.delete(shardId);
+    for (let i = this.ready.length - 1; i >= 0; i--) if (this.ready[i]!.shardId === shardId) this.ready.splice(i, 1);
+    this.heap.removeWhere((t) => t.shardId === shardId);
+    this.pendingDeletes.delete(shardId);
+    for (const k of [...this.known]) if (k.startsWith(`${shardId}/`)) this.known.delete(k);
+  }
+
+  /** Resolves once nothing is ready, running, or waiting to be deleted (future timers aside). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  get pendingTimers(): number {
+    return this.heap.size;
+  }
+
+  private isIdle(): boolean {
+    return this.ready.length === 0 && this.inFlight === 0 && this.pendingDeletes.size === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private add(row: TaskRow): void {
+    if (!this.shards.has(row.shardId)) return;
+    const k = taskKey(row);
+    if (this.known.has(k)) return;
+    const now = this.clock.now().getTime();
+    const at = row.fireAt?.getTime() ?? 0;
+    if (at <= now) {
+      this.known.add(k);
+      this.ready.push(row);
+    } else if (at <= now + this.o.lookaheadMs) {
+      this.known.add(k);
+      this.heap.push(at, row);
+      this.arm();
+    }
+    // Later timers: the periodic scan picks them up once inside the window.
+  }
+
+  private arm(): void {
+    const top = this.heap.peek();
+    if (!top || !this.running) return;
+    if (this.armedAt !== undefined && this.armedAt <= top.at) return;
+    this.cancelArm?.();
+    this.armedAt = top.at;
+    this.cancelArm = this.clock.schedule(new Date(top.at), () => this.onTimer());
+  }
+
+  private onTimer(): void {
+    this.armedAt = undefined;
+    this.cancelArm = undefined;
+    const now = this.clock.now().getTime();
+    while (this.heap.peek() && this.heap.peek()!.at <= now) this.ready.push(this.heap.pop()!.value);
+    this.arm();
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running && this.inFlight < this.o.concurrency && this.ready.length > 0) {
+      const row = this.ready.shift()!;
+      if (row.kind === 'visibility') {
+        // Batch visibility writes of one shard into one store call.
+        const batch = [row];
+        for (let i = 0; i < this.ready.length && batch.length < this.o.visibilityBatch; ) {
+          const r = this.ready[i]!;
+          if (r.kind === 'visibility' && r.shardId === row.shardId) {
+            batch.push(r);
+            this.ready.splice(i, 1);
+          } else i++;
+        }
+        void this.track(() => this.runVisibility(batch));
+      } else {
+        void this.track(() => this.runOne(row));
+      }
+    }
+    this.metrics?.pendingTasks.set({ kind: 'ready' }, this.ready.length);
+    this.metrics?.pendingTasks.set({ kind: 'timer' }, this.heap.size);
+    this.checkIdle();
+  }
+
+  private async track(fn: () => Promise<void>): Promise<void> {
+    this.inFlight++;
+    try {
+      await fn();
+    } finally {
+      this.inFlight--;
+      this.pump();
+    }
+  }
+
+  private async runOne(row: TaskRow): Promise<void> {
+    const started = performance.now();
+    try {
+      if (row.kind === 'pure') {
+        const r = await this.host.runDuePureTasks(row);
+        if (r === 'done') {
+          // The commit that ran it also deleted its row.
+          this.known.delete(taskKey(row));
+          this.attempts.delete(taskKey(row));
+        } else {
+          this.heap.push(r.retryAt.getTime(), row);
+          this.arm();
+        }
+      } else {
+        const ref = await this.host.prepareSideEffect(row);
+        if (!ref) {
+          this.metrics?.tasks.inc({ type: row.typeName, outcome: 'dropped' });
+          this.finish(row);
+          return;
+        }
+        const type = this.host.registry.task(row.typeName);
+        if (type.kind !== 'sideEffect') throw new Error(`task ${row.typeName} is not a side-effect task`);
+        const payload = type.codec.decode(row.payload);
+        await type.execute(
+          { engine: this.host, signal: this.abort.signal, now: () => this.clock.now() },
+          ref,
+          payload,
+          { scheduledAt: row.fireAt, taskId: row.taskId },
+        );
+        this.metrics?.tasks.inc({ type: row.typeName, outcome: 'executed' });
+        this.finish(row);
+      }
+      this.metrics?.taskLatency.observe({ kind: row.kind }, (performance.now() - started) / 1000);
+    } catch (err) {
+      this.failed(row, err);
+    }
+  }
+
+  private async runVisibility(batch: TaskRow[]): Promise<void> {
+    try {
+      const records: VisibilityRecord[] = [];
+      for (const row of batch) {
+        const rec = await this.host.visibilityRecord(row);
+        if (rec) records.push(rec);
+      }
+      const shardId = batch[0]!.shardId;
+      await this.store.writeVisibility(this.host.lease(shardId), records, batch.map((t) => t.taskId));
+      for (const row of batch) {
+        this.host.visibilityWritten(row);
+        this.known.delete(taskKey(row));
+        this.attempts.delete(taskKey(row));
+      }
+    } catch (err) {
+      for (const row of batch) this.failed(row, err);
+    }
+  }
+
+  private failed(row: TaskRow, err: unknown): void {
+    const k = taskKey(row);
+    if (ChasmError.is(err) && err.code === 'NOT_FOUND') {
+      // The component, the execution or the task itself is gone: nothing left to do.
+      this.metrics?.tasks.inc({ type: row.typeName, outcome: 'dropped' });
+      this.finish(row);
+      return;
+    }
+    if (ChasmError.is(err) && err.name === 'ShardOwnershipLostError') {
+      this.host.shardLost(row.shardId);
+      return;
+    }
+    if (!this.running) {
+      this.known.delete(k);
+      return;
+    }
+    const n = (this.attempts.get(k) ?? 0) + 1;
+    this.attempts.set(k, n);
+    const backoff = err instanceof RetryableTaskError && err.retryAfterMs !== undefined
+      ? err.retryAfterMs
+      : Math.min(this.o.maxBackoffMs, 100 * 2 ** Math.min(n, 20)) * (0.8 + Math.random() * 0.4);
+    this.metrics?.tasks.inc({ type: row.typeName, outcome: 'retried' });
+    this.logger?.warn({ err, task: row.typeName, taskId: row.taskId, attempt: n }, 'task failed; will retry');
+    this.heap.push(this.clock.now().getTime() + backoff, row);
+    this.arm();
+  }
+
+  /** Deletes the row soon, in a batch; until then the task stays `known` so a scan cannot re-run it. */
+  private finish(row: TaskRow): void {
+    this.host.forgetTask(row);
+    this.attempts.delete(taskKey(row));
+    const list = this.pendingDeletes.get(row.shardId) ?? [];
+    list.push(row);
+    this.pendingDeletes.set(row.shardId, list);
+    this.known.add(taskKey(row));
+    this.deleteTimer ??= setTimeout(() => void this.flushDeletes(), this.o.deleteFlushMs);
+  }
+
+  private async flushDeletes(): Promise<void> {
+    this.deleteTimer = undefined;
+    const batches = [...this.pendingDeletes];
+    this.pendingDeletes.clear();
+    for (const [shardId, rows] of batches) {
+      try {
+        await this.store.deleteTasks(this.host.lease(shardId), rows.map((r) => r.taskId));
+      } catch (err) {
+        if (ChasmError.is(err) && err.name === 'ShardOwnershipLostError') this.host.shardLost(shardId);
+        else this.logger?.warn({ err, shardId }, 'deleting finished tasks failed; a later scan re-runs them (at least once)');
+      }
+      for (const r of rows) this.known.delete(taskKey(r));
+    }
+    this.checkIdle();
+  }
+
+  private async scanAll(): Promise<void> {
+    for (const s of [...this.shards]) {
+      try {
+        await this.scanShard(s);
+      } catch (err) {
+        this.logger?.warn({ err, shardId: s }, 'task scan failed');
+      }
+    }
+  }
+
+  private async scanShard(shardId: number): Promise<void> {
+    const dueBefore = new Date(this.clock.now().getTime() + this.o.lookaheadMs);
+    let after: { fireAt: Date | null; taskId: string } | undefined;
+    for (;;) {
+      const rows = await this.store.scanTasks({ shardId, dueBefore, limit: 1000, ...(after ? { after } : {}) });
+      for (const r of rows) this.add(r);
+      if (rows.length < 1000) break;
+      const last = rows[rows.length - 1]!;
+      after = { fireAt: last.fireAt, taskId: last.taskId };
+    }
+    this.pump();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './item.js';
+export * from './store.js';
+export * from './tasks.js';
+export * from './operations.js';
+export * from './library.js';
