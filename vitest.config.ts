@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages export "@chasm/source" -> src, so tests run against source without a build.
-const conditions = ['@chasm/source', 'node', 'import', 'module', 'default'];
+// 'import' is left out on purpose: with it, vite resolves pg's ESM wrapper in a way that breaks `class extends`.
+const conditions = ['@chasm/source', 'node', 'module', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
