@@ -97,6 +97,7 @@ function portArg(value: string, flag: string): number {
 main(process.argv.slice(2)).catch((e: unknown) => {
   // Start-up errors (bad config, unknown package, port in use) are for humans: no stack.
   const known = e instanceof Error && ['ConfigError', 'UnknownPackageError', 'HandlerTableError', 'RegistryError'].includes(e.name);
-  console.error(known ? `error: ${(e as Error).message}` : e);
+  const badArgs = String((e as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  console.error(known ? `error: ${(e as Error).message}` : badArgs ? `error: ${(e as Error).message}\n${USAGE}` : e);
   process.exit(1);
 });
