@@ -64,12 +64,27 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   /** Runs the core migrations, fixes the shard count on first use and creates the shard rows. */
   static async open(database: Database, opts: { shardCount: number }): Promise<KyselyExecutionStore> {
+    const store = KyselyExecutionStore.create(database, opts);
+    await store.init(database);
+    return store;
+  }
+
+  /**
+   * A store not yet initialised: for dependency injection, where construction is synchronous.
+   * Call `init` (the server's engine service does) before any other method.
+   */
+  static create(database: Database, opts: { shardCount: number }): KyselyExecutionStore {
     const { shardCount } = opts;
     if (!Number.isInteger(shardCount) || shardCount < 1) {
       throw new InvalidArgumentError('shardCount', `shardCount must be a positive integer, got ${shardCount}`);
     }
+    return new KyselyExecutionStore(database.db as Kysely<CoreDatabase>, shardCount);
+  }
+
+  async init(database: Database): Promise<void> {
+    const shardCount = this.shardCount;
     await migrate(database, CORE_MIGRATION_TABLE, coreMigrations);
-    const db = database.db as Kysely<CoreDatabase>;
+    const db = this.#db;
     // First opener wins; everyone else must agree, because executions are already hashed to shards.
     await db
       .insertInto('cluster_metadata')
@@ -87,7 +102,6 @@ export class KyselyExecutionStore implements ExecutionStore {
     await sql`insert into shards (shard_id, range_id, owner)
       select s, 0, '' from generate_series(0, ${shardCount - 1}::int) as s
       on conflict (shard_id) do nothing`.execute(db);
-    return new KyselyExecutionStore(db, shardCount);
   }
 
   async acquireShard(shardId: number, owner: string): Promise<ShardLease> {

@@ -7,3 +7,4 @@ export * from './manual-clock.js';
 export * from './memory-store.js';
 export * from './test-engine.js';
 export * from './reference/index.js';
+export * from './test-databases.js';

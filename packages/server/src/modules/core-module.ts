@@ -1,5 +1,7 @@
 import { ContainerModule } from 'inversify';
-import { Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import { ChasmEngine, KyselyExecutionStore, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import { EngineService } from './engine-service.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
@@ -23,11 +25,17 @@ export const coreModule = new ContainerModule(({ bind }) => {
   // duplicate component or task name fails start-up before anything runs.
   bind(TOKENS.Registry).toResolvedValue(() => new Registry());
 
-  // ---- CHASM engine: bind here once packages/chasm-core provides them. ----------------------
-  // bind(TOKENS.ExecutionStore).toResolvedValue((db: Database) => new KyselyExecutionStore(db), [TOKENS.Database]);
-  // bind(TOKENS.Engine).toResolvedValue((registry, store, clock) => new Engine(...), [TOKENS.Registry, TOKENS.ExecutionStore, TOKENS.Clock]);
-  // and its task processors as TOKENS.Service (started after cluster identity and seeding).
-  // ---------------------------------------------------------------------------------------------
+  // The CHASM engine over the Kysely store. Construction is synchronous; EngineService
+  // initialises the store and takes the shards when services start.
+  bind(TOKENS.ExecutionStore).toResolvedValue(
+    (db: Database, config: ServerConfig) => KyselyExecutionStore.create(db, { shardCount: config.shards }),
+    [TOKENS.Database, ServerTokens.Config],
+  );
+  bind(TOKENS.Engine).toResolvedValue(
+    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry) =>
+      new ChasmEngine({ store, registry, clock, logger: logger.child({ component: 'engine' }), metrics }),
+    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
+  );
 
   bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);
   bind(NamespaceStore).toResolvedValue((db: Database) => new NamespaceStore(db), [TOKENS.Database]);
@@ -46,6 +54,10 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind(TOKENS.Service).toResolvedValue(
     (namespaces: Namespaces, config: ServerConfig, logger: Logger) => new NamespaceSeeder(namespaces, config.namespaces, logger),
     [ServerTokens.Namespaces, ServerTokens.Config, TOKENS.Logger],
+  );
+  bind(TOKENS.Service).toResolvedValue(
+    (engine: ChasmEngine, store: KyselyExecutionStore, db: Database) => new EngineService(engine, store, db),
+    [TOKENS.Engine, TOKENS.ExecutionStore, TOKENS.Database],
   );
 
   bind(TOKENS.RpcHandlers).toResolvedValue(

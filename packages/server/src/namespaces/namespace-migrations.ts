@@ -23,7 +23,7 @@ export const SERVER_MIGRATIONS: MigrationSet = {
         // Cluster identity is created once and survives restarts (GetClusterInfo.cluster_id, and
         // the shard count, which can never change after the cluster is created).
         await db.schema
-          .createTable('cluster_metadata')
+          .createTable('cluster_info')
           .addColumn('cluster_name', 'text', (c: any) => c.primaryKey())
           .addColumn('cluster_id', 'uuid', (c: any) => c.notNull())
           .addColumn('history_shard_count', 'integer', (c: any) => c.notNull())
@@ -31,7 +31,7 @@ export const SERVER_MIGRATIONS: MigrationSet = {
           .execute();
       },
       async down(db: any): Promise<void> {
-        await db.schema.dropTable('cluster_metadata').execute();
+        await db.schema.dropTable('cluster_info').execute();
         await db.schema.dropTable('namespaces').execute();
       },
     },

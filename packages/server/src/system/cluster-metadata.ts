@@ -14,12 +14,12 @@ export interface ClusterMetadata {
  */
 export async function loadClusterMetadata(database: Database, configuredShards: number, now: Date): Promise<ClusterMetadata> {
   await database.db
-    .insertInto('cluster_metadata')
+    .insertInto('cluster_info')
     .values({ cluster_name: CLUSTER_NAME, cluster_id: randomUUID(), history_shard_count: configuredShards, created_at: now })
     .onConflict((oc) => oc.column('cluster_name').doNothing())
     .execute();
   const row = (await database.db
-    .selectFrom('cluster_metadata')
+    .selectFrom('cluster_info')
     .selectAll()
     .where('cluster_name', '=', CLUSTER_NAME)
     .executeTakeFirstOrThrow()) as { cluster_id: string; history_shard_count: number };
