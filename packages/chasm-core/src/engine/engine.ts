@@ -13,7 +13,8 @@ export interface RootTarget<TState = unknown, TChildren extends ChildSpecs = Chi
   readonly businessId: string;
   readonly runId?: string;
 }
-export type Target = ComponentRef | RootTarget;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Target = ComponentRef | RootTarget<any, any>;
 
 export interface StartOptions<TState, TChildren extends ChildSpecs, TOut> {
   /** Builds the root's initial state. */
