@@ -14,6 +14,9 @@ export type PackageLoader = () => Promise<ContainerModule>;
  */
 export const PACKAGE_CATALOGUE: Readonly<Record<string, PackageLoader>> = {
   core: async () => coreModule,
+  matching: () => import('@chasm/matching').then((m) => m.matchingModule),
+  // The reference CHASM library (tests, crash tests and benchmarks).
+  tests: () => import('./modules/tests-module.js').then((m) => m.testsModule),
 };
 
 /** A config names a package that is neither in the catalogue nor a loadable module path. */

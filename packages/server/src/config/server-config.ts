@@ -28,6 +28,9 @@ export const DEFAULT_METRICS_PORT = 7239;
 export const DEFAULT_SHARDS = 4;
 export const DEFAULT_NAMESPACE = 'default';
 
+/** Feature packages the dev server loads unless told otherwise: everything installed. */
+export const DEV_PACKAGES: readonly string[] = ['matching'];
+
 /** The dev server: 127.0.0.1:7233, PGlite (in memory unless `dataDir`), namespace `default`. */
 export function devConfig(options: {
   port?: number;
@@ -45,7 +48,7 @@ export function devConfig(options: {
     shards: DEFAULT_SHARDS,
     grpc: { host, port: options.port ?? DEFAULT_GRPC_PORT },
     ...(metricsPort === null ? {} : { metrics: { host, port: metricsPort } }),
-    packages: options.packages ?? [],
+    packages: options.packages ?? DEV_PACKAGES,
     namespaces: (options.namespaces ?? [DEFAULT_NAMESPACE]).map((name) => ({ name })),
     log: { level: options.logLevel ?? 'info' },
   };
