@@ -86,3 +86,14 @@ export async function createPostgresDatabase(baseUrl: string, name: string): Pro
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/** Test/bench helper: drops a database created by `createPostgresDatabase`, ending its sessions. */
+export async function dropPostgresDatabase(baseUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
