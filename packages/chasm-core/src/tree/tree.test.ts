@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { jsonCodec } from '../component/codec.js';
+import { Registry } from '../registry/registry.js';
+import { Store, newStoreState, referenceLibrary } from '../testing/reference/index.js';
+import { encodeComponentState } from './node.js';
+import { childPath, splitPath } from './path.js';
+import { Tree } from './tree.js';
+
+describe('paths', () => {
+  it('escape separators so a subtree is a prefix range', () => {
+    const p = childPath(childPath('', 'items'), 'a/b%c');
+    expect(p).toBe('items/a%2Fb%25c');
+    expect(splitPath(p)).toEqual({ parent: 'items', name: 'a/b%c' });
+  });
+});
+
+describe('jsonCodec', () => {
+  it('round-trips bytes and dates', () => {
+    const c = jsonCodec<{ b: Uint8Array; d: Date }>();
+    const v = c.decode(c.encode({ b: new Uint8Array([1, 2, 3]), d: new Date(5) }));
+    expect(v.b).toEqual(new Uint8Array([1, 2, 3]));
+    expect(v.d).toEqual(new Date(5));
+  });
+});
+
+describe(Tree, () => {
+  const registry = new Registry();
+  registry.register(referenceLibrary);
+
+  it('migrates state persisted at an older schema version on load', () => {
+    // Version 1 of tests.store had `count` where version 2 has `itemCount`.
+    const v1 = { ...Store, schemaVersion: 1 };
+    const { itemCount, ...rest } = newStoreState('old');
+    void itemCount;
+    const data = encodeComponentState(v1, { ...rest, count: 7 });
+    const tree = Tree.load(registry, [{ path: '', kind: 'component', typeName: 'tests.store', initialTc: 1, lastUpdateTc: 1, data }], []);
+    expect(tree.wrap(tree.root).state).toMatchObject({ name: 'old', itemCount: 7 });
+    expect((tree.wrap(tree.root).state as Record<string, unknown>)['count']).toBeUndefined();
+  });
+
+  it('refuses state from a newer schema version', () => {
+    const data = encodeComponentState({ ...Store, schemaVersion: 9 }, newStoreState('new'));
+    const tree = Tree.load(registry, [{ path: '', kind: 'component', typeName: 'tests.store', initialTc: 1, lastUpdateTc: 1, data }], []);
+    expect(() => tree.wrap(tree.root).state).toThrow(/newer than this build/);
+  });
+
+  it('writes only nodes whose bytes changed, and deletes removed subtrees', () => {
+    const tree = Tree.create(registry, Store, newStoreState('s'));
+    tree.mutable = true;
+    const root = tree.wrap(tree.root);
+    const items = (root.fields as unknown as { items: { create(k: string, s: unknown): unknown } }).items;
+    items.create('a', { value: 'x', status: 'active', ttlStamp: 1, firedCount: 0, notifyStamp: 1, notifiedCount: 0 });
+    const first = tree.diff(1);
+    expect(first.upserts.map((u) => u.path).sort()).toEqual(['', 'items', 'items/a']);
+    tree.markWritten(first);
+    // Touching without changing writes nothing.
+    void root.state;
+    expect(tree.diff(2).upserts).toEqual([]);
+    (root.fields as unknown as { items: { delete(k: string): void } }).items.delete('a');
+    const d = tree.diff(2);
+    expect(d.deletes).toEqual(['items/a']);
+  });
+});
