@@ -39,6 +39,7 @@ switch (command) {
     build();
     // Type-check the tests too (the build above covers only sources).
     run(bin('tsc'), ['-p', 'tsconfig.test.json']);
+    run(bin('eslint'), ['packages']);
     run(bin('vitest'), ['run', ...rest]);
     break;
   case 'bench': {

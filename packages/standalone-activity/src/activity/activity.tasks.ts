@@ -1,0 +1,125 @@
+import { decodeRef, definePureTask, defineSideEffectTask, encodeRef, type ComponentRef, type SideEffectContext } from '@chasm/core';
+import { Activity, attemptInProgress, isTerminal } from './activity.js';
+import type { PriorityState } from './activity-options.js';
+import { heartbeatTimedOut, attemptTimedOut, scheduleToCloseTimedOut, scheduleToStartTimedOut } from './activity.transitions.js';
+
+/** Payload of the dispatch task: the attempt stamp it was created for. */
+export interface ActivityDispatchTask {
+  readonly stamp: number;
+  readonly attempt: number;
+  readonly taskQueue: string;
+  readonly priority: PriorityState;
+  /** Epoch ms after which matching drops the task (schedule-to-start); absent = never. */
+  readonly expiry?: number;
+}
+/** Attempt timers carry the stamp; deadline-based ones also the deadline they were armed for. */
+export interface ActivityAttemptTimerTask {
+  readonly stamp: number;
+  readonly deadline: number;
+}
+export interface ActivityHeartbeatTimerTask {
+  readonly stamp: number;
+}
+export interface ActivityScheduleToCloseTask {
+  readonly deadline: number;
+}
+
+/** What the dispatch task hands to matching (the `payload` of an activity task). */
+export interface ActivityTaskInfo {
+  /** The activity's root ref (no task id): the poll's accept hook re-enters through it. */
+  readonly ref: ComponentRef;
+  readonly stamp: number;
+  readonly attempt: number;
+}
+
+/** Everything the dispatcher needs, so dispatch never reads state outside the lock. */
+export interface ActivityDispatch extends ActivityTaskInfo {
+  readonly taskQueue: string;
+  readonly priority: PriorityState;
+  readonly expiry?: number;
+}
+
+/** Pushes one attempt to matching; wired by the library (it needs the matching service). */
+export type ActivityDispatcher = (ctx: SideEffectContext, dispatch: ActivityDispatch) => Promise<void>;
+
+const MATCHING_PAYLOAD_VERSION = 1;
+
+export function encodeActivityTaskInfo(info: ActivityTaskInfo): Uint8Array {
+  // Tagged with the archetype so a shared activity-task router can tell standalone tasks apart.
+  const ref = Buffer.from(encodeRef(info.ref)).toString('base64');
+  return new TextEncoder().encode(JSON.stringify({ v: MATCHING_PAYLOAD_VERSION, k: 'activity.activity', ref, stamp: info.stamp, attempt: info.attempt }));
+}
+
+/**
+ * Dispatch (side effect): valid while SCHEDULED with the same stamp. Stale dispatches are dropped
+ * before they run; a dispatch that reached matching twice (crash between push and task delete) is
+ * refused by the poll's accept hook, which checks the stamp again.
+ */
+export function dispatchTaskType(dispatch: ActivityDispatcher) {
+  return defineSideEffectTask<typeof Activity, ActivityDispatchTask>({
+    name: 'activity.dispatch',
+    component: Activity,
+    validate: (_ctx, a, p) => a.state.status === 'scheduled' && a.state.stamp === p.stamp,
+    async execute(ctx, ref, p) {
+      const { taskId: _taskId, ...rootRef } = ref;
+      await dispatch(ctx, { ...p, ref: rootRef });
+    },
+  });
+}
+
+/** The unwired dispatch type transitions add; the registry holds the wired one under the same name. */
+export const DispatchTask = dispatchTaskType(async () => {
+  throw new Error('activity.dispatch is not wired to matching (use createStandaloneActivityLibrary)');
+});
+
+/** ScheduleToStart: only while SCHEDULED with the same stamp; never retried (B.5). */
+export const ScheduleToStartTimeoutTask = definePureTask<typeof Activity, ActivityAttemptTimerTask>({
+  name: 'activity.scheduleToStartTimeout',
+  component: Activity,
+  validate: (_ctx, a, p) => a.state.status === 'scheduled' && a.state.stamp === p.stamp,
+  execute: (ctx, a) => scheduleToStartTimedOut(a, ctx),
+});
+
+/** ScheduleToClose: while non-terminal and the deadline still matches the options. */
+export const ScheduleToCloseTimeoutTask = definePureTask<typeof Activity, ActivityScheduleToCloseTask>({
+  name: 'activity.scheduleToCloseTimeout',
+  component: Activity,
+  validate: (_ctx, a, p) => !isTerminal(a.state.status) && a.state.options.scheduleToCloseMs > 0 && scheduleToCloseDeadline(a.state) === p.deadline,
+  execute: (ctx, a) => scheduleToCloseTimedOut(a, ctx),
+});
+
+/** StartToClose: while this attempt runs and its deadline matches (options may have changed). */
+export const StartToCloseTimeoutTask = definePureTask<typeof Activity, ActivityAttemptTimerTask>({
+  name: 'activity.startToCloseTimeout',
+  component: Activity,
+  validate: (_ctx, a, p) =>
+    attemptInProgress(a.state.status) && a.state.stamp === p.stamp && a.state.startedTime !== null && a.state.startedTime + a.state.options.startToCloseMs === p.deadline,
+  execute: (ctx, a) => attemptTimedOut(a, ctx, 'START_TO_CLOSE'),
+});
+
+/**
+ * Heartbeat: armed once per attempt; heartbeats only record their time. When it fires after a
+ * recent heartbeat it re-arms itself instead (one timer row per attempt, not one per heartbeat).
+ */
+export const HeartbeatTimeoutTask = definePureTask<typeof Activity, ActivityHeartbeatTimerTask>({
+  name: 'activity.heartbeatTimeout',
+  component: Activity,
+  validate: (_ctx, a, p) => attemptInProgress(a.state.status) && a.state.stamp === p.stamp && a.state.options.heartbeatMs > 0,
+  execute: (ctx, a) => heartbeatTimedOut(a, ctx),
+});
+
+export function scheduleToCloseDeadline(s: { scheduleTime: number; options: { startDelayMs: number; scheduleToCloseMs: number } }): number {
+  return s.scheduleTime + s.options.startDelayMs + s.options.scheduleToCloseMs;
+}
+
+/** Decodes a matching payload written by `encodeActivityTaskInfo`; undefined if it is not ours. */
+export function decodeActivityTaskInfo(bytes: Uint8Array): ActivityTaskInfo | undefined {
+  try {
+    const o = JSON.parse(new TextDecoder().decode(bytes)) as { v?: unknown; k?: unknown; ref?: unknown; stamp?: unknown; attempt?: unknown };
+    if (o.v !== MATCHING_PAYLOAD_VERSION || o.k !== 'activity.activity' || typeof o.ref !== 'string') return undefined;
+    if (typeof o.stamp !== 'number' || typeof o.attempt !== 'number') return undefined;
+    return { ref: decodeRef(Buffer.from(o.ref, 'base64')), stamp: o.stamp, attempt: o.attempt };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,30 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Standalone activity metrics, registered once per prom-client registry. */
+export class ActivityMetrics {
+  readonly started: Counter<'outcome'>;
+  readonly closed: Counter<'status'>;
+  readonly dispatched: Counter<'outcome'>;
+  readonly attemptsStarted: Counter;
+  readonly scheduleToStartLatency: Histogram;
+
+  constructor(registry: Registry) {
+    const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+    this.started = get('activity_start_requests_total', () => new Counter({
+      name: 'activity_start_requests_total', help: 'StartActivityExecution calls by outcome (created, existing)', labelNames: ['outcome'] as const, registers: [registry],
+    }));
+    this.closed = get('activity_closed_total', () => new Counter({
+      name: 'activity_closed_total', help: 'Standalone activities closed by worker responses, by final status', labelNames: ['status'] as const, registers: [registry],
+    }));
+    this.dispatched = get('activity_tasks_dispatched_total', () => new Counter({
+      name: 'activity_tasks_dispatched_total', help: 'Activity attempts pushed to matching, by outcome', labelNames: ['outcome'] as const, registers: [registry],
+    }));
+    this.attemptsStarted = get('activity_attempts_started_total', () => new Counter({
+      name: 'activity_attempts_started_total', help: 'Activity attempts handed to a worker', registers: [registry],
+    }));
+    this.scheduleToStartLatency = get('activity_schedule_to_start_seconds', () => new Histogram({
+      name: 'activity_schedule_to_start_seconds', help: 'From the attempt being due to a worker receiving it', registers: [registry],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    }));
+  }
+}

@@ -1,0 +1,38 @@
+import { TOKENS, type Engine, type NamespaceResolver } from '@chasm/core';
+import { MATCHING, type MatchingService } from '@chasm/matching';
+import { ContainerModule } from 'inversify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { DEFAULT_STANDALONE_ACTIVITY_CONFIG, type StandaloneActivityConfig } from './config.js';
+import { activityRpcHandlers } from './grpc/activity-service.js';
+import { createStandaloneActivityLibrary } from './library.js';
+import { ActivityMetrics } from './metrics.js';
+
+/** DI token for this package's configuration (rebind it to tune). */
+export const STANDALONE_ACTIVITY_CONFIG = Symbol.for('chasm/StandaloneActivityConfig');
+const ACTIVITY_METRICS = Symbol.for('chasm/StandaloneActivityMetrics');
+
+/** Binds the `activity` CHASM library and the standalone activity gRPC methods. Needs matching. */
+export const standaloneActivityModule = new ContainerModule((options) => {
+  options.bind<StandaloneActivityConfig>(STANDALONE_ACTIVITY_CONFIG).toConstantValue(DEFAULT_STANDALONE_ACTIVITY_CONFIG);
+  options
+    .bind<ActivityMetrics>(ACTIVITY_METRICS)
+    .toResolvedValue((registry: Registry) => new ActivityMetrics(registry), [TOKENS.Metrics])
+    .inSingletonScope();
+  options
+    .bind(TOKENS.Library)
+    .toResolvedValue(
+      (matching: MatchingService, logger: Logger, metrics: ActivityMetrics) =>
+        createStandaloneActivityLibrary({ matching, logger: logger.child({ component: 'standalone-activity' }), metrics }),
+      [MATCHING, TOKENS.Logger, ACTIVITY_METRICS],
+    )
+    .inSingletonScope();
+  options
+    .bind(TOKENS.RpcHandlers)
+    .toResolvedValue(
+      (engine: Engine, matching: MatchingService, namespaces: NamespaceResolver, config: StandaloneActivityConfig, logger: Logger, metrics: ActivityMetrics) =>
+        activityRpcHandlers({ engine, matching, namespaces, config, logger: logger.child({ component: 'standalone-activity' }), metrics }),
+      [TOKENS.Engine, MATCHING, TOKENS.Namespaces, STANDALONE_ACTIVITY_CONFIG, TOKENS.Logger, ACTIVITY_METRICS],
+    )
+    .inSingletonScope();
+});

@@ -1,0 +1,58 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { startTestServer, type TestServer } from '@chasm/server/testing';
+
+let runtimeInstalled = false;
+
+/** Keeps core and the TS runtime quiet (errors only). */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
+}
+
+export interface Harness {
+  readonly server: TestServer;
+  readonly client: Client;
+  readonly connection: Connection;
+  close(): Promise<void>;
+}
+
+/** An in-process server with matching and standalone activities, plus an SDK client. */
+export async function startHarness(): Promise<Harness> {
+  quietRuntime();
+  const server = await startTestServer({ packages: ['matching', 'standalone-activity'] });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  return {
+    server,
+    client,
+    connection,
+    async close() {
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+/** Runs an SDK worker (activities only) on `taskQueue` until the returned stop is called. */
+export async function runWorker(
+  address: string,
+  taskQueue: string,
+  activities: Record<string, (...args: never[]) => Promise<unknown>>,
+): Promise<{ stop(): Promise<void>; worker: Worker }> {
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({ connection, namespace: 'default', taskQueue, activities });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
