@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { createPostgresDatabase, openDatabase, type Database } from '../persistence/database.js';
+import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '../persistence/database.js';
 
 /** A database kind integration tests run against; every `open()` gives a fresh, empty database. */
 export interface TestDatabase {
@@ -43,13 +42,7 @@ async function openFreshPostgres(adminUrl: string): Promise<Database> {
     async close() {
       await database.close();
       // Leave nothing behind on a shared server. FORCE ends sessions a test forgot to close.
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
+      await dropPostgresDatabase(adminUrl, dbName);
     },
   };
 }
