@@ -6,6 +6,7 @@ import type { ComponentRef } from '../ref.js';
 import type { Registry } from '../registry/registry.js';
 import type { Engine } from './engine.js';
 import type { EngineMetrics } from './engine-metrics.js';
+import { Deque } from './deque.js';
 import { TimerHeap } from './timer-heap.js';
 
 export interface TaskProcessorOptions {
@@ -41,7 +42,9 @@ const taskKey = (t: TaskRow): string => `${t.shardId}/${t.taskId}`;
  * least once: a task row is deleted only after its work is done.
  */
 export class TaskProcessor {
-  private readonly ready: TaskRow[] = [];
+  private readonly ready = new Deque<TaskRow>();
+  /** Visibility tasks wait per shard, so one store call can write a shard's batch. */
+  private readonly readyVisibility = new Map<number, TaskRow[]>();
   private readonly heap = new TimerHeap<TaskRow>();
   private readonly known = new Set<string>();
   private readonly attempts = new Map<string, number>();
@@ -105,7 +108,8 @@ export class TaskProcessor {
 
   dropShard(shardId: number): void {
     this.shards.delete(shardId);
-    for (let i = this.ready.length - 1; i >= 0; i--) if (this.ready[i]!.shardId === shardId) this.ready.splice(i, 1);
+    this.ready.retain((t) => t.shardId !== shardId);
+    this.readyVisibility.delete(shardId);
     this.heap.removeWhere((t) => t.shardId === shardId);
     this.pendingDeletes.delete(shardId);
     for (const k of [...this.known]) if (k.startsWith(`${shardId}/`)) this.known.delete(k);
@@ -122,7 +126,7 @@ export class TaskProcessor {
   }
 
   private isIdle(): boolean {
-    return this.ready.length === 0 && this.inFlight === 0 && this.pendingDeletes.size === 0;
+    return this.ready.length === 0 && this.readyVisibility.size === 0 && this.inFlight === 0 && this.pendingDeletes.size === 0;
   }
 
   private checkIdle(): void {
@@ -138,7 +142,7 @@ export class TaskProcessor {
     const at = row.fireAt?.getTime() ?? 0;
     if (at <= now) {
       this.known.add(k);
-      this.ready.push(row);
+      this.makeReady(row);
     } else if (at <= now + this.o.lookaheadMs) {
       this.known.add(k);
       this.heap.push(at, row);
@@ -160,28 +164,32 @@ export class TaskProcessor {
     this.armedAt = undefined;
     this.cancelArm = undefined;
     const now = this.clock.now().getTime();
-    while (this.heap.peek() && this.heap.peek()!.at <= now) this.ready.push(this.heap.pop()!.value);
+    while (this.heap.peek() && this.heap.peek()!.at <= now) this.makeReady(this.heap.pop()!.value);
     this.arm();
     this.pump();
   }
 
+  private makeReady(row: TaskRow): void {
+    if (row.kind !== 'visibility') {
+      this.ready.push(row);
+      return;
+    }
+    const list = this.readyVisibility.get(row.shardId);
+    if (list) list.push(row);
+    else this.readyVisibility.set(row.shardId, [row]);
+  }
+
   private pump(): void {
+    while (this.running && this.inFlight < this.o.concurrency && this.readyVisibility.size > 0) {
+      // One store call writes a shard's whole batch of visibility records.
+      const [shardId, rows] = this.readyVisibility.entries().next().value as [number, TaskRow[]];
+      const batch = rows.splice(0, this.o.visibilityBatch);
+      if (rows.length === 0) this.readyVisibility.delete(shardId);
+      void this.track(() => this.runVisibility(batch));
+    }
     while (this.running && this.inFlight < this.o.concurrency && this.ready.length > 0) {
       const row = this.ready.shift()!;
-      if (row.kind === 'visibility') {
-        // Batch visibility writes of one shard into one store call.
-        const batch = [row];
-        for (let i = 0; i < this.ready.length && batch.length < this.o.visibilityBatch; ) {
-          const r = this.ready[i]!;
-          if (r.kind === 'visibility' && r.shardId === row.shardId) {
-            batch.push(r);
-            this.ready.splice(i, 1);
-          } else i++;
-        }
-        void this.track(() => this.runVisibility(batch));
-      } else {
-        void this.track(() => this.runOne(row));
-      }
+      void this.track(() => this.runOne(row));
     }
     this.metrics?.pendingTasks.set({ kind: 'ready' }, this.ready.length);
     this.metrics?.pendingTasks.set({ kind: 'timer' }, this.heap.size);
