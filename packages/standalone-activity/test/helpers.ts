@@ -22,9 +22,9 @@ export interface Harness {
 }
 
 /** An in-process server with matching and standalone activities, plus an SDK client. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { namespaces?: readonly string[] } = {}): Promise<Harness> {
   quietRuntime();
-  const server = await startTestServer({ packages: ['matching', 'standalone-activity'] });
+  const server = await startTestServer({ packages: ['matching', 'standalone-activity'], ...(opts.namespaces ? { namespaces: opts.namespaces } : {}) });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
   return {

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { encodeRef } from '@chasm/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeTaskToken, decodeTaskToken } from '../src/index.js';
+import { startHarness, type Harness } from './helpers.js';
+
+/** gRPC status codes (numbers, as grpc-js reports them). */
+const status = { INVALID_ARGUMENT: 3, NOT_FOUND: 5 } as const;
+
+/**
+ * The worker-facing RPCs spoken directly (no SDK worker): the poll response fields the TS worker
+ * requires, priority reaching matching, and task-token validation.
+ */
+describe('standalone activity worker protocol', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ namespaces: ['default', 'other'] });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const codeOf = async (p: Promise<unknown>): Promise<number | undefined> =>
+    p.then(
+      () => undefined,
+      (e: unknown) => (e as { code?: number }).code,
+    );
+
+  async function startAndPoll(opts: { priorityKey?: number; fairnessKey?: string } = {}) {
+    const taskQueue = `proto-${randomUUID()}`;
+    const handle = await h.client.activity.start('work', {
+      id: `p-${randomUUID()}`,
+      taskQueue,
+      scheduleToCloseTimeout: '30s',
+      startToCloseTimeout: '10s',
+      heartbeatTimeout: '5s',
+      args: ['in'],
+      ...(opts.priorityKey !== undefined ? { priority: { priorityKey: opts.priorityKey, fairnessKey: opts.fairnessKey ?? '' } } : {}),
+    });
+    const ws = h.client.workflowService;
+    const task = await ws.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'test-poller' });
+    return { handle, task, taskQueue };
+  }
+
+  it('answers a poll with every field the TS worker requires', async () => {
+    const { handle, task } = await startAndPoll();
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    expect(task.activityId).toBe(handle.activityId);
+    expect(task.activityRunId).toBe(handle.runId);
+    expect(task.activityType?.name).toBe('work');
+    expect(task.workflowNamespace).toBe('default');
+    expect(task.attempt).toBe(1);
+    expect(task.scheduledTime?.seconds?.toNumber()).toBeGreaterThan(0);
+    expect(task.currentAttemptScheduledTime?.seconds?.toNumber()).toBeGreaterThan(0);
+    expect(task.startedTime?.seconds?.toNumber()).toBeGreaterThan(0);
+    expect(task.startToCloseTimeout?.seconds?.toNumber()).toBe(10);
+    expect(task.scheduleToCloseTimeout?.seconds?.toNumber()).toBe(30);
+    expect(task.heartbeatTimeout?.seconds?.toNumber()).toBe(5);
+    expect(task.retryPolicy?.initialInterval?.seconds?.toNumber()).toBe(1);
+    expect(task.input?.payloads).toHaveLength(1);
+    const d = await handle.describe();
+    expect(d.runState).toBe('STARTED');
+    expect(d.lastWorkerIdentity).toBe('test-poller');
+    await h.client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'test-poller' });
+    expect((await handle.describe()).status).toBe('COMPLETED');
+  });
+
+  it('hands the start request priority and fairness key to matching', async () => {
+    const taskQueue = `prio-${randomUUID()}`;
+    await h.client.activity.start('work', { id: `p-${randomUUID()}`, taskQueue, startToCloseTimeout: '10s', priority: { priorityKey: 2, fairnessKey: 'tenant-a' } });
+    // No poller yet: the task waits in the backlog under priority key 2.
+    let byKey: Record<string, unknown> = {};
+    for (let i = 0; i < 50 && Object.keys(byKey).length === 0; i++) {
+      const q = await h.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2, reportStats: true });
+      byKey = Object.fromEntries(Object.entries(q.statsByPriorityKey ?? {}).filter(([, s]) => Number(s.approximateBacklogCount ?? 0) > 0));
+      if (Object.keys(byKey).length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(Object.keys(byKey)).toEqual(['2']);
+    const task = await h.client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 't' });
+    expect(task.priority?.priorityKey).toBe(2);
+    expect(task.priority?.fairnessKey).toBe('tenant-a');
+  });
+
+  it('refuses garbage, forged, stale and other-namespace tokens', async () => {
+    const ws = h.client.workflowService;
+    const { task } = await startAndPoll();
+    const token = decodeTaskToken(task.taskToken);
+
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: Buffer.from('garbage') }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: Buffer.alloc(0) }))).toBe(status.INVALID_ARGUMENT);
+    // A ref smuggled into another archetype's execution is not an activity token.
+    const otherArchetype = encodeTaskToken({ ...token, ref: { ...token.ref, archetype: 'tests.store' } });
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: otherArchetype }))).toBe(status.INVALID_ARGUMENT);
+    // A raw ref is not a task token either.
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: encodeRef(token.ref) }))).toBe(status.INVALID_ARGUMENT);
+    // The token's namespace must be the request's.
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'other', taskToken: task.taskToken }))).toBe(status.INVALID_ARGUMENT);
+    // Forged: an activity that does not exist, or the wrong attempt/stamp of a real one.
+    const missing = encodeTaskToken({ ...token, ref: { ...token.ref, businessId: 'nope', runId: randomUUID() } });
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: missing }))).toBe(status.NOT_FOUND);
+    const wrongAttempt = encodeTaskToken({ ...token, attempt: token.attempt + 1 });
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: wrongAttempt }))).toBe(status.NOT_FOUND);
+    const wrongStamp = encodeTaskToken({ ...token, stamp: token.stamp + 7 });
+    expect(await codeOf(ws.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: wrongStamp }))).toBe(status.NOT_FOUND);
+
+    // The real token works once; afterwards it is stale.
+    const hb = await ws.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: task.taskToken });
+    expect(hb.cancelRequested).toBe(false);
+    await ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken });
+    expect(await codeOf(ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken }))).toBe(status.NOT_FOUND);
+    expect(await codeOf(ws.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: task.taskToken }))).toBe(status.NOT_FOUND);
+  });
+
+  it('reports cancel and pause requests in the heartbeat response', async () => {
+    const ws = h.client.workflowService;
+    const a = await startAndPoll();
+    await a.handle.pause();
+    expect((await a.handle.describe()).runState).toBe('PAUSE_REQUESTED');
+    expect((await ws.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: a.task.taskToken })).activityPaused).toBe(true);
+    await a.handle.unpause();
+    expect((await a.handle.describe()).runState).toBe('STARTED');
+    await a.handle.cancel('why');
+    const hb = await ws.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: a.task.taskToken });
+    expect(hb.cancelRequested).toBe(true);
+    await ws.respondActivityTaskCanceled({ namespace: 'default', taskToken: a.task.taskToken });
+    expect((await a.handle.describe()).status).toBe('CANCELED');
+  });
+
+  it('long-polls Describe on its state token', async () => {
+    const taskQueue = `lp-${randomUUID()}`;
+    const handle = await h.client.activity.start('work', { id: `lp-${randomUUID()}`, taskQueue, startToCloseTimeout: '10s' });
+    const ws = h.client.workflowService;
+    const first = await ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId: handle.runId });
+    expect(first.longPollToken?.length).toBeGreaterThan(0);
+    const started = Date.now();
+    const waiting = ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId: handle.runId, longPollToken: first.longPollToken });
+    await new Promise((r) => setTimeout(r, 300));
+    await handle.terminate('x');
+    const next = await waiting;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(next.info?.status).toBe(5); // TERMINATED
+    // A token from another execution, or a garbled one, is INVALID_ARGUMENT; a token needs a run id.
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: 'other', runId: handle.runId, longPollToken: first.longPollToken }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId: handle.runId, longPollToken: Buffer.from('x') }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, longPollToken: first.longPollToken }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: 'missing' }))).toBe(status.NOT_FOUND);
+  });
+
+  it('validates and normalises the start request', async () => {
+    const ws = h.client.workflowService;
+    const base = { namespace: 'default', activityType: { name: 'work' }, taskQueue: { name: 'q' }, requestId: randomUUID() };
+    expect(await codeOf(ws.startActivityExecution({ ...base, activityId: 'no-timeouts' }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.startActivityExecution({ ...base, activityId: '', startToCloseTimeout: { seconds: 1 } }))).toBe(status.INVALID_ARGUMENT);
+    expect(
+      await codeOf(ws.startActivityExecution({ ...base, activityId: 'bad-retry', startToCloseTimeout: { seconds: 1 }, retryPolicy: { backoffCoefficient: 0.5 } })),
+    ).toBe(status.INVALID_ARGUMENT);
+    const id = `norm-${randomUUID()}`;
+    const r = await ws.startActivityExecution({ ...base, activityId: id, scheduleToCloseTimeout: { seconds: 10 }, startToCloseTimeout: { seconds: 60 }, heartbeatTimeout: { seconds: 90 } });
+    expect(r.started).toBe(true);
+    // Same request id again: the same run, not started again.
+    const again = await ws.startActivityExecution({ ...base, activityId: id, scheduleToCloseTimeout: { seconds: 10 } });
+    expect(again.runId).toBe(r.runId);
+    expect(again.started).toBe(false);
+    const d = await h.client.activity.getHandle(id).describe();
+    expect(d.scheduleToStartTimeoutMs).toBe(10_000);
+    expect(d.startToCloseTimeoutMs).toBe(10_000);
+    expect(d.heartbeatTimeoutMs).toBe(10_000);
+    expect(d.retryPolicy).toMatchObject({ initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 100_000 });
+    // Delete: gone afterwards.
+    await ws.deleteActivityExecution({ namespace: 'default', activityId: id });
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: id }))).toBe(status.NOT_FOUND);
+  });
+});
