@@ -129,19 +129,20 @@ describe('standalone activity worker protocol', () => {
   it('long-polls Describe on its state token', async () => {
     const taskQueue = `lp-${randomUUID()}`;
     const handle = await h.client.activity.start('work', { id: `lp-${randomUUID()}`, taskQueue, startToCloseTimeout: '10s' });
+    const runId = handle.runId ?? '';
     const ws = h.client.workflowService;
-    const first = await ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId: handle.runId });
+    const first = await ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId });
     expect(first.longPollToken?.length).toBeGreaterThan(0);
     const started = Date.now();
-    const waiting = ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId: handle.runId, longPollToken: first.longPollToken });
+    const waiting = ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId, longPollToken: first.longPollToken });
     await new Promise((r) => setTimeout(r, 300));
     await handle.terminate('x');
     const next = await waiting;
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(next.info?.status).toBe(5); // TERMINATED
     // A token from another execution, or a garbled one, is INVALID_ARGUMENT; a token needs a run id.
-    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: 'other', runId: handle.runId, longPollToken: first.longPollToken }))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId: handle.runId, longPollToken: Buffer.from('x') }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: 'other', runId, longPollToken: first.longPollToken }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId, longPollToken: Buffer.from('x') }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, longPollToken: first.longPollToken }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: 'missing' }))).toBe(status.NOT_FOUND);
   });
