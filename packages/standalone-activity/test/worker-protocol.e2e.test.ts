@@ -6,6 +6,8 @@ import { startHarness, type Harness } from './helpers.js';
 
 /** gRPC status codes (numbers, as grpc-js reports them). */
 const status = { INVALID_ARGUMENT: 3, NOT_FOUND: 5 } as const;
+/** A Duration for a raw request (int64 seconds are Long in the typings; numbers encode fine). */
+const secs = (n: number): never => ({ seconds: n }) as never;
 
 /**
  * The worker-facing RPCs spoken directly (no SDK worker): the poll response fields the TS worker
@@ -151,15 +153,15 @@ describe('standalone activity worker protocol', () => {
     const ws = h.client.workflowService;
     const base = { namespace: 'default', activityType: { name: 'work' }, taskQueue: { name: 'q' }, requestId: randomUUID() };
     expect(await codeOf(ws.startActivityExecution({ ...base, activityId: 'no-timeouts' }))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(ws.startActivityExecution({ ...base, activityId: '', startToCloseTimeout: { seconds: 1 } }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(ws.startActivityExecution({ ...base, activityId: '', startToCloseTimeout: secs(1) }))).toBe(status.INVALID_ARGUMENT);
     expect(
-      await codeOf(ws.startActivityExecution({ ...base, activityId: 'bad-retry', startToCloseTimeout: { seconds: 1 }, retryPolicy: { backoffCoefficient: 0.5 } })),
+      await codeOf(ws.startActivityExecution({ ...base, activityId: 'bad-retry', startToCloseTimeout: secs(1), retryPolicy: { backoffCoefficient: 0.5 } })),
     ).toBe(status.INVALID_ARGUMENT);
     const id = `norm-${randomUUID()}`;
-    const r = await ws.startActivityExecution({ ...base, activityId: id, scheduleToCloseTimeout: { seconds: 10 }, startToCloseTimeout: { seconds: 60 }, heartbeatTimeout: { seconds: 90 } });
+    const r = await ws.startActivityExecution({ ...base, activityId: id, scheduleToCloseTimeout: secs(10), startToCloseTimeout: secs(60), heartbeatTimeout: secs(90) });
     expect(r.started).toBe(true);
     // Same request id again: the same run, not started again.
-    const again = await ws.startActivityExecution({ ...base, activityId: id, scheduleToCloseTimeout: { seconds: 10 } });
+    const again = await ws.startActivityExecution({ ...base, activityId: id, scheduleToCloseTimeout: secs(10) });
     expect(again.runId).toBe(r.runId);
     expect(again.started).toBe(false);
     const d = await h.client.activity.getHandle(id).describe();
