@@ -16,6 +16,7 @@ export const PACKAGE_CATALOGUE: Readonly<Record<string, PackageLoader>> = {
   core: async () => coreModule,
   matching: () => import('@chasm/matching').then((m) => m.matchingModule),
   'standalone-activity': () => import('@chasm/standalone-activity').then((m) => m.standaloneActivityModule),
+  workflow: () => import('@chasm/workflow').then((m) => m.workflowModule),
   // The reference CHASM library (tests, crash tests and benchmarks).
   tests: () => import('./modules/tests-module.js').then((m) => m.testsModule),
 };

@@ -398,7 +398,7 @@ export class ChasmEngine implements Engine {
           }
           replace = current.runId;
         }
-        const runId = randomUUID();
+        const runId = opts.runId ?? randomUUID();
         const key: ExecutionKey = { namespaceId: id.namespaceId, businessId: id.businessId, archetype: type.name, runId };
         const shardId = shardFor(id.namespaceId, id.businessId, this.opts.store.shardCount);
         const now = this.clock.now();

@@ -23,6 +23,11 @@ export interface StartOptions<TState, TChildren extends ChildSpecs, TOut> {
   readonly run?: (root: Component<TState, TChildren>, ctx: MutableContext) => TOut;
   /** Dedup key: a retried start with the same request id returns the same run. */
   readonly requestId: string;
+  /**
+   * The new run's id (default: a fresh UUID). For runs named before they exist, e.g. the next run
+   * of a workflow chain, which the closing run's last event already points at.
+   */
+  readonly runId?: string;
   readonly reusePolicy?: IdReusePolicy;
   readonly conflictPolicy?: IdConflictPolicy;
 }

@@ -1,0 +1,420 @@
+import { asComponent, encodeRef, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
+import { event } from '../history/events.js';
+import {
+  api,
+  dec,
+  durationMs,
+  Enums,
+  enc,
+  long,
+  toDuration,
+  toTimestamp,
+  type Failure,
+  type HistoryEvent,
+  type Payloads,
+  type temporal,
+} from '../proto.js';
+import { HistoryWriter } from '../workflow/history-writer.js';
+import { scheduleWorkflowTask } from '../workflow/mutable-state.js';
+import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
+import { Activity, type ActivityComponent, type ActivityState, type RetryPolicySpec } from './activity.js';
+import { ActivityTimeout, attemptMarker, DispatchActivity } from './activity.tasks.js';
+
+export type ActivityTimeoutKind = 'scheduleToStart' | 'scheduleToClose' | 'startToClose' | 'heartbeat';
+
+const Common = api.common.v1;
+const FailureMsg = api.failure.v1.Failure;
+const RetryState = Enums.RetryState;
+const TimeoutType = Enums.TimeoutType;
+
+/** A ScheduleActivityTask command was invalid: the workflow task fails with this cause. */
+export class BadCommandError extends Error {
+  constructor(
+    readonly failedCause: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Temporal's activity retry defaults: 1 s, x2, at most 100x the initial interval, unlimited. */
+export function normaliseRetryPolicy(p: temporal.api.common.v1.IRetryPolicy | null | undefined): RetryPolicySpec {
+  const initial = durationMs(p?.initialInterval) || 1000;
+  return {
+    initialIntervalMs: initial,
+    backoffCoefficient: p?.backoffCoefficient && p.backoffCoefficient >= 1 ? p.backoffCoefficient : 2,
+    maximumIntervalMs: durationMs(p?.maximumInterval) || initial * 100,
+    maximumAttempts: p?.maximumAttempts ?? 0,
+    nonRetryableErrorTypes: [...(p?.nonRetryableErrorTypes ?? [])],
+  };
+}
+
+export function retryPolicyProto(r: RetryPolicySpec): temporal.api.common.v1.IRetryPolicy {
+  return {
+    initialInterval: toDuration(r.initialIntervalMs),
+    backoffCoefficient: r.backoffCoefficient,
+    maximumInterval: toDuration(r.maximumIntervalMs),
+    maximumAttempts: r.maximumAttempts,
+    nonRetryableErrorTypes: r.nonRetryableErrorTypes,
+  };
+}
+
+/** ScheduleActivityTask → ActivityTaskScheduled + the activity child + its dispatch. */
+export function scheduleActivity(
+  w: HistoryWriter,
+  attrs: temporal.api.command.v1.IScheduleActivityTaskCommandAttributes,
+  completedEventId: number,
+  userMetadata: temporal.api.sdk.v1.IUserMetadata | null | undefined,
+): void {
+  const s = w.wf.state;
+  const BAD = Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES;
+  if (!attrs.activityId) throw new BadCommandError(BAD, 'ActivityId is not set on ScheduleActivityTaskCommand.');
+  if (!attrs.activityType?.name) throw new BadCommandError(BAD, 'ActivityType is not set on ScheduleActivityTaskCommand.');
+  for (const key of w.wf.fields.activities.keys()) {
+    if (w.wf.fields.activities.get(key)?.state.activityId === attrs.activityId) {
+      throw new BadCommandError(
+        Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
+        `Activity with id ${attrs.activityId} already exists.`,
+      );
+    }
+  }
+  const run = s.runTimeoutMs;
+  let s2c = durationMs(attrs.scheduleToCloseTimeout);
+  let s2s = durationMs(attrs.scheduleToStartTimeout);
+  let stc = durationMs(attrs.startToCloseTimeout);
+  let hb = durationMs(attrs.heartbeatTimeout);
+  const clamp = (v: number): number => (run > 0 && (v === 0 || v > run) ? run : v);
+  if (s2c > 0) {
+    s2c = clamp(s2c);
+    s2s = s2s > 0 ? Math.min(s2s, s2c) : s2c;
+    stc = stc > 0 ? Math.min(stc, s2c) : s2c;
+  } else if (stc > 0) {
+    s2c = run;
+    s2s = s2s > 0 ? clamp(s2s) : run;
+    stc = clamp(stc);
+  } else {
+    throw new BadCommandError(BAD, 'A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.');
+  }
+  hb = Math.min(hb, stc);
+  const retry = normaliseRetryPolicy(attrs.retryPolicy);
+  const taskQueue = attrs.taskQueue?.name || s.taskQueue;
+  const ev: HistoryEvent = event('activityTaskScheduledEventAttributes', {
+    activityId: attrs.activityId,
+    activityType: attrs.activityType,
+    taskQueue: { name: taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    ...(attrs.header ? { header: attrs.header } : {}),
+    ...(attrs.input ? { input: attrs.input } : {}),
+    scheduleToCloseTimeout: toDuration(s2c),
+    scheduleToStartTimeout: toDuration(s2s),
+    startToCloseTimeout: toDuration(stc),
+    heartbeatTimeout: toDuration(hb),
+    workflowTaskCompletedEventId: long(completedEventId),
+    retryPolicy: retryPolicyProto(retry),
+    ...(attrs.priority ? { priority: attrs.priority } : {}),
+  });
+  if (userMetadata) ev.userMetadata = userMetadata;
+  const scheduledEventId = w.append(ev);
+  const now = w.now;
+  const state: ActivityState = {
+    scheduledEventId,
+    activityId: attrs.activityId,
+    activityType: attrs.activityType.name,
+    taskQueue,
+    header: enc(Common.Header, attrs.header as temporal.api.common.v1.Header | null | undefined),
+    input: enc(Common.Payloads, attrs.input as temporal.api.common.v1.Payloads | null | undefined),
+    priority: enc(Common.Priority, attrs.priority as temporal.api.common.v1.Priority | null | undefined),
+    scheduleToCloseMs: s2c,
+    scheduleToStartMs: s2s,
+    startToCloseMs: stc,
+    heartbeatMs: hb,
+    retry,
+    attempt: 1,
+    status: 'scheduled',
+    scheduledTime: now,
+    currentAttemptScheduledTime: now,
+    startedTime: 0,
+    startedIdentity: '',
+    startedRequestId: '',
+    lastFailure: null,
+    heartbeatDetails: null,
+    lastHeartbeatTime: 0,
+    cancelRequested: false,
+    cancelRequestedEventId: 0,
+    stamp: 0,
+  };
+  const a = w.wf.fields.activities.create(String(scheduledEventId), state);
+  armAttempt(a, w.ctx, now);
+  if (s2c > 0) w.ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToClose', attempt: 1, stamp: 0 }, { at: new Date(now + s2c) });
+}
+
+/** Dispatches the current attempt at `at` and arms its schedule-to-start timeout. */
+function armAttempt(a: ActivityComponent, ctx: MutableContext, at: number): void {
+  const s = a.state;
+  ctx.addTask(a, DispatchActivity, { attempt: s.attempt, taskQueue: s.taskQueue }, at > ctx.now.getTime() ? { at: new Date(at) } : {});
+  if (s.scheduleToStartMs > 0 && s.scheduleToStartMs < s.scheduleToCloseMs) {
+    ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToStart', attempt: s.attempt, stamp: s.stamp }, { at: new Date(at + s.scheduleToStartMs) });
+  }
+}
+
+function workflowOf(a: ActivityComponent): WorkflowComponent {
+  return asComponent(a.parent()!, Workflow);
+}
+
+/** A poller took the attempt: mark it started and build the poll response. */
+export function startActivity(
+  a: ActivityComponent,
+  ctx: MutableContext,
+  ref: ComponentRef,
+  attempt: number,
+  identity: string,
+  requestId: string,
+): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse | undefined {
+  const s = a.state;
+  const wf = workflowOf(a);
+  if (wf.state.status !== 'running' || s.attempt !== attempt || s.status !== 'scheduled') return undefined;
+  const now = ctx.now.getTime();
+  s.status = 'started';
+  s.startedTime = now;
+  s.startedIdentity = identity;
+  s.startedRequestId = requestId;
+  s.stamp++;
+  ctx.addTask(a, ActivityTimeout, { kind: 'startToClose', attempt, stamp: s.stamp }, { at: new Date(now + s.startToCloseMs) });
+  if (s.heartbeatMs > 0) {
+    ctx.addTask(a, ActivityTimeout, { kind: 'heartbeat', attempt, stamp: s.stamp }, { at: new Date(now + s.heartbeatMs) });
+  }
+  const ws = wf.state;
+  return {
+    taskToken: activityTaskToken(ref, attempt),
+    workflowNamespace: ws.namespace,
+    workflowType: { name: ws.workflowType },
+    workflowExecution: { workflowId: ws.workflowId, runId: ws.runId },
+    activityType: { name: s.activityType },
+    activityId: s.activityId,
+    header: dec(Common.Header, s.header),
+    input: dec(Common.Payloads, s.input),
+    heartbeatDetails: dec(Common.Payloads, s.heartbeatDetails),
+    scheduledTime: toTimestamp(s.scheduledTime),
+    currentAttemptScheduledTime: toTimestamp(s.currentAttemptScheduledTime),
+    startedTime: toTimestamp(now),
+    attempt,
+    scheduleToCloseTimeout: toDuration(s.scheduleToCloseMs),
+    startToCloseTimeout: toDuration(s.startToCloseMs),
+    heartbeatTimeout: toDuration(s.heartbeatMs),
+    retryPolicy: retryPolicyProto(s.retry),
+    priority: dec(Common.Priority, s.priority),
+  };
+}
+
+export function activityTaskToken(ref: ComponentRef, attempt: number): Uint8Array {
+  const { taskId: _drop, ...plain } = ref;
+  return encodeRef({ ...plain, taskId: attemptMarker(attempt) });
+}
+
+/** The activity a token names, if it is still on the attempt the token was issued for. */
+export function checkAttempt(a: ActivityComponent, attempt: number): void {
+  const wf = workflowOf(a);
+  if (wf.state.status !== 'running') throw new NotFoundError('workflow execution already completed');
+  if (a.state.attempt !== attempt || a.state.status !== 'started') throw new NotFoundError('activity task not found');
+}
+
+/** Writes Started (the final attempt's) plus the terminal event, removes the activity, schedules a workflow task. */
+function finish(a: ActivityComponent, ctx: MutableContext, terminal: (startedEventId: number) => HistoryEvent): void {
+  const s = a.state;
+  const wf = workflowOf(a);
+  const w = new HistoryWriter(wf, ctx);
+  let startedId = 0;
+  const wasStarted = s.status === 'started';
+  if (wasStarted) {
+    startedId =
+      w.external(
+        event('activityTaskStartedEventAttributes', {
+          scheduledEventId: long(s.scheduledEventId),
+          identity: s.startedIdentity,
+          requestId: s.startedRequestId,
+          attempt: s.attempt,
+          ...(s.lastFailure ? { lastFailure: FailureMsg.decode(s.lastFailure) } : {}),
+        }),
+      ) ?? 0;
+  }
+  w.external(terminal(startedId), { startedIsPrevious: wasStarted });
+  wf.fields.activities.delete(String(s.scheduledEventId));
+  scheduleWorkflowTask(w);
+  w.commit();
+}
+
+export function completeActivity(a: ActivityComponent, ctx: MutableContext, result: Payloads | null | undefined, identity: string): void {
+  const sched = long(a.state.scheduledEventId);
+  finish(a, ctx, (started) =>
+    event('activityTaskCompletedEventAttributes', {
+      ...(result ? { result } : {}),
+      scheduledEventId: sched,
+      startedEventId: long(started),
+      identity,
+    }),
+  );
+}
+
+export function cancelActivity(a: ActivityComponent, ctx: MutableContext, details: Payloads | null | undefined, identity: string): void {
+  const s = a.state;
+  finish(a, ctx, (started) =>
+    event('activityTaskCanceledEventAttributes', {
+      ...(details ? { details } : {}),
+      latestCancelRequestedEventId: long(s.cancelRequestedEventId),
+      scheduledEventId: long(s.scheduledEventId),
+      startedEventId: long(started),
+      identity,
+    }),
+  );
+}
+
+/** The delay before the next attempt, or the retry state that ends retrying. */
+function nextRetry(s: ActivityState, failure: Failure | null | undefined, now: number): { delayMs: number } | { retryState: number } {
+  const info = failure?.applicationFailureInfo;
+  if (info?.nonRetryable) return { retryState: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE };
+  if (info?.type && s.retry.nonRetryableErrorTypes.includes(info.type)) {
+    return { retryState: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE };
+  }
+  if (s.retry.maximumAttempts > 0 && s.attempt >= s.retry.maximumAttempts) {
+    return { retryState: RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED };
+  }
+  const explicit = durationMs(info?.nextRetryDelay);
+  const delayMs =
+    explicit > 0
+      ? explicit
+      : Math.min(s.retry.initialIntervalMs * Math.pow(s.retry.backoffCoefficient, s.attempt - 1), s.retry.maximumIntervalMs);
+  if (s.scheduleToCloseMs > 0 && now + delayMs >= s.scheduledTime + s.scheduleToCloseMs) {
+    return { retryState: RetryState.RETRY_STATE_TIMEOUT };
+  }
+  return { delayMs };
+}
+
+/** Moves to the next attempt after `delayMs`. No events: retries are invisible in history. */
+function retry(a: ActivityComponent, ctx: MutableContext, failure: Failure | null | undefined, delayMs: number): void {
+  const s = a.state;
+  const now = ctx.now.getTime();
+  s.attempt++;
+  s.status = 'scheduled';
+  s.stamp++;
+  s.lastFailure = failure ? FailureMsg.encode(failure).finish() : null;
+  s.currentAttemptScheduledTime = now + delayMs;
+  s.startedTime = 0;
+  armAttempt(a, ctx, now + delayMs);
+}
+
+/** RespondActivityTaskFailed: retry, or write Started + Failed. */
+export function failActivity(
+  a: ActivityComponent,
+  ctx: MutableContext,
+  failure: Failure | null | undefined,
+  identity: string,
+  lastHeartbeatDetails: Payloads | null | undefined,
+): void {
+  const s = a.state;
+  if (lastHeartbeatDetails) s.heartbeatDetails = enc(Common.Payloads, lastHeartbeatDetails as temporal.api.common.v1.Payloads);
+  const next = nextRetry(s, failure, ctx.now.getTime());
+  if ('delayMs' in next) {
+    retry(a, ctx, failure, next.delayMs);
+    return;
+  }
+  finish(a, ctx, (started) =>
+    event('activityTaskFailedEventAttributes', {
+      ...(failure ? { failure } : {}),
+      scheduledEventId: long(s.scheduledEventId),
+      startedEventId: long(started),
+      identity,
+      retryState: next.retryState,
+    }),
+  );
+}
+
+const TIMEOUT_TYPES: Record<ActivityTimeoutKind, number> = {
+  scheduleToStart: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+  scheduleToClose: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+  startToClose: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+  heartbeat: TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+};
+
+export function timeoutActivity(a: ActivityComponent, ctx: MutableContext, kind: ActivityTimeoutKind): void {
+  const s = a.state;
+  const wf = workflowOf(a);
+  if (wf.state.status !== 'running') return;
+  const failure: Failure = {
+    message: `activity ${kind === 'heartbeat' ? 'Heartbeat' : kind.charAt(0).toUpperCase() + kind.slice(1)} timeout`,
+    source: 'Server',
+    timeoutFailureInfo: {
+      timeoutType: TIMEOUT_TYPES[kind],
+      ...(s.heartbeatDetails ? { lastHeartbeatDetails: dec(Common.Payloads, s.heartbeatDetails) } : {}),
+    },
+  };
+  if (kind === 'startToClose' || kind === 'heartbeat') {
+    const next = nextRetry(s, failure, ctx.now.getTime());
+    if ('delayMs' in next) {
+      retry(a, ctx, failure, next.delayMs);
+      return;
+    }
+    finishTimedOut(a, ctx, failure, next.retryState);
+    return;
+  }
+  finishTimedOut(a, ctx, failure, kind === 'scheduleToClose' ? RetryState.RETRY_STATE_TIMEOUT : RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE);
+}
+
+function finishTimedOut(a: ActivityComponent, ctx: MutableContext, failure: Failure, retryState: number): void {
+  const s = a.state;
+  // The timed-out attempt's failure is the final failure, with the previous one as its cause.
+  const lastFailure = s.lastFailure ? FailureMsg.decode(s.lastFailure) : null;
+  const withCause: Failure = lastFailure && failure.timeoutFailureInfo ? { ...failure, cause: lastFailure } : failure;
+  finish(a, ctx, (started) =>
+    event('activityTaskTimedOutEventAttributes', {
+      failure: withCause,
+      scheduledEventId: long(s.scheduledEventId),
+      startedEventId: long(started),
+      retryState,
+    }),
+  );
+}
+
+/** RecordActivityTaskHeartbeat: keeps details, re-arms the heartbeat timeout, reports cancellation. */
+export function heartbeatActivity(a: ActivityComponent, ctx: MutableContext, details: Payloads | null | undefined): boolean {
+  const s = a.state;
+  const now = ctx.now.getTime();
+  if (details) s.heartbeatDetails = enc(Common.Payloads, details as temporal.api.common.v1.Payloads);
+  s.lastHeartbeatTime = now;
+  if (s.heartbeatMs > 0) {
+    s.stamp++;
+    ctx.addTask(a, ActivityTimeout, { kind: 'heartbeat', attempt: s.attempt, stamp: s.stamp }, { at: new Date(now + s.heartbeatMs) });
+  }
+  return s.cancelRequested;
+}
+
+/** RequestCancelActivityTask: cancels a not-yet-started activity at once, otherwise flags it. */
+export function requestCancelActivity(w: HistoryWriter, scheduledEventId: number, completedEventId: number): boolean {
+  const a = w.wf.fields.activities.get(String(scheduledEventId));
+  if (!a) {
+    throw new BadCommandError(
+      Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+      `Activity with scheduled event id ${scheduledEventId} is not pending.`,
+    );
+  }
+  const requestedId = w.append(
+    event('activityTaskCancelRequestedEventAttributes', {
+      scheduledEventId: long(scheduledEventId),
+      workflowTaskCompletedEventId: long(completedEventId),
+    }),
+  );
+  if (a.state.status === 'scheduled') {
+    w.append(
+      event('activityTaskCanceledEventAttributes', {
+        scheduledEventId: long(scheduledEventId),
+        startedEventId: long(0),
+        latestCancelRequestedEventId: long(requestedId),
+      }),
+    );
+    w.wf.fields.activities.delete(String(scheduledEventId));
+    return true;
+  }
+  a.state.cancelRequested = true;
+  a.state.cancelRequestedEventId = requestedId;
+  return false;
+}
+
+export { Activity };

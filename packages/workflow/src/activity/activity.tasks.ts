@@ -1,0 +1,63 @@
+import { definePureTask, defineSideEffectTask, encodeRef } from '@chasm/core';
+import { depsOf } from '../workflow/deps.js';
+import { Activity } from './activity.js';
+import { timeoutActivity, type ActivityTimeoutKind } from './activity-state-machine.js';
+
+export interface DispatchActivityPayload {
+  readonly attempt: number;
+  readonly taskQueue: string;
+}
+
+/**
+ * Hands an activity attempt to matching. The matching payload is the activity's component ref
+ * (archetype `workflow.workflow`), so the activity-task router knows which feature owns it; the
+ * attempt rides in the ref's task id slot.
+ */
+export const DispatchActivity = defineSideEffectTask<typeof Activity, DispatchActivityPayload>({
+  name: 'workflow.dispatchActivity',
+  component: Activity,
+  validate: (_ctx, a, p) => a.state.attempt === p.attempt && a.state.status === 'scheduled',
+  async execute(ctx, ref, p) {
+    const { matching } = depsOf(ctx.engine);
+    await matching.addTask({
+      namespaceId: ref.namespaceId,
+      taskQueue: { name: p.taskQueue, kind: 'normal' },
+      type: 'activity',
+      payload: encodeRef({ ...ref, taskId: attemptMarker(p.attempt) }),
+    });
+  },
+});
+
+export const attemptMarker = (attempt: number): string => `attempt:${attempt}`;
+
+export function attemptOf(taskId: string | undefined): number {
+  const m = /^attempt:(\d+)$/.exec(taskId ?? '');
+  return m ? Number(m[1]) : 0;
+}
+
+export interface ActivityTimeoutPayload {
+  readonly kind: ActivityTimeoutKind;
+  readonly attempt: number;
+  readonly stamp: number;
+}
+
+export const ActivityTimeout = definePureTask<typeof Activity, ActivityTimeoutPayload>({
+  name: 'workflow.activityTimeout',
+  component: Activity,
+  validate: (_ctx, a, p) => {
+    const s = a.state;
+    switch (p.kind) {
+      case 'scheduleToClose':
+        return true;
+      case 'scheduleToStart':
+        return s.attempt === p.attempt && s.status === 'scheduled';
+      case 'startToClose':
+        return s.attempt === p.attempt && s.status === 'started';
+      case 'heartbeat':
+        return s.attempt === p.attempt && s.status === 'started' && s.stamp === p.stamp;
+    }
+  },
+  execute(ctx, a, p) {
+    timeoutActivity(a, ctx, p.kind);
+  },
+});

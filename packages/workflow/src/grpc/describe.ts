@@ -1,0 +1,107 @@
+import type { VisibilityRecord } from '@chasm/core';
+import { api, dec, Enums, long, toDuration, toTimestamp, type temporal } from '../proto.js';
+import type { ActivityState } from '../activity/activity.js';
+import { retryPolicyProto } from '../activity/activity-state-machine.js';
+import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
+
+const S = Enums.WorkflowExecutionStatus;
+export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
+  running: S.WORKFLOW_EXECUTION_STATUS_RUNNING,
+  completed: S.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+  failed: S.WORKFLOW_EXECUTION_STATUS_FAILED,
+  canceled: S.WORKFLOW_EXECUTION_STATUS_CANCELED,
+  terminated: S.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+  continuedAsNew: S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
+  timedOut: S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+};
+
+const Common = api.common.v1;
+const enc = new TextEncoder();
+
+function pendingActivity(a: ActivityState): temporal.api.workflow.v1.IPendingActivityInfo {
+  const P = Enums.PendingActivityState;
+  return {
+    activityId: a.activityId,
+    activityType: { name: a.activityType },
+    state: a.cancelRequested ? P.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED : a.status === 'started' ? P.PENDING_ACTIVITY_STATE_STARTED : P.PENDING_ACTIVITY_STATE_SCHEDULED,
+    heartbeatDetails: dec(Common.Payloads, a.heartbeatDetails),
+    ...(a.lastHeartbeatTime ? { lastHeartbeatTime: toTimestamp(a.lastHeartbeatTime) } : {}),
+    ...(a.startedTime ? { lastStartedTime: toTimestamp(a.startedTime) } : {}),
+    attempt: a.attempt,
+    maximumAttempts: a.retry.maximumAttempts,
+    scheduledTime: toTimestamp(a.currentAttemptScheduledTime),
+    lastFailure: dec(api.failure.v1.Failure, a.lastFailure),
+    lastWorkerIdentity: a.startedIdentity,
+  };
+}
+
+/** DescribeWorkflowExecutionResponse for a run. */
+export function describeResponse(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse {
+  const s = wf.state;
+  const activities = wf.fields.activities.keys().map((k) => wf.fields.activities.get(k)!.state);
+  const t = s.wft;
+  return {
+    executionConfig: {
+      taskQueue: { name: s.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      ...(s.executionTimeoutMs ? { workflowExecutionTimeout: toDuration(s.executionTimeoutMs) } : {}),
+      ...(s.runTimeoutMs ? { workflowRunTimeout: toDuration(s.runTimeoutMs) } : {}),
+      defaultWorkflowTaskTimeout: toDuration(s.wftTimeoutMs),
+      userMetadata: dec(api.sdk.v1.UserMetadata, s.userMetadata),
+    },
+    workflowExecutionInfo: {
+      execution: { workflowId: s.workflowId, runId: s.runId },
+      type: { name: s.workflowType },
+      startTime: toTimestamp(s.startTime),
+      ...(s.closeTime !== null ? { closeTime: toTimestamp(s.closeTime) } : {}),
+      status: STATUS_PROTO[s.status],
+      historyLength: long(s.nextEventId - 1),
+      executionTime: toTimestamp(s.executionTime),
+      memo: dec(Common.Memo, s.memo) ?? {},
+      searchAttributes: dec(Common.SearchAttributes, s.searchAttributesBytes) ?? {},
+      taskQueue: s.taskQueue,
+      historySizeBytes: long(s.historySizeBytes),
+      firstRunId: s.firstExecutionRunId,
+      ...(s.parent
+        ? { parentNamespaceId: s.parent.namespaceId, parentExecution: { workflowId: s.parent.workflowId, runId: s.parent.runId } }
+        : {}),
+    },
+    pendingActivities: activities.map(pendingActivity),
+    ...(t
+      ? {
+          pendingWorkflowTask: {
+            state: t.startedEventId > 0 ? Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED : Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
+            scheduledTime: toTimestamp(t.scheduledTime),
+            ...(t.startedTime ? { startedTime: toTimestamp(t.startedTime) } : {}),
+            attempt: t.attempt,
+          },
+        }
+      : {}),
+  };
+}
+
+const BUILTIN_SA = new Set(['WorkflowType', 'TaskQueue', 'ExecutionTime']);
+
+/** A List entry from a visibility record. */
+export function executionInfoFromRecord(r: VisibilityRecord): temporal.api.workflow.v1.IWorkflowExecutionInfo {
+  const sa = r.searchAttributes;
+  const indexed: Record<string, temporal.api.common.v1.IPayload> = {};
+  for (const [k, v] of Object.entries(sa)) {
+    if (BUILTIN_SA.has(k) || v === null || v === undefined) continue;
+    indexed[k] = { metadata: { encoding: enc.encode('json/plain') }, data: enc.encode(JSON.stringify(v)) };
+  }
+  const execTime = typeof sa['ExecutionTime'] === 'string' ? Date.parse(sa['ExecutionTime']) : r.startTime.getTime();
+  return {
+    execution: { workflowId: r.businessId, runId: r.runId },
+    type: { name: String(sa['WorkflowType'] ?? '') },
+    startTime: toTimestamp(r.startTime.getTime()),
+    ...(r.closeTime ? { closeTime: toTimestamp(r.closeTime.getTime()) } : {}),
+    status: STATUS_PROTO[r.status as WorkflowStatus] ?? 0,
+    executionTime: toTimestamp(execTime),
+    taskQueue: String(sa['TaskQueue'] ?? ''),
+    memo: r.memo ? Common.Memo.decode(r.memo) : {},
+    searchAttributes: { indexedFields: indexed },
+    historyLength: long(0),
+  };
+}
+
+export { retryPolicyProto };

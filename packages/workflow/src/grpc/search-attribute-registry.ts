@@ -1,0 +1,143 @@
+import {
+  defineComponent,
+  ExecutionAlreadyStartedError,
+  InvalidArgumentError,
+  NotFoundError,
+  OPERATOR_SERVICE,
+  type ComponentOf,
+  type Engine,
+  type NamespaceResolver,
+  type RpcHandlerSet,
+} from '@chasm/core';
+import { Enums, type temporal } from '../proto.js';
+import { SYSTEM_SEARCH_ATTRIBUTES } from '../query/query-parser.js';
+
+/** Custom search attributes of one namespace: name → IndexedValueType number. */
+export interface SearchAttributesState {
+  attributes: Record<string, number>;
+}
+
+/** One execution per namespace holds its registered search attributes (no table of our own). */
+export const SearchAttributes = defineComponent({
+  name: 'workflow.searchAttributes',
+  lifecycle: (_s: SearchAttributesState) => 'running',
+});
+export type SearchAttributesComponent = ComponentOf<typeof SearchAttributes>;
+
+const REGISTRY_ID = '__search_attributes__';
+const SYSTEM: Readonly<Record<string, number>> = {
+  WorkflowId: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  RunId: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  WorkflowType: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ExecutionStatus: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  TaskQueue: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  StartTime: Enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  CloseTime: Enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  ExecutionTime: Enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  TemporalChangeVersion: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  BuildIds: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  BinaryChecksums: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+const typeName = (n: number): string => {
+  const name = Enums.IndexedValueType[n] ?? 'INDEXED_VALUE_TYPE_UNSPECIFIED';
+  return name
+    .replace('INDEXED_VALUE_TYPE_', '')
+    .toLowerCase()
+    .split('_')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+};
+
+/** Reads (cached) and changes the registered search attributes of namespaces. */
+export class SearchAttributeRegistry {
+  private readonly cache = new Map<string, Record<string, number>>();
+
+  constructor(private readonly engine: Engine) {}
+
+  async custom(namespaceId: string): Promise<Record<string, number>> {
+    const cached = this.cache.get(namespaceId);
+    if (cached) return cached;
+    const attrs = await this.engine
+      .read({ type: SearchAttributes, namespaceId, businessId: REGISTRY_ID }, (c) => ({ ...c.state.attributes }))
+      .catch((e: unknown) => {
+        if (e instanceof NotFoundError) return {};
+        throw e;
+      });
+    this.cache.set(namespaceId, attrs);
+    return attrs;
+  }
+
+  /** name → type name ('Keyword', 'Int', …), custom attributes only. */
+  async types(namespaceId: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.custom(namespaceId)).map(([k, v]) => [k, typeName(v)]));
+  }
+
+  async validate(namespaceId: string, sa: temporal.api.common.v1.ISearchAttributes | null | undefined): Promise<void> {
+    const names = Object.keys(sa?.indexedFields ?? {});
+    if (names.length === 0) return;
+    const custom = await this.custom(namespaceId);
+    for (const n of names) {
+      if (!(n in custom) && !(n in SYSTEM_SEARCH_ATTRIBUTES)) {
+        throw new InvalidArgumentError('search_attributes', `search attribute ${n} is not defined`);
+      }
+    }
+  }
+
+  async change(namespaceId: string, fn: (attrs: Record<string, number>) => void): Promise<void> {
+    const apply = (c: SearchAttributesComponent): void => fn(c.state.attributes);
+    try {
+      await this.engine.start(
+        SearchAttributes,
+        { namespaceId, businessId: REGISTRY_ID },
+        { requestId: `sa-${namespaceId}`, init: () => ({ attributes: {} }), conflictPolicy: 'useExisting' },
+      );
+    } catch (e) {
+      if (!(e instanceof ExecutionAlreadyStartedError)) throw e;
+    }
+    this.cache.delete(namespaceId);
+    await this.engine.update({ type: SearchAttributes, namespaceId, businessId: REGISTRY_ID }, (c) => apply(c));
+    this.cache.delete(namespaceId);
+  }
+}
+
+/** OperatorService: AddSearchAttributes, RemoveSearchAttributes, ListSearchAttributes. */
+export function searchAttributeRpcHandlers(registry: SearchAttributeRegistry, namespaces: NamespaceResolver): RpcHandlerSet {
+  return {
+    service: OPERATOR_SERVICE,
+    methods: {
+      async AddSearchAttributes(req: temporal.api.operatorservice.v1.IAddSearchAttributesRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const wanted = Object.entries(req.searchAttributes ?? {});
+        for (const [name, type] of wanted) {
+          if (name in SYSTEM) throw new InvalidArgumentError('search_attributes', `search attribute ${name} is reserved by system`);
+          if (!type) throw new InvalidArgumentError('search_attributes', `search attribute ${name} has no type`);
+        }
+        await registry.change(namespaceId, (attrs) => {
+          for (const [name, type] of wanted) {
+            const existing = attrs[name];
+            if (existing !== undefined && existing !== type) {
+              throw new InvalidArgumentError('search_attributes', `search attribute ${name} already exists with another type`);
+            }
+            attrs[name] = type;
+          }
+        });
+        return {};
+      },
+      async RemoveSearchAttributes(req: temporal.api.operatorservice.v1.IRemoveSearchAttributesRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        await registry.change(namespaceId, (attrs) => {
+          for (const name of req.searchAttributes ?? []) {
+            if (!(name in attrs)) throw new NotFoundError(`search attribute ${name} doesn't exist`);
+            delete attrs[name];
+          }
+        });
+        return {};
+      },
+      async ListSearchAttributes(req: temporal.api.operatorservice.v1.IListSearchAttributesRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        return { customAttributes: await registry.custom(namespaceId), systemAttributes: SYSTEM, storageSchema: {} };
+      },
+    },
+  };
+}

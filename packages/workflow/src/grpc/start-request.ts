@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError, type IdConflictPolicy, type IdReusePolicy } from '@chasm/core';
+import type { WorkflowConfig } from '../config.js';
+import { durationMs, Enums, toDuration, type temporal } from '../proto.js';
+import type { RunSpec, StartSignal } from '../workflow/start-run.js';
+
+type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
+
+export interface StartPolicies {
+  readonly reusePolicy: IdReusePolicy;
+  readonly conflictPolicy: IdConflictPolicy;
+  /** TERMINATE_EXISTING (or the deprecated TERMINATE_IF_RUNNING reuse policy). */
+  readonly terminateExisting: boolean;
+}
+
+const Reuse = Enums.WorkflowIdReusePolicy;
+const Conflict = Enums.WorkflowIdConflictPolicy;
+
+export function startPolicies(reuse: number | null | undefined, conflict: number | null | undefined): StartPolicies {
+  let reusePolicy: IdReusePolicy = 'allowDuplicate';
+  let terminateExisting = false;
+  switch (reuse ?? 0) {
+    case Reuse.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY:
+      reusePolicy = 'allowDuplicateFailedOnly';
+      break;
+    case Reuse.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
+      reusePolicy = 'rejectDuplicate';
+      break;
+    case Reuse.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING:
+      terminateExisting = true;
+      break;
+  }
+  let conflictPolicy: IdConflictPolicy = 'fail';
+  if (conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) conflictPolicy = 'useExisting';
+  if (conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING) terminateExisting = true;
+  return { reusePolicy, conflictPolicy, terminateExisting };
+}
+
+/** Validates a start (or signal-with-start) request and applies the frontend defaults. */
+export function runSpecOf(
+  namespaceId: string,
+  req: StartRequest,
+  config: WorkflowConfig,
+  signal?: StartSignal,
+): RunSpec {
+  const workflowId = req.workflowId ?? '';
+  if (!workflowId) throw new InvalidArgumentError('workflow_id', 'WorkflowId is not set on request.');
+  if (workflowId.length > 1000) throw new InvalidArgumentError('workflow_id', 'WorkflowId exceeds length limit.');
+  const type = req.workflowType?.name ?? '';
+  if (!type) throw new InvalidArgumentError('workflow_type', 'WorkflowType is not set on request.');
+  const queue = req.taskQueue?.name ?? '';
+  if (!queue) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
+  const exec = durationMs(req.workflowExecutionTimeout);
+  let run = durationMs(req.workflowRunTimeout);
+  if (exec < 0 || run < 0) throw new InvalidArgumentError('workflow_run_timeout', 'invalid timeout');
+  if (run === 0 || (exec > 0 && run > exec)) run = exec;
+  let task = durationMs(req.workflowTaskTimeout) || config.defaultWorkflowTaskTimeoutMs;
+  task = Math.min(task, config.maxWorkflowTaskTimeoutMs);
+  if (run > 0) task = Math.min(task, run);
+  const delay = durationMs(req.workflowStartDelay);
+  const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes = {
+    workflowId,
+    workflowType: { name: type },
+    taskQueue: { name: queue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    ...(req.input ? { input: req.input } : {}),
+    ...(exec > 0 ? { workflowExecutionTimeout: toDuration(exec) } : {}),
+    ...(run > 0 ? { workflowRunTimeout: toDuration(run) } : {}),
+    workflowTaskTimeout: toDuration(task),
+    identity: req.identity ?? '',
+    ...(req.retryPolicy ? { retryPolicy: req.retryPolicy } : {}),
+    ...(req.cronSchedule ? { cronSchedule: req.cronSchedule } : {}),
+    ...(req.memo ? { memo: req.memo } : {}),
+    ...(req.searchAttributes ? { searchAttributes: req.searchAttributes } : {}),
+    ...(req.header ? { header: req.header } : {}),
+    ...(delay > 0 ? { firstWorkflowTaskBackoff: toDuration(delay) } : {}),
+    ...(req.priority ? { priority: req.priority } : {}),
+    attempt: 1,
+  };
+  return {
+    namespaceId,
+    started,
+    requestId: req.requestId || randomUUID(),
+    ...(signal ? { signal } : {}),
+    ...(req.userMetadata ? { userMetadata: req.userMetadata } : {}),
+  };
+}

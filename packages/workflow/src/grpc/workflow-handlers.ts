@@ -1,0 +1,532 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ChasmError,
+  ErrorCode,
+  ExecutionAlreadyStartedError,
+  InvalidArgumentError,
+  NotFoundError,
+  WORKFLOW_SERVICE,
+  type RpcCallContext,
+  type RpcHandlerSet,
+} from '@chasm/core';
+import { HistoryWriter, lastEvent, readHistory } from '../workflow/history-writer.js';
+import { failWorkflowTask, scheduleWorkflowTask, startWorkflowTask, taskQueueProto, terminateWorkflow } from '../workflow/mutable-state.js';
+import { BadCommandAbort, checkTaskToken, completeWorkflowTask } from '../workflow/complete-workflow-task.js';
+import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
+import { type QueryRegistry } from '../workflow/queries.js';
+import {
+  decodeMatchingPayload,
+  decodeTaskToken,
+  decodeWorkflowTaskToken,
+  encodeMatchingPayload,
+  encodeQueryTaskToken,
+  workflowTaskNotFound,
+  type WorkflowTaskToken,
+} from '../workflow/task-token.js';
+import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
+import type { WorkflowDeps } from '../workflow/deps.js';
+import { api, Enums, long, type temporal } from '../proto.js';
+import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
+import { runSpecOf, startPolicies } from './start-request.js';
+import { parseVisibilityQuery } from '../query/query-parser.js';
+import { event } from '../history/events.js';
+import type { SearchAttributeRegistry } from './search-attribute-registry.js';
+
+
+const EMPTY = new Uint8Array(0);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A run addressed by workflow id (and run id, or the current run). */
+function target(namespaceId: string, workflowId: string, runId?: string | null) {
+  return { type: Workflow, namespaceId, businessId: workflowId, ...(runId ? { runId } : {}) };
+}
+
+const closed = (): NotFoundError => new NotFoundError('workflow execution already completed');
+
+function requireExecution(e: temporal.api.common.v1.IWorkflowExecution | null | undefined): { workflowId: string; runId: string } {
+  const workflowId = e?.workflowId ?? '';
+  if (!workflowId) throw new InvalidArgumentError('workflow_execution.workflow_id', 'WorkflowId is not set on request.');
+  return { workflowId, runId: e?.runId ?? '' };
+}
+
+function checkChain(wf: WorkflowComponent, firstExecutionRunId: string | null | undefined): void {
+  if (firstExecutionRunId && wf.state.firstExecutionRunId !== firstExecutionRunId) {
+    throw new NotFoundError('workflow execution not found for the given first execution run id');
+  }
+}
+
+/** The WorkflowService methods for workflow runs (activity tasks go through the router). */
+export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, searchAttributes: SearchAttributeRegistry): RpcHandlerSet {
+  const { engine, matching, namespaces, config } = deps;
+
+  async function startOne(spec: RunSpec, namespace: string, policies: ReturnType<typeof startPolicies>) {
+    const opts = {
+      requestId: spec.requestId,
+      reusePolicy: policies.reusePolicy,
+      conflictPolicy: policies.conflictPolicy,
+      init: (ctx: { now: Date; key: { runId: string } }) => initRunState(spec, ctx.key.runId, ctx.now.getTime()),
+      run: (wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1]) => startRun(wf, ctx, spec, namespace),
+    };
+    const id = { namespaceId: spec.namespaceId, businessId: spec.started.workflowId ?? '' };
+    try {
+      return await engine.start(Workflow, id, opts);
+    } catch (e) {
+      if (!(e instanceof ExecutionAlreadyStartedError) || !policies.terminateExisting) throw e;
+      await engine
+        .update(target(spec.namespaceId, id.businessId, e.currentRunId), (wf, ctx) => {
+          const w = new HistoryWriter(wf, ctx);
+          terminateWorkflow(w, 'TerminateIfRunning WorkflowIdReusePolicy', null, spec.started.identity ?? '');
+          w.commit();
+        })
+        .catch(() => undefined);
+      return engine.start(Workflow, id, { ...opts, reusePolicy: 'allowDuplicate' });
+    }
+  }
+
+  /** Whether an existing run was created by this very request (a retried start answers `started: true`). */
+  async function createdByRequest(namespaceId: string, workflowId: string, runId: string, requestId: string): Promise<boolean> {
+    return engine.read(target(namespaceId, workflowId, runId), (wf) => wf.state.startRequestId === requestId).catch(() => false);
+  }
+
+  async function waitForQueryAnswer(
+    namespaceId: string,
+    run: { workflowId: string; runId: string; taskQueue: string },
+    query: temporal.api.query.v1.IWorkflowQuery,
+    call: RpcCallContext,
+  ): Promise<temporal.api.workflowservice.v1.IQueryWorkflowResponse> {
+    const q = queries.add({ namespaceId, workflowId: run.workflowId, runId: run.runId, query });
+    try {
+      await matching.addTask({
+        namespaceId,
+        taskQueue: { name: run.taskQueue, kind: 'normal' },
+        type: 'workflow',
+        payload: encodeMatchingPayload({ k: 'q', id: q.id }),
+      });
+      const deadlineMs = Math.min(call.deadline ? call.deadline.getTime() - Date.now() : config.queryTimeoutMs, config.queryTimeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, deadlineMs))));
+      const aborted = new Promise<'timeout'>((r) => call.signal.addEventListener('abort', () => r('timeout'), { once: true }));
+      const answer = await Promise.race([q.answer, timeout, aborted]);
+      clearTimeout(timer);
+      if (answer === 'timeout') throw new ChasmError(ErrorCode.DeadlineExceeded, 'query timed out waiting for a worker');
+      if (answer.completedType === Enums.QueryResultType.QUERY_RESULT_TYPE_FAILED) {
+        throw new ChasmError(ErrorCode.InvalidArgument, answer.errorMessage || 'query failed', {
+          statusDetail: { type: 'temporal.api.errordetails.v1.QueryFailedFailure', value: answer.failure ? { failure: answer.failure } : {} },
+        });
+      }
+      return { queryResult: answer.queryResult ?? null };
+    } finally {
+      q.cancel();
+    }
+  }
+
+  return {
+    service: WORKFLOW_SERVICE,
+    methods: {
+      async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        await searchAttributes.validate(namespaceId, req.searchAttributes);
+        const spec = runSpecOf(namespaceId, req, config);
+        const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy));
+        if (r.created) deps.metrics?.started.inc();
+        const started = r.created || (await createdByRequest(namespaceId, spec.started.workflowId ?? '', r.runId, spec.requestId));
+        return { runId: r.runId, started, status: Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING };
+      },
+
+      async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        if (!req.signalName) throw new InvalidArgumentError('signal_name', 'SignalName is not set on request.');
+        await searchAttributes.validate(namespaceId, req.searchAttributes);
+        const signal = {
+          signalName: req.signalName,
+          input: req.signalInput,
+          header: req.header,
+          identity: req.identity ?? '',
+          requestId: req.requestId || randomUUID(),
+        };
+        const policies = startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
+        const useExisting = (req.workflowIdConflictPolicy ?? 0) === 0 || policies.conflictPolicy === 'useExisting';
+        if (useExisting) {
+          try {
+            const r = await engine.update(target(namespaceId, req.workflowId ?? ''), (wf, ctx) => {
+              if (wf.state.status !== 'running') return undefined;
+              signalRun(wf, ctx, signal);
+              return wf.state.runId;
+            });
+            if (r.output) return { runId: r.output, started: false };
+          } catch (e) {
+            if (!(e instanceof NotFoundError)) throw e;
+          }
+        }
+        const spec = runSpecOf(namespaceId, { ...req, input: req.input ?? null } as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, config, signal);
+        const r = await startOne(spec, req.namespace ?? '', { ...policies, conflictPolicy: 'fail' });
+        if (r.created) deps.metrics?.started.inc();
+        return { runId: r.runId, started: r.created };
+      },
+
+      async PollWorkflowTaskQueue(req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, call: RpcCallContext) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const name = req.taskQueue?.name ?? '';
+        if (!name) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
+        const sticky = req.taskQueue?.kind === Enums.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
+        const identity = req.identity ?? '';
+        let response: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined;
+        const task = await matching.poll(
+          {
+            namespaceId,
+            taskQueue: sticky ? { name, kind: 'sticky', normalName: req.taskQueue?.normalName ?? '' } : { name, kind: 'normal' },
+            type: 'workflow',
+            identity,
+            ...(req.workerInstanceKey ? { workerInstanceKey: req.workerInstanceKey } : {}),
+            accept: async (t) => {
+              const p = decodeMatchingPayload(t.payload);
+              if (!p) return 'stale';
+              try {
+                if (p.k === 'q') {
+                  response = await queryTaskResponse(p.id);
+                } else {
+                  const r = await engine.update(target(namespaceId, p.wf, p.run), (wf, ctx) => {
+                    const w = new HistoryWriter(wf, ctx);
+                    const out = startWorkflowTask(w, p.stamp, t.taskQueue.kind, identity, randomUUID());
+                    w.commit();
+                    return out;
+                  });
+                  response = r.output;
+                }
+              } catch (e) {
+                if (e instanceof NotFoundError) return 'stale';
+                throw e;
+              }
+              return response ? 'accepted' : 'stale';
+            },
+          },
+          call.signal,
+          call.deadline,
+        );
+        if (!task || !response) return {};
+        return { ...response, backlogCountHint: long(task.backlogCountHint) };
+      },
+
+      async RespondWorkflowTaskCompleted(req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) {
+        const token = decodeWorkflowTaskToken(req.taskToken);
+        const t = target(token.namespaceId, token.workflowId, token.runId);
+        try {
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req));
+          if (r.output.error) throw r.output.error;
+          deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
+        } catch (e) {
+          if (e instanceof BadCommandAbort) {
+            await failTask(token, e.failedCause, { message: e.message, source: 'Server' }, req.identity ?? '');
+            throw new ChasmError(ErrorCode.InvalidArgument, e.message);
+          }
+          throw e;
+        }
+        return {};
+      },
+
+      async RespondWorkflowTaskFailed(req: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest) {
+        const token = decodeWorkflowTaskToken(req.taskToken);
+        await failTask(token, req.cause ?? 0, req.failure, req.identity ?? '', req.binaryChecksum ?? '');
+        deps.metrics?.workflowTasks.inc({ outcome: 'failed' });
+        return {};
+      },
+
+      async RespondQueryTaskCompleted(req: temporal.api.workflowservice.v1.IRespondQueryTaskCompletedRequest) {
+        const token = decodeTaskToken(req.taskToken);
+        if (token.kind !== 'query') throw new InvalidArgumentError('task_token', 'not a query task token');
+        const ok = queries.answer(token.queryId, {
+          completedType: req.completedType ?? 0,
+          queryResult: req.queryResult,
+          errorMessage: req.errorMessage ?? '',
+          failure: req.failure,
+        });
+        if (!ok) throw new NotFoundError('query task not found or already expired');
+        return {};
+      },
+
+      async QueryWorkflow(req: temporal.api.workflowservice.v1.IQueryWorkflowRequest, call: RpcCallContext) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.execution);
+        if (!req.query?.queryType) throw new InvalidArgumentError('query.query_type', 'QueryType is not set on request.');
+        // A query needs a completed workflow task to replay to; wait for the first one.
+        const deadline = new Date(Math.min(call.deadline?.getTime() ?? Infinity, Date.now() + config.queryTimeoutMs));
+        const polled = await engine.poll(
+          target(namespaceId, exec.workflowId, exec.runId),
+          (wf) => {
+            const s = wf.state;
+            if (s.status === 'running' && s.lastCompletedStartedEventId === 0) return undefined;
+            return { status: s.status, runId: s.runId, taskQueue: s.taskQueue, ready: s.lastCompletedStartedEventId > 0, attempt: s.wftAttempt };
+          },
+          { deadline, signal: call.signal },
+        );
+        const info = polled.value;
+        if (!info) throw new ChasmError(ErrorCode.FailedPrecondition, 'Workflow task is not scheduled yet.');
+        const cond = req.queryRejectCondition ?? 0;
+        const status = STATUS_PROTO[info.status];
+        if (
+          (cond === Enums.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN && info.status !== 'running') ||
+          (cond === Enums.QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && info.status !== 'running' && info.status !== 'completed')
+        ) {
+          return { queryRejected: { status } };
+        }
+        if (!info.ready) throw new ChasmError(ErrorCode.FailedPrecondition, 'Workflow execution closed before WorkflowTaskStarted event');
+        if (info.attempt >= 3) throw new ChasmError(ErrorCode.FailedPrecondition, 'Unable to query workflow due to Workflow Task in failed state.');
+        return waitForQueryAnswer(namespaceId, { workflowId: exec.workflowId, runId: info.runId, taskQueue: info.taskQueue }, req.query, call);
+      },
+
+      async SignalWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.workflowExecution);
+        if (!req.signalName) throw new InvalidArgumentError('signal_name', 'SignalName is not set on request.');
+        await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
+          if (wf.state.status !== 'running') throw closed();
+          signalRun(wf, ctx, {
+            signalName: req.signalName ?? '',
+            input: req.input,
+            header: req.header,
+            identity: req.identity ?? '',
+            requestId: req.requestId ?? '',
+          });
+        });
+        return {};
+      },
+
+      async RequestCancelWorkflowExecution(req: temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.workflowExecution);
+        await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
+          checkChain(wf, req.firstExecutionRunId);
+          const s = wf.state;
+          // Idempotent: a second request, or one against a closed run, succeeds and does nothing.
+          if (s.status !== 'running' || s.cancelRequested) return;
+          s.cancelRequested = true;
+          const w = new HistoryWriter(wf, ctx);
+          w.external(
+            event('workflowExecutionCancelRequestedEventAttributes', { cause: req.reason ?? '', identity: req.identity ?? '' }),
+          );
+          scheduleWorkflowTask(w);
+          w.commit();
+        });
+        return {};
+      },
+
+      async TerminateWorkflowExecution(req: temporal.api.workflowservice.v1.ITerminateWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.workflowExecution);
+        await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
+          checkChain(wf, req.firstExecutionRunId);
+          if (wf.state.status !== 'running') throw closed();
+          const w = new HistoryWriter(wf, ctx);
+          terminateWorkflow(w, req.reason ?? '', req.details, req.identity ?? '');
+          w.commit();
+        });
+        return {};
+      },
+
+      async DeleteWorkflowExecution(req: temporal.api.workflowservice.v1.IDeleteWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.workflowExecution);
+        await engine.delete(target(namespaceId, exec.workflowId, exec.runId), 'Delete workflow execution');
+        return {};
+      },
+
+      async ResetStickyTaskQueue(req: temporal.api.workflowservice.v1.IResetStickyTaskQueueRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.execution);
+        await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf) => {
+          wf.state.sticky = null;
+        });
+        return {};
+      },
+
+      async DescribeWorkflowExecution(req: temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.execution);
+        return engine.read(target(namespaceId, exec.workflowId, exec.runId), (wf) => describeResponse(wf));
+      },
+
+      async GetWorkflowExecutionHistory(req: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryRequest, call: RpcCallContext) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.execution);
+        const token = parsePageToken(req.nextPageToken);
+        if (token && exec.runId && token.runId !== exec.runId) {
+          throw new InvalidArgumentError('next_page_token', 'next_page_token does not belong to this run');
+        }
+        const runId = token?.runId ?? exec.runId;
+        const t = target(namespaceId, exec.workflowId, runId);
+        const pageSize = req.maximumPageSize || config.historyPageSize;
+        const wait = req.waitNewEvent === true;
+        const closeOnly = req.historyEventFilterType === Enums.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
+        const deadline = new Date(Math.min(call.deadline?.getTime() ?? Infinity, Date.now() + config.historyLongPollMs + 1000));
+        if (closeOnly) {
+          const r = await engine.poll(
+            t,
+            (wf) => {
+              if (wf.state.status === 'running') return wait ? undefined : { events: [], runId: wf.state.runId };
+              const last = lastEvent(wf);
+              return { events: last ? [last] : [], runId: wf.state.runId };
+            },
+            { deadline, signal: call.signal },
+          );
+          if (r.value) return { history: { events: r.value.events }, nextPageToken: EMPTY };
+          return { history: { events: [] }, nextPageToken: pageToken(r.ref.runId, 1) };
+        }
+        const from = token?.next ?? 1;
+        const r = await engine.poll(
+          t,
+          (wf) => {
+            const s = wf.state;
+            if (wait && s.status === 'running' && s.nextEventId <= from) return undefined;
+            const events = readHistory(wf, from, from + pageSize - 1);
+            const next = from + events.length;
+            const more = next < s.nextEventId || (wait && s.status === 'running');
+            return { events, next: more ? pageToken(s.runId, next) : EMPTY };
+          },
+          { deadline, signal: call.signal },
+        );
+        if (r.value) return { history: { events: r.value.events }, nextPageToken: r.value.next };
+        return { history: { events: [] }, nextPageToken: pageToken(r.ref.runId, from) };
+      },
+
+      async GetWorkflowExecutionHistoryReverse(req: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const exec = requireExecution(req.execution);
+        const token = parsePageToken(req.nextPageToken);
+        const pageSize = req.maximumPageSize || config.historyPageSize;
+        return engine.read(target(namespaceId, exec.workflowId, token?.runId ?? exec.runId), (wf) => {
+          const s = wf.state;
+          const upTo = token?.next ?? s.nextEventId - 1;
+          const low = Math.max(1, upTo - pageSize + 1);
+          const events = readHistory(wf, low, upTo).reverse();
+          return { history: { events }, nextPageToken: low > 1 ? pageToken(s.runId, low - 1) : EMPTY };
+        });
+      },
+
+      async ListWorkflowExecutions(req: temporal.api.workflowservice.v1.IListWorkflowExecutionsRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const parsed = parseVisibilityQuery(req.query ?? '', await searchAttributes.types(namespaceId));
+        const page = await engine.list(Workflow, {
+          namespaceId,
+          ...(parsed.filter ? { filter: parsed.filter } : {}),
+          ...(parsed.orderBy.length ? { orderBy: parsed.orderBy } : {}),
+          pageSize: req.pageSize || 100,
+          ...(req.nextPageToken?.length ? { pageToken: dec.decode(req.nextPageToken) } : {}),
+        });
+        return {
+          executions: page.records.map((r) => executionInfoFromRecord(r)),
+          nextPageToken: page.nextPageToken ? enc.encode(page.nextPageToken) : EMPTY,
+        };
+      },
+
+      async CountWorkflowExecutions(req: temporal.api.workflowservice.v1.ICountWorkflowExecutionsRequest) {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const parsed = parseVisibilityQuery(req.query ?? '', await searchAttributes.types(namespaceId));
+        if (parsed.groupBy) {
+          const groups = [];
+          let total = 0;
+          for (const [status, code] of Object.entries(STATUS_PROTO)) {
+            const clause = { kind: 'compare' as const, field: 'Status', op: '=' as const, value: status };
+            const filter = parsed.filter ? { kind: 'and' as const, clauses: [parsed.filter, clause] } : clause;
+            const count = await engine.count(Workflow, { namespaceId, filter });
+            if (count === 0) continue;
+            total += count;
+            groups.push({ count: long(count), groupValues: [jsonPayload(statusName(code))] });
+          }
+          return { count: long(total), groups };
+        }
+        const count = await engine.count(Workflow, { namespaceId, ...(parsed.filter ? { filter: parsed.filter } : {}) });
+        return { count: long(count), groups: [] };
+      },
+    },
+  };
+
+  async function failTask(token: WorkflowTaskToken, cause: number, failure: temporal.api.failure.v1.IFailure | null | undefined, identity: string, checksum = '') {
+    await engine.update(target(token.namespaceId, token.workflowId, token.runId), (wf, ctx) => {
+      checkTaskToken(wf, token);
+      const w = new HistoryWriter(wf, ctx);
+      failWorkflowTask(w, cause, failure, identity, checksum);
+      w.commit();
+    });
+  }
+
+  async function queryTaskResponse(queryId: string): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined> {
+    const q = queries.get(queryId);
+    if (!q) return undefined;
+    return engine.read(target(q.namespaceId, q.workflowId, q.runId), (wf) => {
+      const s = wf.state;
+      return {
+        taskToken: encodeQueryTaskToken({ namespaceId: q.namespaceId, queryId }),
+        workflowExecution: { workflowId: s.workflowId, runId: s.runId },
+        workflowType: { name: s.workflowType },
+        previousStartedEventId: long(s.lastCompletedStartedEventId),
+        startedEventId: long(0),
+        attempt: 1,
+        history: { events: readHistory(wf, 1) },
+        query: q.query,
+        workflowExecutionTaskQueue: taskQueueProto(s.taskQueue, 'normal', s.taskQueue),
+      };
+    });
+  }
+}
+
+/** Appends a signal (deduplicated by request id) and schedules a workflow task. */
+function signalRun(
+  wf: WorkflowComponent,
+  ctx: Parameters<typeof startRun>[1],
+  sig: { signalName: string; input: unknown; header: unknown; identity: string; requestId: string },
+): void {
+  const s = wf.state;
+  if (sig.requestId) {
+    if (s.signalRequestIds.includes(sig.requestId)) return;
+    s.signalRequestIds = [...s.signalRequestIds, sig.requestId].slice(-100);
+  }
+  const w = new HistoryWriter(wf, ctx);
+  w.external(
+    event('workflowExecutionSignaledEventAttributes', {
+      signalName: sig.signalName,
+      ...(sig.input ? { input: sig.input as temporal.api.common.v1.IPayloads } : {}),
+      ...(sig.header ? { header: sig.header as temporal.api.common.v1.IHeader } : {}),
+      identity: sig.identity,
+      requestId: sig.requestId,
+    }),
+  );
+  scheduleWorkflowTask(w);
+  w.commit();
+}
+
+interface PageToken {
+  readonly runId: string;
+  readonly next: number;
+}
+
+function pageToken(runId: string, next: number): Uint8Array {
+  return enc.encode(JSON.stringify({ r: runId, n: next }));
+}
+
+function parsePageToken(b: Uint8Array | null | undefined): PageToken | undefined {
+  if (!b || b.length === 0) return undefined;
+  try {
+    const o = JSON.parse(dec.decode(b)) as { r?: unknown; n?: unknown };
+    if (typeof o.r === 'string' && typeof o.n === 'number') return { runId: o.r, next: o.n };
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('next_page_token', 'next_page_token is malformed');
+}
+
+function statusName(code: number): string {
+  const name = Enums.WorkflowExecutionStatus[code] ?? '';
+  const short = name.replace('WORKFLOW_EXECUTION_STATUS_', '');
+  return short
+    .toLowerCase()
+    .split('_')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}
+
+function jsonPayload(v: unknown): temporal.api.common.v1.IPayload {
+  return { metadata: { encoding: enc.encode('json/plain') }, data: enc.encode(JSON.stringify(v)) };
+}
+
+export { api, workflowTaskNotFound };

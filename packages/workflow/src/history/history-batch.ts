@@ -1,0 +1,34 @@
+import type { Codec } from '@chasm/core';
+import { HistoryMsg, type temporal } from '../proto.js';
+
+/** A decoded batch of history events (protobufjs message instances). */
+export type EventBatch = readonly temporal.api.history.v1.IHistoryEvent[];
+
+/**
+ * Bytes a batch was decoded from or last encoded to. The tree re-encodes every hydrated node at
+ * each commit to detect changes; batches are append-only, so returning the cached bytes makes
+ * that check a memcmp instead of a protobuf encode of the whole history.
+ */
+const encoded = new WeakMap<object, Uint8Array>();
+
+/** A history batch persisted as one `temporal.api.history.v1.History` message. */
+export const historyBatchCodec: Codec<EventBatch> = {
+  name: 'workflow.historyBatch',
+  encode(batch) {
+    const cached = encoded.get(batch);
+    if (cached) return cached;
+    const bytes = HistoryMsg.encode({ events: [...batch] }).finish();
+    encoded.set(batch, bytes);
+    return bytes;
+  },
+  decode(bytes) {
+    const events = HistoryMsg.decode(bytes).events;
+    encoded.set(events, bytes);
+    return events;
+  },
+};
+
+/** Batch keys are the first event id, zero-padded so that key order is event order. */
+export function batchKey(firstEventId: number): string {
+  return String(firstEventId).padStart(10, '0');
+}

@@ -1,0 +1,20 @@
+/**
+ * @module @chasm/workflow
+ * Workflow executions as a CHASM root component: event history in append-only batches,
+ * workflow tasks (normal and sticky queues), every command, activities inside workflows,
+ * timers, signals, queries, cancellation, termination, children, continue-as-new and retries,
+ * visibility with Temporal's query language, and the WorkflowService methods for all of it.
+ */
+export { Workflow, type WorkflowState, type WorkflowComponent, type WorkflowStatus } from './workflow/workflow.js';
+export { Activity, type ActivityState } from './activity/activity.js';
+export { createWorkflowLibrary } from './library.js';
+export { workflowModule, WORKFLOW_CONFIG, WORKFLOW_DEPS } from './module.js';
+export { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from './config.js';
+export { UnhandledCommandError } from './errors.js';
+export { parseVisibilityQuery, type ParsedQuery } from './query/query-parser.js';
+export {
+  ACTIVITY_TASK_HANDLERS,
+  ACTIVITY_TASK_ROUTER_OWNER,
+  activityTaskRouterHandlers,
+  type ActivityTaskHandler,
+} from './grpc/activity-task-router.js';

@@ -1,0 +1,19 @@
+import type { Library } from '@chasm/core';
+import { Activity } from './activity/activity.js';
+import { ActivityTimeout, DispatchActivity } from './activity/activity.tasks.js';
+import { SearchAttributes } from './grpc/search-attribute-registry.js';
+import { registerDeps, type WorkflowDeps } from './workflow/deps.js';
+import { StartNextRun } from './workflow/next-run.js';
+import { Workflow } from './workflow/workflow.js';
+import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowTaskTimeout } from './workflow/workflow.tasks.js';
+import './workflow/mutable-state.js';
+
+/** The workflow library: the run (root `workflow.workflow`), its activities and its tasks. */
+export function createWorkflowLibrary(deps: WorkflowDeps): Library {
+  registerDeps(deps);
+  return {
+    name: 'workflow',
+    components: [Workflow, Activity, SearchAttributes],
+    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, DispatchActivity, ActivityTimeout],
+  };
+}

@@ -1,0 +1,26 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** A few counters named like Temporal's where one exists. */
+export class WorkflowMetrics {
+  readonly started: Counter;
+  readonly closed: Counter<'status'>;
+  readonly workflowTasks: Counter<'outcome'>;
+  readonly activityTasks: Counter<'outcome'>;
+
+  constructor(registry: Registry) {
+    this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
+    this.closed = new Counter({ name: 'workflow_closed_total', help: 'Workflow runs closed', labelNames: ['status'], registers: [registry] });
+    this.workflowTasks = new Counter({
+      name: 'workflow_task_total',
+      help: 'Workflow tasks by outcome (completed, failed, timed_out)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.activityTasks = new Counter({
+      name: 'workflow_activity_task_total',
+      help: 'Activity tasks of workflows by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  }
+}

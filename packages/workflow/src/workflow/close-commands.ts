@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { normaliseRetryPolicy } from '../activity/activity-state-machine.js';
+import { BadCommandError } from '../activity/activity-state-machine.js';
+import { event } from '../history/events.js';
+import { api, dec, durationMs, Enums, long, toDuration, type Failure, type temporal } from '../proto.js';
+import { readHistory, type HistoryWriter } from './history-writer.js';
+import { closeWorkflow } from './mutable-state.js';
+import type { NextRun } from './next-run.js';
+import type { StartedAttributes } from './start-run.js';
+import type { WorkflowComponent } from './workflow.js';
+
+const RetryState = Enums.RetryState;
+const Initiator = Enums.ContinueAsNewInitiator;
+
+export function startedAttributes(wf: WorkflowComponent): StartedAttributes {
+  const first = readHistory(wf, 1, 1)[0];
+  return first?.workflowExecutionStartedEventAttributes ?? {};
+}
+
+/** Attributes carried from a run to the next one of its chain. */
+function carried(wf: WorkflowComponent, prev: StartedAttributes): StartedAttributes {
+  const s = wf.state;
+  const sa = s.searchAttributesBytes ? api.common.v1.SearchAttributes.decode(s.searchAttributesBytes) : null;
+  const memo = s.memo ? api.common.v1.Memo.decode(s.memo) : null;
+  return {
+    workflowId: s.workflowId,
+    workflowType: prev.workflowType ?? null,
+    taskQueue: prev.taskQueue ?? null,
+    input: prev.input ?? null,
+    header: prev.header ?? null,
+    workflowExecutionTimeout: prev.workflowExecutionTimeout ?? null,
+    workflowRunTimeout: prev.workflowRunTimeout ?? null,
+    workflowTaskTimeout: prev.workflowTaskTimeout ?? null,
+    retryPolicy: prev.retryPolicy ?? null,
+    firstExecutionRunId: s.firstExecutionRunId,
+    continuedExecutionRunId: s.runId,
+    identity: prev.identity ?? '',
+    searchAttributes: sa,
+    memo,
+    parentWorkflowNamespace: prev.parentWorkflowNamespace ?? '',
+    parentWorkflowNamespaceId: prev.parentWorkflowNamespaceId ?? '',
+    parentWorkflowExecution: prev.parentWorkflowExecution ?? null,
+    parentInitiatedEventId: prev.parentInitiatedEventId ?? long(0),
+    rootWorkflowExecution: prev.rootWorkflowExecution ?? null,
+    priority: prev.priority ?? null,
+  };
+}
+
+/** FailWorkflowExecution: WorkflowExecutionFailed, and the next attempt when the retry policy allows one. */
+export function failWorkflow(w: HistoryWriter, failure: Failure | null, completedId: number): NextRun | undefined {
+  const s = w.wf.state;
+  let retryState: number = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET;
+  let next: NextRun | undefined;
+  const policy = dec(api.common.v1.RetryPolicy, s.retryPolicy);
+  if (policy) {
+    const r = normaliseRetryPolicy(policy);
+    const info = failure?.applicationFailureInfo;
+    const delayMs = Math.min(r.initialIntervalMs * Math.pow(r.backoffCoefficient, s.attempt - 1), r.maximumIntervalMs);
+    if (info?.nonRetryable || (info?.type && r.nonRetryableErrorTypes.includes(info.type))) {
+      retryState = RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE;
+    } else if (r.maximumAttempts > 0 && s.attempt >= r.maximumAttempts) {
+      retryState = RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
+    } else if (s.executionTimeoutMs > 0 && w.now + delayMs >= s.startTime + s.executionTimeoutMs) {
+      retryState = RetryState.RETRY_STATE_TIMEOUT;
+    } else {
+      retryState = RetryState.RETRY_STATE_IN_PROGRESS;
+      const prev = startedAttributes(w.wf);
+      next = {
+        runId: randomUUID(),
+        started: {
+          ...carried(w.wf, prev),
+          attempt: s.attempt + 1,
+          initiator: Initiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
+          ...(failure ? { continuedFailure: failure } : {}),
+          firstWorkflowTaskBackoff: toDuration(delayMs),
+        },
+      };
+    }
+  }
+  w.append(
+    event('workflowExecutionFailedEventAttributes', {
+      ...(failure ? { failure } : {}),
+      retryState,
+      workflowTaskCompletedEventId: long(completedId),
+      ...(next ? { newExecutionRunId: next.runId } : {}),
+    }),
+  );
+  closeWorkflow(w, 'failed');
+  return next;
+}
+
+/** ContinueAsNewWorkflowExecution: closes this run and names the next one. */
+export function continueAsNew(
+  w: HistoryWriter,
+  a: temporal.api.command.v1.IContinueAsNewWorkflowExecutionCommandAttributes,
+  completedId: number,
+): NextRun {
+  const s = w.wf.state;
+  const prev = startedAttributes(w.wf);
+  const runId = randomUUID();
+  const workflowType = a.workflowType?.name ? a.workflowType : prev.workflowType;
+  const taskQueue = a.taskQueue?.name ? a.taskQueue : prev.taskQueue;
+  const runTimeout = durationMs(a.workflowRunTimeout) > 0 ? a.workflowRunTimeout : prev.workflowRunTimeout;
+  const taskTimeout = durationMs(a.workflowTaskTimeout) > 0 ? a.workflowTaskTimeout! : toDuration(s.wftTimeoutMs);
+  const backoff = durationMs(a.backoffStartInterval);
+  w.append(
+    event('workflowExecutionContinuedAsNewEventAttributes', {
+      newExecutionRunId: runId,
+      ...(workflowType ? { workflowType } : {}),
+      ...(taskQueue ? { taskQueue } : {}),
+      ...(a.input ? { input: a.input } : {}),
+      ...(runTimeout ? { workflowRunTimeout: runTimeout } : {}),
+      workflowTaskTimeout: taskTimeout,
+      workflowTaskCompletedEventId: long(completedId),
+      ...(backoff > 0 ? { backoffStartInterval: toDuration(backoff) } : {}),
+      initiator: a.initiator || Initiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+      ...(a.failure ? { failure: a.failure } : {}),
+      ...(a.lastCompletionResult ? { lastCompletionResult: a.lastCompletionResult } : {}),
+      ...(a.header ? { header: a.header } : {}),
+      ...(a.memo ? { memo: a.memo } : {}),
+      ...(a.searchAttributes ? { searchAttributes: a.searchAttributes } : {}),
+    }),
+  );
+  closeWorkflow(w, 'continuedAsNew');
+  const base = carried(w.wf, prev);
+  return {
+    runId,
+    started: {
+      ...base,
+      workflowType: workflowType ?? null,
+      taskQueue: taskQueue ?? null,
+      input: a.input ?? null,
+      header: a.header ?? base.header ?? null,
+      workflowRunTimeout: runTimeout ?? null,
+      workflowTaskTimeout: taskTimeout,
+      retryPolicy: a.retryPolicy ?? base.retryPolicy ?? null,
+      memo: a.memo ?? base.memo ?? null,
+      searchAttributes: a.searchAttributes ?? base.searchAttributes ?? null,
+      attempt: 1,
+      initiator: Initiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+      ...(a.lastCompletionResult ? { lastCompletionResult: a.lastCompletionResult } : {}),
+      ...(backoff > 0 ? { firstWorkflowTaskBackoff: toDuration(backoff) } : {}),
+    },
+  };
+}
+
+/** Child workflows and external signals/cancels (see external-commands.ts). */
+export function applyExternalCommand(
+  w: HistoryWriter,
+  cmd: temporal.api.command.v1.ICommand,
+  completedId: number,
+): 'newTask' | undefined {
+  const handler = externalCommandHandlers.get(cmd.commandType ?? 0);
+  if (!handler) {
+    throw new BadCommandError(
+      Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED,
+      `command ${Enums.CommandType[cmd.commandType ?? 0] ?? cmd.commandType} is not supported`,
+    );
+  }
+  return handler(w, cmd, completedId);
+}
+
+export type ExternalCommandHandler = (w: HistoryWriter, cmd: temporal.api.command.v1.ICommand, completedId: number) => 'newTask' | undefined;
+/** Filled by external-commands.ts (children, signal/cancel external). */
+export const externalCommandHandlers = new Map<number, ExternalCommandHandler>();

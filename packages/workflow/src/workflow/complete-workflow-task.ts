@@ -1,0 +1,245 @@
+import { ChasmError, ErrorCode, InvalidArgumentError, type MutableContext } from '@chasm/core';
+import { BadCommandError, requestCancelActivity, scheduleActivity } from '../activity/activity-state-machine.js';
+import { event } from '../history/events.js';
+import { CommandType, durationMs, Enums, HistoryEventMsg, long, toDuration, toTimestamp, type temporal } from '../proto.js';
+import { applyExternalCommand, continueAsNew, failWorkflow } from './close-commands.js';
+import { HistoryWriter } from './history-writer.js';
+import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
+import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
+import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
+import { TimerFire } from './workflow.tasks.js';
+import type { WorkflowComponent } from './workflow.js';
+import { closeWithNextRun, type NextRun } from './next-run.js';
+
+type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
+type Command = temporal.api.command.v1.ICommand;
+
+const Cause = Enums.WorkflowTaskFailedCause;
+const CLOSE_COMMANDS = new Set<number>([
+  CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+]);
+
+/** What the handler does after the transaction committed. */
+export interface CompletionOutcome {
+  /** Returned to the worker after commit (UnhandledCommand, bad command). */
+  readonly error?: ChasmError;
+}
+
+/** Throws unless the token names the started task of this run. */
+export function checkTaskToken(wf: WorkflowComponent, token: WorkflowTaskToken): void {
+  const s = wf.state;
+  const t = s.wft;
+  if (s.status !== 'running' || !t || t.stamp !== token.stamp || t.startedEventId === 0 || t.startedEventId !== token.startedEventId) {
+    throw workflowTaskNotFound();
+  }
+}
+
+/**
+ * RespondWorkflowTaskCompleted: WorkflowTaskCompleted (with sdk_metadata verbatim), one event per
+ * command in command order, then the buffered events, then the next task if one is needed.
+ */
+export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext, token: WorkflowTaskToken, req: Request): CompletionOutcome {
+  checkTaskToken(wf, token);
+  const s = wf.state;
+  const t = s.wft!;
+  const commands = req.commands ?? [];
+  const closeIndex = commands.findIndex((c) => CLOSE_COMMANDS.has(c.commandType ?? 0));
+  if (closeIndex >= 0 && closeIndex !== commands.length - 1) {
+    throw new InvalidArgumentError('commands', 'invalid command sequence: close command is not the last one');
+  }
+  const w = new HistoryWriter(wf, ctx);
+  const identity = req.identity ?? '';
+  if (closeIndex >= 0 && s.buffered.length > 0) {
+    // New events arrived while the worker decided to close: it must see them first.
+    failWorkflowTask(w, Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, null, identity);
+    w.commit();
+    return { error: new ChasmError(ErrorCode.InvalidArgument, 'UnhandledCommand') };
+  }
+  if (t.transient) {
+    // The transient attempt succeeded: persist the Scheduled/Started the worker was shown.
+    w.append({
+      ...event('workflowTaskScheduledEventAttributes', {
+        taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
+        startToCloseTimeout: toDuration(s.wftTimeoutMs),
+        attempt: t.attempt,
+      }),
+      eventTime: toTimestamp(t.scheduledTime),
+    });
+    w.append({
+      ...event('workflowTaskStartedEventAttributes', {
+        scheduledEventId: long(t.scheduledEventId),
+        identity: t.identity,
+        requestId: t.requestId,
+        historySizeBytes: long(s.historySizeBytes),
+      }),
+      eventTime: toTimestamp(t.startedTime),
+    });
+  }
+  const completedId = w.append(
+    event('workflowTaskCompletedEventAttributes', {
+      scheduledEventId: long(t.scheduledEventId),
+      startedEventId: long(t.startedEventId),
+      identity,
+      binaryChecksum: req.binaryChecksum ?? '',
+      ...(req.sdkMetadata ? { sdkMetadata: req.sdkMetadata } : {}),
+      ...(req.meteringMetadata ? { meteringMetadata: req.meteringMetadata } : {}),
+      ...(req.workerVersionStamp ? { workerVersion: req.workerVersionStamp } : {}),
+    }),
+  );
+  s.lastCompletedStartedEventId = t.startedEventId;
+  s.wft = null;
+  s.wftAttempt = 1;
+  const sticky = req.stickyAttributes?.workerTaskQueue?.name;
+  s.sticky = sticky ? { name: sticky, timeoutMs: durationMs(req.stickyAttributes?.scheduleToStartTimeout) || 10_000 } : null;
+
+  let needTask = req.forceCreateNewWorkflowTask === true;
+  let nextRun: NextRun | undefined;
+  for (const cmd of commands) {
+    try {
+      const r = applyCommand(w, cmd, completedId, identity);
+      if (r === 'newTask') needTask = true;
+      else if (r) nextRun = r;
+    } catch (e) {
+      if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message);
+      throw e;
+    }
+  }
+  if (s.status === 'running') {
+    if (w.flushBuffered()) needTask = true;
+    if (needTask) scheduleWorkflowTask(w);
+  } else if (nextRun) {
+    closeWithNextRun(w, nextRun);
+  }
+  w.commit();
+  return {};
+}
+
+/** Rolls the completion back; the handler then fails the task with `cause` in a new transaction. */
+export class BadCommandAbort extends Error {
+  constructor(
+    readonly failedCause: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, identity: string): 'newTask' | NextRun | undefined {
+  const s = w.wf.state;
+  const wtc = long(completedId);
+  const withMeta = (ev: temporal.api.history.v1.IHistoryEvent): temporal.api.history.v1.IHistoryEvent =>
+    cmd.userMetadata ? { ...ev, userMetadata: cmd.userMetadata } : ev;
+  switch (cmd.commandType) {
+    case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+      scheduleActivity(w, cmd.scheduleActivityTaskCommandAttributes ?? {}, completedId, cmd.userMetadata);
+      return undefined;
+    case CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
+      const id = Number(cmd.requestCancelActivityTaskCommandAttributes?.scheduledEventId ?? 0);
+      return requestCancelActivity(w, id, completedId) ? 'newTask' : undefined;
+    }
+    case CommandType.COMMAND_TYPE_START_TIMER: {
+      const a = cmd.startTimerCommandAttributes ?? {};
+      const timerId = a.timerId ?? '';
+      if (!timerId) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, 'TimerId is not set.');
+      if (s.timers[timerId]) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, `Timer ${timerId} already exists.`);
+      const ms = durationMs(a.startToFireTimeout);
+      const startedEventId = w.append(
+        withMeta(event('timerStartedEventAttributes', { timerId, startToFireTimeout: toDuration(ms), workflowTaskCompletedEventId: wtc })),
+      );
+      const stamp = ++s.timerStamp;
+      s.timers[timerId] = { startedEventId, fireAt: w.now + ms, stamp };
+      w.ctx.addTask(w.wf, TimerFire, { timerId, stamp }, { at: new Date(w.now + ms) });
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_CANCEL_TIMER: {
+      const timerId = cmd.cancelTimerCommandAttributes?.timerId ?? '';
+      const timer = s.timers[timerId];
+      let startedEventId = timer?.startedEventId;
+      if (!timer) {
+        // It may have fired during this task: the buffered fire is replaced by the cancel.
+        startedEventId = removeBufferedTimerFire(w, timerId);
+        if (startedEventId === undefined) {
+          throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, `Timer ${timerId} is not pending.`);
+        }
+      }
+      delete s.timers[timerId];
+      w.append(
+        withMeta(
+          event('timerCanceledEventAttributes', {
+            timerId,
+            startedEventId: long(startedEventId ?? 0),
+            workflowTaskCompletedEventId: wtc,
+            identity,
+          }),
+        ),
+      );
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_RECORD_MARKER: {
+      const a = cmd.recordMarkerCommandAttributes ?? {};
+      w.append(
+        withMeta(
+          event('markerRecordedEventAttributes', {
+            markerName: a.markerName ?? '',
+            details: a.details ?? {},
+            ...(a.header ? { header: a.header } : {}),
+            ...(a.failure ? { failure: a.failure } : {}),
+            workflowTaskCompletedEventId: wtc,
+          }),
+        ),
+      );
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+      const sa = cmd.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes ?? {};
+      w.append(withMeta(event('upsertWorkflowSearchAttributesEventAttributes', { searchAttributes: sa, workflowTaskCompletedEventId: wtc })));
+      upsertSearchAttributes(s, sa);
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: {
+      const memo = cmd.modifyWorkflowPropertiesCommandAttributes?.upsertedMemo ?? {};
+      w.append(withMeta(event('workflowPropertiesModifiedEventAttributes', { upsertedMemo: memo, workflowTaskCompletedEventId: wtc })));
+      s.memo = upsertMemo(s.memo, memo);
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
+      const result = cmd.completeWorkflowExecutionCommandAttributes?.result;
+      w.append(withMeta(event('workflowExecutionCompletedEventAttributes', { ...(result ? { result } : {}), workflowTaskCompletedEventId: wtc })));
+      closeWorkflow(w, 'completed');
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
+      return failWorkflow(w, cmd.failWorkflowExecutionCommandAttributes?.failure ?? null, completedId);
+    case CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: {
+      const details = cmd.cancelWorkflowExecutionCommandAttributes?.details;
+      w.append(withMeta(event('workflowExecutionCanceledEventAttributes', { ...(details ? { details } : {}), workflowTaskCompletedEventId: wtc })));
+      closeWorkflow(w, 'canceled');
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+      return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
+    case CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
+      // Updates are not delivered by this package, so there is never a message to refer to.
+      return undefined;
+    default:
+      return applyExternalCommand(w, cmd, completedId);
+  }
+}
+
+function removeBufferedTimerFire(w: HistoryWriter, timerId: string): number | undefined {
+  const s = w.wf.state;
+  for (let i = 0; i < s.buffered.length; i++) {
+    const ev = decodeBuffered(s.buffered[i]!.bytes);
+    const a = ev.timerFiredEventAttributes;
+    if (a && a.timerId === timerId) {
+      s.buffered.splice(i, 1);
+      return Number(a.startedEventId);
+    }
+  }
+  return undefined;
+}
+
+const decodeBuffered = (b: Uint8Array): temporal.api.history.v1.HistoryEvent => HistoryEventMsg.decode(b);

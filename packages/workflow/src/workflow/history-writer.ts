@@ -1,0 +1,111 @@
+import type { MutableContext } from '@chasm/core';
+import { batchKey, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
+import { attributesOf } from '../history/events.js';
+import { HistoryEventMsg, long, toTimestamp, type HistoryEvent } from '../proto.js';
+import type { WorkflowComponent } from './workflow.js';
+
+/**
+ * Appends events to a run's history within one transaction. All events of the transaction go
+ * into one new batch node (`commit`), so a commit writes only the new events, never the history.
+ */
+export class HistoryWriter {
+  readonly events: HistoryEvent[] = [];
+
+  constructor(
+    readonly wf: WorkflowComponent,
+    readonly ctx: MutableContext,
+  ) {}
+
+  get now(): number {
+    return this.ctx.now.getTime();
+  }
+
+  /** Appends now; returns the event id. */
+  append(ev: HistoryEvent): number {
+    const s = this.wf.state;
+    const id = s.nextEventId++;
+    this.events.push({ ...ev, eventId: long(id), eventTime: ev.eventTime ?? toTimestamp(this.now) });
+    return id;
+  }
+
+  /** Whether externally caused events must wait for the started workflow task to finish. */
+  get buffering(): boolean {
+    const t = this.wf.state.wft;
+    return t !== null && t.startedEventId > 0;
+  }
+
+  /**
+   * An externally caused event (signal, activity result, timer fire…): buffered while a workflow
+   * task is started, appended otherwise. Returns the id when appended.
+   */
+  external(ev: HistoryEvent, opts: { startedIsPrevious?: boolean } = {}): number | undefined {
+    if (this.buffering) {
+      const withTime = { ...ev, eventTime: toTimestamp(this.now) };
+      this.wf.state.buffered.push({
+        bytes: HistoryEventMsg.encode(withTime).finish(),
+        ...(opts.startedIsPrevious ? { startedIsPrevious: true } : {}),
+      });
+      return undefined;
+    }
+    return this.append(ev);
+  }
+
+  /** Moves buffered events into history (after a workflow task finished). */
+  flushBuffered(): boolean {
+    const s = this.wf.state;
+    if (s.buffered.length === 0) return false;
+    const buffered = s.buffered;
+    s.buffered = [];
+    for (const b of buffered) {
+      const ev = HistoryEventMsg.decode(b.bytes);
+      if (b.startedIsPrevious) {
+        const attrs = attributesOf(ev);
+        if (attrs) attrs['startedEventId'] = long(s.nextEventId - 1);
+      }
+      ev.eventId = long(0);
+      this.append(ev);
+    }
+    return true;
+  }
+
+  /** Writes this transaction's events as one batch. Idempotent. */
+  commit(): void {
+    if (this.events.length === 0) return;
+    const first = Number(this.events[0]!.eventId);
+    const batch: EventBatch = [...this.events];
+    this.events.length = 0;
+    const history = this.wf.fields.history;
+    const key = batchKey(first);
+    const existing = history.get(key);
+    // A second commit in one transaction extends the batch it started.
+    history.set(key, existing ? [...existing, ...batch] : batch);
+    this.wf.state.historySizeBytes += historyBatchCodec.encode(batch).length;
+  }
+}
+
+/** Reads history events with ids >= fromEventId (all batches, in order). */
+export function readHistory(wf: WorkflowComponent, fromEventId = 1, toEventId = Number.MAX_SAFE_INTEGER): HistoryEvent[] {
+  const history = wf.fields.history;
+  const keys = history.keys().sort();
+  const out: HistoryEvent[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const next = keys[i + 1];
+    // Skip whole batches that end before the requested range.
+    if (next !== undefined && Number(next) <= fromEventId) continue;
+    const first = Number(keys[i]);
+    if (first > toEventId) break;
+    for (const ev of history.get(keys[i]!) ?? []) {
+      const id = Number(ev.eventId);
+      if (id >= fromEventId && id <= toEventId) out.push(ev);
+    }
+  }
+  return out;
+}
+
+export function lastEvent(wf: WorkflowComponent): HistoryEvent | undefined {
+  const keys = wf.fields.history.keys().sort();
+  const last = keys[keys.length - 1];
+  if (last === undefined) return undefined;
+  const batch = wf.fields.history.get(last) ?? [];
+  return batch[batch.length - 1];
+}

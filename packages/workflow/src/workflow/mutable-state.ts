@@ -1,0 +1,263 @@
+import type { MutableContext } from '@chasm/core';
+import { event } from '../history/events.js';
+import { Enums, long, toDuration, toTimestamp, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
+import { HistoryWriter, readHistory } from './history-writer.js';
+import { encodeWorkflowTaskToken } from './task-token.js';
+import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
+import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
+
+const Cause = Enums.WorkflowTaskFailedCause;
+const TimeoutType = Enums.TimeoutType;
+
+/** Schedules a workflow task unless one is pending, the run is closed or the first task waits out a backoff. */
+export function scheduleWorkflowTask(w: HistoryWriter): void {
+  const s = w.wf.state;
+  if (s.status !== 'running' || s.wft !== null || s.backoffUntil !== null) return;
+  const attempt = s.wftAttempt;
+  const sticky = s.sticky;
+  const queueName = sticky ? sticky.name : s.taskQueue;
+  const queueKind = sticky ? 'sticky' : 'normal';
+  const transient = attempt > 1;
+  const stamp = ++s.wftStamp;
+  let scheduledEventId = 0;
+  if (!transient) {
+    scheduledEventId = w.append(
+      event('workflowTaskScheduledEventAttributes', {
+        taskQueue: taskQueueProto(queueName, queueKind, s.taskQueue),
+        startToCloseTimeout: toDuration(s.wftTimeoutMs),
+        attempt,
+      }),
+    );
+  }
+  s.wft = {
+    scheduledEventId,
+    startedEventId: 0,
+    attempt,
+    transient,
+    queueName,
+    queueKind,
+    scheduledTime: w.now,
+    startedTime: 0,
+    identity: '',
+    requestId: '',
+    stamp,
+  };
+  w.ctx.addTask(w.wf, DispatchWorkflowTask, { stamp, queue: queueName, kind: queueKind, normalQueue: s.taskQueue });
+  if (sticky) {
+    w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'scheduleToStart' }, { at: new Date(w.now + sticky.timeoutMs) });
+  }
+}
+
+export function taskQueueProto(name: string, kind: 'normal' | 'sticky', normalName: string): temporal.api.taskqueue.v1.ITaskQueue {
+  return kind === 'sticky'
+    ? { name, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName }
+    : { name, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
+}
+
+/**
+ * Marks the scheduled task started for a poller and builds the poll response. Undefined when
+ * the matching task is stale (another instance of the task, or the run moved on).
+ */
+export function startWorkflowTask(
+  w: HistoryWriter,
+  stamp: number,
+  polledKind: 'normal' | 'sticky',
+  identity: string,
+  requestId: string,
+): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined {
+  const s = w.wf.state;
+  const t = s.wft;
+  if (s.status !== 'running' || !t || t.stamp !== stamp || t.startedEventId !== 0) return undefined;
+  // Started from the normal queue although scheduled on a sticky one: that worker is gone.
+  if (polledKind === 'normal' && s.sticky) s.sticky = null;
+  t.startedTime = w.now;
+  t.identity = identity;
+  t.requestId = requestId;
+  const suggestContinueAsNew = s.nextEventId >= 4096 || s.historySizeBytes >= 4 * 1024 * 1024;
+  const startedAttrs = {
+    identity,
+    requestId,
+    historySizeBytes: long(s.historySizeBytes),
+    suggestContinueAsNew,
+  };
+  const transientEvents: HistoryEvent[] = [];
+  if (t.transient) {
+    // Transient attempt: synthesise Scheduled and Started with the ids they will get on completion.
+    t.scheduledEventId = s.nextEventId;
+    t.startedEventId = s.nextEventId + 1;
+    transientEvents.push(
+      {
+        ...event('workflowTaskScheduledEventAttributes', {
+          taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
+          startToCloseTimeout: toDuration(s.wftTimeoutMs),
+          attempt: t.attempt,
+        }),
+        eventId: long(t.scheduledEventId),
+        eventTime: toTimestamp(t.scheduledTime),
+      },
+      {
+        ...event('workflowTaskStartedEventAttributes', { ...startedAttrs, scheduledEventId: long(t.scheduledEventId) }),
+        eventId: long(t.startedEventId),
+        eventTime: toTimestamp(w.now),
+      },
+    );
+  } else {
+    t.startedEventId = w.append(
+      event('workflowTaskStartedEventAttributes', { ...startedAttrs, scheduledEventId: long(t.scheduledEventId) }),
+    );
+  }
+  w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'startToClose' }, { at: new Date(w.now + s.wftTimeoutMs) });
+  w.commit();
+  const from = polledKind === 'sticky' ? s.lastCompletedStartedEventId + 1 : 1;
+  const events = [...readHistory(w.wf, from), ...transientEvents];
+  return {
+    taskToken: encodeWorkflowTaskToken({
+      namespaceId: s.namespaceId,
+      workflowId: s.workflowId,
+      runId: s.runId,
+      scheduledEventId: t.scheduledEventId,
+      startedEventId: t.startedEventId,
+      attempt: t.attempt,
+      stamp,
+    }),
+    workflowExecution: { workflowId: s.workflowId, runId: s.runId },
+    workflowType: { name: s.workflowType },
+    previousStartedEventId: long(s.lastCompletedStartedEventId),
+    startedEventId: long(t.startedEventId),
+    attempt: t.attempt,
+    history: { events },
+    workflowExecutionTaskQueue: taskQueueProto(s.taskQueue, 'normal', s.taskQueue),
+    scheduledTime: toTimestamp(t.scheduledTime),
+    startedTime: toTimestamp(w.now),
+  };
+}
+
+/** Ends the current task without completion: the next one is a transient retry on the normal queue. */
+function retryWorkflowTask(w: HistoryWriter, incrementAttempt: boolean): void {
+  const s = w.wf.state;
+  s.wft = null;
+  s.sticky = null;
+  if (incrementAttempt) s.wftAttempt++;
+  w.flushBuffered();
+  scheduleWorkflowTask(w);
+}
+
+export function timeoutWorkflowTask(w: HistoryWriter, kind: 'startToClose' | 'scheduleToStart'): void {
+  const s = w.wf.state;
+  const t = s.wft;
+  if (!t) return;
+  if (kind === 'scheduleToStart') {
+    // The sticky worker never picked it up: persisted attempt on the normal queue, same attempt.
+    if (!t.transient) {
+      w.append(
+        event('workflowTaskTimedOutEventAttributes', {
+          scheduledEventId: long(t.scheduledEventId),
+          startedEventId: long(0),
+          timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+        }),
+      );
+    }
+    retryWorkflowTask(w, false);
+    return;
+  }
+  if (!t.transient) {
+    w.append(
+      event('workflowTaskTimedOutEventAttributes', {
+        scheduledEventId: long(t.scheduledEventId),
+        startedEventId: long(t.startedEventId),
+        timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+      }),
+    );
+  }
+  retryWorkflowTask(w, true);
+}
+
+/** RespondWorkflowTaskFailed, or a server-side failure of the task (cause UNHANDLED_COMMAND…). */
+export function failWorkflowTask(
+  w: HistoryWriter,
+  cause: number,
+  failure: Failure | null | undefined,
+  identity: string,
+  binaryChecksum = '',
+): void {
+  const s = w.wf.state;
+  const t = s.wft;
+  if (!t) return;
+  const wasSticky = t.queueKind === 'sticky';
+  if (!t.transient) {
+    w.append(
+      event('workflowTaskFailedEventAttributes', {
+        scheduledEventId: long(t.scheduledEventId),
+        startedEventId: long(t.startedEventId),
+        cause,
+        ...(failure ? { failure } : {}),
+        identity,
+        binaryChecksum,
+      }),
+    );
+  }
+  // A failure on a sticky queue is retried as a fresh attempt on the normal queue; UnhandledCommand
+  // is not the worker's fault either.
+  const increment = !wasSticky && cause !== Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
+  retryWorkflowTask(w, increment);
+}
+
+export function fireTimer(w: HistoryWriter, timerId: string): void {
+  const s = w.wf.state;
+  const timer = s.timers[timerId];
+  if (!timer) return;
+  delete s.timers[timerId];
+  w.external(event('timerFiredEventAttributes', { timerId, startedEventId: long(timer.startedEventId) }));
+  scheduleWorkflowTask(w);
+}
+
+/** Closes the run: pending work is dropped, children are told nothing here (see close tasks). */
+export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 'running'>): void {
+  const s = w.wf.state;
+  s.status = status;
+  s.closeTime = w.now;
+  s.wft = null;
+  s.timers = {};
+  for (const key of w.wf.fields.activities.keys()) w.wf.fields.activities.delete(key);
+}
+
+export function terminateWorkflow(w: HistoryWriter, reason: string, details: Payloads | null | undefined, identity: string): void {
+  const s = w.wf.state;
+  if (s.status !== 'running') return;
+  const t = s.wft;
+  if (t && t.startedEventId > 0 && !t.transient) {
+    w.append(
+      event('workflowTaskFailedEventAttributes', {
+        scheduledEventId: long(t.scheduledEventId),
+        startedEventId: long(t.startedEventId),
+        cause: Cause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+        identity,
+      }),
+    );
+  }
+  s.wft = null;
+  w.flushBuffered();
+  w.append(event('workflowExecutionTerminatedEventAttributes', { reason, ...(details ? { details } : {}), identity }));
+  closeWorkflow(w, 'terminated');
+}
+
+export function closeOnRunTimeout(w: HistoryWriter): void {
+  const s = w.wf.state;
+  if (s.status !== 'running') return;
+  s.wft = null;
+  w.flushBuffered();
+  w.append(event('workflowExecutionTimedOutEventAttributes', { retryState: Enums.RetryState.RETRY_STATE_TIMEOUT }));
+  closeWorkflow(w, 'timedOut');
+}
+
+/** Arms the run timeout, if any (at start). */
+export function armRunTimeout(wf: WorkflowComponent, ctx: MutableContext): void {
+  const s = wf.state;
+  if (s.runTimeoutMs > 0) ctx.addTask(wf, RunTimeout, {}, { at: new Date(s.startTime + s.runTimeoutMs) });
+}
+
+workflowHooks.terminate = (wf, ctx, reason) => {
+  const w = new HistoryWriter(wf, ctx);
+  terminateWorkflow(w, reason, null, '');
+  w.commit();
+};

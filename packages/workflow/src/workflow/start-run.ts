@@ -1,0 +1,119 @@
+import type { MutableContext } from '@chasm/core';
+import { event } from '../history/events.js';
+import { api, durationMs, enc, toDuration, toTimestamp, type temporal } from '../proto.js';
+import { HistoryWriter } from './history-writer.js';
+import { armRunTimeout, scheduleWorkflowTask } from './mutable-state.js';
+import { upsertSearchAttributes } from './search-attributes.js';
+import { WorkflowBackoff } from './workflow.tasks.js';
+import type { WorkflowComponent, WorkflowState } from './workflow.js';
+
+export type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
+export const StartedAttributesMsg = api.history.v1.WorkflowExecutionStartedEventAttributes;
+
+/** A signal delivered with the start (SignalWithStart): event 2. */
+export interface StartSignal {
+  readonly signalName: string;
+  readonly input: temporal.api.common.v1.IPayloads | null | undefined;
+  readonly header: temporal.api.common.v1.IHeader | null | undefined;
+  readonly identity: string;
+  readonly requestId: string;
+}
+
+export interface RunSpec {
+  readonly namespaceId: string;
+  /** Everything about the run, exactly as its WorkflowExecutionStarted event will say. */
+  readonly started: StartedAttributes;
+  readonly requestId: string;
+  readonly signal?: StartSignal;
+  readonly userMetadata?: temporal.api.sdk.v1.IUserMetadata | null;
+}
+
+/** The initial state of a run (the engine's `init`); `runId` is the engine's new run id. */
+export function initRunState(spec: RunSpec, runId: string, now: number): WorkflowState {
+  const a = spec.started;
+  const backoffMs = durationMs(a.firstWorkflowTaskBackoff);
+  const state: WorkflowState = {
+    status: 'running',
+    namespace: '',
+    namespaceId: spec.namespaceId,
+    workflowId: a.workflowId ?? '',
+    runId,
+    firstExecutionRunId: a.firstExecutionRunId || runId,
+    workflowType: a.workflowType?.name ?? '',
+    taskQueue: a.taskQueue?.name ?? '',
+    startTime: now,
+    executionTime: now + backoffMs,
+    closeTime: null,
+    wftTimeoutMs: durationMs(a.workflowTaskTimeout),
+    runTimeoutMs: durationMs(a.workflowRunTimeout),
+    executionTimeoutMs: durationMs(a.workflowExecutionTimeout),
+    attempt: a.attempt || 1,
+    retryPolicy: a.retryPolicy ? enc(api.common.v1.RetryPolicy, api.common.v1.RetryPolicy.fromObject(a.retryPolicy)) : null,
+    nextEventId: 1,
+    historySizeBytes: 0,
+    wft: null,
+    wftStamp: 0,
+    wftAttempt: 1,
+    lastCompletedStartedEventId: 0,
+    sticky: null,
+    buffered: [],
+    timers: {},
+    timerStamp: 0,
+    children: {},
+    signalRequestIds: spec.signal?.requestId ? [spec.signal.requestId] : [],
+    cancelRequested: false,
+    searchAttributes: {},
+    searchAttributesBytes: null,
+    memo: a.memo ? enc(api.common.v1.Memo, api.common.v1.Memo.fromObject(a.memo)) : null,
+    backoffUntil: backoffMs > 0 ? now + backoffMs : null,
+    newExecutionRunId: null,
+    startRequestId: spec.requestId,
+    parent: null,
+    userMetadata: spec.userMetadata ? enc(api.sdk.v1.UserMetadata, api.sdk.v1.UserMetadata.fromObject(spec.userMetadata)) : null,
+    completionResult: null,
+  };
+  upsertSearchAttributes(state, a.searchAttributes);
+  return state;
+}
+
+/** Writes WorkflowExecutionStarted (and the start signal), then the first task or its backoff. */
+export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSpec, namespace: string): void {
+  const s = wf.state;
+  s.namespace = namespace;
+  const w = new HistoryWriter(wf, ctx);
+  const a = spec.started;
+  w.append(
+    event('workflowExecutionStartedEventAttributes', {
+      ...a,
+      originalExecutionRunId: s.runId,
+      firstExecutionRunId: s.firstExecutionRunId,
+      attempt: s.attempt,
+      workflowTaskTimeout: toDuration(s.wftTimeoutMs),
+      ...(s.executionTimeoutMs > 0
+        ? { workflowExecutionExpirationTime: toTimestamp(s.startTime + s.executionTimeoutMs) }
+        : {}),
+    }),
+  );
+  if (spec.signal) {
+    w.append(
+      event('workflowExecutionSignaledEventAttributes', {
+        signalName: spec.signal.signalName,
+        ...(spec.signal.input ? { input: spec.signal.input } : {}),
+        ...(spec.signal.header ? { header: spec.signal.header } : {}),
+        identity: spec.signal.identity,
+        requestId: spec.signal.requestId,
+      }),
+    );
+  }
+  if (s.backoffUntil !== null) ctx.addTask(wf, WorkflowBackoff, {}, { at: new Date(s.backoffUntil) });
+  else scheduleWorkflowTask(w);
+  armRunTimeout(wf, ctx);
+  w.commit();
+}
+
+/** Reads the parent of a run from its started attributes. */
+export function parentOf(a: StartedAttributes): { workflowId: string; runId: string } | undefined {
+  const p = a.parentWorkflowExecution;
+  return p?.workflowId ? { workflowId: p.workflowId, runId: p.runId ?? '' } : undefined;
+}
+

@@ -1,0 +1,106 @@
+import { definePureTask, defineSideEffectTask } from '@chasm/core';
+import { StickyWorkerUnavailableError } from '@chasm/matching';
+import { depsOf } from './deps.js';
+import { HistoryWriter } from './history-writer.js';
+import {
+  closeOnRunTimeout,
+  fireTimer,
+  scheduleWorkflowTask,
+  timeoutWorkflowTask,
+} from './mutable-state.js';
+import { encodeMatchingPayload } from './task-token.js';
+import { Workflow } from './workflow.js';
+
+export interface DispatchWorkflowTaskPayload {
+  readonly stamp: number;
+  readonly queue: string;
+  readonly kind: 'normal' | 'sticky';
+  readonly normalQueue: string;
+}
+
+/** Hands a scheduled workflow task to matching (sticky queue first, normal queue as fallback). */
+export const DispatchWorkflowTask = defineSideEffectTask<typeof Workflow, DispatchWorkflowTaskPayload>({
+  name: 'workflow.dispatchWorkflowTask',
+  component: Workflow,
+  validate: (_ctx, wf, p) => wf.state.status === 'running' && wf.state.wft?.stamp === p.stamp && wf.state.wft.startedEventId === 0,
+  async execute(ctx, ref, p) {
+    const { matching } = depsOf(ctx.engine);
+    const payload = encodeMatchingPayload({ k: 'w', wf: ref.businessId, run: ref.runId, stamp: p.stamp });
+    if (p.kind === 'sticky') {
+      try {
+        await matching.addTask({
+          namespaceId: ref.namespaceId,
+          taskQueue: { name: p.queue, kind: 'sticky', normalName: p.normalQueue },
+          type: 'workflow',
+          payload,
+        });
+        return;
+      } catch (e) {
+        if (!(e instanceof StickyWorkerUnavailableError)) throw e;
+      }
+    }
+    await matching.addTask({ namespaceId: ref.namespaceId, taskQueue: { name: p.normalQueue, kind: 'normal' }, type: 'workflow', payload });
+  },
+});
+
+export interface WorkflowTaskTimeoutPayload {
+  readonly stamp: number;
+  readonly kind: 'startToClose' | 'scheduleToStart';
+}
+
+/** Start-to-close of a started task; schedule-to-start of a task on a sticky queue. */
+export const WorkflowTaskTimeout = definePureTask<typeof Workflow, WorkflowTaskTimeoutPayload>({
+  name: 'workflow.workflowTaskTimeout',
+  component: Workflow,
+  validate: (_ctx, wf, p) => {
+    const t = wf.state.wft;
+    if (wf.state.status !== 'running' || t?.stamp !== p.stamp) return false;
+    return p.kind === 'startToClose' ? t.startedEventId > 0 : t.startedEventId === 0;
+  },
+  execute(ctx, wf, p) {
+    const w = new HistoryWriter(wf, ctx);
+    timeoutWorkflowTask(w, p.kind);
+    w.commit();
+  },
+});
+
+export interface TimerFirePayload {
+  readonly timerId: string;
+  readonly stamp: number;
+}
+
+export const TimerFire = definePureTask<typeof Workflow, TimerFirePayload>({
+  name: 'workflow.timerFire',
+  component: Workflow,
+  validate: (_ctx, wf, p) => wf.state.status === 'running' && wf.state.timers[p.timerId]?.stamp === p.stamp,
+  execute(ctx, wf, p) {
+    const w = new HistoryWriter(wf, ctx);
+    fireTimer(w, p.timerId);
+    w.commit();
+  },
+});
+
+/** Ends a start delay or retry/continue-as-new backoff: the first workflow task is scheduled. */
+export const WorkflowBackoff = definePureTask<typeof Workflow, Record<string, never>>({
+  name: 'workflow.backoff',
+  component: Workflow,
+  validate: (_ctx, wf) => wf.state.status === 'running' && wf.state.backoffUntil !== null,
+  execute(ctx, wf) {
+    wf.state.backoffUntil = null;
+    const w = new HistoryWriter(wf, ctx);
+    scheduleWorkflowTask(w);
+    w.commit();
+  },
+});
+
+/** The run timeout (workflow_run_timeout, capped by the execution timeout). */
+export const RunTimeout = definePureTask<typeof Workflow, Record<string, never>>({
+  name: 'workflow.runTimeout',
+  component: Workflow,
+  validate: (_ctx, wf) => wf.state.status === 'running',
+  execute(ctx, wf) {
+    const w = new HistoryWriter(wf, ctx);
+    closeOnRunTimeout(w);
+    w.commit();
+  },
+});

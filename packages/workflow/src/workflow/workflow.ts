@@ -1,0 +1,162 @@
+import {
+  dataMapOf,
+  defineComponent,
+  mapOf,
+  type ComponentOf,
+  type MutableContext,
+  type SearchAttributeValue,
+} from '@chasm/core';
+import { historyBatchCodec } from '../history/history-batch.js';
+import { Activity } from '../activity/activity.js';
+
+/** A run's status, as in temporal.api.enums.v1.WorkflowExecutionStatus. */
+export type WorkflowStatus = 'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continuedAsNew' | 'timedOut';
+
+/** The one workflow task a run may have: scheduled, then started. */
+export interface WorkflowTaskInfo {
+  /** 0 for a transient task until it starts (its ids are synthesised at start). */
+  scheduledEventId: number;
+  /** 0 until started. */
+  startedEventId: number;
+  attempt: number;
+  /** Attempts >= 2 after a failure or timeout: Scheduled/Started are not persisted until completion. */
+  transient: boolean;
+  queueName: string;
+  queueKind: 'normal' | 'sticky';
+  scheduledTime: number;
+  startedTime: number;
+  identity: string;
+  requestId: string;
+  /** Distinguishes task instances; tokens and dispatch/timeout tasks carry it. */
+  stamp: number;
+}
+
+export interface TimerInfo {
+  readonly startedEventId: number;
+  readonly fireAt: number;
+  readonly stamp: number;
+}
+
+/** An externally caused event that arrived while a workflow task was started. */
+export interface BufferedEvent {
+  /** Encoded HistoryEvent without id (assigned when flushed). */
+  readonly bytes: Uint8Array;
+  /** Activity results: `started_event_id` is the id of the event flushed just before it. */
+  readonly startedIsPrevious?: boolean;
+}
+
+export interface ChildInfo {
+  readonly initiatedEventId: number;
+  startedEventId: number;
+  readonly workflowId: string;
+  runId: string;
+  readonly workflowType: string;
+  readonly namespace: string;
+  readonly parentClosePolicy: number;
+}
+
+export interface ParentInfo {
+  readonly namespace: string;
+  readonly namespaceId: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly initiatedEventId: number;
+}
+
+/** Persisted state of a workflow run (Temporal's mutable state, minus what lives in children). */
+export interface WorkflowState {
+  status: WorkflowStatus;
+  namespace: string;
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+  firstExecutionRunId: string;
+  workflowType: string;
+  taskQueue: string;
+  startTime: number;
+  executionTime: number;
+  closeTime: number | null;
+  wftTimeoutMs: number;
+  runTimeoutMs: number;
+  executionTimeoutMs: number;
+  /** Workflow retry attempt (1 for a fresh start). */
+  attempt: number;
+  /** Encoded temporal.api.common.v1.RetryPolicy, or null. */
+  retryPolicy: Uint8Array | null;
+  /** The original start attributes (encoded WorkflowExecutionStartedEventAttributes) for continue-as-new/retry. */
+  nextEventId: number;
+  historySizeBytes: number;
+  wft: WorkflowTaskInfo | null;
+  wftStamp: number;
+  /** Attempt of the next workflow task (>1 after failures/timeouts). */
+  wftAttempt: number;
+  lastCompletedStartedEventId: number;
+  sticky: { name: string; timeoutMs: number } | null;
+  buffered: BufferedEvent[];
+  timers: Record<string, TimerInfo>;
+  timerStamp: number;
+  children: Record<string, ChildInfo>;
+  /** Recent signal request ids (dedup). */
+  signalRequestIds: string[];
+  cancelRequested: boolean;
+  /** Decoded values of indexed search attributes (visibility). */
+  searchAttributes: Record<string, SearchAttributeValue>;
+  /** Encoded temporal.api.common.v1.SearchAttributes (describe). */
+  searchAttributesBytes: Uint8Array | null;
+  /** Encoded temporal.api.common.v1.Memo. */
+  memo: Uint8Array | null;
+  /** Set while the first workflow task waits out a start delay or retry/continue backoff. */
+  backoffUntil: number | null;
+  newExecutionRunId: string | null;
+  startRequestId: string;
+  parent: ParentInfo | null;
+  /** Encoded temporal.api.sdk.v1.UserMetadata from the start request. */
+  userMetadata: Uint8Array | null;
+  /** Encoded Payloads: the last completion result (for describe/continue chains). */
+  completionResult: Uint8Array | null;
+}
+
+/**
+ * Late-bound hooks: the component definition must not import the modules that implement its
+ * behaviour (they import it), so they register here.
+ */
+export const workflowHooks: {
+  terminate?: (wf: WorkflowComponent, ctx: MutableContext, reason: string) => void;
+} = {};
+
+export const STATUS_MAP = {
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  canceled: 'canceled',
+  terminated: 'terminated',
+  continuedAsNew: 'continuedAsNew',
+  timedOut: 'timedOut',
+} as const;
+
+/** The workflow run: the root of a `workflow.workflow` execution. */
+export const Workflow = defineComponent({
+  name: 'workflow.workflow',
+  children: {
+    /** Append-only history batches keyed by zero-padded first event id. */
+    history: dataMapOf(historyBatchCodec),
+    /** Activities in flight, keyed by scheduled event id. */
+    activities: mapOf(Activity),
+    /** Extension point: other packages (workflow-update) hang their components here. */
+    extensions: mapOf('any'),
+  },
+  lifecycle: (s: WorkflowState) =>
+    s.status === 'running' ? 'running' : s.status === 'completed' || s.status === 'continuedAsNew' ? 'completed' : 'failed',
+  executionStatus: (s: WorkflowState) => STATUS_MAP[s.status],
+  searchAttributes: (s: WorkflowState) => ({
+    ...s.searchAttributes,
+    WorkflowType: s.workflowType,
+    TaskQueue: s.taskQueue,
+    ExecutionTime: new Date(s.executionTime),
+  }),
+  memo: (s: WorkflowState) => s.memo,
+  terminate(wf, ctx, reason) {
+    workflowHooks.terminate?.(wf, ctx, reason);
+  },
+});
+export type WorkflowComponent = ComponentOf<typeof Workflow>;

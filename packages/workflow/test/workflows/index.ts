@@ -1,0 +1,105 @@
+// Workflows for the end-to-end tests, bundled once per test file with bundleWorkflowCode.
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+
+export interface TestActivities {
+  greet(name: string): Promise<string>;
+  flaky(failures: number): Promise<string>;
+}
+
+const { greet, flaky } = proxyActivities<TestActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '50ms', backoffCoefficient: 1, maximumAttempts: 5 },
+});
+const local = proxyLocalActivities<TestActivities>({ startToCloseTimeout: '10s' });
+
+export async function helloActivity(name: string): Promise<string> {
+  return greet(name);
+}
+
+export async function sleeper(ms: number): Promise<string> {
+  const before = Date.now();
+  await sleep(ms);
+  return `slept ${Date.now() - before >= ms ? 'enough' : 'too little'}`;
+}
+
+export const addSignal = defineSignal<[number]>('add');
+export const finishSignal = defineSignal('finish');
+export const totalQuery = defineQuery<number>('total');
+
+export async function signalQuery(): Promise<number> {
+  let total = 0;
+  let done = false;
+  setHandler(addSignal, (n) => {
+    total += n;
+  });
+  setHandler(finishSignal, () => {
+    done = true;
+  });
+  setHandler(totalQuery, () => total);
+  await condition(() => done);
+  return total;
+}
+
+export async function cancellable(): Promise<string> {
+  try {
+    await sleep('1h');
+    return 'not cancelled';
+  } catch (e) {
+    if (isCancellation(e)) return 'cancellation caught';
+    throw e;
+  }
+}
+
+export async function forever(): Promise<void> {
+  await sleep('1h');
+}
+
+export async function child(name: string): Promise<string> {
+  return `child says hello to ${name}`;
+}
+
+export async function parent(name: string): Promise<string> {
+  const r = await executeChild(child, { args: [name], workflowId: `${workflowInfo().workflowId}-child` });
+  return `parent got: ${r}`;
+}
+
+export async function chain(n: number): Promise<number> {
+  if (n < 3) await continueAsNew<typeof chain>(n + 1);
+  return n * 10;
+}
+
+export async function retryActivity(failures: number): Promise<string> {
+  return flaky(failures);
+}
+
+export async function failing(): Promise<void> {
+  throw ApplicationFailure.nonRetryable('boom', 'TestFailure');
+}
+
+export async function localActivity(name: string): Promise<string> {
+  return local.greet(name);
+}
+
+export async function upsertAttribute(value: string): Promise<string> {
+  upsertSearchAttributes({ CustomKeywordField: [value] });
+  await sleep(10);
+  return 'upserted';
+}
+
+export async function quick(): Promise<string> {
+  return 'done';
+}
