@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
  */
 export const SERVER_CLI = fileURLToPath(new URL('../../../server/dist/cli.js', import.meta.url));
 
-export type ChildDatabase = { readonly kind: 'pglite'; readonly dataDir: string } | { readonly kind: 'postgres'; readonly url: string };
+export type ChildDatabase = { readonly kind: 'pglite'; readonly dataDir?: string } | { readonly kind: 'postgres'; readonly url: string };
 
 export interface ServerProcessOptions {
   readonly database: ChildDatabase;
