@@ -12,6 +12,8 @@ export interface WorkflowConfig {
   readonly suggestContinueAsNewBytes: number;
   /** How long a QueryWorkflow waits for a worker's answer at most. */
   readonly queryTimeoutMs: number;
+  /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
+  readonly queryIdleWaitMs: number;
 }
 
 export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
@@ -22,4 +24,5 @@ export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
   suggestContinueAsNewEvents: 4096,
   suggestContinueAsNewBytes: 4 * 1024 * 1024,
   queryTimeoutMs: 30_000,
+  queryIdleWaitMs: 5_000,
 };

@@ -4,16 +4,18 @@ import { ActivityTimeout, DispatchActivity } from './activity/activity.tasks.js'
 import { SearchAttributes } from './grpc/search-attribute-registry.js';
 import { registerDeps, type WorkflowDeps } from './workflow/deps.js';
 import { StartNextRun } from './workflow/next-run.js';
+import { ApplyParentClosePolicy, CancelExternal, NotifyParent, SignalExternal, StartChild } from './workflow/child-tasks.js';
+import { hooks } from './workflow/mutable-state.js';
 import { Workflow } from './workflow/workflow.js';
 import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowTaskTimeout } from './workflow/workflow.tasks.js';
-import './workflow/mutable-state.js';
 
 /** The workflow library: the run (root `workflow.workflow`), its activities and its tasks. */
 export function createWorkflowLibrary(deps: WorkflowDeps): Library {
   registerDeps(deps);
+  hooks.closed = (status) => deps.metrics?.closed.inc({ status });
   return {
     name: 'workflow',
     components: [Workflow, Activity, SearchAttributes],
-    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, DispatchActivity, ActivityTimeout],
+    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout],
   };
 }

@@ -128,6 +128,15 @@ describe.each([
     expect((await h.describe()).status.name).toBe('TERMINATED');
   });
 
+  it('a child workflow', async () => {
+    const workflowId = id('parent');
+    const r = await client.workflow.execute<typeof wf.parent>('parent', { taskQueue, workflowId, args: ['kid'] });
+    expect(r).toBe('parent got: child says hello to kid');
+    const child = await client.workflow.getHandle(`${workflowId}-child`).describe();
+    expect(child.status.name).toBe('COMPLETED');
+    expect(child.parentExecution?.workflowId).toBe(workflowId);
+  });
+
   it('continue-as-new three times, the result followed through the chain', async () => {
     const h = await client.workflow.start<typeof wf.chain>('chain', { taskQueue, workflowId: id('chain'), args: [0] });
     expect(await h.result()).toBe(30);

@@ -10,7 +10,15 @@ import {
   type RpcHandlerSet,
 } from '@chasm/core';
 import { HistoryWriter, lastEvent, readHistory } from '../workflow/history-writer.js';
-import { failWorkflowTask, scheduleWorkflowTask, startWorkflowTask, taskQueueProto, terminateWorkflow } from '../workflow/mutable-state.js';
+import {
+  failWorkflowTask,
+  requestCancelWorkflow,
+  signalWorkflow,
+  startWorkflowTask,
+  taskQueueProto,
+  terminateWorkflow,
+  type SignalInput,
+} from '../workflow/mutable-state.js';
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask } from '../workflow/complete-workflow-task.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { type QueryRegistry } from '../workflow/queries.js';
@@ -29,7 +37,6 @@ import { api, Enums, long, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { runSpecOf, startPolicies } from './start-request.js';
 import { parseVisibilityQuery } from '../query/query-parser.js';
-import { event } from '../history/events.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
 
@@ -249,18 +256,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const exec = requireExecution(req.execution);
         if (!req.query?.queryType) throw new InvalidArgumentError('query.query_type', 'QueryType is not set on request.');
-        // A query needs a completed workflow task to replay to; wait for the first one.
-        const deadline = new Date(Math.min(call.deadline?.getTime() ?? Infinity, Date.now() + config.queryTimeoutMs));
-        const polled = await engine.poll(
-          target(namespaceId, exec.workflowId, exec.runId),
-          (wf) => {
-            const s = wf.state;
-            if (s.status === 'running' && s.lastCompletedStartedEventId === 0) return undefined;
-            return { status: s.status, runId: s.runId, taskQueue: s.taskQueue, ready: s.lastCompletedStartedEventId > 0, attempt: s.wftAttempt };
-          },
-          { deadline, signal: call.signal },
-        );
-        const info = polled.value;
+        // A query needs a completed workflow task to replay to; wait for the first one. It is also
+        // delivered when no workflow task is in flight, so the worker answers it at once instead
+        // of parking it behind that task (and it sees every event the task would have).
+        const info = await queryableRun(namespaceId, exec.workflowId, exec.runId, call);
         if (!info) throw new ChasmError(ErrorCode.FailedPrecondition, 'Workflow task is not scheduled yet.');
         const cond = req.queryRejectCondition ?? 0;
         const status = STATUS_PROTO[info.status];
@@ -297,15 +296,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const exec = requireExecution(req.workflowExecution);
         await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
           checkChain(wf, req.firstExecutionRunId);
-          const s = wf.state;
           // Idempotent: a second request, or one against a closed run, succeeds and does nothing.
-          if (s.status !== 'running' || s.cancelRequested) return;
-          s.cancelRequested = true;
           const w = new HistoryWriter(wf, ctx);
-          w.external(
-            event('workflowExecutionCancelRequestedEventAttributes', { cause: req.reason ?? '', identity: req.identity ?? '' }),
-          );
-          scheduleWorkflowTask(w);
+          requestCancelWorkflow(w, req.reason ?? '', req.identity ?? '');
           w.commit();
         });
         return {};
@@ -441,6 +434,28 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     },
   };
 
+  type QueryableRun = { status: WorkflowComponent['state']['status']; runId: string; taskQueue: string; ready: boolean; attempt: number };
+  async function queryableRun(namespaceId: string, workflowId: string, runId: string, call: RpcCallContext): Promise<QueryableRun | undefined> {
+    const describe = (wf: WorkflowComponent): QueryableRun => {
+      const s = wf.state;
+      return { status: s.status, runId: s.runId, taskQueue: s.taskQueue, ready: s.lastCompletedStartedEventId > 0, attempt: s.wftAttempt };
+    };
+    const t = target(namespaceId, workflowId, runId);
+    const callDeadline = call.deadline?.getTime() ?? Date.now() + config.queryTimeoutMs;
+    const idle = await engine.poll(
+      t,
+      (wf) => (wf.state.status !== 'running' || (wf.state.lastCompletedStartedEventId > 0 && wf.state.wft === null) ? describe(wf) : undefined),
+      { deadline: new Date(Math.min(callDeadline, Date.now() + config.queryIdleWaitMs)), signal: call.signal },
+    );
+    if (idle.value) return idle.value;
+    // A task is still in flight (or keeps failing): query anyway once one task has completed.
+    const ready = await engine.poll(t, (wf) => (wf.state.status !== 'running' || wf.state.lastCompletedStartedEventId > 0 ? describe(wf) : undefined), {
+      deadline: new Date(callDeadline),
+      signal: call.signal,
+    });
+    return ready.value;
+  }
+
   async function failTask(token: WorkflowTaskToken, cause: number, failure: temporal.api.failure.v1.IFailure | null | undefined, identity: string, checksum = '') {
     await engine.update(target(token.namespaceId, token.workflowId, token.runId), (wf, ctx) => {
       checkTaskToken(wf, token);
@@ -471,27 +486,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 }
 
 /** Appends a signal (deduplicated by request id) and schedules a workflow task. */
-function signalRun(
-  wf: WorkflowComponent,
-  ctx: Parameters<typeof startRun>[1],
-  sig: { signalName: string; input: unknown; header: unknown; identity: string; requestId: string },
-): void {
-  const s = wf.state;
-  if (sig.requestId) {
-    if (s.signalRequestIds.includes(sig.requestId)) return;
-    s.signalRequestIds = [...s.signalRequestIds, sig.requestId].slice(-100);
-  }
+function signalRun(wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1], sig: SignalInput): void {
   const w = new HistoryWriter(wf, ctx);
-  w.external(
-    event('workflowExecutionSignaledEventAttributes', {
-      signalName: sig.signalName,
-      ...(sig.input ? { input: sig.input as temporal.api.common.v1.IPayloads } : {}),
-      ...(sig.header ? { header: sig.header as temporal.api.common.v1.IHeader } : {}),
-      identity: sig.identity,
-      requestId: sig.requestId,
-    }),
-  );
-  scheduleWorkflowTask(w);
+  signalWorkflow(w, sig);
   w.commit();
 }
 

@@ -8,6 +8,7 @@ import { closeWorkflow } from './mutable-state.js';
 import type { NextRun } from './next-run.js';
 import type { StartedAttributes } from './start-run.js';
 import type { WorkflowComponent } from './workflow.js';
+import { applyChildCommand } from './child-tasks.js';
 
 const RetryState = Enums.RetryState;
 const Initiator = Enums.ContinueAsNewInitiator;
@@ -144,22 +145,18 @@ export function continueAsNew(
   };
 }
 
-/** Child workflows and external signals/cancels (see external-commands.ts). */
+/** Child workflows and external signals/cancels (see child-tasks.ts). */
 export function applyExternalCommand(
   w: HistoryWriter,
   cmd: temporal.api.command.v1.ICommand,
   completedId: number,
 ): 'newTask' | undefined {
-  const handler = externalCommandHandlers.get(cmd.commandType ?? 0);
-  if (!handler) {
+  const r = applyChildCommand(w, cmd, completedId);
+  if (r === 'unsupported') {
     throw new BadCommandError(
       Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED,
       `command ${Enums.CommandType[cmd.commandType ?? 0] ?? cmd.commandType} is not supported`,
     );
   }
-  return handler(w, cmd, completedId);
+  return r;
 }
-
-export type ExternalCommandHandler = (w: HistoryWriter, cmd: temporal.api.command.v1.ICommand, completedId: number) => 'newTask' | undefined;
-/** Filled by external-commands.ts (children, signal/cancel external). */
-export const externalCommandHandlers = new Map<number, ExternalCommandHandler>();

@@ -38,16 +38,27 @@ export class HistoryWriter {
    * An externally caused event (signal, activity result, timer fire…): buffered while a workflow
    * task is started, appended otherwise. Returns the id when appended.
    */
-  external(ev: HistoryEvent, opts: { startedIsPrevious?: boolean } = {}): number | undefined {
+  external(ev: HistoryEvent, opts: { startedIsPrevious?: boolean; childInitiated?: number } = {}): number | undefined {
     if (this.buffering) {
       const withTime = { ...ev, eventTime: toTimestamp(this.now) };
       this.wf.state.buffered.push({
         bytes: HistoryEventMsg.encode(withTime).finish(),
         ...(opts.startedIsPrevious ? { startedIsPrevious: true } : {}),
+        ...(opts.childInitiated !== undefined ? { childInitiated: opts.childInitiated } : {}),
       });
       return undefined;
     }
-    return this.append(ev);
+    const id = this.append(ev);
+    this.noteChildStarted(ev, id);
+    return id;
+  }
+
+  /** Child bookkeeping: the Started event's id is what later child events refer to. */
+  private noteChildStarted(ev: HistoryEvent, id: number): void {
+    const a = ev.childWorkflowExecutionStartedEventAttributes;
+    if (!a) return;
+    const child = this.wf.state.children[String(Number(a.initiatedEventId))];
+    if (child) child.startedEventId = id;
   }
 
   /** Moves buffered events into history (after a workflow task finished). */
@@ -62,8 +73,13 @@ export class HistoryWriter {
         const attrs = attributesOf(ev);
         if (attrs) attrs['startedEventId'] = long(s.nextEventId - 1);
       }
+      if (b.childInitiated !== undefined) {
+        const attrs = attributesOf(ev);
+        const child = s.children[String(b.childInitiated)];
+        if (attrs && child) attrs['startedEventId'] = long(child.startedEventId);
+      }
       ev.eventId = long(0);
-      this.append(ev);
+      this.noteChildStarted(ev, this.append(ev));
     }
     return true;
   }

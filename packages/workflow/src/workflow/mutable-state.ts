@@ -4,6 +4,7 @@ import { Enums, long, toDuration, toTimestamp, type Failure, type HistoryEvent, 
 import { HistoryWriter, readHistory } from './history-writer.js';
 import { encodeWorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
+import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
 import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
 
 const Cause = Enums.WorkflowTaskFailedCause;
@@ -211,7 +212,10 @@ export function fireTimer(w: HistoryWriter, timerId: string): void {
   scheduleWorkflowTask(w);
 }
 
-/** Closes the run: pending work is dropped, children are told nothing here (see close tasks). */
+/**
+ * Closes the run: pending work is dropped; the parent is told (unless a next run continues the
+ * chain) and the parent close policy is applied to open children, both by side-effect tasks.
+ */
 export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 'running'>): void {
   const s = w.wf.state;
   s.status = status;
@@ -219,6 +223,68 @@ export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 
   s.wft = null;
   s.timers = {};
   for (const key of w.wf.fields.activities.keys()) w.wf.fields.activities.delete(key);
+  if (s.parent) w.ctx.addTask(w.wf, NotifyParent, {});
+  const open = Object.values(s.children).filter((c) => c.status !== 'closed' && c.parentClosePolicy !== PARENT_CLOSE_ABANDON);
+  if (open.length > 0) {
+    w.ctx.addTask(w.wf, ApplyParentClosePolicy, {
+      children: open.map((c) => ({ namespaceId: c.namespaceId, workflowId: c.workflowId, policy: c.parentClosePolicy })),
+    });
+  }
+  hooks.closed?.(s.status);
+}
+
+const PARENT_CLOSE_ABANDON = Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON;
+
+/** Metrics hook set by the library. */
+export const hooks: { closed?: (status: WorkflowStatus) => void } = {};
+
+export interface SignalInput {
+  readonly signalName: string;
+  readonly input: temporal.api.common.v1.IPayloads | null | undefined;
+  readonly header: temporal.api.common.v1.IHeader | null | undefined;
+  readonly identity: string;
+  readonly requestId: string;
+  readonly externalWorkflowExecution?: temporal.api.common.v1.IWorkflowExecution;
+}
+
+/** Appends a signal (deduplicated by request id) and schedules a workflow task. */
+export function signalWorkflow(w: HistoryWriter, sig: SignalInput): void {
+  const s = w.wf.state;
+  if (sig.requestId) {
+    if (s.signalRequestIds.includes(sig.requestId)) return;
+    s.signalRequestIds = [...s.signalRequestIds, sig.requestId].slice(-100);
+  }
+  w.external(
+    event('workflowExecutionSignaledEventAttributes', {
+      signalName: sig.signalName,
+      ...(sig.input ? { input: sig.input } : {}),
+      ...(sig.header ? { header: sig.header } : {}),
+      identity: sig.identity,
+      requestId: sig.requestId,
+      ...(sig.externalWorkflowExecution ? { externalWorkflowExecution: sig.externalWorkflowExecution } : {}),
+    }),
+  );
+  scheduleWorkflowTask(w);
+}
+
+/** WorkflowExecutionCancelRequested (once) and a workflow task. Idempotent. */
+export function requestCancelWorkflow(
+  w: HistoryWriter,
+  cause: string,
+  identity: string,
+  external?: { initiatedEventId: number; execution: temporal.api.common.v1.IWorkflowExecution },
+): void {
+  const s = w.wf.state;
+  if (s.status !== 'running' || s.cancelRequested) return;
+  s.cancelRequested = true;
+  w.external(
+    event('workflowExecutionCancelRequestedEventAttributes', {
+      cause,
+      identity,
+      ...(external ? { externalInitiatedEventId: long(external.initiatedEventId), externalWorkflowExecution: external.execution } : {}),
+    }),
+  );
+  scheduleWorkflowTask(w);
 }
 
 export function terminateWorkflow(w: HistoryWriter, reason: string, details: Payloads | null | undefined, identity: string): void {

@@ -60,6 +60,7 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
     timers: {},
     timerStamp: 0,
     children: {},
+    pendingExternal: [],
     signalRequestIds: spec.signal?.requestId ? [spec.signal.requestId] : [],
     cancelRequested: false,
     searchAttributes: {},
@@ -68,7 +69,15 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
     backoffUntil: backoffMs > 0 ? now + backoffMs : null,
     newExecutionRunId: null,
     startRequestId: spec.requestId,
-    parent: null,
+    parent: a.parentWorkflowExecution?.workflowId
+      ? {
+          namespace: a.parentWorkflowNamespace ?? '',
+          namespaceId: a.parentWorkflowNamespaceId ?? '',
+          workflowId: a.parentWorkflowExecution.workflowId,
+          runId: a.parentWorkflowExecution.runId ?? '',
+          initiatedEventId: Number(a.parentInitiatedEventId ?? 0),
+        }
+      : null,
     userMetadata: spec.userMetadata ? enc(api.sdk.v1.UserMetadata, api.sdk.v1.UserMetadata.fromObject(spec.userMetadata)) : null,
     completionResult: null,
   };

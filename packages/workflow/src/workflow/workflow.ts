@@ -43,6 +43,8 @@ export interface BufferedEvent {
   readonly bytes: Uint8Array;
   /** Activity results: `started_event_id` is the id of the event flushed just before it. */
   readonly startedIsPrevious?: boolean;
+  /** Child results: `started_event_id` is the child's ChildWorkflowExecutionStarted id (known at flush). */
+  readonly childInitiated?: number;
 }
 
 export interface ChildInfo {
@@ -52,7 +54,10 @@ export interface ChildInfo {
   runId: string;
   readonly workflowType: string;
   readonly namespace: string;
+  readonly namespaceId: string;
   readonly parentClosePolicy: number;
+  /** Started, then closed (result recorded) or failed to start. */
+  status: 'initiated' | 'started' | 'closed';
 }
 
 export interface ParentInfo {
@@ -96,6 +101,8 @@ export interface WorkflowState {
   timers: Record<string, TimerInfo>;
   timerStamp: number;
   children: Record<string, ChildInfo>;
+  /** Initiated ids of signal/cancel-external requests not yet answered. */
+  pendingExternal: number[];
   /** Recent signal request ids (dedup). */
   signalRequestIds: string[];
   cancelRequested: boolean;

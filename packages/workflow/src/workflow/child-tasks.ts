@@ -1,0 +1,420 @@
+import {
+  defineSideEffectTask,
+  ExecutionAlreadyStartedError,
+  NotFoundError,
+  type ComponentRef,
+  type SideEffectContext,
+} from '@chasm/core';
+import { BadCommandError } from '../activity/activity-state-machine.js';
+import { event } from '../history/events.js';
+import { runSpecOf, startPolicies } from '../grpc/start-request.js';
+import { api, CommandType, dec, enc, Enums, long, type HistoryEvent, type temporal } from '../proto.js';
+import { depsOf } from './deps.js';
+import { HistoryWriter, lastEvent, readHistory } from './history-writer.js';
+import { requestCancelWorkflow, scheduleWorkflowTask, signalWorkflow, terminateWorkflow } from './mutable-state.js';
+import { initRunState, startRun } from './start-run.js';
+import { Workflow, type WorkflowComponent } from './workflow.js';
+
+const Cause = Enums.WorkflowTaskFailedCause;
+const Common = api.common.v1;
+
+/** StartChildWorkflowExecution, SignalExternal…, RequestCancelExternal… → Initiated events and their tasks. */
+export function applyChildCommand(
+  w: HistoryWriter,
+  cmd: temporal.api.command.v1.ICommand,
+  completedId: number,
+): 'newTask' | undefined | 'unsupported' {
+  const s = w.wf.state;
+  const wtc = long(completedId);
+  switch (cmd.commandType) {
+    case CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+      const a = cmd.startChildWorkflowExecutionCommandAttributes ?? {};
+      const BAD = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES;
+      if (!a.workflowId) throw new BadCommandError(BAD, 'Required field WorkflowId is not set on command.');
+      if (!a.workflowType?.name) throw new BadCommandError(BAD, 'Required field WorkflowType is not set on command.');
+      const namespace = a.namespace || s.namespace;
+      const ev: HistoryEvent = event('startChildWorkflowExecutionInitiatedEventAttributes', {
+        ...a,
+        namespace,
+        taskQueue: { name: a.taskQueue?.name || s.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        parentClosePolicy: a.parentClosePolicy || Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+        workflowTaskCompletedEventId: wtc,
+      });
+      if (cmd.userMetadata) ev.userMetadata = cmd.userMetadata;
+      const id = w.append(ev);
+      s.children[String(id)] = {
+        initiatedEventId: id,
+        startedEventId: 0,
+        workflowId: a.workflowId,
+        runId: '',
+        workflowType: a.workflowType.name,
+        namespace,
+        namespaceId: namespace === s.namespace ? s.namespaceId : '',
+        parentClosePolicy: a.parentClosePolicy || Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+        status: 'initiated',
+      };
+      w.ctx.addTask(w.wf, StartChild, { initiatedEventId: id });
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
+      const a = cmd.signalExternalWorkflowExecutionCommandAttributes ?? {};
+      const namespace = a.namespace || s.namespace;
+      const id = w.append(
+        event('signalExternalWorkflowExecutionInitiatedEventAttributes', {
+          namespace,
+          workflowExecution: a.execution ?? {},
+          signalName: a.signalName ?? '',
+          ...(a.input ? { input: a.input } : {}),
+          control: a.control ?? '',
+          childWorkflowOnly: a.childWorkflowOnly ?? false,
+          ...(a.header ? { header: a.header } : {}),
+          workflowTaskCompletedEventId: wtc,
+        }),
+      );
+      s.pendingExternal.push(id);
+      w.ctx.addTask(w.wf, SignalExternal, {
+        initiatedEventId: id,
+        namespace,
+        workflowId: a.execution?.workflowId ?? '',
+        runId: a.execution?.runId ?? '',
+        signalName: a.signalName ?? '',
+        input: enc(Common.Payloads, a.input as temporal.api.common.v1.Payloads | null | undefined),
+        header: enc(Common.Header, a.header as temporal.api.common.v1.Header | null | undefined),
+        childWorkflowOnly: a.childWorkflowOnly ?? false,
+        control: a.control ?? '',
+      });
+      return undefined;
+    }
+    case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: {
+      const a = cmd.requestCancelExternalWorkflowExecutionCommandAttributes ?? {};
+      const namespace = a.namespace || s.namespace;
+      const execution = { workflowId: a.workflowId ?? '', runId: a.runId ?? '' };
+      const id = w.append(
+        event('requestCancelExternalWorkflowExecutionInitiatedEventAttributes', {
+          namespace,
+          workflowExecution: execution,
+          control: a.control ?? '',
+          childWorkflowOnly: a.childWorkflowOnly ?? false,
+          reason: a.reason ?? '',
+          workflowTaskCompletedEventId: wtc,
+        }),
+      );
+      s.pendingExternal.push(id);
+      w.ctx.addTask(w.wf, CancelExternal, {
+        initiatedEventId: id,
+        namespace,
+        workflowId: execution.workflowId,
+        runId: execution.runId,
+        reason: a.reason ?? '',
+        childWorkflowOnly: a.childWorkflowOnly ?? false,
+        control: a.control ?? '',
+      });
+      return undefined;
+    }
+    default:
+      return 'unsupported';
+  }
+}
+
+async function namespaceIdOf(ctx: SideEffectContext, ref: ComponentRef, parentNamespace: string, namespace: string): Promise<string> {
+  return namespace === parentNamespace || !namespace ? ref.namespaceId : depsOf(ctx.engine).namespaces.idOf(namespace);
+}
+
+/** Re-enters the parent and records an outcome (skipped when the parent moved on). */
+async function recordOnParent(ctx: SideEffectContext, ref: ComponentRef, fn: (w: HistoryWriter) => void): Promise<void> {
+  await ctx.engine.update(ref, (c, tx) => {
+    const wf = c as WorkflowComponent;
+    if (wf.state.status !== 'running') return;
+    const w = new HistoryWriter(wf, tx);
+    fn(w);
+    scheduleWorkflowTask(w);
+    w.commit();
+  });
+}
+
+/** Starts the child run of a StartChildWorkflowExecutionInitiated event. */
+export const StartChild = defineSideEffectTask<typeof Workflow, { readonly initiatedEventId: number }>({
+  name: 'workflow.startChild',
+  component: Workflow,
+  validate: (_ctx, wf, p) => wf.state.status === 'running' && wf.state.children[String(p.initiatedEventId)]?.status === 'initiated',
+  async execute(ctx, ref, p) {
+    const deps = depsOf(ctx.engine);
+    const info = await ctx.engine.read(ref, (c) => {
+      const wf = c as WorkflowComponent;
+      const ev = readHistory(wf, p.initiatedEventId, p.initiatedEventId)[0];
+      const started = readHistory(wf, 1, 1)[0]?.workflowExecutionStartedEventAttributes;
+      return {
+        attrs: ev?.startChildWorkflowExecutionInitiatedEventAttributes,
+        namespace: wf.state.namespace,
+        root: started?.rootWorkflowExecution?.workflowId ? started.rootWorkflowExecution : { workflowId: wf.state.workflowId, runId: wf.state.runId },
+      };
+    });
+    const a = info.attrs;
+    if (!a) return;
+    const namespaceId = await namespaceIdOf(ctx, ref, info.namespace, a.namespace ?? '');
+    const spec = runSpecOf(
+      namespaceId,
+      {
+        workflowId: a.workflowId ?? '',
+        workflowType: a.workflowType ?? null,
+        taskQueue: a.taskQueue ?? null,
+        input: a.input ?? null,
+        workflowExecutionTimeout: a.workflowExecutionTimeout ?? null,
+        workflowRunTimeout: a.workflowRunTimeout ?? null,
+        workflowTaskTimeout: a.workflowTaskTimeout ?? null,
+        retryPolicy: a.retryPolicy ?? null,
+        cronSchedule: a.cronSchedule ?? '',
+        memo: a.memo ?? null,
+        searchAttributes: a.searchAttributes ?? null,
+        header: a.header ?? null,
+        priority: a.priority ?? null,
+        requestId: `child-${ref.runId}-${p.initiatedEventId}`,
+      },
+      deps.config,
+    );
+    const started = {
+      ...spec.started,
+      parentWorkflowNamespace: info.namespace,
+      parentWorkflowNamespaceId: ref.namespaceId,
+      parentWorkflowExecution: { workflowId: ref.businessId, runId: ref.runId },
+      parentInitiatedEventId: long(p.initiatedEventId),
+      rootWorkflowExecution: info.root,
+    };
+    const childSpec = { ...spec, started };
+    const namespace = a.namespace || info.namespace;
+    let runId: string;
+    try {
+      const r = await deps.engine.start(
+        Workflow,
+        { namespaceId, businessId: a.workflowId ?? '' },
+        {
+          requestId: spec.requestId,
+          reusePolicy: startPolicies(a.workflowIdReusePolicy, 0).reusePolicy,
+          init: (tx) => initRunState(childSpec, tx.key.runId, tx.now.getTime()),
+          run: (wf, tx) => startRun(wf, tx, childSpec, namespace),
+        },
+      );
+      runId = r.runId;
+    } catch (e) {
+      if (!(e instanceof ExecutionAlreadyStartedError)) throw e;
+      await recordOnParent(ctx, ref, (w) => {
+        const child = w.wf.state.children[String(p.initiatedEventId)];
+        if (!child || child.status !== 'initiated') return;
+        child.status = 'closed';
+        w.external(
+          event('startChildWorkflowExecutionFailedEventAttributes', {
+            namespace,
+            workflowId: a.workflowId ?? '',
+            workflowType: a.workflowType ?? {},
+            cause: Enums.StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
+            control: a.control ?? '',
+            initiatedEventId: long(p.initiatedEventId),
+            workflowTaskCompletedEventId: a.workflowTaskCompletedEventId ?? long(0),
+          }),
+        );
+      });
+      return;
+    }
+    await recordOnParent(ctx, ref, (w) => {
+      const child = w.wf.state.children[String(p.initiatedEventId)];
+      if (!child || child.status !== 'initiated') return;
+      child.status = 'started';
+      child.runId = runId;
+      w.external(
+        event('childWorkflowExecutionStartedEventAttributes', {
+          namespace,
+          initiatedEventId: long(p.initiatedEventId),
+          workflowExecution: { workflowId: a.workflowId ?? '', runId },
+          workflowType: a.workflowType ?? {},
+          ...(a.header ? { header: a.header } : {}),
+        }),
+      );
+    });
+  },
+});
+
+/** A closed child run tells its parent (the chain's last run: continue-as-new and retries do not). */
+export const NotifyParent = defineSideEffectTask<typeof Workflow, Record<string, never>>({
+  name: 'workflow.notifyParent',
+  component: Workflow,
+  validate: (_ctx, wf) => wf.state.parent !== null && wf.state.status !== 'running' && wf.state.newExecutionRunId === null,
+  async execute(ctx, ref) {
+    const info = await ctx.engine.read(ref, (c) => {
+      const wf = c as WorkflowComponent;
+      return { s: { ...wf.state }, last: lastEvent(wf) };
+    });
+    const parent = info.s.parent;
+    if (!parent || !info.last) return;
+    const base = {
+      namespace: info.s.namespace,
+      workflowExecution: { workflowId: info.s.workflowId, runId: info.s.runId },
+      workflowType: { name: info.s.workflowType },
+      initiatedEventId: long(parent.initiatedEventId),
+      startedEventId: long(0),
+    };
+    const l = info.last;
+    let ev: HistoryEvent;
+    if (l.workflowExecutionCompletedEventAttributes) {
+      ev = event('childWorkflowExecutionCompletedEventAttributes', { ...base, ...(l.workflowExecutionCompletedEventAttributes.result ? { result: l.workflowExecutionCompletedEventAttributes.result } : {}) });
+    } else if (l.workflowExecutionFailedEventAttributes) {
+      const f = l.workflowExecutionFailedEventAttributes;
+      ev = event('childWorkflowExecutionFailedEventAttributes', { ...base, ...(f.failure ? { failure: f.failure } : {}), retryState: f.retryState ?? 0 });
+    } else if (l.workflowExecutionCanceledEventAttributes) {
+      const d = l.workflowExecutionCanceledEventAttributes.details;
+      ev = event('childWorkflowExecutionCanceledEventAttributes', { ...base, ...(d ? { details: d } : {}) });
+    } else if (l.workflowExecutionTimedOutEventAttributes) {
+      ev = event('childWorkflowExecutionTimedOutEventAttributes', { ...base, retryState: l.workflowExecutionTimedOutEventAttributes.retryState ?? 0 });
+    } else {
+      ev = event('childWorkflowExecutionTerminatedEventAttributes', base);
+    }
+    try {
+      await ctx.engine.update({ type: Workflow, namespaceId: parent.namespaceId || ref.namespaceId, businessId: parent.workflowId, runId: parent.runId }, (wf, tx) => {
+        const child = wf.state.children[String(parent.initiatedEventId)];
+        if (wf.state.status !== 'running' || !child || child.status === 'closed') return;
+        child.status = 'closed';
+        const attrs = Object.values(ev).find((v) => typeof v === 'object' && v !== null && 'initiatedEventId' in v) as { startedEventId: unknown } | undefined;
+        if (attrs) attrs.startedEventId = long(child.startedEventId);
+        const w = new HistoryWriter(wf, tx);
+        w.external(ev, { childInitiated: parent.initiatedEventId });
+        scheduleWorkflowTask(w);
+        w.commit();
+      });
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+  },
+});
+
+export interface ParentClosePolicyPayload {
+  readonly children: readonly { readonly namespaceId: string; readonly workflowId: string; readonly policy: number }[];
+}
+
+/** TERMINATE or REQUEST_CANCEL the open children of a closed parent. */
+export const ApplyParentClosePolicy = defineSideEffectTask<typeof Workflow, ParentClosePolicyPayload>({
+  name: 'workflow.applyParentClosePolicy',
+  component: Workflow,
+  validate: (_ctx, wf) => wf.state.status !== 'running',
+  async execute(ctx, ref, p) {
+    for (const c of p.children) {
+      try {
+        await ctx.engine.update({ type: Workflow, namespaceId: c.namespaceId || ref.namespaceId, businessId: c.workflowId }, (wf, tx) => {
+          if (wf.state.status !== 'running' || wf.state.parent?.workflowId !== ref.businessId) return;
+          const w = new HistoryWriter(wf, tx);
+          if (c.policy === Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+            requestCancelWorkflow(w, 'by parent close policy', '', { initiatedEventId: 0, execution: { workflowId: ref.businessId, runId: ref.runId } });
+          } else {
+            terminateWorkflow(w, 'by parent close policy', null, '');
+          }
+          w.commit();
+        });
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    }
+  },
+});
+
+interface ExternalPayload {
+  readonly initiatedEventId: number;
+  readonly namespace: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly childWorkflowOnly: boolean;
+  readonly control: string;
+}
+
+const pendingExternal = (wf: WorkflowComponent, id: number): boolean => wf.state.status === 'running' && wf.state.pendingExternal.includes(id);
+
+function doneExternal(w: HistoryWriter, id: number): boolean {
+  const s = w.wf.state;
+  if (!s.pendingExternal.includes(id)) return false;
+  s.pendingExternal = s.pendingExternal.filter((x) => x !== id);
+  return true;
+}
+
+/** Signals another workflow for a SignalExternalWorkflowExecution command. */
+export const SignalExternal = defineSideEffectTask<
+  typeof Workflow,
+  ExternalPayload & { readonly signalName: string; readonly input: Uint8Array | null; readonly header: Uint8Array | null }
+>({
+  name: 'workflow.signalExternal',
+  component: Workflow,
+  validate: (_ctx, wf, p) => pendingExternal(wf, p.initiatedEventId),
+  async execute(ctx, ref, p) {
+    const parentNs = await ctx.engine.read(ref, (c) => (c as WorkflowComponent).state.namespace);
+    const namespaceId = await namespaceIdOf(ctx, ref, parentNs, p.namespace);
+    let ok = true;
+    try {
+      await ctx.engine.update({ type: Workflow, namespaceId, businessId: p.workflowId, ...(p.runId ? { runId: p.runId } : {}) }, (wf, tx) => {
+        if (wf.state.status !== 'running') throw new NotFoundError('workflow execution already completed');
+        if (p.childWorkflowOnly && wf.state.parent?.workflowId !== ref.businessId) throw new NotFoundError('not a child');
+        const w = new HistoryWriter(wf, tx);
+        signalWorkflow(w, {
+          signalName: p.signalName,
+          input: dec(Common.Payloads, p.input),
+          header: dec(Common.Header, p.header),
+          identity: '',
+          requestId: `${ref.runId}-${p.initiatedEventId}`,
+          externalWorkflowExecution: { workflowId: ref.businessId, runId: ref.runId },
+        });
+        w.commit();
+      });
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      ok = false;
+    }
+    const execution = { workflowId: p.workflowId, runId: p.runId };
+    await recordOnParent(ctx, ref, (w) => {
+      if (!doneExternal(w, p.initiatedEventId)) return;
+      w.external(
+        ok
+          ? event('externalWorkflowExecutionSignaledEventAttributes', { initiatedEventId: long(p.initiatedEventId), namespace: p.namespace, workflowExecution: execution, control: p.control })
+          : event('signalExternalWorkflowExecutionFailedEventAttributes', {
+              cause: Enums.SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+              initiatedEventId: long(p.initiatedEventId),
+              namespace: p.namespace,
+              workflowExecution: execution,
+              control: p.control,
+            }),
+      );
+    });
+  },
+});
+
+/** Requests cancellation of another workflow for a RequestCancelExternalWorkflowExecution command. */
+export const CancelExternal = defineSideEffectTask<typeof Workflow, ExternalPayload & { readonly reason: string }>({
+  name: 'workflow.cancelExternal',
+  component: Workflow,
+  validate: (_ctx, wf, p) => pendingExternal(wf, p.initiatedEventId),
+  async execute(ctx, ref, p) {
+    const parentNs = await ctx.engine.read(ref, (c) => (c as WorkflowComponent).state.namespace);
+    const namespaceId = await namespaceIdOf(ctx, ref, parentNs, p.namespace);
+    let ok = true;
+    try {
+      await ctx.engine.update({ type: Workflow, namespaceId, businessId: p.workflowId, ...(p.runId ? { runId: p.runId } : {}) }, (wf, tx) => {
+        if (p.childWorkflowOnly && wf.state.parent?.workflowId !== ref.businessId) throw new NotFoundError('not a child');
+        const w = new HistoryWriter(wf, tx);
+        requestCancelWorkflow(w, p.reason, '', { initiatedEventId: p.initiatedEventId, execution: { workflowId: ref.businessId, runId: ref.runId } });
+        w.commit();
+      });
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      ok = false;
+    }
+    const execution = { workflowId: p.workflowId, runId: p.runId };
+    await recordOnParent(ctx, ref, (w) => {
+      if (!doneExternal(w, p.initiatedEventId)) return;
+      w.external(
+        ok
+          ? event('externalWorkflowExecutionCancelRequestedEventAttributes', { initiatedEventId: long(p.initiatedEventId), namespace: p.namespace, workflowExecution: execution })
+          : event('requestCancelExternalWorkflowExecutionFailedEventAttributes', {
+              cause: Enums.CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+              initiatedEventId: long(p.initiatedEventId),
+              namespace: p.namespace,
+              workflowExecution: execution,
+              control: p.control,
+            }),
+      );
+    });
+  },
+});
