@@ -222,6 +222,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
+          if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
         } catch (e) {
           if (e instanceof BadCommandAbort) {
             await failTask(token, e.failedCause, { message: e.message, source: 'Server' }, req.identity ?? '');

@@ -1,5 +1,6 @@
 import { ChasmError, ErrorCode, InvalidArgumentError, type MutableContext } from '@chasm/core';
-import { BadCommandError, requestCancelActivity, scheduleActivity } from '../activity/activity-state-machine.js';
+import { randomUUID } from 'node:crypto';
+import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { CommandType, durationMs, Enums, HistoryEventMsg, long, toDuration, toTimestamp, type temporal } from '../proto.js';
 import { applyExternalCommand, continueAsNew, failWorkflow } from './close-commands.js';
@@ -26,7 +27,12 @@ const CLOSE_COMMANDS = new Set<number>([
 export interface CompletionOutcome {
   /** Returned to the worker after commit (UnhandledCommand, bad command). */
   readonly error?: ChasmError;
+  /** Activities started eagerly in this transaction (request_eager_execution), for the response. */
+  readonly activityTasks?: temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[];
 }
+
+/** At most this many eager activities per completion (core reserves a slot for each it asks for). */
+const MAX_EAGER_ACTIVITIES = 10;
 
 /** Throws unless the token names the started task of this run. */
 export function checkTaskToken(wf: WorkflowComponent, token: WorkflowTaskToken): void {
@@ -97,9 +103,20 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
 
   let needTask = req.forceCreateNewWorkflowTask === true;
   let nextRun: NextRun | undefined;
+  const eager: number[] = [];
   for (const cmd of commands) {
     try {
+      const before = s.nextEventId;
       const r = applyCommand(w, cmd, completedId, identity);
+      const a = cmd.scheduleActivityTaskCommandAttributes;
+      if (
+        cmd.commandType === CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK &&
+        a?.requestEagerExecution &&
+        (!a.taskQueue?.name || a.taskQueue.name === s.taskQueue) &&
+        eager.length < MAX_EAGER_ACTIVITIES
+      ) {
+        eager.push(before);
+      }
       if (r === 'newTask') needTask = true;
       else if (r) nextRun = r;
     } catch (e) {
@@ -107,14 +124,22 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
       throw e;
     }
   }
+  const activityTasks: temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] = [];
   if (s.status === 'running') {
     if (w.flushBuffered()) needTask = true;
     if (needTask) scheduleWorkflowTask(w);
+    // Eager activities start in this same transaction: no dispatch, no poll, one commit less.
+    for (const id of eager) {
+      const a = wf.fields.activities.get(String(id));
+      if (!a) continue;
+      const task = startActivity(a, ctx, ctx.ref(a), a.state.attempt, identity, randomUUID());
+      if (task) activityTasks.push(task);
+    }
   } else if (nextRun) {
     closeWithNextRun(w, nextRun);
   }
   w.commit();
-  return {};
+  return activityTasks.length > 0 ? { activityTasks } : {};
 }
 
 /** Rolls the completion back; the handler then fails the task with `cause` in a new transaction. */

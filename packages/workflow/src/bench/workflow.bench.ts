@@ -1,0 +1,191 @@
+/**
+ * Workflow benchmark: hello-activity workflows per second end to end (start → workflow task →
+ * activity → workflow task → completed) with the official SDK client and worker, StartWorkflow
+ * latency, and commits per workflow, on PGlite and on Postgres.
+ *
+ *   node packages/workflow/dist/bench/workflow.bench.js          (pnpm bench workflow)
+ *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres  BENCH_WORKFLOWS=1000
+ *
+ * The server runs as a child process on the built CLI with matching and workflow loaded. Engine
+ * commits come from the server's `chasm_commits_total`; on Postgres, database commits are the
+ * `pg_stat_database.xact_commit` delta of a fresh database around the measured phase's server
+ * process (backends flush their statistics on exit), so they include one start-up and shutdown.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '@chasm/core';
+import { sql } from 'kysely';
+import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
+
+const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const N = Number(process.env['BENCH_WORKFLOWS'] ?? 1_000);
+const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
+const CONCURRENCY = 64;
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+const ms = (n: number): string => `${n.toFixed(1)} ms`;
+
+async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function scrapeCommits(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const m = /^chasm_commits_total (\d+(?:\.\d+)?)/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function xactCommits(admin: Database, dbName: string): Promise<number> {
+  await new Promise((r) => setTimeout(r, 500));
+  await sql`select pg_stat_clear_snapshot()`.execute(admin.db);
+  const r = await sql<{ c: string }>`select xact_commit as c from pg_stat_database where datname = ${dbName}`.execute(admin.db);
+  return Number(r.rows[0]?.c ?? 0);
+}
+
+interface Result {
+  readonly backend: string;
+  readonly throughput: number;
+  readonly idleP50: number;
+  readonly idleP99: number;
+  readonly loadedP50: number;
+  readonly loadedP99: number;
+  readonly engineCommitsPerWorkflow: number;
+  readonly dbCommitsPerWorkflow?: number;
+}
+
+async function run(
+  backend: string,
+  database: ChildDatabase,
+  bundle: WorkflowBundleWithSourceMap,
+  dbStats?: { admin: Database; dbName: string },
+): Promise<Result> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const server = await spawnServer({ database, port, metricsPort });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const native = await NativeConnection.connect({ address: server.address });
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: native,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: bundle,
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    activities: {
+      async greet(name: string) {
+        return `Hello, ${name}!`;
+      },
+    },
+  });
+  const running = worker.run();
+  try {
+    // Unloaded start latency: one start at a time, to a queue nobody polls.
+    const idle: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const t0 = performance.now();
+      await client.workflow.start('helloActivity', { workflowId: `idle-${i}-${randomUUID()}`, taskQueue: `${taskQueue}-idle`, args: ['x'] });
+      idle.push(performance.now() - t0);
+    }
+    // Let the idle starts' visibility and dispatch settle, then count only the measured phase.
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = dbStats ? await xactCommits(dbStats.admin, dbStats.dbName) : 0;
+    const commitsBefore = await scrapeCommits(metricsPort);
+
+    const loaded: number[] = [];
+    const first = performance.now();
+    const ids = Array.from({ length: N }, (_, i) => i);
+    let last = first;
+    await pool(ids, CONCURRENCY, async (i) => {
+      const t0 = performance.now();
+      const h = await client.workflow.start('helloActivity', { workflowId: `b-${i}-${randomUUID()}`, taskQueue, args: [String(i)] });
+      loaded.push(performance.now() - t0);
+      await h.result();
+      last = Math.max(last, performance.now());
+    });
+    const seconds = (last - first) / 1000;
+    // Visibility writes trail the completions: wait for them before counting commits.
+    const deadline = Date.now() + 30_000;
+    while ((await client.workflow.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`)).count < N && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const commitsAfter = await scrapeCommits(metricsPort);
+    idle.sort((a, b) => a - b);
+    loaded.sort((a, b) => a - b);
+    worker.shutdown();
+    await running;
+    await native.close();
+    await connection.close();
+    await server.stop();
+    const after = dbStats ? await xactCommits(dbStats.admin, dbStats.dbName) : 0;
+    return {
+      backend,
+      throughput: N / seconds,
+      idleP50: pct(idle, 50),
+      idleP99: pct(idle, 99),
+      loadedP50: pct(loaded, 50),
+      loadedP99: pct(loaded, 99),
+      engineCommitsPerWorkflow: (commitsAfter - commitsBefore) / N,
+      ...(dbStats ? { dbCommitsPerWorkflow: (after - before) / N } : {}),
+    };
+  } catch (e) {
+    await server.kill9();
+    throw e;
+  }
+}
+
+function print(r: Result): void {
+  console.log(
+    `${r.backend}: ${N} hello-activity workflows, ${r.throughput.toFixed(0)} workflows/s end to end (${CONCURRENCY} concurrent callers); ` +
+      `StartWorkflow p50 ${ms(r.idleP50)} p99 ${ms(r.idleP99)} (one at a time), p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)} (under load); ` +
+      `engine commits/workflow ${r.engineCommitsPerWorkflow.toFixed(2)}` +
+      (r.dbCommitsPerWorkflow !== undefined ? `; database commits/workflow ${r.dbCommitsPerWorkflow.toFixed(2)}` : ''),
+  );
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./bench-workflows.js', import.meta.url)),
+    logger: new DefaultLogger('ERROR'),
+  });
+  print(await run('PGlite (in memory)', { kind: 'pglite' }, bundle));
+
+  const dbName = `chasm_wf_bench_${Date.now().toString(36)}`;
+  let url: string;
+  try {
+    url = await createPostgresDatabase(ADMIN_URL, dbName);
+  } catch (e) {
+    console.log(`Postgres: skipped (${(e as Error).message})`);
+    return;
+  }
+  const admin = await openDatabase({ kind: 'postgres', url: ADMIN_URL, poolSize: 1 });
+  try {
+    // A first start runs the migrations, so the measured run counts only steady-state work.
+    await (await spawnServer({ database: { kind: 'postgres', url }, port: await freePort() })).stop();
+    print(await run('Postgres', { kind: 'postgres', url }, bundle, { admin, dbName }));
+  } finally {
+    await admin.close();
+    await dropPostgresDatabase(ADMIN_URL, dbName);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
