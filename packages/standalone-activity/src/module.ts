@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_STANDALONE_ACTIVITY_CONFIG, type StandaloneActivityConfig } from './config.js';
 import { activityRpcHandlers } from './grpc/activity-service.js';
+import { ACTIVITY_TASK_HANDLERS, ACTIVITY_TASK_ROUTER_OWNER, type ActivityTaskHandler } from './grpc/activity-task-router.js';
 import { createStandaloneActivityLibrary } from './library.js';
 import { ActivityMetrics } from './metrics.js';
 
@@ -27,12 +28,39 @@ export const standaloneActivityModule = new ContainerModule((options) => {
       [MATCHING, TOKENS.Logger, ACTIVITY_METRICS],
     )
     .inSingletonScope();
+  // This package serves the activity-task RPCs for every feature (ADR 0006): other features bind
+  // an ActivityTaskHandler for their archetype, and step back from serving the RPCs themselves.
+  options.bind(ACTIVITY_TASK_ROUTER_OWNER).toConstantValue('standalone-activity');
   options
     .bind(TOKENS.RpcHandlers)
     .toResolvedValue(
-      (engine: Engine, matching: MatchingService, namespaces: NamespaceResolver, config: StandaloneActivityConfig, logger: Logger, metrics: ActivityMetrics) =>
-        activityRpcHandlers({ engine, matching, namespaces, config, logger: logger.child({ component: 'standalone-activity' }), metrics }),
-      [TOKENS.Engine, MATCHING, TOKENS.Namespaces, STANDALONE_ACTIVITY_CONFIG, TOKENS.Logger, ACTIVITY_METRICS],
+      (
+        engine: Engine,
+        matching: MatchingService,
+        namespaces: NamespaceResolver,
+        config: StandaloneActivityConfig,
+        logger: Logger,
+        metrics: ActivityMetrics,
+        foreignHandlers: ActivityTaskHandler[] | undefined,
+      ) =>
+        activityRpcHandlers({
+          engine,
+          matching,
+          namespaces,
+          config,
+          logger: logger.child({ component: 'standalone-activity' }),
+          metrics,
+          foreignHandlers: foreignHandlers ?? [],
+        }),
+      [
+        TOKENS.Engine,
+        MATCHING,
+        TOKENS.Namespaces,
+        STANDALONE_ACTIVITY_CONFIG,
+        TOKENS.Logger,
+        ACTIVITY_METRICS,
+        { serviceIdentifier: ACTIVITY_TASK_HANDLERS, isMultiple: true, optional: true },
+      ],
     )
     .inSingletonScope();
 });

@@ -19,8 +19,9 @@ export function encodeTaskToken(t: ActivityTaskToken): Uint8Array {
 
 /** True when the bytes look like one of our tokens (a shared router can dispatch on it). */
 export function isStandaloneActivityToken(bytes: Uint8Array | null | undefined): boolean {
-  if (!bytes || bytes.length < 8) return false;
-  return new TextDecoder().decode(bytes.subarray(0, 8)) === `["${TOKEN_TAG}",`;
+  const prefix = `["${TOKEN_TAG}",`;
+  if (!bytes || bytes.length < prefix.length) return false;
+  return new TextDecoder().decode(bytes.subarray(0, prefix.length)) === prefix;
 }
 
 /** Decodes and checks the shape; garbage is INVALID_ARGUMENT, never an engine call. */

@@ -10,6 +10,8 @@ import {
   type Engine,
   type IdConflictPolicy,
   type IdReusePolicy,
+  type ComponentRef,
+  NotFoundError,
   type NamespaceResolver,
   type RpcCallContext,
   type RpcHandlerSet,
@@ -32,7 +34,8 @@ import {
   terminate,
   unpause,
 } from '../activity/activity-ops.js';
-import { decodeTaskToken, encodeTaskToken } from '../activity/activity-token.js';
+import { decodeTaskToken, encodeTaskToken, isStandaloneActivityToken } from '../activity/activity-token.js';
+import type { ActivityTaskHandler } from './activity-task-router.js';
 import { decodeActivityTaskInfo } from '../activity/activity.tasks.js';
 import { onCreated, rearmAfterOptionsChange } from '../activity/activity.transitions.js';
 import type { StandaloneActivityConfig } from '../config.js';
@@ -50,6 +53,8 @@ export interface ActivityServiceDeps {
   readonly config: StandaloneActivityConfig;
   readonly logger?: Logger;
   readonly metrics?: ActivityMetrics;
+  /** Activity-task handlers of other features (workflow activities), routed by archetype. */
+  readonly foreignHandlers?: readonly ActivityTaskHandler[];
 }
 
 type ActivityTarget = RootTarget<ActivityState, (typeof Activity)['children']>;
@@ -79,6 +84,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** WorkflowService methods of standalone activities: lifecycle, operator commands and the worker side. */
 export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
   const { engine, matching, namespaces, config, logger, metrics } = deps;
+  const foreign = new Map((deps.foreignHandlers ?? []).map((h) => [h.archetype, h]));
 
   const required = (field: string, value: string | null | undefined): string => {
     if (!value) throw new InvalidArgumentError(field, `${field} is required`);
@@ -110,30 +116,54 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
     if (isTerminal(a.state.status)) metrics?.closed.inc({ status: a.state.status });
   };
 
-  /** Runs `fn` on the activity a task token addresses, after the token checks of B.4. */
-  const withToken = async <T>(req: { taskToken?: Uint8Array | null; namespace?: string | null }, fn: (a: ActivityComponent, ctx: Parameters<Parameters<Engine['update']>[1]>[1], token: { attempt: number; stamp: number }) => T): Promise<T> => {
+  type MutCtx = Parameters<Parameters<Engine['update']>[1]>[1];
+  type Own<T> = (a: ActivityComponent, ctx: MutCtx, token: { attempt: number; stamp: number }) => T;
+  type Foreign<T> = (h: ActivityTaskHandler, ref: ComponentRef) => Promise<T>;
+
+  /**
+   * Runs `own` on the standalone activity a task token addresses, after the token checks of B.4;
+   * any other token (an `encodeRef` ref) goes to the feature owning its archetype.
+   */
+  const withToken = async <T>(req: { taskToken?: Uint8Array | null; namespace?: string | null }, own: Own<T>, other: Foreign<T>): Promise<T> => {
     const namespaceId = await namespaces.idOf(req.namespace ?? '');
+    if (!isStandaloneActivityToken(req.taskToken)) {
+      const ref = decodeRef(req.taskToken, 'task_token');
+      if (ref.namespaceId !== namespaceId) throw new InvalidArgumentError('task_token', 'token does not match namespace');
+      const h = foreign.get(ref.archetype);
+      if (!h) throw new InvalidArgumentError('task_token', 'task token is malformed');
+      return other(h, ref);
+    }
     const token = decodeTaskToken(req.taskToken);
     if (token.ref.namespaceId !== namespaceId) throw new InvalidArgumentError('task_token', 'token does not match namespace');
     const r = await engine.update(token.ref, (c, ctx) => {
       const a = asComponent(c, Activity);
-      const out = fn(a, ctx, token);
+      const out = own(a, ctx, token);
       closedMetric(a);
       return out;
     });
     return r.output;
   };
-  /** The by-id forms: a token for (namespace, activity_id, run_id) with attempt 0 (B.4). */
+  /**
+   * The by-id forms. Without a workflow id: a token for (namespace, activity_id, run_id) with
+   * attempt 0 (B.4). With one: a workflow activity, found through the other features' handlers.
+   */
   const withId = async <T>(
     req: { namespace?: string | null; workflowId?: string | null; activityId?: string | null; runId?: string | null },
-    fn: (a: ActivityComponent, ctx: Parameters<Parameters<Engine['update']>[1]>[1], token: { attempt: number; stamp: number }) => T,
+    own: Own<T>,
+    other: Foreign<T>,
   ): Promise<T> => {
     const namespaceId = await namespaces.idOf(req.namespace ?? '');
-    noWorkflow(req.workflowId);
     const activityId = required('activity_id', req.activityId);
+    if (req.workflowId) {
+      for (const h of foreign.values()) {
+        const ref = await h.tokenById(namespaceId, req.workflowId, req.runId ?? '', activityId);
+        if (ref) return other(h, ref);
+      }
+      throw new NotFoundError('activity not found');
+    }
     const r = await forActivity(activityId, () =>
       engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => {
-        const out = fn(a, ctx, { attempt: 0, stamp: 0 });
+        const out = own(a, ctx, { attempt: 0, stamp: 0 });
         closedMetric(a);
         return out;
       }),
@@ -408,7 +438,25 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
             ...(req.workerInstanceKey ? { workerInstanceKey: req.workerInstanceKey } : {}),
             accept: async (t) => {
               const info = decodeActivityTaskInfo(t.payload);
-              if (!info || info.ref.namespaceId !== namespaceId) return 'stale';
+              if (!info) {
+                // Another feature's task (a workflow activity): its payload is an encoded ref.
+                let ref: ComponentRef;
+                try {
+                  ref = decodeRef(t.payload, 'payload');
+                } catch {
+                  return 'stale';
+                }
+                const h = foreign.get(ref.archetype);
+                if (!h || ref.namespaceId !== namespaceId) return 'stale';
+                try {
+                  response = (await h.onPolled(ref, t, identity)) as Record<string, unknown> | undefined;
+                } catch (e) {
+                  if (ChasmError.is(e) && e.code === ErrorCode.NotFound) return 'stale';
+                  throw e;
+                }
+                return response ? 'accepted' : 'stale';
+              }
+              if (info.ref.namespaceId !== namespaceId) return 'stale';
               try {
                 const r = await engine.update(info.ref, (c, ctx) => {
                   const a = asComponent(c, Activity);
@@ -438,36 +486,38 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
 
       async RecordActivityTaskHeartbeat(req: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatRequest) {
         blob('details', encodePayloads(req.details));
-        return withToken(req, (a, ctx, token) => heartbeat(a, ctx, token, req.details));
+        return withToken(req, (a, ctx, token) => heartbeat(a, ctx, token, req.details), (h, ref) => h.heartbeat(ref, req));
       },
       async RecordActivityTaskHeartbeatById(req: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatByIdRequest) {
         blob('details', encodePayloads(req.details));
-        return withId(req, (a, ctx, token) => heartbeat(a, ctx, token, req.details));
+        return withId(req, (a, ctx, token) => heartbeat(a, ctx, token, req.details), (h, ref) => h.heartbeat(ref, { details: req.details ?? null, identity: req.identity ?? '' }));
       },
       async RespondActivityTaskCompleted(req: temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest) {
         blob('result', encodePayloads(req.result));
-        await withToken(req, (a, ctx, token) => respondCompleted(a, ctx, token, req.result));
+        await withToken(req, (a, ctx, token) => respondCompleted(a, ctx, token, req.result), (h, ref) => h.complete(ref, req));
         return {};
       },
       async RespondActivityTaskCompletedById(req: temporal.api.workflowservice.v1.RespondActivityTaskCompletedByIdRequest) {
         blob('result', encodePayloads(req.result));
-        await withId(req, (a, ctx, token) => respondCompleted(a, ctx, token, req.result));
+        await withId(req, (a, ctx, token) => respondCompleted(a, ctx, token, req.result), (h, ref) => h.complete(ref, { result: req.result ?? null, identity: req.identity ?? '' }));
         return {};
       },
       async RespondActivityTaskFailed(req: temporal.api.workflowservice.v1.RespondActivityTaskFailedRequest) {
-        await withToken(req, (a, ctx, token) => respondFailed(a, ctx, token, req.failure, req.lastHeartbeatDetails));
+        await withToken(req, (a, ctx, token) => respondFailed(a, ctx, token, req.failure, req.lastHeartbeatDetails), (h, ref) => h.fail(ref, req));
         return { failures: [] };
       },
       async RespondActivityTaskFailedById(req: temporal.api.workflowservice.v1.RespondActivityTaskFailedByIdRequest) {
-        await withId(req, (a, ctx, token) => respondFailed(a, ctx, token, req.failure, req.lastHeartbeatDetails));
+        await withId(req, (a, ctx, token) => respondFailed(a, ctx, token, req.failure, req.lastHeartbeatDetails), (h, ref) =>
+          h.fail(ref, { failure: req.failure ?? null, identity: req.identity ?? '', lastHeartbeatDetails: req.lastHeartbeatDetails ?? null }),
+        );
         return { failures: [] };
       },
       async RespondActivityTaskCanceled(req: temporal.api.workflowservice.v1.RespondActivityTaskCanceledRequest) {
-        await withToken(req, (a, ctx, token) => respondCanceled(a, ctx, token, req.details, req.identity ?? ''));
+        await withToken(req, (a, ctx, token) => respondCanceled(a, ctx, token, req.details, req.identity ?? ''), (h, ref) => h.cancel(ref, req));
         return {};
       },
       async RespondActivityTaskCanceledById(req: temporal.api.workflowservice.v1.RespondActivityTaskCanceledByIdRequest) {
-        await withId(req, (a, ctx, token) => respondCanceled(a, ctx, token, req.details, req.identity ?? ''));
+        await withId(req, (a, ctx, token) => respondCanceled(a, ctx, token, req.details, req.identity ?? ''), (h, ref) => h.cancel(ref, { details: req.details ?? null, identity: req.identity ?? '' }));
         return {};
       },
     },
