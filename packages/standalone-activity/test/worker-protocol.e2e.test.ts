@@ -173,4 +173,33 @@ describe('standalone activity worker protocol', () => {
     await ws.deleteActivityExecution({ namespace: 'default', activityId: id });
     expect(await codeOf(ws.describeActivityExecution({ namespace: 'default', activityId: id }))).toBe(status.NOT_FOUND);
   });
+
+  it('updates options and restores the originals', async () => {
+    const handle = await h.client.activity.start('work', { id: `u-${randomUUID()}`, taskQueue: `u-${randomUUID()}`, startToCloseTimeout: '10s', heartbeatTimeout: '2s' });
+    const updated = await handle.updateOptions({ startToCloseTimeout: '20s', retry: { initialInterval: '3s', maximumAttempts: 4 } });
+    expect(updated.startToCloseTimeout).toBe(20_000);
+    expect(updated.retry).toMatchObject({ initialInterval: 3000, maximumAttempts: 4 });
+    let d = await handle.describe();
+    expect(d.startToCloseTimeoutMs).toBe(20_000);
+    expect(d.heartbeatTimeoutMs).toBe(2_000);
+    const restored = await handle.restoreOriginalOptions();
+    expect(restored.startToCloseTimeout).toBe(10_000);
+    d = await handle.describe();
+    expect(d.retryPolicy?.maximumAttempts ?? 0).toBe(0);
+    await handle.terminate('done');
+    const err = await handle.updateOptions({ startToCloseTimeout: '5s' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+  });
+
+  it('resets a running attempt once the worker yields', async () => {
+    const ws = h.client.workflowService;
+    const a = await startAndPoll();
+    await ws.resetActivityExecution({ namespace: 'default', activityId: a.handle.activityId, requestId: randomUUID() });
+    expect((await ws.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: a.task.taskToken })).activityReset).toBe(true);
+    // The worker yields (fails the attempt): back to attempt 1, dispatched again.
+    await ws.respondActivityTaskFailed({ namespace: 'default', taskToken: a.task.taskToken, failure: { message: 'reset' } });
+    const again = await ws.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: a.taskQueue }, identity: 't' });
+    expect(again.attempt).toBe(1);
+    expect(again.activityId).toBe(a.handle.activityId);
+  });
 });
