@@ -64,7 +64,9 @@ export async function spawnServer(opts: {
       log: { level: 'error' },
     }),
   );
-  const proc = spawn(process.execPath, [SERVER_CLI, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // e.g. CHASM_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server.
+  const nodeArgs = (process.env['CHASM_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, SERVER_CLI, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   let gone = false;
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   void exited.then(() => (gone = true));
