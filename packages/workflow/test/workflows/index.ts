@@ -103,3 +103,21 @@ export async function upsertAttribute(value: string): Promise<string> {
 export async function quick(): Promise<string> {
   return 'done';
 }
+
+export async function failUntilAttempt(n: number): Promise<number> {
+  const attempt = workflowInfo().attempt;
+  if (attempt < n) throw ApplicationFailure.retryable(`attempt ${attempt} failed`, 'Retry');
+  return attempt;
+}
+
+export async function brokenTask(): Promise<void> {
+  // A plain Error fails the workflow task (not the workflow): the server retries the task.
+  throw new Error('broken workflow code');
+}
+
+export async function echoSignals(): Promise<string[]> {
+  const got: string[] = [];
+  setHandler(defineSignal<[string]>('echo'), (s) => void got.push(s));
+  await condition(() => got.includes('stop'));
+  return got;
+}

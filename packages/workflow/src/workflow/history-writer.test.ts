@@ -1,0 +1,72 @@
+import { createTestEngine, type TestEngine } from '@chasm/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { event } from '../history/events.js';
+import { EventType, long } from '../proto.js';
+import { HistoryWriter, lastEvent, readHistory } from './history-writer.js';
+import { Workflow, type WorkflowState } from './workflow.js';
+import { initRunState } from './start-run.js';
+import { Activity } from '../activity/activity.js';
+
+const NS = 'ns';
+const library = { name: 'workflow', components: [Workflow, Activity], tasks: [] };
+
+function state(runId: string): WorkflowState {
+  return initRunState({ namespaceId: NS, started: { workflowId: 'w', workflowType: { name: 't' }, taskQueue: { name: 'q' } }, requestId: 'r' }, runId, 0);
+}
+
+describe('HistoryWriter', () => {
+  let t: TestEngine;
+  beforeEach(async () => {
+    t = await createTestEngine({ libraries: [library] });
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
+  const target = { type: Workflow, namespaceId: NS, businessId: 'w' };
+
+  it('appends dense ids and writes one batch per transaction', async () => {
+    await t.engine.start(Workflow, { namespaceId: NS, businessId: 'w' }, { requestId: 'r', init: (ctx) => state(ctx.key.runId) });
+    await t.engine.update(target, (wf, ctx) => {
+      const w = new HistoryWriter(wf, ctx);
+      w.append(event('workflowExecutionStartedEventAttributes', { workflowType: { name: 't' } }));
+      w.append(event('workflowTaskScheduledEventAttributes', { attempt: 1 }));
+      w.commit();
+    });
+    await t.engine.update(target, (wf, ctx) => {
+      const w = new HistoryWriter(wf, ctx);
+      w.append(event('workflowTaskStartedEventAttributes', { scheduledEventId: long(2) }));
+      w.commit();
+    });
+    await t.engine.read(target, (wf) => {
+      expect(wf.fields.history.keys().sort()).toEqual(['0000000001', '0000000003']);
+      expect(readHistory(wf).map((e) => Number(e.eventId))).toEqual([1, 2, 3]);
+      expect(readHistory(wf, 2, 2).map((e) => e.eventType)).toEqual([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]);
+      expect(Number(lastEvent(wf)?.eventId)).toBe(3);
+      expect(wf.state.nextEventId).toBe(4);
+      expect(wf.state.historySizeBytes).toBeGreaterThan(0);
+    });
+  });
+
+  it('buffers external events while a task is started and patches started ids on flush', async () => {
+    await t.engine.start(Workflow, { namespaceId: NS, businessId: 'w' }, { requestId: 'r', init: (ctx) => state(ctx.key.runId) });
+    await t.engine.update(target, (wf, ctx) => {
+      const w = new HistoryWriter(wf, ctx);
+      w.append(event('workflowExecutionStartedEventAttributes', {}));
+      wf.state.wft = {
+        scheduledEventId: 2, startedEventId: 3, attempt: 1, transient: false, queueName: 'q', queueKind: 'normal',
+        scheduledTime: 0, startedTime: 0, identity: '', requestId: '', stamp: 1,
+      };
+      expect(w.external(event('workflowExecutionSignaledEventAttributes', { signalName: 's' }))).toBeUndefined();
+      w.external(event('activityTaskStartedEventAttributes', { scheduledEventId: long(5) }));
+      w.external(event('activityTaskCompletedEventAttributes', { scheduledEventId: long(5), startedEventId: long(0) }), { startedIsPrevious: true });
+      expect(wf.state.buffered).toHaveLength(3);
+      wf.state.wft = null;
+      expect(w.flushBuffered()).toBe(true);
+      w.commit();
+      const events = readHistory(wf);
+      expect(events.map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4]);
+      expect(Number(events[3]!.activityTaskCompletedEventAttributes?.startedEventId)).toBe(3);
+      expect(wf.state.buffered).toEqual([]);
+    });
+  });
+});
