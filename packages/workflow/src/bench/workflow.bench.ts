@@ -161,7 +161,10 @@ async function main(): Promise<void> {
     workflowsPath: fileURLToPath(new URL('./bench-workflows.js', import.meta.url)),
     logger: new DefaultLogger('ERROR'),
   });
-  print(await run('PGlite (in memory)', { kind: 'pglite' }, bundle));
+  // BENCH_BACKENDS=pglite or postgres runs one of them only.
+  const backends = process.env['BENCH_BACKENDS'] ?? 'pglite,postgres';
+  if (backends.includes('pglite')) print(await run('PGlite (in memory)', { kind: 'pglite' }, bundle));
+  if (!backends.includes('postgres')) return;
 
   const dbName = `chasm_wf_bench_${Date.now().toString(36)}`;
   let url: string;
