@@ -71,7 +71,9 @@ export async function spawnServer(opts: ServerProcessOptions): Promise<ServerPro
       log: { level: opts.logLevel ?? 'warn' },
     }),
   );
-  const proc = spawn(process.execPath, [SERVER_CLI, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // CHASM_SERVER_NODE_ARGS (e.g. '--cpu-prof') is passed to the child's node, for profiling.
+  const nodeArgs = (process.env['CHASM_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...nodeArgs, SERVER_CLI, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   let gone = false;
   void exited.then(() => (gone = true));
