@@ -116,7 +116,7 @@ describe('workflow task protocol', () => {
         taskToken: task.taskToken,
         commands: [
           { commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} },
-          { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: '1', startToFireTimeout: { seconds: 1 } } },
+          { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: '1', startToFireTimeout: { nanos: 500_000_000 } } },
         ],
       }),
     ).rejects.toMatchObject({ code: 3 });
@@ -164,7 +164,7 @@ describe('workflow task protocol', () => {
     const t1 = await poll(q);
     await svc().respondWorkflowTaskCompleted({
       taskToken: t1.taskToken,
-      stickyAttributes: { workerTaskQueue: { name: sticky, kind: 2, normalName: q }, scheduleToStartTimeout: { seconds: 10 } },
+      stickyAttributes: { workerTaskQueue: { name: sticky, kind: 2, normalName: q }, scheduleToStartTimeout: { seconds: 10 as never } },
       commands: [{ commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: '1', startToFireTimeout: { nanos: 100_000_000 } } }],
     });
     const t2 = await emptyPoll.then((r) => (r.taskToken?.length ? r : poll(q, sticky)));
