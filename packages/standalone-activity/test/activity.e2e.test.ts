@@ -3,11 +3,12 @@ import { Context, CancelledFailure, CompleteAsyncError } from '@temporalio/activ
 import { ActivityExecutionAlreadyStartedError, ActivityExecutionFailedError, ApplicationFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../src/testing/index.js';
-import { runWorker, startHarness, type Harness } from './helpers.js';
+import { e2eDialects, runWorker, startHarness, type Harness } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('standalone activity with the SDK activity client and a real worker', () => {
+describe.each(e2eDialects())('standalone activity with the SDK activity client and a real worker ($name)', (dialect) => {
+  let dropDb: (() => Promise<void>) | undefined;
   let h: Harness;
   let stopWorker: () => Promise<void>;
   const taskQueue = `sa-${randomUUID()}`;
@@ -20,7 +21,9 @@ describe('standalone activity with the SDK activity client and a real worker', (
   const id = (): string => `a-${randomUUID()}`;
 
   beforeAll(async () => {
-    h = await startHarness();
+    const db = await dialect.open();
+    dropDb = db.drop;
+    h = await startHarness({ database: db.config });
     const w = await runWorker(h.server.address, taskQueue, {
       async greet(name: string) {
         return `hello ${name}`;
@@ -70,6 +73,7 @@ describe('standalone activity with the SDK activity client and a real worker', (
   afterAll(async () => {
     await stopWorker?.();
     await h?.close();
+    await dropDb?.();
   });
 
   it('completes with a result', async () => {
@@ -180,6 +184,33 @@ describe('standalone activity with the SDK activity client and a real worker', (
     } finally {
       await w.stop();
     }
+  });
+
+  it('pauses a running activity: the worker yields on its heartbeat, and unpause runs it again', async () => {
+    const handle = await h.client.activity.start('heartbeatUntilCancelled', {
+      id: id(),
+      taskQueue,
+      startToCloseTimeout: '20s',
+      heartbeatTimeout: '1s',
+      retry: { initialInterval: '100ms' },
+    });
+    await eventually(async () => (await handle.describe()).runState === 'STARTED');
+    await handle.pause({ reason: 'hold' });
+    // PAUSE_REQUESTED until the worker learns it from a heartbeat response and yields.
+    await eventually(async () => (await handle.describe()).status === 'PAUSED');
+    let d = await handle.describe();
+    expect(d.attempt).toBe(2);
+    expect(d.runState).toBe('PAUSED');
+    await handle.unpause();
+    await eventually(async () => {
+      const x = await handle.describe();
+      return x.runState === 'STARTED' && x.attempt === 2;
+    });
+    await handle.cancel('done');
+    await handle.result().catch(() => undefined);
+    d = await handle.describe();
+    expect(d.status).toBe('CANCELED');
+    expect(seen.get(handle.activityId)?.filter((x) => x === 'started')).toHaveLength(2);
   });
 
   it('refuses a second start with the same id (ALREADY_EXISTS)', async () => {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createPostgresDatabase, dropPostgresDatabase, type DatabaseConfig } from '@chasm/core';
 import { startTestServer, type TestServer } from '@chasm/server/testing';
 
 let runtimeInstalled = false;
@@ -22,9 +23,13 @@ export interface Harness {
 }
 
 /** An in-process server with matching and standalone activities, plus an SDK client. */
-export async function startHarness(opts: { namespaces?: readonly string[] } = {}): Promise<Harness> {
+export async function startHarness(opts: { namespaces?: readonly string[]; database?: DatabaseConfig } = {}): Promise<Harness> {
   quietRuntime();
-  const server = await startTestServer({ packages: ['matching', 'standalone-activity'], ...(opts.namespaces ? { namespaces: opts.namespaces } : {}) });
+  const server = await startTestServer({
+    packages: ['matching', 'standalone-activity'],
+    ...(opts.namespaces ? { namespaces: opts.namespaces } : {}),
+    ...(opts.database ? { database: opts.database } : {}),
+  });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
   return {
@@ -55,4 +60,27 @@ export async function runWorker(
       await connection.close();
     },
   };
+}
+
+/** A database for an in-process e2e server: PGlite in memory, and Postgres when TEST_DIALECTS names it. */
+export interface E2eDialect {
+  readonly name: 'pglite' | 'postgres';
+  open(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }>;
+}
+
+export function e2eDialects(): E2eDialect[] {
+  const names = (process.env['TEST_DIALECTS'] ?? 'pglite').split(',').map((s) => s.trim());
+  const out: E2eDialect[] = [{ name: 'pglite', open: async () => ({ config: { kind: 'pglite' }, drop: async () => undefined }) }];
+  if (names.includes('postgres')) {
+    const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    out.push({
+      name: 'postgres',
+      open: async () => {
+        const name = `chasm_sa_e2e_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+        const url = await createPostgresDatabase(base, name);
+        return { config: { kind: 'postgres', url }, drop: () => dropPostgresDatabase(base, name) };
+      },
+    });
+  }
+  return out;
 }

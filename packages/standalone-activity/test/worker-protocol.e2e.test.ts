@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeRef } from '@chasm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTaskToken, decodeTaskToken } from '../src/index.js';
-import { startHarness, type Harness } from './helpers.js';
+import { e2eDialects, startHarness, type Harness } from './helpers.js';
 
 /** gRPC status codes (numbers, as grpc-js reports them). */
 const status = { INVALID_ARGUMENT: 3, NOT_FOUND: 5 } as const;
@@ -13,13 +13,17 @@ const secs = (n: number): never => ({ seconds: n }) as never;
  * The worker-facing RPCs spoken directly (no SDK worker): the poll response fields the TS worker
  * requires, priority reaching matching, and task-token validation.
  */
-describe('standalone activity worker protocol', () => {
+describe.each(e2eDialects())('standalone activity worker protocol ($name)', (dialect) => {
+  let dropDb: (() => Promise<void>) | undefined;
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ namespaces: ['default', 'other'] });
+    const db = await dialect.open();
+    dropDb = db.drop;
+    h = await startHarness({ namespaces: ['default', 'other'], database: db.config });
   });
   afterAll(async () => {
     await h?.close();
+    await dropDb?.();
   });
 
   const codeOf = async (p: Promise<unknown>): Promise<number | undefined> =>
