@@ -18,3 +18,17 @@ export {
   activityTaskRouterHandlers,
   type ActivityTaskHandler,
 } from './grpc/activity-task-router.js';
+export type { WorkflowDeps } from './workflow/deps.js';
+export { SearchAttributeRegistry } from './grpc/search-attribute-registry.js';
+// The extension point for packages that extend workflow runs (workflow-update; ADR 0007).
+export {
+  registerWorkflowExtension,
+  type WorkflowExtension,
+  type WorkflowHistory,
+  type StartingTask,
+  type CompletingTask,
+  type ProtocolMessage,
+} from './workflow/extensions.js';
+export { requestWorkflowTask } from './workflow/mutable-state.js';
+export { BadCommandError } from './activity/activity-state-machine.js';
+export { planWorkflowStart, type WorkflowStartPlan } from './grpc/start-request.js';

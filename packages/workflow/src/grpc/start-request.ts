@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, type IdConflictPolicy, type IdReusePolicy } from '@chasm/core';
+import { InvalidArgumentError, type Context, type IdConflictPolicy, type IdReusePolicy, type MutableContext } from '@chasm/core';
 import type { WorkflowConfig } from '../config.js';
 import { durationMs, Enums, toDuration, type temporal } from '../proto.js';
-import type { RunSpec, StartSignal } from '../workflow/start-run.js';
+import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
+import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 
@@ -82,5 +83,30 @@ export function runSpecOf(
     requestId: req.requestId || randomUUID(),
     ...(signal ? { signal } : {}),
     ...(req.userMetadata ? { userMetadata: req.userMetadata } : {}),
+  };
+}
+
+/**
+ * A validated StartWorkflowExecution request, ready for `engine.start` / `updateWithStart`:
+ * for packages that start a run together with their own change (update-with-start).
+ */
+export interface WorkflowStartPlan {
+  readonly workflowId: string;
+  readonly requestId: string;
+  readonly policies: StartPolicies;
+  /** The new run's initial state (the engine's `init`). */
+  init(ctx: Context): WorkflowState;
+  /** WorkflowExecutionStarted and the first workflow task (the engine's `run`). */
+  run(wf: WorkflowComponent, ctx: MutableContext): void;
+}
+
+export function planWorkflowStart(namespaceId: string, namespace: string, req: StartRequest, config: WorkflowConfig): WorkflowStartPlan {
+  const spec = runSpecOf(namespaceId, req, config);
+  return {
+    workflowId: spec.started.workflowId ?? '',
+    requestId: spec.requestId,
+    policies: startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy),
+    init: (ctx) => initRunState(spec, ctx.key.runId, ctx.now.getTime()),
+    run: (wf, ctx) => startRun(wf, ctx, spec, namespace),
   };
 }

@@ -11,6 +11,7 @@ import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
 import { TimerFire } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
 import { closeWithNextRun, type NextRun } from './next-run.js';
+import { workflowExtensions, type CompletingTask, type ProtocolMessage } from './extensions.js';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type Command = temporal.api.command.v1.ICommand;
@@ -104,7 +105,26 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
   let needTask = req.forceCreateNewWorkflowTask === true;
   let nextRun: NextRun | undefined;
   const eager: number[] = [];
+  const completing: CompletingTask = {
+    stamp: t.stamp,
+    startedEventId: t.startedEventId,
+    completedEventId: completedId,
+    identity,
+    heartbeat: req.forceCreateNewWorkflowTask === true,
+  };
+  // Protocol messages (updates) are applied at their PROTOCOL_MESSAGE command's position, the
+  // rest (rejections carry no command) after all commands, as Temporal's handleCommands does.
+  const messages = new Map<string, ProtocolMessage>();
+  for (const m of req.messages ?? []) messages.set(m.id ?? '', m);
   for (const cmd of commands) {
+    if (cmd.commandType === CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE) {
+      const id = cmd.protocolMessageCommandAttributes?.messageId ?? '';
+      const msg = messages.get(id);
+      if (!msg) throw new BadCommandAbort(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, `ProtocolMessageCommand referenced absent message ID ${id}`);
+      messages.delete(id);
+      applyMessage(w, msg, completing);
+      continue;
+    }
     try {
       const before = s.nextEventId;
       const r = applyCommand(w, cmd, completedId, identity);
@@ -124,9 +144,12 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
       throw e;
     }
   }
+  for (const msg of messages.values()) applyMessage(w, msg, completing);
+  for (const ext of workflowExtensions()) ext.afterCompletion?.(w, completing);
   const activityTasks: temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] = [];
   if (s.status === 'running') {
     if (w.flushBuffered()) needTask = true;
+    for (const ext of workflowExtensions()) if (ext.needsWorkflowTask?.(wf)) needTask = true;
     if (needTask) scheduleWorkflowTask(w);
     // Eager activities start in this same transaction: no dispatch, no poll, one commit less.
     for (const id of eager) {
@@ -140,6 +163,16 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
   }
   w.commit();
   return activityTasks.length > 0 ? { activityTasks } : {};
+}
+
+/** Hands a worker's protocol message to the extension that owns it; unknown messages are ignored. */
+function applyMessage(w: HistoryWriter, msg: ProtocolMessage, task: CompletingTask): void {
+  try {
+    for (const ext of workflowExtensions()) if (ext.applyMessage?.(w, msg, task)) return;
+  } catch (e) {
+    if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message);
+    throw e;
+  }
 }
 
 /** Rolls the completion back; the handler then fails the task with `cause` in a new transaction. */
@@ -246,9 +279,6 @@ function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, ident
     }
     case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
-    case CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE:
-      // Updates are not delivered by this package, so there is never a message to refer to.
-      return undefined;
     default:
       return applyExternalCommand(w, cmd, completedId);
   }

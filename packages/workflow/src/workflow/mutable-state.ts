@@ -6,6 +6,7 @@ import { encodeWorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
 import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
+import { workflowExtensions, type ProtocolMessage } from './extensions.js';
 
 const Cause = Enums.WorkflowTaskFailedCause;
 const TimeoutType = Enums.TimeoutType;
@@ -111,6 +112,11 @@ export function startWorkflowTask(
   w.commit();
   const from = polledKind === 'sticky' ? s.lastCompletedStartedEventId + 1 : 1;
   const events = [...readHistory(w.wf, from), ...transientEvents];
+  // Extensions (workflow-update) deliver their protocol messages on the task being started.
+  const messages: ProtocolMessage[] = [];
+  for (const ext of workflowExtensions()) {
+    messages.push(...(ext.outgoingMessages?.(w.wf, w.ctx, { stamp, startedEventId: t.startedEventId, attempt: t.attempt }) ?? []));
+  }
   return {
     taskToken: encodeWorkflowTaskToken({
       namespaceId: s.namespaceId,
@@ -130,6 +136,7 @@ export function startWorkflowTask(
     workflowExecutionTaskQueue: taskQueueProto(s.taskQueue, 'normal', s.taskQueue),
     scheduledTime: toTimestamp(t.scheduledTime),
     startedTime: toTimestamp(w.now),
+    ...(messages.length > 0 ? { messages } : {}),
   };
 }
 
@@ -230,7 +237,19 @@ export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 
       children: open.map((c) => ({ namespaceId: c.namespaceId, workflowId: c.workflowId, policy: c.parentClosePolicy })),
     });
   }
+  for (const ext of workflowExtensions()) ext.onClose?.(w.wf, w.ctx, status);
   hooks.closed?.(s.status);
+}
+
+/**
+ * Schedules a workflow task from outside the workflow package (an extension that has something
+ * to deliver, e.g. an admitted update). No-op when a task is pending or the run is closed: a
+ * started task is followed by a new one when an extension `needsWorkflowTask` after completion.
+ */
+export function requestWorkflowTask(wf: WorkflowComponent, ctx: MutableContext): void {
+  const w = new HistoryWriter(wf, ctx);
+  scheduleWorkflowTask(w);
+  w.commit();
 }
 
 const PARENT_CLOSE_ABANDON = Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON;
