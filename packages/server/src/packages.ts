@@ -17,6 +17,8 @@ export const PACKAGE_CATALOGUE: Readonly<Record<string, PackageLoader>> = {
   matching: () => import('@chasm/matching').then((m) => m.matchingModule),
   'standalone-activity': () => import('@chasm/standalone-activity').then((m) => m.standaloneActivityModule),
   workflow: () => import('@chasm/workflow').then((m) => m.workflowModule),
+  // Needs 'workflow' loaded too (it extends workflow runs).
+  'workflow-update': () => import('@chasm/workflow-update').then((m) => m.workflowUpdateModule),
   // The reference CHASM library (tests, crash tests and benchmarks).
   tests: () => import('./modules/tests-module.js').then((m) => m.testsModule),
 };

@@ -29,7 +29,7 @@ export const DEFAULT_SHARDS = 4;
 export const DEFAULT_NAMESPACE = 'default';
 
 /** Feature packages the dev server loads unless told otherwise: everything installed. */
-export const DEV_PACKAGES: readonly string[] = ['matching', 'standalone-activity', 'workflow'];
+export const DEV_PACKAGES: readonly string[] = ['matching', 'standalone-activity', 'workflow', 'workflow-update'];
 
 /** The dev server: 127.0.0.1:7233, PGlite (in memory unless `dataDir`), namespace `default`. */
 export function devConfig(options: {

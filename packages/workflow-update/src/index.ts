@@ -1,0 +1,16 @@
+/**
+ * @module @chasm/workflow-update
+ * Workflow Update as CHASM components under a workflow run (`workflowUpdate.registry` and
+ * `workflowUpdate.update`: admitted, accepted, rejected, completed), delivered to workers as
+ * protocol messages on workflow tasks through the workflow package's extension point, and the
+ * RPCs UpdateWorkflowExecution, PollWorkflowExecutionUpdate and ExecuteMultiOperation
+ * (Update-with-Start).
+ */
+export { WorkflowUpdate, UpdateRegistry, REGISTRY_KEY, type UpdateState, type UpdateStatus, type UpdateRegistryState } from './update/update.js';
+export { Accept, Reject, Complete } from './update/update.transitions.js';
+export { updateExtension, unprocessedUpdateFailure, acceptedUpdateCompletedWorkflowFailure } from './update/update-extension.js';
+export { createWorkflowUpdateLibrary } from './library.js';
+export { workflowUpdateModule, WORKFLOW_UPDATE_CONFIG, WORKFLOW_UPDATE_CONFIG_OVERRIDES } from './module.js';
+export { DEFAULT_WORKFLOW_UPDATE_CONFIG, type WorkflowUpdateConfig } from './config.js';
+export { InFlightLimitError, TotalLimitError } from './errors.js';
+export { WorkflowUpdateMetrics } from './metrics.js';

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { ContainerModule } from 'inversify';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createPostgresDatabase, dropPostgresDatabase, type DatabaseConfig } from '@chasm/core';
+import { WORKFLOW_UPDATE_CONFIG_OVERRIDES, type WorkflowUpdateConfig } from '@chasm/workflow-update';
+
+let runtimeInstalled = false;
+
+/** Keeps core and the TS runtime quiet (errors only); once per process. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
+}
+
+export async function bundleTestWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
+    logger: new DefaultLogger('ERROR'),
+  });
+}
+
+/** An extra server module that changes this package's limits. */
+export function updateConfig(overrides: Partial<WorkflowUpdateConfig>): ContainerModule {
+  return new ContainerModule((options) => {
+    options.bind(WORKFLOW_UPDATE_CONFIG_OVERRIDES).toConstantValue(overrides);
+  });
+}
+
+/** A database for an in-process e2e server: PGlite in memory, and Postgres when TEST_DIALECTS names it. */
+export interface E2eDialect {
+  readonly name: 'pglite' | 'postgres';
+  open(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }>;
+}
+
+export function e2eDialects(): E2eDialect[] {
+  const names = (process.env['TEST_DIALECTS'] ?? 'pglite').split(',').map((s) => s.trim());
+  const out: E2eDialect[] = [{ name: 'pglite', open: async () => ({ config: { kind: 'pglite' }, drop: async () => undefined }) }];
+  if (names.includes('postgres')) {
+    const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    out.push({
+      name: 'postgres',
+      open: async () => {
+        const name = `chasm_upd_e2e_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+        const url = await createPostgresDatabase(base, name);
+        return { config: { kind: 'postgres', url }, drop: () => dropPostgresDatabase(base, name) };
+      },
+    });
+  }
+  return out;
+}
+
+export async function waitUntil(fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
