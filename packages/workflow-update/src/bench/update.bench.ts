@@ -1,0 +1,147 @@
+/**
+ * Workflow Update benchmark, with the official SDK client and worker against the built server CLI
+ * in a child process (matching, workflow, workflow-update loaded):
+ *
+ * - round trip: one `executeUpdate` at a time on a running workflow whose worker has it cached
+ *   (admit → workflow task with the request → acceptance and response → answer), p50/p99;
+ * - throughput: updates per second on one workflow with BENCH_UPDATE_CONCURRENCY callers (below
+ *   the in-flight limit of 10, so nobody is refused);
+ * - engine commits per update, from the server's `chasm_commits_total`.
+ *
+ *   node packages/workflow-update/dist/bench/update.bench.js      (pnpm bench update)
+ *   BENCH_BACKENDS=pglite|postgres  BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
+ *   BENCH_UPDATES=1000  BENCH_UPDATE_CONCURRENCY=8
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createPostgresDatabase, dropPostgresDatabase } from '@chasm/core';
+import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
+
+const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const N = Number(process.env['BENCH_UPDATES'] ?? 1_000);
+const CONCURRENCY = Number(process.env['BENCH_UPDATE_CONCURRENCY'] ?? 8);
+const WARMUP = 50;
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+const ms = (n: number): string => `${n.toFixed(2)} ms`;
+
+async function scrapeCommits(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const m = /^chasm_commits_total (\d+(?:\.\d+)?)/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+interface Result {
+  readonly backend: string;
+  readonly p50: number;
+  readonly p99: number;
+  readonly commitsPerUpdate: number;
+  readonly perSecond: number;
+  readonly loadedP50: number;
+  readonly loadedP99: number;
+}
+
+async function run(backend: string, database: ChildDatabase, bundle: WorkflowBundleWithSourceMap): Promise<Result> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const server = await spawnServer({ database, port, metricsPort });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const native = await NativeConnection.connect({ address: server.address });
+  const taskQueue = `bench-upd-${randomUUID()}`;
+  const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: bundle });
+  const running = worker.run();
+  try {
+    const h = await client.workflow.start('counter', { workflowId: `bench-${randomUUID()}`, taskQueue });
+    for (let i = 0; i < WARMUP; i++) await h.executeUpdate('add', { args: [1] });
+
+    // Round trip, one at a time.
+    const commitsBefore = await scrapeCommits(metricsPort);
+    const rtt: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t0 = performance.now();
+      await h.executeUpdate('add', { args: [1] });
+      rtt.push(performance.now() - t0);
+    }
+    const commitsAfter = await scrapeCommits(metricsPort);
+
+    // Throughput on the same workflow with concurrent callers.
+    const loaded: number[] = [];
+    let next = 0;
+    const first = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < N) {
+          const t0 = performance.now();
+          await h.executeUpdate('add', { args: [1] });
+          loaded.push(performance.now() - t0);
+        }
+      }),
+    );
+    const seconds = (performance.now() - first) / 1000;
+    await h.signal('finish');
+    await h.result();
+    rtt.sort((a, b) => a - b);
+    loaded.sort((a, b) => a - b);
+    return {
+      backend,
+      p50: pct(rtt, 50),
+      p99: pct(rtt, 99),
+      commitsPerUpdate: (commitsAfter - commitsBefore) / N,
+      perSecond: N / seconds,
+      loadedP50: pct(loaded, 50),
+      loadedP99: pct(loaded, 99),
+    };
+  } finally {
+    worker.shutdown();
+    await running;
+    await native.close();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+function print(r: Result): void {
+  console.log(
+    `${r.backend}: update round trip p50 ${ms(r.p50)} p99 ${ms(r.p99)} (${N} sequential, warm worker cache); ` +
+      `engine commits/update ${r.commitsPerUpdate.toFixed(2)}; ` +
+      `${r.perSecond.toFixed(0)} updates/s on one workflow with ${CONCURRENCY} concurrent callers (p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)})`,
+  );
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./bench-workflows.js', import.meta.url)),
+    logger: new DefaultLogger('ERROR'),
+  });
+  const backends = process.env['BENCH_BACKENDS'] ?? 'pglite,postgres';
+  if (backends.includes('pglite')) print(await run('PGlite (in memory)', { kind: 'pglite' }, bundle));
+  if (!backends.includes('postgres')) return;
+  const dbName = `chasm_upd_bench_${Date.now().toString(36)}`;
+  let url: string;
+  try {
+    url = await createPostgresDatabase(ADMIN_URL, dbName);
+  } catch (e) {
+    console.log(`Postgres: skipped (${(e as Error).message})`);
+    return;
+  }
+  try {
+    print(await run('Postgres (localhost)', { kind: 'postgres', url }, bundle));
+  } finally {
+    await dropPostgresDatabase(ADMIN_URL, dbName);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
