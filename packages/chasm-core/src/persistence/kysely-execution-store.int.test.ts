@@ -310,6 +310,87 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     expect((await store.scanTasks({ shardId: 1, dueBefore: t(60), limit: 100 })).map((x) => x.taskId)).toEqual(['a']);
   });
 
+  it('group commit: concurrent writes share statements, and each keeps its own conditions and errors', async () => {
+    let statements = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    // One write statement in flight at a time, so everything submitted meanwhile joins the next one.
+    const grouped = await KyselyExecutionStore.open(
+      { ...database, db: database.db.withPlugin(counter) },
+      { shardCount: 4, maxWritesInFlight: 1, maxWritesPerStatement: 64 },
+    );
+    const keys = Array.from({ length: 20 }, (_, i) => key(`g-${i}`));
+    statements = 0;
+    await Promise.all(keys.map((k) => grouped.createExecution(create(lease, k, { tasks: [task(k, `t-${k.businessId}`)] }))));
+    expect(statements).toBeLessThanOrEqual(2);
+    expect(grouped.writeStats.writes).toBe(20);
+
+    // Mixed outcomes in one round: good commits, stale versions, a duplicate create and a stale
+    // lease. Each caller gets its own answer; nothing of a failed write is applied.
+    const newLease = await grouped.acquireShard(1, 'node-a');
+    const staleLease = { shardId: 1, rangeId: newLease.rangeId - 1 };
+    const other = key('on-shard-1');
+    statements = 0;
+    const results = await Promise.allSettled([
+      ...keys.map((k, i) =>
+        grouped.commit(
+          mutation(lease, k, i % 2 === 0 ? 1 : 5, { upsertNodes: [node('a', `A-${i}`, 2)], insertTasks: [task(k, `n-${k.businessId}`)] }),
+        ),
+      ),
+      grouped.createExecution(create(lease, keys[0]!, { execution: execRow({ ...keys[0]!, runId: 'run-2' }) })),
+      grouped.createExecution(create(staleLease, other, { execution: execRow(other, { shardId: 1 }), tasks: [] })),
+      grouped.writeVisibility(
+        lease,
+        keys.map((k) => ({ ...k, status: 'running' as const, startTime: new Date(), closeTime: null, searchAttributes: {}, memo: null, transitionCount: 2 })),
+        [],
+      ),
+    ]);
+    expect(statements).toBeLessThanOrEqual(2);
+    results.slice(0, 20).forEach((r, i) => {
+      if (i % 2 === 0) expect(r.status).toBe('fulfilled');
+      else expect(r.status === 'rejected' && r.reason instanceof ConcurrentUpdateError).toBe(true);
+    });
+    const dup = results[20]!;
+    expect(dup.status === 'rejected' && dup.reason instanceof CurrentExecutionChangedError).toBe(true);
+    const fenced = results[21]!;
+    expect(fenced.status === 'rejected' && fenced.reason instanceof ShardOwnershipLostError).toBe(true);
+    expect(results[22]!.status).toBe('fulfilled');
+    for (const [i, k] of keys.entries()) {
+      const loaded = await grouped.loadExecution(k);
+      expect(text(loaded!.nodes.find((n) => n.path === 'a')!.data)).toBe(i % 2 === 0 ? `A-${i}` : 'A');
+      expect(loaded!.tasks.map((t) => t.taskId).sort()).toEqual(i % 2 === 0 ? [`n-${k.businessId}`, `t-${k.businessId}`] : [`t-${k.businessId}`]);
+      expect(loaded!.execution.dbVersion).toBe(i % 2 === 0 ? 2 : 1);
+    }
+    expect(await grouped.loadExecution({ ...keys[0]!, runId: 'run-2' })).toBeUndefined();
+    expect(await grouped.loadExecution(other)).toBeUndefined();
+    expect(await grouped.countVisibility({ namespaceId: 'ns', archetype: 'tests.store' })).toBe(20);
+    expect(grouped.writeStats.isolations).toBe(0);
+  });
+
+  it('group commit never joins two writes of the same row into one statement', async () => {
+    const grouped = await KyselyExecutionStore.open(database, { shardCount: 4, maxWritesInFlight: 1 });
+    const k = key('same');
+    await grouped.createExecution(create(lease, k));
+    const vis = (tc: number) => ({ ...k, status: 'running' as const, startTime: new Date(), closeTime: null, searchAttributes: { n: tc }, memo: null, transitionCount: tc });
+    // The same visibility row and the same task row from several writes at once.
+    await Promise.all([
+      grouped.writeVisibility(lease, [vis(2)], ['t1']),
+      grouped.writeVisibility(lease, [vis(4)], ['t1']),
+      grouped.writeVisibility(lease, [vis(3)], []),
+      grouped.deleteTasks(lease, ['t1']),
+    ]);
+    const page = await grouped.listVisibility({ namespaceId: 'ns', archetype: 'tests.store', pageSize: 10 });
+    expect(page.records.map((r) => r.transitionCount)).toEqual([4]);
+    expect((await grouped.loadExecution(k))!.tasks).toEqual([]);
+    // Joined statements that touched a row twice would have failed and been retried one by one.
+    expect(grouped.writeStats.isolations).toBe(0);
+  });
+
   it('commit costs one statement, and so do create, delete and visibility writes', async () => {
     let statements = 0;
     const counter: KyselyPlugin = {

@@ -29,15 +29,26 @@ import type {
   VisibilityQuery,
   VisibilityRecord,
 } from './store.js';
+import { WriteBatcher, type WriteBatcherOptions } from './write-batcher.js';
 import { afterTokenSql, encodePageToken, filterSql, orderSql, orderTerms } from './visibility-sql.js';
 
 type Sql = RawBuilder<unknown>;
+
+export interface StoreOptions {
+  readonly shardCount: number;
+  /** Group commit: write statements in flight at once (default 3 on Postgres, 1 on PGlite). */
+  readonly maxWritesInFlight?: number;
+  /** Group commit: writes joined into one statement at most (default 64; 1 turns joining off). */
+  readonly maxWritesPerStatement?: number;
+}
 
 /**
  * `ExecutionStore` on Postgres (`pg`) and PGlite through Kysely.
  *
  * Every write is ONE SQL statement built from data-modifying CTEs, so it is atomic on its own
- * (no BEGIN/COMMIT) and costs one round trip. The first CTE is the fence,
+ * (no BEGIN/COMMIT) and costs one round trip; under load, writes that queue up while others are
+ * in flight are joined into one statement (group commit, see `WriteBatcher`), each with its own
+ * conditions. The first CTE is the fence,
  * `select 1 from shards where shard_id = $ and range_id = $ for share`: the share lock conflicts
  * with `acquireShard`'s UPDATE, so a steal either waits for an in-flight write to commit or
  * commits first, in which case the fence re-checks the new row version, finds no match and every
@@ -54,16 +65,24 @@ type Sql = RawBuilder<unknown>;
  */
 export class KyselyExecutionStore implements ExecutionStore {
   readonly #db: Kysely<CoreDatabase>;
+  readonly #writes: WriteBatcher;
 
   private constructor(
     db: Kysely<CoreDatabase>,
     readonly shardCount: number,
+    batching: WriteBatcherOptions,
   ) {
     this.#db = db;
+    this.#writes = new WriteBatcher(db as Kysely<unknown>, batching);
+  }
+
+  /** Write statements sent and writes they carried (writes / statements = the group-commit factor). */
+  get writeStats(): { readonly statements: number; readonly writes: number; readonly isolations: number } {
+    return { statements: this.#writes.statements, writes: this.#writes.writes, isolations: this.#writes.isolations };
   }
 
   /** Runs the core migrations, fixes the shard count on first use and creates the shard rows. */
-  static async open(database: Database, opts: { shardCount: number }): Promise<KyselyExecutionStore> {
+  static async open(database: Database, opts: StoreOptions): Promise<KyselyExecutionStore> {
     const store = KyselyExecutionStore.create(database, opts);
     await store.init(database);
     return store;
@@ -73,12 +92,16 @@ export class KyselyExecutionStore implements ExecutionStore {
    * A store not yet initialised: for dependency injection, where construction is synchronous.
    * Call `init` (the server's engine service does) before any other method.
    */
-  static create(database: Database, opts: { shardCount: number }): KyselyExecutionStore {
+  static create(database: Database, opts: StoreOptions): KyselyExecutionStore {
     const { shardCount } = opts;
     if (!Number.isInteger(shardCount) || shardCount < 1) {
       throw new InvalidArgumentError('shardCount', `shardCount must be a positive integer, got ${shardCount}`);
     }
-    return new KyselyExecutionStore(database.db as Kysely<CoreDatabase>, shardCount);
+    // PGlite runs one statement at a time; on Postgres a few statements in flight overlap one
+    // batch's WAL flush with the next batch's execution and leave the rest of the pool to reads.
+    const maxInFlight = opts.maxWritesInFlight ?? (database.config.kind === 'postgres' ? 3 : 1);
+    const maxBatch = opts.maxWritesPerStatement ?? 64;
+    return new KyselyExecutionStore(database.db as Kysely<CoreDatabase>, shardCount, { maxInFlight, maxBatch });
   }
 
   async init(database: Database): Promise<void> {
@@ -184,65 +207,57 @@ export class KyselyExecutionStore implements ExecutionStore {
     };
   }
 
-  async createExecution(req: CreateExecution): Promise<void> {
+  createExecution(req: CreateExecution): Promise<void> {
     const e = req.execution;
-    const cur =
-      req.current.mode === 'create'
-        ? sql`insert into current_executions (namespace_id, business_id, archetype, run_id, status, start_request_id)
-            select ${e.namespaceId}::text, ${e.businessId}::text, ${e.archetype}::text, ${e.runId}::text, ${e.status}::text, ${e.startRequestId}::text
-            where exists (select 1 from fence)
-            on conflict (namespace_id, business_id, archetype) do nothing
-            returning 1`
-        : sql`update current_executions
-            set run_id = ${e.runId}::text, status = ${e.status}::text, start_request_id = ${e.startRequestId}::text
-            where namespace_id = ${e.namespaceId}::text and business_id = ${e.businessId}::text and archetype = ${e.archetype}::text
-              and run_id = ${req.current.previousRunId}::text and exists (select 1 from fence)
-            returning 1`;
-    const ctes: Sql[] = [
-      fenceCte(req.lease),
-      sql`cur as (${cur})`,
-      sql`ex as (
-        insert into executions (namespace_id, business_id, archetype, run_id, shard_id, status, transition_count,
-          db_version, start_time, close_time, start_request_id, request_ids)
-        select ${e.namespaceId}::text, ${e.businessId}::text, ${e.archetype}::text, ${e.runId}::text, ${e.shardId}::int,
-          ${e.status}::text, ${e.transitionCount}::bigint, ${e.dbVersion}::bigint, ${e.startTime.toISOString()}::timestamptz,
-          ${e.closeTime?.toISOString() ?? null}::timestamptz, ${e.startRequestId}::text, ${JSON.stringify(e.requestIds)}::jsonb
-        where exists (select 1 from cur)
-        returning 1)`,
-    ];
     const nodes = dedupeNodes(req.nodes);
-    if (nodes.length > 0) ctes.push(sql`up_nodes as (${upsertNodesSql(e, nodes)})`);
     const tasks = dedupeTasks(req.tasks);
-    if (tasks.length > 0) ctes.push(sql`ins_tasks as (${insertTasksSql(tasks)})`);
-    const result = await this.#run<{ fenced: boolean; current_ok: boolean }>(
-      ctes,
-      sql`select exists (select 1 from fence) as fenced, exists (select 1 from cur) as current_ok`,
-    );
-    if (!result.fenced) throw new ShardOwnershipLostError(req.lease.shardId, req.lease.rangeId);
-    if (!result.current_ok) {
-      throw new CurrentExecutionChangedError(
-        req.current.mode === 'create'
-          ? `a current execution already exists for ${e.businessId} (${e.archetype})`
-          : `the current execution of ${e.businessId} (${e.archetype}) is no longer ${req.current.previousRunId}`,
-      );
-    }
+    return this.#writes.submit({
+      lease: req.lease,
+      keys: [executionKeyOf(e), currentKeyOf(e), ...tasks.map((t) => taskKeyOf(t.shardId, t.taskId))],
+      build: (fence, s) => {
+        const f = sql.table(fence);
+        const cur =
+          req.current.mode === 'create'
+            ? sql`insert into current_executions (namespace_id, business_id, archetype, run_id, status, start_request_id)
+                select ${e.namespaceId}::text, ${e.businessId}::text, ${e.archetype}::text, ${e.runId}::text, ${e.status}::text, ${e.startRequestId}::text
+                where exists (select 1 from ${f})
+                on conflict (namespace_id, business_id, archetype) do nothing
+                returning 1`
+            : sql`update current_executions
+                set run_id = ${e.runId}::text, status = ${e.status}::text, start_request_id = ${e.startRequestId}::text
+                where namespace_id = ${e.namespaceId}::text and business_id = ${e.businessId}::text and archetype = ${e.archetype}::text
+                  and run_id = ${req.current.previousRunId}::text and exists (select 1 from ${f})
+                returning 1`;
+        const ctes: Sql[] = [
+          sql`${sql.table(`cur${s}`)} as (${cur})`,
+          sql`${sql.table(`ex${s}`)} as (
+            insert into executions (namespace_id, business_id, archetype, run_id, shard_id, status, transition_count,
+              db_version, start_time, close_time, start_request_id, request_ids)
+            select ${e.namespaceId}::text, ${e.businessId}::text, ${e.archetype}::text, ${e.runId}::text, ${e.shardId}::int,
+              ${e.status}::text, ${e.transitionCount}::bigint, ${e.dbVersion}::bigint, ${e.startTime.toISOString()}::timestamptz,
+              ${e.closeTime?.toISOString() ?? null}::timestamptz, ${e.startRequestId}::text, ${JSON.stringify(e.requestIds)}::jsonb
+            where exists (select 1 from ${sql.table(`cur${s}`)})
+            returning 1)`,
+        ];
+        if (nodes.length > 0) ctes.push(sql`${sql.table(`up_nodes${s}`)} as (${upsertNodesSql(e, nodes, `ex${s}`)})`);
+        if (tasks.length > 0) ctes.push(sql`${sql.table(`ins_tasks${s}`)} as (${insertTasksSql(tasks, `ex${s}`)})`);
+        return { ctes, checks: [`cur${s}`] };
+      },
+      finish: (has, fence, s) => {
+        if (!has(fence)) throw new ShardOwnershipLostError(req.lease.shardId, req.lease.rangeId);
+        if (!has(`cur${s}`)) {
+          throw new CurrentExecutionChangedError(
+            req.current.mode === 'create'
+              ? `a current execution already exists for ${e.businessId} (${e.archetype})`
+              : `the current execution of ${e.businessId} (${e.archetype}) is no longer ${req.current.previousRunId}`,
+          );
+        }
+      },
+    });
   }
 
-  async commit(m: CommitMutation): Promise<void> {
+  commit(m: CommitMutation): Promise<void> {
     const { key, execution: e } = m;
-    const ctes: Sql[] = [
-      fenceCte(m.lease),
-      sql`ex as (
-        update executions set
-          status = ${e.status}::text,
-          transition_count = ${e.transitionCount}::bigint,
-          db_version = ${m.expectedDbVersion + 1}::bigint,
-          close_time = ${e.closeTime?.toISOString() ?? null}::timestamptz,
-          request_ids = ${JSON.stringify(e.requestIds)}::jsonb
-        where ${keyWhere('executions', key)} and db_version = ${m.expectedDbVersion}::bigint
-          and exists (select 1 from fence)
-        returning 1)`,
-    ];
     const nodes = dedupeNodes(m.upsertNodes);
     const upserted = new Set(nodes.map((n) => n.path));
     // A path deleted and re-created in one transaction ends up upserted (the new instance).
@@ -252,51 +267,77 @@ export class KyselyExecutionStore implements ExecutionStore {
     const tasks = dedupeTasks(m.insertTasks).filter((t) => !deleteIds.has(t.taskId));
     const insertedIds = new Set(m.insertTasks.map((t) => t.taskId));
     const deleteTaskIds = [...deleteIds].filter((id) => !insertedIds.has(id));
-
-    if (nodes.length > 0) ctes.push(sql`up_nodes as (${upsertNodesSql(key, nodes, 'ex')})`);
-    if (deletePaths.length > 0) {
-      ctes.push(sql`del_nodes as (
-        delete from chasm_nodes where ${keyWhere('chasm_nodes', key)}
-          and path in (select jsonb_array_elements_text(${JSON.stringify(deletePaths)}::jsonb))
-          and exists (select 1 from ex))`);
-    }
-    if (tasks.length > 0) ctes.push(sql`ins_tasks as (${insertTasksSql(tasks, 'ex')})`);
-    if (deleteTaskIds.length > 0) ctes.push(sql`del_tasks as (${deleteTasksSql(m.lease.shardId, deleteTaskIds, 'ex')})`);
-    if (m.currentStatus !== undefined) {
-      ctes.push(sql`cur as (
-        update current_executions set status = ${m.currentStatus}::text
-        where namespace_id = ${key.namespaceId}::text and business_id = ${key.businessId}::text
-          and archetype = ${key.archetype}::text and run_id = ${key.runId}::text
-          and exists (select 1 from ex))`);
-    }
-    const result = await this.#run<{ fenced: boolean; applied: boolean }>(
-      ctes,
-      sql`select exists (select 1 from fence) as fenced, exists (select 1 from ex) as applied`,
-    );
-    if (!result.fenced) throw new ShardOwnershipLostError(m.lease.shardId, m.lease.rangeId);
-    if (!result.applied) {
-      throw new ConcurrentUpdateError(
-        `execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`,
-      );
-    }
+    const keys = [executionKeyOf(key), ...tasks.map((t) => taskKeyOf(t.shardId, t.taskId)), ...deleteTaskIds.map((id) => taskKeyOf(m.lease.shardId, id))];
+    if (m.currentStatus !== undefined) keys.push(currentKeyOf(key));
+    return this.#writes.submit({
+      lease: m.lease,
+      keys,
+      build: (fence, s) => {
+        const ex = `ex${s}`;
+        const ctes: Sql[] = [
+          sql`${sql.table(ex)} as (
+            update executions set
+              status = ${e.status}::text,
+              transition_count = ${e.transitionCount}::bigint,
+              db_version = ${m.expectedDbVersion + 1}::bigint,
+              close_time = ${e.closeTime?.toISOString() ?? null}::timestamptz,
+              request_ids = ${JSON.stringify(e.requestIds)}::jsonb
+            where ${keyWhere('executions', key)} and db_version = ${m.expectedDbVersion}::bigint
+              and exists (select 1 from ${sql.table(fence)})
+            returning 1)`,
+        ];
+        if (nodes.length > 0) ctes.push(sql`${sql.table(`up_nodes${s}`)} as (${upsertNodesSql(key, nodes, ex)})`);
+        if (deletePaths.length > 0) {
+          ctes.push(sql`${sql.table(`del_nodes${s}`)} as (
+            delete from chasm_nodes where ${keyWhere('chasm_nodes', key)}
+              and path in (select jsonb_array_elements_text(${JSON.stringify(deletePaths)}::jsonb))
+              and exists (select 1 from ${sql.table(ex)}))`);
+        }
+        if (tasks.length > 0) ctes.push(sql`${sql.table(`ins_tasks${s}`)} as (${insertTasksSql(tasks, ex)})`);
+        if (deleteTaskIds.length > 0) ctes.push(sql`${sql.table(`del_tasks${s}`)} as (${deleteTasksSql(m.lease.shardId, deleteTaskIds, ex)})`);
+        if (m.currentStatus !== undefined) {
+          ctes.push(sql`${sql.table(`cur${s}`)} as (
+            update current_executions set status = ${m.currentStatus}::text
+            where namespace_id = ${key.namespaceId}::text and business_id = ${key.businessId}::text
+              and archetype = ${key.archetype}::text and run_id = ${key.runId}::text
+              and exists (select 1 from ${sql.table(ex)}))`);
+        }
+        return { ctes, checks: [ex] };
+      },
+      finish: (has, fence, s) => {
+        if (!has(fence)) throw new ShardOwnershipLostError(m.lease.shardId, m.lease.rangeId);
+        if (!has(`ex${s}`)) {
+          throw new ConcurrentUpdateError(
+            `execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`,
+          );
+        }
+      },
+    });
   }
 
-  async deleteExecution(lease: ShardLease, key: ExecutionKey): Promise<void> {
-    const fenced = sql`exists (select 1 from fence)`;
-    const result = await this.#run<{ fenced: boolean }>(
-      [
-        fenceCte(lease),
-        sql`del_ex as (delete from executions where ${keyWhere('executions', key)} and ${fenced})`,
-        sql`del_nodes as (delete from chasm_nodes where ${keyWhere('chasm_nodes', key)} and ${fenced})`,
-        sql`del_tasks as (delete from chasm_tasks where ${keyWhere('chasm_tasks', key)} and ${fenced})`,
-        sql`del_vis as (delete from visibility where ${keyWhere('visibility', key)} and ${fenced})`,
-        sql`del_cur as (delete from current_executions
-          where namespace_id = ${key.namespaceId}::text and business_id = ${key.businessId}::text
-            and archetype = ${key.archetype}::text and run_id = ${key.runId}::text and ${fenced})`,
-      ],
-      sql`select ${fenced} as fenced`,
-    );
-    if (!result.fenced) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+  deleteExecution(lease: ShardLease, key: ExecutionKey): Promise<void> {
+    return this.#writes.submit({
+      lease,
+      keys: [executionKeyOf(key), currentKeyOf(key), visibilityKeyOf(key)],
+      build: (fence, s) => {
+        const fenced = sql`exists (select 1 from ${sql.table(fence)})`;
+        return {
+          ctes: [
+            sql`${sql.table(`del_ex${s}`)} as (delete from executions where ${keyWhere('executions', key)} and ${fenced})`,
+            sql`${sql.table(`del_nodes${s}`)} as (delete from chasm_nodes where ${keyWhere('chasm_nodes', key)} and ${fenced})`,
+            sql`${sql.table(`del_tasks${s}`)} as (delete from chasm_tasks where ${keyWhere('chasm_tasks', key)} and ${fenced})`,
+            sql`${sql.table(`del_vis${s}`)} as (delete from visibility where ${keyWhere('visibility', key)} and ${fenced})`,
+            sql`${sql.table(`del_cur${s}`)} as (delete from current_executions
+              where namespace_id = ${key.namespaceId}::text and business_id = ${key.businessId}::text
+                and archetype = ${key.archetype}::text and run_id = ${key.runId}::text and ${fenced})`,
+          ],
+          checks: [],
+        };
+      },
+      finish: (has, fence) => {
+        if (!has(fence)) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+      },
+    });
   }
 
   async scanTasks(scan: TaskScan): Promise<readonly TaskRow[]> {
@@ -327,53 +368,67 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   async deleteTasks(lease: ShardLease, taskIds: readonly string[]): Promise<void> {
     if (taskIds.length === 0) return;
-    const result = await this.#run<{ fenced: boolean }>(
-      [fenceCte(lease), sql`del_tasks as (${deleteTasksSql(lease.shardId, [...new Set(taskIds)], 'fence')})`],
-      sql`select exists (select 1 from fence) as fenced`,
-    );
-    if (!result.fenced) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+    const ids = [...new Set(taskIds)];
+    await this.#writes.submit({
+      lease,
+      keys: ids.map((id) => taskKeyOf(lease.shardId, id)),
+      build: (fence, s) => ({
+        ctes: [sql`${sql.table(`del_tasks${s}`)} as (${deleteTasksSql(lease.shardId, ids, fence)})`],
+        checks: [],
+      }),
+      finish: (has, fence) => {
+        if (!has(fence)) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+      },
+    });
   }
 
   async writeVisibility(lease: ShardLease, records: readonly VisibilityRecord[], doneTaskIds: readonly string[]): Promise<void> {
     if (records.length === 0 && doneTaskIds.length === 0) return;
-    const ctes: Sql[] = [fenceCte(lease)];
     const latest = dedupeVisibility(records);
-    if (latest.length > 0) {
-      const json = JSON.stringify(
-        latest.map((r) => ({
-          namespace_id: r.namespaceId,
-          archetype: r.archetype,
-          business_id: r.businessId,
-          run_id: r.runId,
-          status: r.status,
-          start_time: r.startTime.toISOString(),
-          close_time: r.closeTime?.toISOString() ?? null,
-          search_attributes: r.searchAttributes,
-          memo: r.memo === null ? null : toBase64(r.memo),
-          transition_count: r.transitionCount,
-        })),
-      );
-      // Older records never overwrite newer ones; an equal count rewrites (idempotent retries).
-      ctes.push(sql`up_vis as (
-        insert into visibility (namespace_id, archetype, business_id, run_id, status, start_time, close_time,
-          search_attributes, memo, transition_count)
-        select r.namespace_id, r.archetype, r.business_id, r.run_id, r.status, r.start_time, r.close_time,
-          coalesce(r.search_attributes, '{}'::jsonb), decode(r.memo, 'base64'), r.transition_count
-        from jsonb_to_recordset(${json}::jsonb) as r(namespace_id text, archetype text, business_id text, run_id text,
-          status text, start_time timestamptz, close_time timestamptz, search_attributes jsonb, memo text,
-          transition_count bigint)
-        where exists (select 1 from fence)
-        on conflict (namespace_id, archetype, business_id, run_id) do update set
-          status = excluded.status, start_time = excluded.start_time, close_time = excluded.close_time,
-          search_attributes = excluded.search_attributes, memo = excluded.memo,
-          transition_count = excluded.transition_count
-        where visibility.transition_count <= excluded.transition_count)`);
-    }
-    if (doneTaskIds.length > 0) {
-      ctes.push(sql`del_tasks as (${deleteTasksSql(lease.shardId, [...new Set(doneTaskIds)], 'fence')})`);
-    }
-    const result = await this.#run<{ fenced: boolean }>(ctes, sql`select exists (select 1 from fence) as fenced`);
-    if (!result.fenced) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+    const ids = [...new Set(doneTaskIds)];
+    const json = JSON.stringify(
+      latest.map((r) => ({
+        namespace_id: r.namespaceId,
+        archetype: r.archetype,
+        business_id: r.businessId,
+        run_id: r.runId,
+        status: r.status,
+        start_time: r.startTime.toISOString(),
+        close_time: r.closeTime?.toISOString() ?? null,
+        search_attributes: r.searchAttributes,
+        memo: r.memo === null ? null : toBase64(r.memo),
+        transition_count: r.transitionCount,
+      })),
+    );
+    await this.#writes.submit({
+      lease,
+      keys: [...latest.map(visibilityKeyOf), ...ids.map((id) => taskKeyOf(lease.shardId, id))],
+      build: (fence, s) => {
+        const ctes: Sql[] = [];
+        if (latest.length > 0) {
+          // Older records never overwrite newer ones; an equal count rewrites (idempotent retries).
+          ctes.push(sql`${sql.table(`up_vis${s}`)} as (
+            insert into visibility (namespace_id, archetype, business_id, run_id, status, start_time, close_time,
+              search_attributes, memo, transition_count)
+            select r.namespace_id, r.archetype, r.business_id, r.run_id, r.status, r.start_time, r.close_time,
+              coalesce(r.search_attributes, '{}'::jsonb), decode(r.memo, 'base64'), r.transition_count
+            from jsonb_to_recordset(${json}::jsonb) as r(namespace_id text, archetype text, business_id text, run_id text,
+              status text, start_time timestamptz, close_time timestamptz, search_attributes jsonb, memo text,
+              transition_count bigint)
+            where exists (select 1 from ${sql.table(fence)})
+            on conflict (namespace_id, archetype, business_id, run_id) do update set
+              status = excluded.status, start_time = excluded.start_time, close_time = excluded.close_time,
+              search_attributes = excluded.search_attributes, memo = excluded.memo,
+              transition_count = excluded.transition_count
+            where visibility.transition_count <= excluded.transition_count)`);
+        }
+        if (ids.length > 0) ctes.push(sql`${sql.table(`del_tasks${s}`)} as (${deleteTasksSql(lease.shardId, ids, fence)})`);
+        return { ctes, checks: [] };
+      },
+      finish: (has, fence) => {
+        if (!has(fence)) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+      },
+    });
   }
 
   async listVisibility(query: VisibilityQuery): Promise<VisibilityPage> {
@@ -405,23 +460,23 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   /** The Database belongs to its opener, so there is nothing to release here. */
   async close(): Promise<void> {}
-
-  /** Runs `with <ctes> <final>` as one statement and returns its single result row. */
-  async #run<R>(ctes: readonly Sql[], final: Sql): Promise<R> {
-    const { rows } = await sql<R>`with ${sql.join(ctes, sql`, `)} ${final}`.execute(this.#db);
-    const row = rows[0];
-    if (row === undefined) throw new Error('a fenced write returned no result row');
-    return row;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // SQL pieces
 
-/** The shard lease check; `for share` makes a concurrent `acquireShard` wait for this statement. */
-function fenceCte(lease: ShardLease): Sql {
-  return sql`fence as (
-    select 1 from shards where shard_id = ${lease.shardId}::int and range_id = ${lease.rangeId}::bigint for share)`;
+/** Conflict keys of the write batcher: rows one statement may touch at most once. */
+function executionKeyOf(k: ExecutionKey): string {
+  return JSON.stringify(['x', k.namespaceId, k.businessId, k.archetype, k.runId]);
+}
+function currentKeyOf(k: ExecutionKey): string {
+  return JSON.stringify(['c', k.namespaceId, k.businessId, k.archetype]);
+}
+function visibilityKeyOf(k: ExecutionKey): string {
+  return JSON.stringify(['v', k.namespaceId, k.businessId, k.archetype, k.runId]);
+}
+function taskKeyOf(shardId: number, taskId: string): string {
+  return `t${shardId}/${taskId}`;
 }
 
 function keyWhere(table: string, key: ExecutionKey): Sql {
