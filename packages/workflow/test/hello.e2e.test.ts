@@ -27,4 +27,17 @@ describe('hello world through the SDK', () => {
     await client.connection.close();
     await connection.close();
   });
+
+  it('runs activities when standalone-activity serves the activity-task RPCs (routing by archetype)', async () => {
+    await using mixed = await startTestServer({ packages: ['matching', 'standalone-activity', 'workflow'] });
+    const connection = await NativeConnection.connect({ address: mixed.address });
+    const worker = await Worker.create({ connection, namespace: 'default', taskQueue: 'mixed', workflowBundle: bundle, activities });
+    const client = new Client({ connection: await Connection.connect({ address: mixed.address }) });
+    await worker.runUntil(async () => {
+      const r = await client.workflow.execute<typeof wf.retryActivity>('retryActivity', { taskQueue: 'mixed', workflowId: 'mixed-1', args: [1] });
+      expect(r).toBe('succeeded on attempt 2');
+    });
+    await client.connection.close();
+    await connection.close();
+  });
 });

@@ -19,11 +19,13 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, t
 import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '@chasm/core';
 import { sql } from 'kysely';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
+import { postgresCpuMs, postgresSnapshot, processCpuMs } from './process-cpu.js';
 
 const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env['BENCH_WORKFLOWS'] ?? 1_000);
 const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
-const CONCURRENCY = 64;
+// The target in the README's performance bar: 50 concurrent clients.
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 50);
 
 function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -61,6 +63,10 @@ interface Result {
   readonly loadedP99: number;
   readonly engineCommitsPerWorkflow: number;
   readonly dbCommitsPerWorkflow?: number;
+  /** CPU ms per workflow: the server process, Postgres (all its processes), this process (SDK client + worker). */
+  readonly serverCpuMs?: { user: number; system: number };
+  readonly postgresCpuMs?: number;
+  readonly sdkCpuMs: number;
 }
 
 async function run(
@@ -102,6 +108,9 @@ async function run(
     await new Promise((r) => setTimeout(r, 1000));
     const before = dbStats ? await xactCommits(dbStats.admin, dbStats.dbName) : 0;
     const commitsBefore = await scrapeCommits(metricsPort);
+    const serverCpuBefore = processCpuMs(server.proc.pid);
+    const pgBefore = dbStats ? postgresSnapshot() : undefined;
+    const sdkBefore = process.cpuUsage();
 
     const loaded: number[] = [];
     const first = performance.now();
@@ -115,6 +124,9 @@ async function run(
       last = Math.max(last, performance.now());
     });
     const seconds = (last - first) / 1000;
+    const sdkUsage = process.cpuUsage(sdkBefore);
+    const serverCpuAfter = processCpuMs(server.proc.pid);
+    const pgCpu = pgBefore ? postgresCpuMs(pgBefore, postgresSnapshot()) : undefined;
     // Visibility writes trail the completions: wait for them before counting commits.
     const deadline = Date.now() + 30_000;
     while ((await client.workflow.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`)).count < N && Date.now() < deadline) {
@@ -139,6 +151,11 @@ async function run(
       loadedP99: pct(loaded, 99),
       engineCommitsPerWorkflow: (commitsAfter - commitsBefore) / N,
       ...(dbStats ? { dbCommitsPerWorkflow: (after - before) / N } : {}),
+      ...(serverCpuBefore !== undefined && serverCpuAfter !== undefined
+        ? { serverCpuMs: { user: (serverCpuAfter.user - serverCpuBefore.user) / N, system: (serverCpuAfter.system - serverCpuBefore.system) / N } }
+        : {}),
+      ...(pgCpu !== undefined ? { postgresCpuMs: pgCpu / N } : {}),
+      sdkCpuMs: (sdkUsage.user + sdkUsage.system) / 1000 / N,
     };
   } catch (e) {
     await server.kill9();
@@ -151,7 +168,12 @@ function print(r: Result): void {
     `${r.backend}: ${N} hello-activity workflows, ${r.throughput.toFixed(0)} workflows/s end to end (${CONCURRENCY} concurrent callers); ` +
       `StartWorkflow p50 ${ms(r.idleP50)} p99 ${ms(r.idleP99)} (one at a time), p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)} (under load); ` +
       `engine commits/workflow ${r.engineCommitsPerWorkflow.toFixed(2)}` +
-      (r.dbCommitsPerWorkflow !== undefined ? `; database commits/workflow ${r.dbCommitsPerWorkflow.toFixed(2)}` : ''),
+      (r.dbCommitsPerWorkflow !== undefined ? `; database commits/workflow ${r.dbCommitsPerWorkflow.toFixed(2)}` : '') +
+      (r.serverCpuMs
+        ? `; CPU per workflow: server ${(r.serverCpuMs.user + r.serverCpuMs.system).toFixed(2)} ms (user ${r.serverCpuMs.user.toFixed(2)}, system ${r.serverCpuMs.system.toFixed(2)})`
+        : '; CPU per workflow: server n/a') +
+      (r.postgresCpuMs !== undefined ? `, Postgres ${r.postgresCpuMs.toFixed(2)} ms` : '') +
+      `, SDK client+worker ${r.sdkCpuMs.toFixed(2)} ms`,
   );
 }
 
