@@ -60,8 +60,11 @@ export class UpdateService {
           await sleep(20);
           continue;
         }
-        if (e instanceof InFlightLimitError) this.deps.metrics?.limited.inc({ limit: 'in_flight' });
-        if (e instanceof TotalLimitError) this.deps.metrics?.limited.inc({ limit: 'total' });
+        if (e instanceof InFlightLimitError || e instanceof TotalLimitError) {
+          const limit = e instanceof InFlightLimitError ? 'in_flight' : 'total';
+          this.deps.metrics?.limited.inc({ limit });
+          this.deps.logger?.info({ workflowId: u.workflowId, runId, updateId: u.updateId, limit: e.limit }, `update refused: ${limit} limit`);
+        }
         throw e;
       }
       runId = admitted.output.runId;
@@ -80,10 +83,13 @@ export class UpdateService {
           continue;
         }
         this.deps.metrics?.outcomes.inc({ outcome: 'aborted' });
+        this.deps.logger?.info({ workflowId: u.workflowId, runId, updateId: u.updateId }, 'update aborted: the run closed before accepting it');
         throw seen.closed ? abortedByClose() : updateNotFound(u.updateId);
       }
       if (admitted.output.admitted && seen.outcome) {
-        this.deps.metrics?.outcomes.inc({ outcome: seen.outcome.success ? 'success' : 'failure' });
+        const outcome = seen.outcome.success ? 'success' : 'failure';
+        this.deps.metrics?.outcomes.inc({ outcome });
+        this.deps.logger?.debug({ workflowId: u.workflowId, runId, updateId: u.updateId, outcome }, 'update completed');
       }
       this.deps.metrics?.latency.observe({ stage: STAGE_NAME[seen.stage] ?? 'unspecified' }, (performance.now() - started) / 1000);
       return {
