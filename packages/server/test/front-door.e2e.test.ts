@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../src/testing/index.js';
 import type { temporal } from '../src/grpc/proto-root.js';
 
 type UpdateNamespaceResponse = temporal.api.workflowservice.v1.IUpdateNamespaceResponse;
-import { grpcError, seconds, statusDetails } from './helpers.js';
+import { grpcError, rawUnaryCall, seconds, statusDetails } from './helpers.js';
 
 describe('front door (real gRPC, @temporalio/client)', () => {
   let server: TestServer;
@@ -160,6 +160,20 @@ describe('front door (real gRPC, @temporalio/client)', () => {
     expect(err.details).toBe('WorkflowService/UpdateWorkerBuildIdCompatibility is not implemented by any installed package');
     const op = await grpcError(() => connection.operatorService.listClusters({}), GrpcStatus.UNIMPLEMENTED);
     expect(op.details).toContain('OperatorService/ListClusters');
+  });
+
+  it('accepts gzip-compressed requests, small and large (the SDK worker compresses its calls)', async () => {
+    const WS = 'temporal.api.workflowservice.v1.WorkflowService';
+    const gzip = { 'grpc.default_compression_algorithm': 2 /* gzip */ };
+    const small = (await rawUnaryCall(server.address, WS, 'DescribeNamespace', { namespace: 'default' }, gzip)) as {
+      namespaceInfo?: { name?: string };
+    };
+    expect(small.namespaceInfo?.name).toBe('default');
+    // Random bytes do not compress: well past the size inflated synchronously (16 KiB compressed).
+    const noise = Buffer.from(Array.from({ length: 48_000 }, () => Math.floor(Math.random() * 256)));
+    await rawUnaryCall(server.address, WS, 'RegisterNamespace', { namespace: 'gz-big', description: noise.toString('base64') }, gzip);
+    const big = await connection.workflowService.describeNamespace({ namespace: 'gz-big' });
+    expect(big.namespaceInfo?.description).toBe(noise.toString('base64'));
   });
 
   it('serves the gRPC health service', async () => {

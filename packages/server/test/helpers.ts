@@ -1,4 +1,4 @@
-import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { Client, credentials, status as GrpcStatus, type ChannelOptions } from '@grpc/grpc-js';
 import { expect } from 'vitest';
 import { proto, type google } from '../src/grpc/proto-root.js';
 import { serviceMethods } from '../src/grpc/service-definition.js';
@@ -34,10 +34,16 @@ export function statusDetails(err: GrpcErrorLike): { type: string; value: Record
  * One unary call with a bare grpc-js client (no SDK retry layer), for statuses the SDK client
  * would retry (RESOURCE_EXHAUSTED, UNAVAILABLE).
  */
-export async function rawUnaryCall(address: string, service: string, method: string, request: object): Promise<object> {
+export async function rawUnaryCall(
+  address: string,
+  service: string,
+  method: string,
+  request: object,
+  options: ChannelOptions = {},
+): Promise<object> {
   const served = serviceMethods(service).find((m) => m.method === method);
   if (!served) throw new Error(`no method ${service}/${method}`);
-  const client = new Client(address, credentials.createInsecure());
+  const client = new Client(address, credentials.createInsecure(), options);
   try {
     return await new Promise<object>((resolve, reject) =>
       client.makeUnaryRequest(
