@@ -2,7 +2,11 @@ import { ChasmError, ErrorCode, FailedPreconditionError, NotFoundError, Resource
 
 /** Temporal's messages, so callers (and SDK error mapping) see what they would see there. */
 export const workflowCompleted = (): NotFoundError => new NotFoundError('workflow execution already completed');
-export const abortedByClose = (): NotFoundError => new NotFoundError('update aborted by closing workflow');
+/**
+ * An unaccepted update whose run closed: NOT_FOUND, as Temporal (older servers said "workflow
+ * execution already completed", current ones "update aborted by closing workflow"; both here).
+ */
+export const abortedByClose = (): NotFoundError => new NotFoundError('workflow execution already completed: update aborted by closing workflow');
 export const updateNotFound = (updateId: string): NotFoundError => new NotFoundError(`update "${updateId}" not found`);
 
 /** history.maxInFlightUpdates reached: RESOURCE_EXHAUSTED (clients retry it). */

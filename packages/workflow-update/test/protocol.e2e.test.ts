@@ -198,6 +198,37 @@ describe('update protocol over raw gRPC', () => {
       )
       .toBe(Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
     await svc().terminateWorkflowExecution({ namespace, workflowExecution: { workflowId }, reason: 'test' });
-    expect(await pending).toMatchObject({ code: 5, details: 'update aborted by closing workflow' });
+    expect(await pending).toMatchObject({ code: 5, details: 'workflow execution already completed: update aborted by closing workflow' });
+  });
+
+  it('an update dropped by continue-as-new is applied to the next run', async () => {
+    const q = `q-${randomUUID()}`;
+    const workflowId = await start(q);
+    const t1 = await poll(q);
+    const pending = update(workflowId, 'follows');
+    await expect
+      .poll(async () =>
+        (await svc().pollWorkflowExecutionUpdate({ namespace, updateRef: { workflowExecution: { workflowId }, updateId: 'follows' } }).catch(() => undefined))
+          ?.stage,
+      )
+      .toBe(Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+    await svc().respondWorkflowTaskCompleted({
+      namespace,
+      taskToken: t1.taskToken,
+      identity: 'hand',
+      commands: [
+        {
+          commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+          continueAsNewWorkflowExecutionCommandAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: q } },
+        },
+      ],
+    });
+    const t2 = await poll(q);
+    expect(t2.workflowExecution?.runId).not.toBe(t1.workflowExecution?.runId);
+    expect(t2.messages?.map((m) => m.protocolInstanceId)).toEqual(['follows']);
+    await svc().respondWorkflowTaskCompleted({ namespace, taskToken: t2.taskToken, identity: 'hand', ...acceptAndComplete(t2.messages![0]!, 5) });
+    const r = await pending;
+    expect(r.outcome?.success).toBeTruthy();
+    expect(r.updateRef?.workflowExecution?.runId).toBe(t2.workflowExecution?.runId);
   });
 });
