@@ -46,10 +46,18 @@ export function unaryHandler(
     const cancelled = new AbortController();
     const onCancel = (): void => cancelled.abort(new Error(`${name} cancelled by the client`));
     call.once('cancelled', onCancel);
+    // The combined signal and the metadata map are built only if the handler asks for them:
+    // most calls never do, and AbortSignal.any is among the costliest things a call did.
+    let signal: AbortSignal | undefined;
+    let metadata: Record<string, string> | undefined;
     const context: RpcCallContext = {
-      signal: AbortSignal.any([cancelled.signal, deps.shutdown]),
+      get signal() {
+        return (signal ??= AbortSignal.any([cancelled.signal, deps.shutdown]));
+      },
       deadline: deadlineOf(call.getDeadline()),
-      metadata: metadataOf(call.metadata),
+      get metadata() {
+        return (metadata ??= metadataOf(call.metadata));
+      },
     };
 
     // Promise.resolve().then: a handler that throws synchronously is mapped like a rejection.
