@@ -120,6 +120,9 @@ describe('update registry and workflow extension', () => {
         ext.applyMessage!(history(wf, ctx, []), { protocolInstanceId: 'r', body: body('Response', api.update.v1.Response.encode({}).finish()) }, task(1)),
       ).toThrow(/not accepted/);
       expect(ext.applyMessage!(history(wf, ctx, []), { protocolInstanceId: 'r', body: { type_url: 'type.googleapis.com/other.Message' } }, task(1))).toBe(false);
+      expect(() =>
+        ext.applyMessage!(history(wf, ctx, []), { protocolInstanceId: 'r', body: body('Acceptance', new Uint8Array([0xff, 0xff, 0xff])) }, task(1)),
+      ).toThrow(/malformed/);
     });
   });
 });

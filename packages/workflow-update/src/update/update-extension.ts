@@ -89,6 +89,15 @@ function reject(reg: UpdateRegistryComponent, u: UpdateComponent, failure: Failu
   while (s.rejected.length > keep) reg.fields.updates.delete(s.rejected.shift()!);
 }
 
+/** A malformed message body fails the workflow task (the worker's fault), not the server. */
+function decodeBody<T>(type: { decode(b: Uint8Array): T }, value: Uint8Array, name: string): T {
+  try {
+    return type.decode(value);
+  } catch (e) {
+    throw new BadCommandError(BAD_MESSAGE, `malformed ${name} message: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Workflow Update's part in the workflow-task protocol (ADR 0007): requests go out as protocol
  * messages on every started task; acceptances, responses and rejections come back in the
@@ -125,14 +134,14 @@ export function updateExtension(opts: { rejectedKept: number }): WorkflowExtensi
       switch (type) {
         case `${UPDATE_PACKAGE}Acceptance`:
           if (h.wf.state.status !== 'running') return true;
-          accept(h, id, api.update.v1.Acceptance.decode(value));
+          accept(h, id, decodeBody(api.update.v1.Acceptance, value, type));
           return true;
         case `${UPDATE_PACKAGE}Response`:
           if (h.wf.state.status !== 'running') return true;
-          respond(h, id, api.update.v1.Response.decode(value), task.identity);
+          respond(h, id, decodeBody(api.update.v1.Response, value, type), task.identity);
           return true;
         case `${UPDATE_PACKAGE}Rejection`: {
-          const r = api.update.v1.Rejection.decode(value);
+          const r = decodeBody(api.update.v1.Rejection, value, type);
           const reg = registryOf(h.wf);
           const u = reg?.fields.updates.get(id);
           // Unknown (or already settled by the run closing): nothing to undo, nothing to write.
