@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 import { startTestServer, type TestServer } from '@chasm/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -230,5 +230,34 @@ describe('update protocol over raw gRPC', () => {
     const r = await pending;
     expect(r.outcome?.success).toBeTruthy();
     expect(r.updateRef?.workflowExecution?.runId).toBe(t2.workflowExecution?.runId);
+  });
+
+  it('ExecuteMultiOperation: bad input names the field; per-operation errors carry MultiOperationExecutionFailure', async () => {
+    const q = `q-${randomUUID()}`;
+    const workflowId = `mo-${randomUUID()}`;
+    const startOp = { namespace, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: q }, requestId: randomUUID() };
+    const onlyStart = await svc()
+      .executeMultiOperation({ namespace, operations: [{ startWorkflow: startOp }] })
+      .catch((e: { code?: number; details?: string }) => e);
+    expect(onlyStart).toMatchObject({ code: 3 });
+    expect((onlyStart as { details: string }).details).toContain('operations');
+    const err = (await svc()
+      .executeMultiOperation({
+        namespace,
+        operations: [
+          { startWorkflow: startOp },
+          { updateWorkflow: { namespace, workflowExecution: { workflowId, runId: randomUUID() }, request: { meta: { updateId: 'm' }, input: { name: 'add' } } } },
+        ],
+      })
+      .catch((e: unknown) => e)) as { code: number; details: string; metadata: { get(k: string): unknown[] } };
+    expect(err.code).toBe(3);
+    expect(err.details).toContain('operations[1].update_workflow.workflow_execution.run_id');
+    const status = google.rpc.Status.decode(err.metadata.get('grpc-status-details-bin')[0] as Uint8Array);
+    expect(status.details[0]?.type_url).toBe('type.googleapis.com/temporal.api.errordetails.v1.MultiOperationExecutionFailure');
+    const failure = temporal.api.errordetails.v1.MultiOperationExecutionFailure.decode(status.details[0]!.value!);
+    expect(failure.statuses.map((st) => st.code)).toEqual([10, 3]);
+    expect(failure.statuses[0]?.details?.[0]?.type_url).toBe('type.googleapis.com/temporal.api.failure.v1.MultiOperationExecutionAborted');
+    // Nothing was started.
+    await expect(svc().describeWorkflowExecution({ namespace, execution: { workflowId } })).rejects.toMatchObject({ code: 5 });
   });
 });
