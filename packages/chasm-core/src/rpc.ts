@@ -26,3 +26,13 @@ export interface RpcHandlerSet {
 
 export const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
 export const OPERATOR_SERVICE = 'temporal.api.operatorservice.v1.OperatorService';
+
+/**
+ * A response may carry some message fields already encoded, under this key: field name → the
+ * encoded bytes of that field's message. The server appends them to the encoded response, so a
+ * feature that stores protobuf bytes (workflow history) can send them without decoding and
+ * re-encoding. The plain part of the response must not set those fields as well. In-process
+ * readers of such a response do not see the field.
+ */
+export const PRE_ENCODED_FIELDS = Symbol.for('chasm.rpc.preEncodedFields');
+export type PreEncodedFields = Readonly<Record<string, Uint8Array>>;

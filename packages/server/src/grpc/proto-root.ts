@@ -16,6 +16,8 @@ export type { temporal, google } from '@temporalio/proto';
 /** The slice of protobufjs reflection the server uses (kept local: protobufjs is not our dep). */
 export interface ProtoType {
   readonly fullName: string;
+  /** Fields by name (field numbers for hand-written parts of an encoding). */
+  readonly fields: Readonly<Record<string, { readonly id: number }>>;
   decode(bytes: Uint8Array): object;
   encode(message: object): { finish(): Uint8Array };
   fromObject(object: Record<string, unknown>): object;

@@ -1,4 +1,5 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { PRE_ENCODED_FIELDS, type PreEncodedFields } from '@chasm/core';
 import { lookupService, type ProtoMethod } from './proto-root.js';
 
 /** One method of a served service, with its codec. */
@@ -33,7 +34,11 @@ export function serviceMethods(service: string): ServedMethod[] {
       responseStream: method.responseStream === true,
       requestSerialize: (value) => toBuffer(req.encode(req.fromObject(value as Record<string, unknown>)).finish()),
       requestDeserialize: (bytes) => req.decode(bytes),
-      responseSerialize: (value) => toBuffer(res.encode(res.fromObject(value as Record<string, unknown>)).finish()),
+      responseSerialize: (value) => {
+        const encoded = res.encode(res.fromObject(value as Record<string, unknown>)).finish();
+        const pre = (value as { [PRE_ENCODED_FIELDS]?: PreEncodedFields })[PRE_ENCODED_FIELDS];
+        return pre === undefined ? toBuffer(encoded) : appendFields(res.fields, encoded, pre);
+      },
       responseDeserialize: (bytes) => res.decode(bytes),
       originalName: method.name,
     };
@@ -58,4 +63,28 @@ export function toServiceDefinition(methods: readonly ServedMethod[]): ServiceDe
 /** protobufjs returns a Uint8Array view (often a Buffer already); wrap without copying. */
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Appends pre-encoded message fields (see PRE_ENCODED_FIELDS in @chasm/core): protobuf allows
+ * fields in any order, so `tag, length, bytes` after the rest is the same message.
+ */
+function appendFields(fields: Readonly<Record<string, { id: number }>>, encoded: Uint8Array, pre: PreEncodedFields): Buffer {
+  const parts: Uint8Array[] = [encoded];
+  for (const [name, bytes] of Object.entries(pre)) {
+    const field = fields[name];
+    if (field === undefined) throw new Error(`pre-encoded field ${name} is not a field of the response`);
+    parts.push(varint((field.id << 3) | 2), varint(bytes.length), bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
 }

@@ -1,8 +1,8 @@
 import { createTestEngine, type TestEngine } from '@chasm/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { event } from '../history/events.js';
-import { EventType, long } from '../proto.js';
-import { HistoryWriter, lastEvent, readHistory } from './history-writer.js';
+import { EventType, HistoryMsg, long } from '../proto.js';
+import { HistoryWriter, lastEvent, readHistory, readHistoryBytes } from './history-writer.js';
 import { Workflow, type WorkflowState } from './workflow.js';
 import { initRunState } from './start-run.js';
 import { Activity } from '../activity/activity.js';
@@ -44,6 +44,21 @@ describe('HistoryWriter', () => {
       expect(Number(lastEvent(wf)?.eventId)).toBe(3);
       expect(wf.state.nextEventId).toBe(4);
       expect(wf.state.historySizeBytes).toBeGreaterThan(0);
+      // The encoded form decodes to the same events: whole batches, a batch cut in the middle,
+      // and transient events appended.
+      const ids = (bytes: Uint8Array) => HistoryMsg.decode(bytes).events.map((e) => Number(e.eventId));
+      expect(ids(readHistoryBytes(wf, 1))).toEqual([1, 2, 3]);
+      expect(ids(readHistoryBytes(wf, 2))).toEqual([2, 3]);
+      expect(ids(readHistoryBytes(wf, 3))).toEqual([3]);
+      expect(ids(readHistoryBytes(wf, 4))).toEqual([]);
+      const extra = { ...event('workflowTaskScheduledEventAttributes', { attempt: 2 }), eventId: long(4) };
+      const withExtra = HistoryMsg.decode(readHistoryBytes(wf, 2, [extra])).events;
+      expect(withExtra.map((e) => e.eventType)).toEqual([
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      ]);
+      expect(HistoryMsg.decode(readHistoryBytes(wf, 1)).toJSON()).toEqual(HistoryMsg.fromObject({ events: readHistory(wf) }).toJSON());
     });
   });
 

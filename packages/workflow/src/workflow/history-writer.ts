@@ -1,7 +1,7 @@
 import type { MutableContext } from '@chasm/core';
 import { batchKey, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
 import { attributesOf } from '../history/events.js';
-import { HistoryEventMsg, long, toTimestamp, type HistoryEvent } from '../proto.js';
+import { HistoryEventMsg, HistoryMsg, long, toTimestamp, type HistoryEvent } from '../proto.js';
 import type { WorkflowComponent } from './workflow.js';
 
 /**
@@ -116,6 +116,26 @@ export function readHistory(wf: WorkflowComponent, fromEventId = 1, toEventId = 
     }
   }
   return out;
+}
+
+/**
+ * The encoded `History` of events with ids >= fromEventId plus `extra` (transient events): whole
+ * batches are their stored bytes (encoded `History` messages, which concatenate into one), so a
+ * poll response carries history without decoding or re-encoding it.
+ */
+export function readHistoryBytes(wf: WorkflowComponent, fromEventId: number, extra: readonly HistoryEvent[] = []): Uint8Array {
+  const history = wf.fields.history;
+  const keys = history.keys().sort();
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const next = keys[i + 1];
+    if (next !== undefined && Number(next) <= fromEventId) continue;
+    const batch = history.get(keys[i]!) ?? [];
+    if (Number(keys[i]) >= fromEventId) parts.push(historyBatchCodec.encode(batch));
+    else parts.push(HistoryMsg.encode({ events: batch.filter((ev) => Number(ev.eventId) >= fromEventId) }).finish());
+  }
+  if (extra.length > 0) parts.push(HistoryMsg.encode({ events: [...extra] }).finish());
+  return Buffer.concat(parts);
 }
 
 export function lastEvent(wf: WorkflowComponent): HistoryEvent | undefined {

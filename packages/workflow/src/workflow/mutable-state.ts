@@ -1,7 +1,7 @@
-import type { MutableContext } from '@chasm/core';
+import { PRE_ENCODED_FIELDS, type MutableContext, type PreEncodedFields } from '@chasm/core';
 import { event } from '../history/events.js';
 import { Enums, long, toDuration, toTimestamp, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
-import { HistoryWriter, readHistory } from './history-writer.js';
+import { HistoryWriter, readHistoryBytes } from './history-writer.js';
 import { encodeWorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
@@ -66,7 +66,7 @@ export function startWorkflowTask(
   polledKind: 'normal' | 'sticky',
   identity: string,
   requestId: string,
-): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined {
+): (temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse & { [PRE_ENCODED_FIELDS]: PreEncodedFields }) | undefined {
   const s = w.wf.state;
   const t = s.wft;
   if (s.status !== 'running' || !t || t.stamp !== stamp || t.startedEventId !== 0) return undefined;
@@ -111,7 +111,8 @@ export function startWorkflowTask(
   w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'startToClose' }, { at: new Date(w.now + s.wftTimeoutMs) });
   w.commit();
   const from = polledKind === 'sticky' ? s.lastCompletedStartedEventId + 1 : 1;
-  const events = [...readHistory(w.wf, from), ...transientEvents];
+  // The history goes out as stored bytes (see PRE_ENCODED_FIELDS): no decode, no re-encode.
+  const historyBytes = readHistoryBytes(w.wf, from, transientEvents);
   // Extensions (workflow-update) deliver their protocol messages on the task being started.
   const messages: ProtocolMessage[] = [];
   for (const ext of workflowExtensions()) {
@@ -132,7 +133,7 @@ export function startWorkflowTask(
     previousStartedEventId: long(s.lastCompletedStartedEventId),
     startedEventId: long(t.startedEventId),
     attempt: t.attempt,
-    history: { events },
+    [PRE_ENCODED_FIELDS]: { history: historyBytes },
     workflowExecutionTaskQueue: taskQueueProto(s.taskQueue, 'normal', s.taskQueue),
     scheduledTime: toTimestamp(t.scheduledTime),
     startedTime: toTimestamp(w.now),
