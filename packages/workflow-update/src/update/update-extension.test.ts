@@ -90,11 +90,14 @@ describe('update registry and workflow extension', () => {
       ]);
       ext.afterCompletion!(history(wf, ctx, []), task(5, true));
       admitUpdate(wf, ctx, request('z'), '', config);
-      expect(ext.outgoingMessages!(wf, ctx, { stamp: 6, startedEventId: 12, attempt: 1 }).map((m) => m.protocolInstanceId)).toEqual(['z']);
-      // Not a heartbeat: z was sent on task 6 and not answered.
-      ext.afterCompletion!(history(wf, ctx, []), task(6));
+      const next = wf.state.wftStamp + 1;
+      expect(ext.outgoingMessages!(wf, ctx, { stamp: next, startedEventId: 12, attempt: 1 }).map((m) => m.protocolInstanceId)).toEqual(['z']);
+      // Not a heartbeat: z was sent on that task and not answered; x and y were sent on task 5.
+      ext.afterCompletion!(history(wf, ctx, []), task(next));
       expect(findUpdate(wf, 'z')?.state.status).toBe('rejected');
       expect(findUpdate(wf, 'x')?.state.status).toBe('admitted');
+      // Any later task (e.g. a retry) carries every update still admitted.
+      expect(ext.outgoingMessages!(wf, ctx, { stamp: next + 1, startedEventId: 14, attempt: 2 }).map((m) => m.protocolInstanceId)).toEqual(['x', 'y']);
       expect(ext.needsWorkflowTask!(wf)).toBe(true);
     });
   });

@@ -109,13 +109,9 @@ export function updateExtension(opts: { rejectedKept: number }): WorkflowExtensi
 
     outgoingMessages(wf, _ctx, task) {
       const reg = registryOf(wf);
-      if (!reg || reg.state.admitted.length === 0) {
-        if (reg?.state.heartbeat) reg.state.heartbeat = false;
-        return [];
-      }
+      if (!reg || reg.state.admitted.length === 0) return [];
       // After a heartbeat the worker still holds what it was sent: only new updates go out.
-      const onlyNew = reg.state.heartbeat;
-      if (onlyNew) reg.state.heartbeat = false;
+      const onlyNew = reg.state.heartbeatStamp === task.stamp;
       const out: ProtocolMessage[] = [];
       for (const id of reg.state.admitted) {
         const u = reg.fields.updates.get(id);
@@ -159,7 +155,8 @@ export function updateExtension(opts: { rejectedKept: number }): WorkflowExtensi
       const reg = registryOf(h.wf);
       if (!reg || h.wf.state.status !== 'running') return;
       if (task.heartbeat) {
-        reg.state.heartbeat = true;
+        // The heartbeat's follow-up task is scheduled right after this hook, with the next stamp.
+        reg.state.heartbeatStamp = h.wf.state.wftStamp + 1;
         return;
       }
       // Sent on this task and neither accepted nor rejected: the worker does not handle updates.
@@ -188,7 +185,7 @@ export function updateExtension(opts: { rejectedKept: number }): WorkflowExtensi
         if (u) Complete.apply(u, ctx, { completedEventId: 0, outcome: { failure: acceptedUpdateCompletedWorkflowFailure } });
       }
       s.accepted = [];
-      s.heartbeat = false;
+      s.heartbeatStamp = 0;
     },
   };
 }

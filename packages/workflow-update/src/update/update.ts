@@ -37,8 +37,11 @@ export interface UpdateRegistryState {
   total: number;
   /** Ids of kept rejected updates, oldest first (bounded: rejections do not count toward limits). */
   rejected: string[];
-  /** The last completion was a heartbeat: the next task carries only updates not delivered yet. */
-  heartbeat: boolean;
+  /**
+   * Stamp of the task that follows a heartbeat completion (0: none). That task carries only
+   * updates not delivered yet; any other task (e.g. the retry after it failed) carries them all.
+   */
+  heartbeatStamp: number;
 }
 
 /**
@@ -55,4 +58,4 @@ export type UpdateRegistryComponent = ComponentOf<typeof UpdateRegistry>;
 /** The registry's key in the workflow root's `extensions` map. */
 export const REGISTRY_KEY = 'updates';
 
-export const emptyRegistry = (): UpdateRegistryState => ({ admitted: [], accepted: [], total: 0, rejected: [], heartbeat: false });
+export const emptyRegistry = (): UpdateRegistryState => ({ admitted: [], accepted: [], total: 0, rejected: [], heartbeatStamp: 0 });
