@@ -8,3 +8,6 @@ export * from './memory-store.js';
 export * from './test-engine.js';
 export * from './reference/index.js';
 export * from './test-databases.js';
+export * from './server-process.js';
+export * from './process-cpu.js';
+export * from './bench-kit.js';

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '@chasm/core';
-import { sql } from 'kysely';
+import { percentile, pool, scrapeCounter, xactCommits } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
 const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,30 +26,7 @@ const CONCURRENCY = 64;
 // More pollers did not help on 2 cores (32 pollers: about half the Postgres throughput).
 const POLLERS = Number(process.env['BENCH_POLLERS'] ?? 8);
 
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
-
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-async function scrapeCommits(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const m = /^chasm_commits_total (\d+(?:\.\d+)?)/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
-async function xactCommits(admin: Database, dbName: string): Promise<number> {
-  await new Promise((r) => setTimeout(r, 500));
-  await sql`select pg_stat_clear_snapshot()`.execute(admin.db);
-  const r = await sql<{ c: string }>`select xact_commit as c from pg_stat_database where datname = ${dbName}`.execute(admin.db);
-  return Number(r.rows[0]?.c ?? 0);
-}
 
 interface Result {
   readonly backend: string;
@@ -96,7 +73,7 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       await client.activity.start('work', { id: `idle-${i}-${randomUUID()}`, taskQueue: `${taskQueue}-idle`, startToCloseTimeout: '60s', args: [i] });
       idle.push(performance.now() - t0);
     }
-    const commitsBefore = await scrapeCommits(metricsPort);
+    const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
 
     // Started-to-completed: N starts from CONCURRENCY callers while the worker drains them.
     const loaded: number[] = [];
@@ -114,7 +91,7 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (lastCompletion - first) / 1000;
-    const commitsAfter = await scrapeCommits(metricsPort);
+    const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
     idle.sort((a, b) => a - b);
     loaded.sort((a, b) => a - b);
     worker.shutdown();
@@ -126,10 +103,10 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
     return {
       backend,
       throughput: N / seconds,
-      loadedP50: pct(loaded, 50),
-      loadedP99: pct(loaded, 99),
-      idleP50: pct(idle, 50),
-      idleP99: pct(idle, 99),
+      loadedP50: percentile(loaded, 50),
+      loadedP99: percentile(loaded, 99),
+      idleP50: percentile(idle, 50),
+      idleP99: percentile(idle, 99),
       engineCommitsPerActivity: (commitsAfter - commitsBefore) / N,
       ...(dbStats ? { dbCommitsPerActivity: (after - before) / (N + LATENCY_SAMPLES) } : {}),
     };

@@ -1,101 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnServerProcess, type ServerProcess, type ServerProcessOptions as CoreOptions } from '@chasm/core/testing';
 
-/**
- * A server in a child process (the built CLI), for crash tests and benchmarks: it can be killed
- * with SIGKILL and restarted on the same store. The path is resolved at run time; this package
- * never imports the server (layering), it only runs it.
- */
+export { freePort, type ChildDatabase, type ServerProcess } from '@chasm/core/testing';
+
+/** The built server CLI, run in a child process by crash tests and benchmarks (never imported). */
 export const SERVER_CLI = fileURLToPath(new URL('../../../server/dist/cli.js', import.meta.url));
 
-export type ChildDatabase = { readonly kind: 'pglite'; readonly dataDir?: string } | { readonly kind: 'postgres'; readonly url: string };
+export type ServerProcessOptions = Omit<CoreOptions, 'cli' | 'packages'> & { readonly packages?: readonly string[] };
 
-export interface ServerProcessOptions {
-  readonly database: ChildDatabase;
-  /** Reuse a port across restarts so workers reconnect to the same address. */
-  readonly port: number;
-  readonly metricsPort?: number;
-  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info';
-  readonly packages?: readonly string[];
-}
-
-export interface ServerProcess {
-  readonly address: string;
-  readonly proc: ChildProcess;
-  /** SIGKILL, and wait for the exit. */
-  kill9(): Promise<void>;
-  /** SIGTERM (graceful), and wait for the exit. */
-  stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** Starts `cli.js start --config` and resolves once the gRPC port accepts connections. */
-export async function spawnServer(opts: ServerProcessOptions): Promise<ServerProcess> {
-  if (!existsSync(SERVER_CLI)) throw new Error(`${SERVER_CLI} is missing: build first (tsc -b; npm test does)`);
-  const dir = mkdtempSync(join(tmpdir(), 'chasm-sa-config-'));
-  const configFile = join(dir, 'server.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      database: opts.database,
-      grpc: { host: '127.0.0.1', port: opts.port },
-      ...(opts.metricsPort !== undefined ? { metrics: { host: '127.0.0.1', port: opts.metricsPort } } : {}),
-      packages: opts.packages ?? ['matching', 'standalone-activity'],
-      namespaces: ['default'],
-      log: { level: opts.logLevel ?? 'warn' },
-    }),
-  );
-  // CHASM_SERVER_NODE_ARGS (e.g. '--cpu-prof') is passed to the child's node, for profiling.
-  const nodeArgs = (process.env['CHASM_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn(process.execPath, [...nodeArgs, SERVER_CLI, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + 60_000;
-  while (!(await portOpen(opts.port))) {
-    if (gone) throw new Error(`server exited during start-up (code ${String(proc.exitCode)})`);
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error('server did not open its port within 60 s');
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    address: `127.0.0.1:${opts.port}`,
-    proc,
-    async kill9() {
-      if (!gone) proc.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (!gone) proc.kill('SIGTERM');
-      await exited;
-    },
-  };
+/** Starts the server CLI with matching, standalone-activity unless told otherwise. */
+export function spawnServer(opts: ServerProcessOptions): Promise<ServerProcess> {
+  return spawnServerProcess({ logLevel: 'warn', ...opts, cli: SERVER_CLI, packages: opts.packages ?? ['matching', 'standalone-activity'] });
 }

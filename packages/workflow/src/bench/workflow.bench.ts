@@ -17,9 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '@chasm/core';
-import { sql } from 'kysely';
+import { percentile, pool, postgresCpuMs, postgresSnapshot, processCpuMs, scrapeCounter, xactCommits } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
-import { postgresCpuMs, postgresSnapshot, processCpuMs } from './process-cpu.js';
 
 const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env['BENCH_WORKFLOWS'] ?? 1_000);
@@ -27,32 +26,7 @@ const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
 // The target in the README's performance bar: 50 concurrent clients.
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 50);
 
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
-
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-async function scrapeCommits(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const m = /^chasm_commits_total (\d+(?:\.\d+)?)/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
-async function xactCommits(admin: Database, dbName: string): Promise<number> {
-  await new Promise((r) => setTimeout(r, 500));
-  await sql`select pg_stat_clear_snapshot()`.execute(admin.db);
-  const r = await sql<{ c: string }>`select xact_commit as c from pg_stat_database where datname = ${dbName}`.execute(admin.db);
-  return Number(r.rows[0]?.c ?? 0);
-}
 
 interface Result {
   readonly backend: string;
@@ -107,7 +81,7 @@ async function run(
     // Let the idle starts' visibility and dispatch settle, then count only the measured phase.
     await new Promise((r) => setTimeout(r, 1000));
     const before = dbStats ? await xactCommits(dbStats.admin, dbStats.dbName) : 0;
-    const commitsBefore = await scrapeCommits(metricsPort);
+    const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
     const serverCpuBefore = processCpuMs(server.proc.pid);
     const pgBefore = dbStats ? postgresSnapshot() : undefined;
     const sdkBefore = process.cpuUsage();
@@ -133,7 +107,7 @@ async function run(
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const commitsAfter = await scrapeCommits(metricsPort);
+    const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
     idle.sort((a, b) => a - b);
     loaded.sort((a, b) => a - b);
     worker.shutdown();
@@ -145,10 +119,10 @@ async function run(
     return {
       backend,
       throughput: N / seconds,
-      idleP50: pct(idle, 50),
-      idleP99: pct(idle, 99),
-      loadedP50: pct(loaded, 50),
-      loadedP99: pct(loaded, 99),
+      idleP50: percentile(idle, 50),
+      idleP99: percentile(idle, 99),
+      loadedP50: percentile(loaded, 50),
+      loadedP99: percentile(loaded, 99),
       engineCommitsPerWorkflow: (commitsAfter - commitsBefore) / N,
       ...(dbStats ? { dbCommitsPerWorkflow: (after - before) / N } : {}),
       ...(serverCpuBefore !== undefined && serverCpuAfter !== undefined

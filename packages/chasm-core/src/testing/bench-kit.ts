@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import type { Database } from '../persistence/database.js';
+
+/** Small pieces every benchmark uses: percentiles, a bounded-concurrency loop, counters. */
+
+/** The p-th percentile of an ascending array (NaN when empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Runs `fn` over `items` with at most `width` calls in flight. */
+export async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** A counter's value from a server's Prometheus `/metrics` (NaN when absent). */
+export async function scrapeCounter(metricsPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * `pg_stat_database.xact_commit` of a database. Backends report their counts when they go idle
+ * or exit, so read this after the measured server's pool closed (and the short wait below).
+ */
+export async function xactCommits(admin: Database, dbName: string): Promise<number> {
+  await new Promise((r) => setTimeout(r, 500));
+  await sql`select pg_stat_clear_snapshot()`.execute(admin.db);
+  const r = await sql<{ c: string }>`select xact_commit as c from pg_stat_database where datname = ${dbName}`.execute(admin.db);
+  return Number(r.rows[0]?.c ?? 0);
+}
