@@ -150,6 +150,20 @@ describe.each(e2eDialects())('workflow update on $name', (dialect) => {
       expect(await h.executeUpdate(wf.addUpdate, { args: [5], updateId: 'once' })).toBe(5);
     });
 
+    it('an update that ends the workflow completes in the same workflow task, before the close event', async () => {
+      const h = await client.workflow.start(wf.counter, { taskQueue, workflowId: id('finish') });
+      await h.executeUpdate(wf.addUpdate, { args: [3] });
+      expect(await h.executeUpdate(wf.finishUpdate)).toBe('finished at 3');
+      expect(await h.result()).toBe(3);
+      const events = (await h.fetchHistory()).events ?? [];
+      const last = events.slice(-3).map((e) => EventType[e.eventType ?? 0]);
+      expect(last).toEqual([
+        'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+        'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED',
+        'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      ]);
+    });
+
     it('an update on a finished workflow fails with WorkflowNotFoundError', async () => {
       const h = await client.workflow.start(wf.quick, { taskQueue, workflowId: id('finished') });
       await h.result();

@@ -6,6 +6,8 @@ export const addUpdate = defineUpdate<number, [number]>('add');
 /** Waits until released, then returns its argument (stays accepted-but-incomplete until then). */
 export const blockUpdate = defineUpdate<string, [string]>('block');
 export const releaseSignal = defineSignal('release');
+/** Ends the workflow from inside an update: update and workflow complete in one workflow task. */
+export const finishUpdate = defineUpdate<string>('finishWith');
 export const finishSignal = defineSignal('finish');
 /** How many times the `add` handler ran (dedup checks). */
 export const runsQuery = defineQuery<number>('runs');
@@ -32,6 +34,10 @@ export async function counter(): Promise<number> {
   setHandler(blockUpdate, async (s) => {
     await condition(() => released);
     return s;
+  });
+  setHandler(finishUpdate, () => {
+    done = true;
+    return `finished at ${total}`;
   });
   setHandler(releaseSignal, () => {
     released = true;
