@@ -2,6 +2,8 @@
 export interface WorkflowUpdateConfig {
   /** history.maxInFlightUpdates: admitted or accepted, not yet completed, per run. */
   readonly maxInFlightUpdates: number;
+  /** history.maxInFlightUpdatePayloads: bytes of the requests of in-flight updates, per run. */
+  readonly maxInFlightUpdatePayloadBytes: number;
   /** history.maxTotalUpdates: updates per run, rejections excluded. */
   readonly maxTotalUpdates: number;
   /** How long UpdateWorkflowExecution / PollWorkflowExecutionUpdate wait at most before answering the stage reached. */
@@ -16,6 +18,7 @@ export interface WorkflowUpdateConfig {
 
 export const DEFAULT_WORKFLOW_UPDATE_CONFIG: WorkflowUpdateConfig = {
   maxInFlightUpdates: 10,
+  maxInFlightUpdatePayloadBytes: 20 * 1024 * 1024,
   maxTotalUpdates: 2000,
   longPollMs: 20_000,
   deadlineMarginMs: 1_000,

@@ -16,6 +16,13 @@ export class InFlightLimitError extends ResourceExhaustedError {
   }
 }
 
+/** history.maxInFlightUpdatePayloads reached: RESOURCE_EXHAUSTED, like the count limit. */
+export class InFlightPayloadLimitError extends ResourceExhaustedError {
+  constructor(readonly limit: number) {
+    super(`limit on the total size of concurrent in-flight update payloads has been reached (${limit} bytes)`, 'CONCURRENT_LIMIT');
+  }
+}
+
 /** history.maxTotalUpdates reached: FAILED_PRECONDITION (retrying cannot help; continue-as-new does). */
 export class TotalLimitError extends FailedPreconditionError {
   constructor(readonly limit: number) {

@@ -12,5 +12,5 @@ export { updateExtension, unprocessedUpdateFailure, acceptedUpdateCompletedWorkf
 export { createWorkflowUpdateLibrary } from './library.js';
 export { workflowUpdateModule, WORKFLOW_UPDATE_CONFIG, WORKFLOW_UPDATE_CONFIG_OVERRIDES } from './module.js';
 export { DEFAULT_WORKFLOW_UPDATE_CONFIG, type WorkflowUpdateConfig } from './config.js';
-export { InFlightLimitError, TotalLimitError } from './errors.js';
+export { InFlightLimitError, InFlightPayloadLimitError, TotalLimitError } from './errors.js';
 export { WorkflowUpdateMetrics } from './metrics.js';

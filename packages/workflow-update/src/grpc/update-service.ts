@@ -2,7 +2,7 @@ import { NotFoundError, type Engine, type RpcCallContext } from '@chasm/core';
 import { Workflow } from '@chasm/workflow';
 import type { Logger } from 'pino';
 import type { WorkflowUpdateConfig } from '../config.js';
-import { abortedByClose, InFlightLimitError, TotalLimitError, updateNotFound } from '../errors.js';
+import { abortedByClose, InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, updateNotFound } from '../errors.js';
 import type { WorkflowUpdateMetrics } from '../metrics.js';
 import { Stage, type temporal } from '../proto.js';
 import { admitUpdate, observe, type Observed } from '../update/registry.js';
@@ -60,8 +60,8 @@ export class UpdateService {
           await sleep(20);
           continue;
         }
-        if (e instanceof InFlightLimitError || e instanceof TotalLimitError) {
-          const limit = e instanceof InFlightLimitError ? 'in_flight' : 'total';
+        if (e instanceof InFlightLimitError || e instanceof InFlightPayloadLimitError || e instanceof TotalLimitError) {
+          const limit = e instanceof InFlightLimitError ? 'in_flight' : e instanceof InFlightPayloadLimitError ? 'in_flight_bytes' : 'total';
           this.deps.metrics?.limited.inc({ limit });
           this.deps.logger?.info({ workflowId: u.workflowId, runId, updateId: u.updateId, limit: e.limit }, `update refused: ${limit} limit`);
         }

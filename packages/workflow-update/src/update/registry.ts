@@ -1,7 +1,7 @@
 import { asComponent, NotFoundError, type MutableContext } from '@chasm/core';
 import { requestWorkflowTask, type WorkflowComponent } from '@chasm/workflow';
 import type { WorkflowUpdateConfig } from '../config.js';
-import { InFlightLimitError, TotalLimitError, workflowCompleted, workflowNotReady } from '../errors.js';
+import { InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, workflowCompleted, workflowNotReady } from '../errors.js';
 import { decodeOutcome, encodeRequest, Stage, type temporal, type UpdateRequest } from '../proto.js';
 import { emptyRegistry, REGISTRY_KEY, UpdateRegistry, type UpdateComponent, type UpdateRegistryComponent } from './update.js';
 
@@ -62,12 +62,20 @@ export function admitUpdate(
   if (existing) return { runId: s.runId, admitted: false };
   // A workflow task that keeps failing would never deliver it (Temporal's failUpdateWorkflowTaskAttemptCount).
   if (s.wftAttempt >= config.failOnWorkflowTaskAttempt) throw workflowNotReady();
-  const reg = registryOf(wf)?.state;
+  const encoded = encodeRequest(request);
+  const reg = registryOf(wf);
   if (reg) {
-    if (reg.admitted.length + reg.accepted.length >= config.maxInFlightUpdates) throw new InFlightLimitError(config.maxInFlightUpdates);
-    if (reg.total >= config.maxTotalUpdates) throw new TotalLimitError(config.maxTotalUpdates);
+    const s = reg.state;
+    if (s.admitted.length + s.accepted.length >= config.maxInFlightUpdates) throw new InFlightLimitError(config.maxInFlightUpdates);
+    if (s.total >= config.maxTotalUpdates) throw new TotalLimitError(config.maxTotalUpdates);
+    // Summed on demand: at most maxInFlightUpdates requests, cheaper than keeping a counter right.
+    let bytes = encoded.length;
+    for (const id of [...s.admitted, ...s.accepted]) bytes += reg.fields.updates.get(id)?.state.request.length ?? 0;
+    if (bytes > config.maxInFlightUpdatePayloadBytes) throw new InFlightPayloadLimitError(config.maxInFlightUpdatePayloadBytes);
+  } else if (encoded.length > config.maxInFlightUpdatePayloadBytes) {
+    throw new InFlightPayloadLimitError(config.maxInFlightUpdatePayloadBytes);
   }
-  addUpdate(wf, updateId, encodeRequest(request), ctx.now.getTime());
+  addUpdate(wf, updateId, encoded, ctx.now.getTime());
   requestWorkflowTask(wf, ctx);
   return { runId: s.runId, admitted: true };
 }

@@ -3,7 +3,7 @@ import { DEFAULT_WORKFLOW_CONFIG, planWorkflowStart, Workflow, type WorkflowComp
 import type { MutableContext } from '@chasm/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKFLOW_UPDATE_CONFIG } from '../config.js';
-import { InFlightLimitError, TotalLimitError } from '../errors.js';
+import { InFlightLimitError, InFlightPayloadLimitError, TotalLimitError } from '../errors.js';
 import { api, long, type temporal } from '../proto.js';
 import { admitUpdate, findUpdate, registryOf } from './registry.js';
 import { updateExtension } from './update-extension.js';
@@ -75,6 +75,15 @@ describe('update registry and workflow extension', () => {
     });
     expect(await admit('d')).toBe(true);
     await expect(admit('e')).rejects.toBeInstanceOf(TotalLimitError);
+  });
+
+  it('refuses an update whose request would exceed the in-flight payload bytes', async () => {
+    const small = { ...config, maxInFlightUpdatePayloadBytes: 100 };
+    const big = (id: string, n: number): temporal.api.update.v1.IRequest => ({ meta: { updateId: id }, input: { name: 'add', args: { payloads: [{ data: new Uint8Array(n) }] } } });
+    await t.engine.update(target, (wf, ctx) => admitUpdate(wf, ctx, big('p1', 40), '', small));
+    await expect(t.engine.update(target, (wf, ctx) => admitUpdate(wf, ctx, big('p2', 40), '', small))).rejects.toBeInstanceOf(InFlightPayloadLimitError);
+    await expect(t.engine.update(target, (wf, ctx) => admitUpdate(wf, ctx, big('p3', 150), '', small))).rejects.toBeInstanceOf(InFlightPayloadLimitError);
+    expect((await t.engine.update(target, (wf, ctx) => admitUpdate(wf, ctx, big('p4', 2), '', small))).output.admitted).toBe(true);
   });
 
   it('delivers admitted updates as messages, only new ones after a heartbeat, and rejects what the worker ignored', async () => {
