@@ -9,6 +9,6 @@ import { UpdateRegistry, WorkflowUpdate } from './update/update.js';
  * workflow run's `extensions` map, plus this package's hooks in the workflow-task protocol.
  */
 export function createWorkflowUpdateLibrary(config: WorkflowUpdateConfig = DEFAULT_WORKFLOW_UPDATE_CONFIG): Library {
-  registerWorkflowExtension(updateExtension({ rejectedKept: config.rejectedKept }));
+  registerWorkflowExtension(updateExtension({ rejectedKept: config.rejectedKept, maxTotalUpdates: config.maxTotalUpdates }));
   return { name: 'workflowUpdate', components: [UpdateRegistry, WorkflowUpdate], tasks: [] };
 }

@@ -332,6 +332,12 @@ describe.each(e2eDialects())('update limits on $name', (dialect) => {
       expect(total.details).toContain('total updates');
       await h.signal(wf.finishSignal);
       await h.result();
+      // At 90% of the total limit, workflow tasks suggest continue-as-new (TOO_MANY_UPDATES).
+      const started = ((await h.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+      const last = started[started.length - 1]!.workflowTaskStartedEventAttributes!;
+      expect(last.suggestContinueAsNew).toBe(true);
+      expect(last.suggestContinueAsNewReasons).toContain(temporal.api.enums.v1.SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_UPDATES);
+      expect(started[0]!.workflowTaskStartedEventAttributes!.suggestContinueAsNew).toBe(false);
     } finally {
       await worker.stop();
     }

@@ -15,7 +15,7 @@ import { UpdateRegistry, WorkflowUpdate } from './update.js';
  */
 const NS = 'ns';
 const config = { ...DEFAULT_WORKFLOW_UPDATE_CONFIG, maxInFlightUpdates: 3, maxTotalUpdates: 3, rejectedKept: 1 };
-const ext = updateExtension({ rejectedKept: config.rejectedKept });
+const ext = updateExtension({ rejectedKept: config.rejectedKept, maxTotalUpdates: config.maxTotalUpdates });
 const target = { type: Workflow, namespaceId: NS, businessId: 'w' };
 const request = (updateId: string): temporal.api.update.v1.IRequest => ({ meta: { updateId }, input: { name: 'add' } });
 const body = (name: string, value: Uint8Array) => ({ type_url: `type.googleapis.com/temporal.api.update.v1.${name}`, value });
@@ -75,6 +75,8 @@ describe('update registry and workflow extension', () => {
     });
     expect(await admit('d')).toBe(true);
     await expect(admit('e')).rejects.toBeInstanceOf(TotalLimitError);
+    // At 90% of the total limit the worker is told to continue as new (TOO_MANY_UPDATES = 3).
+    await t.engine.read(target, (wf) => expect(ext.continueAsNewReasons!(wf)).toEqual([3]));
   });
 
   it('refuses an update whose request would exceed the in-flight payload bytes', async () => {

@@ -103,7 +103,7 @@ function decodeBody<T>(type: { decode(b: Uint8Array): T }, value: Uint8Array, na
  * messages on every started task; acceptances, responses and rejections come back in the
  * completion; whatever the worker did not answer is rejected; closing the run settles the rest.
  */
-export function updateExtension(opts: { rejectedKept: number }): WorkflowExtension {
+export function updateExtension(opts: { rejectedKept: number; maxTotalUpdates: number }): WorkflowExtension {
   return {
     name: 'workflow-update',
 
@@ -164,6 +164,12 @@ export function updateExtension(opts: { rejectedKept: number }): WorkflowExtensi
         const u = reg.fields.updates.get(id);
         if (u && u.state.sentStamp === task.stamp) reject(reg, u, unprocessedUpdateFailure, opts.rejectedKept, h);
       }
+    },
+
+    continueAsNewReasons(wf) {
+      // Like Temporal: at 90% of the total limit the workflow is told to continue as new.
+      const total = registryOf(wf)?.state.total ?? 0;
+      return total >= opts.maxTotalUpdates * 0.9 ? [Enums.SuggestContinueAsNewReason.SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_UPDATES] : [];
     },
 
     needsWorkflowTask(wf) {

@@ -51,6 +51,8 @@ export interface WorkflowExtension {
   afterCompletion?(h: WorkflowHistory, task: CompletingTask): void;
   /** Something only a new workflow task can deliver is waiting (checked after each completion). */
   needsWorkflowTask?(wf: WorkflowComponent): boolean;
+  /** SuggestContinueAsNewReason values for the task being started (none: no suggestion). */
+  continueAsNewReasons?(wf: WorkflowComponent): number[];
   /** The run closed, for any reason, in this transaction. */
   onClose?(wf: WorkflowComponent, ctx: MutableContext, status: Exclude<WorkflowStatus, 'running'>): void;
 }

@@ -75,12 +75,16 @@ export function startWorkflowTask(
   t.startedTime = w.now;
   t.identity = identity;
   t.requestId = requestId;
-  const suggestContinueAsNew = s.nextEventId >= 4096 || s.historySizeBytes >= 4 * 1024 * 1024;
+  // Extensions may ask for continue-as-new too (workflow-update: close to the total update limit).
+  const extensionReasons: number[] = [];
+  for (const ext of workflowExtensions()) extensionReasons.push(...(ext.continueAsNewReasons?.(w.wf) ?? []));
+  const suggestContinueAsNew = s.nextEventId >= 4096 || s.historySizeBytes >= 4 * 1024 * 1024 || extensionReasons.length > 0;
   const startedAttrs = {
     identity,
     requestId,
     historySizeBytes: long(s.historySizeBytes),
     suggestContinueAsNew,
+    ...(extensionReasons.length > 0 ? { suggestContinueAsNewReasons: extensionReasons } : {}),
   };
   const transientEvents: HistoryEvent[] = [];
   if (t.transient) {
