@@ -260,4 +260,29 @@ describe('update protocol over raw gRPC', () => {
     // Nothing was started.
     await expect(svc().describeWorkflowExecution({ namespace, execution: { workflowId } })).rejects.toMatchObject({ code: 5 });
   });
+
+  it('answers the stage reached at the soft timeout (before the call deadline) instead of an error', async () => {
+    const q = `q-${randomUUID()}`;
+    const workflowId = await start(q);
+    const soon = () => new Date(Date.now() + 4_000);
+    // Nobody polls: admitted only.
+    const r1 = await connection.withDeadline(soon(), () => update(workflowId, 'soft'));
+    expect(r1.stage).toBe(Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
+    expect(r1.outcome).toBeFalsy();
+    // The worker accepts but does not complete it: ACCEPTED, still no outcome.
+    const t = await poll(q);
+    const accept = acceptAndComplete(t.messages![0]!, 0);
+    await svc().respondWorkflowTaskCompleted({ namespace, taskToken: t.taskToken, identity: 'hand', messages: [accept.messages[0]!], commands: [accept.commands[0]!] });
+    const r2 = await connection.withDeadline(soon(), () => update(workflowId, 'soft'));
+    expect(r2.stage).toBe(Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED);
+    expect(r2.outcome).toBeFalsy();
+    const polled = await connection.withDeadline(soon(), () =>
+      svc().pollWorkflowExecutionUpdate({
+        namespace,
+        updateRef: { workflowExecution: { workflowId }, updateId: 'soft' },
+        waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+      }),
+    );
+    expect(polled.stage).toBe(Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED);
+  });
 });
