@@ -202,6 +202,12 @@ describe.each(e2eDialects())('workflow update on $name', (dialect) => {
       expect(await h1.query(wf.runsQuery)).toBe(2);
       await h1.signal(wf.finishSignal);
       expect(await h1.result()).toBe(7);
+      // Once that run closed, update-with-start starts a fresh one (a new counter).
+      const op4 = new WithStartWorkflowOperation(wf.counter, { workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' });
+      expect(await client.workflow.executeUpdateWithStart(wf.addUpdate, { args: [10], startWorkflowOperation: op4 })).toBe(10);
+      const h4 = await op4.workflowHandle();
+      await h4.signal(wf.finishSignal);
+      expect(await h4.result()).toBe(10);
     });
 
     it('50 concurrent updates on one workflow all complete', async () => {
