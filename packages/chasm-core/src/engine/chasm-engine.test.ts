@@ -100,6 +100,27 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
       expect((await t.engine.describe(storeTarget(NS, 'b'))).status).toBe('terminated');
       expect((await createStore(t.engine, NS, 'b', { reusePolicy: 'allowDuplicateFailedOnly' })).created).toBe(true);
     });
+    it('decides from the store when the id is not cached (a restarted engine): dedup, conflicts and reuse policies', async () => {
+      const a = await createStore(t.engine, NS, 'cold-run', { requestId: 'req-cold' });
+      await createStore(t.engine, NS, 'cold-closed');
+      await t.engine.update(storeTarget(NS, 'cold-closed'), (s) => void (s.state.closed = true));
+      await t.stop();
+      // A new engine on the same store starts with an empty cache.
+      t = await createTestEngine({ libraries: [referenceLibrary], store: t.store });
+      const again = await createStore(t.engine, NS, 'cold-run', { requestId: 'req-cold' });
+      expect(again).toMatchObject({ created: false, runId: a.runId });
+      await t.stop();
+      t = await createTestEngine({ libraries: [referenceLibrary], store: t.store });
+      await expect(createStore(t.engine, NS, 'cold-run')).rejects.toBeInstanceOf(ExecutionAlreadyStartedError);
+      await t.stop();
+      t = await createTestEngine({ libraries: [referenceLibrary], store: t.store });
+      await expect(createStore(t.engine, NS, 'cold-closed', { reusePolicy: 'rejectDuplicate' })).rejects.toBeInstanceOf(ExecutionAlreadyStartedError);
+      await t.stop();
+      t = await createTestEngine({ libraries: [referenceLibrary], store: t.store });
+      const next = await createStore(t.engine, NS, 'cold-closed', { reusePolicy: 'allowDuplicate' });
+      expect(next.created).toBe(true);
+      expect((await t.engine.describe(storeTarget(NS, 'cold-closed'))).status).toBe('running');
+    });
   });
 
   describe('.update', () => {

@@ -375,58 +375,79 @@ export class ChasmEngine implements Engine {
     const bk = businessKey(id.namespaceId, id.businessId, type.name);
     return this.retryConflicts(() =>
       this.locks.with(bk, async () => {
+        // Optimistic create: with no current run cached, assume there is none and let the
+        // create's own condition (no current row) check it, saving a read per new id. If a run
+        // exists after all, the create writes nothing and fails; then read and decide.
+        if (this.cache.getCurrent(bk) === undefined) {
+          try {
+            return await this.startOrUpdateLocked(type, id, opts, updateFn, undefined);
+          } catch (err) {
+            if (!(err instanceof CurrentExecutionChangedError)) throw err;
+          }
+        }
         const current = await this.getCurrent(id.namespaceId, id.businessId, type.name);
-        let replace: string | undefined;
-        if (current) {
-          const existing = async (): Promise<{ ref: ComponentRef; runId: string; created: boolean; output?: unknown }> => {
-            const key = { namespaceId: id.namespaceId, businessId: id.businessId, archetype: type.name, runId: current.runId };
-            const e = await this.load(key, 0);
-            if (updateFn) {
-              const r = await this.mutate(e, e.tree.root, updateFn, {});
-              return { ref: r.ref!, runId: current.runId, created: false, output: r.output };
-            }
-            return { ref: rootRef(key, e.row.transitionCount), runId: current.runId, created: false };
-          };
-          if (current.startRequestId === opts.requestId) return existing();
-          if (current.status === 'running') {
-            if (updateFn || opts.conflictPolicy === 'useExisting') return existing();
-            throw alreadyStarted(id.businessId, current);
-          }
-          const reuse = opts.reusePolicy ?? 'allowDuplicate';
-          if (reuse === 'rejectDuplicate' || (reuse === 'allowDuplicateFailedOnly' && current.status === 'completed')) {
-            throw alreadyStarted(id.businessId, current);
-          }
-          replace = current.runId;
-        }
-        const runId = opts.runId ?? randomUUID();
-        const key: ExecutionKey = { namespaceId: id.namespaceId, businessId: id.businessId, archetype: type.name, runId };
-        const shardId = shardFor(id.namespaceId, id.businessId, this.opts.store.shardCount);
-        const now = this.clock.now();
-        const row: ExecutionRow = {
-          ...key, shardId, status: 'running', transitionCount: 0, dbVersion: 0, startTime: now, closeTime: null,
-          startRequestId: opts.requestId, requestIds: [],
-        };
-        const tree = Tree.create(this.opts.registry, type, undefined);
-        const e: CachedExecution = { row, tree, visibilityFingerprint: undefined, visibilityTaskIds: [] };
-        const txn = new Transaction(tree, key, now, 0);
-        const ctx = txn.mutableContext();
-        tree.mutable = true;
-        let output: unknown;
-        try {
-          tree.root.value = opts.init(ctx);
-          const root = tree.wrap(tree.root);
-          output = opts.run?.(root, ctx);
-          if (updateFn) output = updateFn(root, ctx);
-          await this.commit(e, txn, { create: true }, replace);
-        } finally {
-          tree.mutable = false;
-        }
-        this.cache.set(e);
-        this.cache.setCurrent({ ...key, status: e.row.status, startRequestId: opts.requestId });
-        this.metrics?.starts.inc({ archetype: type.name });
-        return { ref: rootRef(key, e.row.transitionCount), runId, created: true, output };
+        return this.startOrUpdateLocked(type, id, opts, updateFn, current);
       }),
     );
+  }
+
+  /** startOrUpdate under the business id's lock, given the current run (undefined: none). */
+  private async startOrUpdateLocked(
+    type: AnyComponentType,
+    id: { readonly namespaceId: string; readonly businessId: string },
+    opts: StartOptions<unknown, ChildSpecs, unknown>,
+    updateFn: ((c: AnyComponent, ctx: MutableContext) => unknown) | undefined,
+    current: CurrentExecutionRow | undefined,
+  ): Promise<{ ref: ComponentRef; runId: string; created: boolean; output?: unknown }> {
+    let replace: string | undefined;
+    if (current) {
+      const existing = async (): Promise<{ ref: ComponentRef; runId: string; created: boolean; output?: unknown }> => {
+        const key = { namespaceId: id.namespaceId, businessId: id.businessId, archetype: type.name, runId: current.runId };
+        const e = await this.load(key, 0);
+        if (updateFn) {
+          const r = await this.mutate(e, e.tree.root, updateFn, {});
+          return { ref: r.ref!, runId: current.runId, created: false, output: r.output };
+        }
+        return { ref: rootRef(key, e.row.transitionCount), runId: current.runId, created: false };
+      };
+      if (current.startRequestId === opts.requestId) return existing();
+      if (current.status === 'running') {
+        if (updateFn || opts.conflictPolicy === 'useExisting') return existing();
+        throw alreadyStarted(id.businessId, current);
+      }
+      const reuse = opts.reusePolicy ?? 'allowDuplicate';
+      if (reuse === 'rejectDuplicate' || (reuse === 'allowDuplicateFailedOnly' && current.status === 'completed')) {
+        throw alreadyStarted(id.businessId, current);
+      }
+      replace = current.runId;
+    }
+    const runId = opts.runId ?? randomUUID();
+    const key: ExecutionKey = { namespaceId: id.namespaceId, businessId: id.businessId, archetype: type.name, runId };
+    const shardId = shardFor(id.namespaceId, id.businessId, this.opts.store.shardCount);
+    const now = this.clock.now();
+    const row: ExecutionRow = {
+      ...key, shardId, status: 'running', transitionCount: 0, dbVersion: 0, startTime: now, closeTime: null,
+      startRequestId: opts.requestId, requestIds: [],
+    };
+    const tree = Tree.create(this.opts.registry, type, undefined);
+    const e: CachedExecution = { row, tree, visibilityFingerprint: undefined, visibilityTaskIds: [] };
+    const txn = new Transaction(tree, key, now, 0);
+    const ctx = txn.mutableContext();
+    tree.mutable = true;
+    let output: unknown;
+    try {
+      tree.root.value = opts.init(ctx);
+      const root = tree.wrap(tree.root);
+      output = opts.run?.(root, ctx);
+      if (updateFn) output = updateFn(root, ctx);
+      await this.commit(e, txn, { create: true }, replace);
+    } finally {
+      tree.mutable = false;
+    }
+    this.cache.set(e);
+    this.cache.setCurrent({ ...key, status: e.row.status, startRequestId: opts.requestId });
+    this.metrics?.starts.inc({ archetype: type.name });
+    return { ref: rootRef(key, e.row.transitionCount), runId, created: true, output };
   }
 
   private async terminateLocked(e: CachedExecution, reason: string): Promise<void> {
