@@ -77,7 +77,6 @@ class PGliteConnection implements DatabaseConnection {
       ? { rows: r.rows, numAffectedRows: BigInt(r.affectedRows) }
       : { rows: r.rows };
   }
-  // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite dialect does not support streaming');
   }
