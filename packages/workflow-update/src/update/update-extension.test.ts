@@ -62,7 +62,7 @@ describe('update registry and workflow extension', () => {
     await expect(admit('d')).rejects.toBeInstanceOf(InFlightLimitError);
     await t.engine.read(target, (wf) => {
       expect(registryOf(wf)?.state).toMatchObject({ admitted: ['a', 'b', 'c'], total: 3 });
-      expect(wf.fields.extensions.keys()).toEqual(['updates']);
+      expect(wf.fields.extensions.keys()).toEqual(['workflowUpdate']);
     });
     // Settle two (one accepted and completed, one rejected): total counts the first only.
     await t.engine.update(target, (wf, ctx) => {

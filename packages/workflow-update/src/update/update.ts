@@ -55,7 +55,7 @@ export const UpdateRegistry = defineComponent({
 });
 export type UpdateRegistryComponent = ComponentOf<typeof UpdateRegistry>;
 
-/** The registry's key in the workflow root's `extensions` map. */
-export const REGISTRY_KEY = 'updates';
+/** The registry's key in the workflow root's `extensions` map: the library name, so extensions never collide. */
+export const REGISTRY_KEY = 'workflowUpdate';
 
 export const emptyRegistry = (): UpdateRegistryState => ({ admitted: [], accepted: [], total: 0, rejected: [], heartbeatStamp: 0 });
