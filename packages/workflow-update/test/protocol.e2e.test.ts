@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
 import { startTestServer, type TestServer } from '@chasm/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { e2eDialects } from './e2e-helpers.js';
 
 /** The update protocol driven by hand over gRPC, as sdk-core drives it. */
 const { CommandType, EventType, UpdateWorkflowExecutionLifecycleStage: Stage, WorkflowTaskFailedCause } = temporal.api.enums.v1;
@@ -13,16 +14,6 @@ const utf8 = new TextEncoder();
 
 let server: TestServer;
 let connection: Connection;
-
-beforeAll(async () => {
-  server = await startTestServer({ packages: ['matching', 'workflow', 'workflow-update'] });
-  // No retry interceptor: status codes are asserted as they are.
-  connection = await Connection.connect({ address: server.address, interceptors: [] });
-});
-afterAll(async () => {
-  await connection?.close();
-  await server?.stop();
-});
 
 const svc = () => connection.workflowService;
 
@@ -80,7 +71,21 @@ async function history(workflowId: string) {
   return (await svc().getWorkflowExecutionHistory({ namespace, execution: { workflowId } })).history?.events ?? [];
 }
 
-describe('update protocol over raw gRPC', () => {
+describe.each(e2eDialects())('update protocol over raw gRPC on $name', (dialect) => {
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await dialect.open();
+    drop = db.drop;
+    server = await startTestServer({ packages: ['matching', 'workflow', 'workflow-update'], database: db.config });
+    // No retry interceptor: status codes are asserted as they are.
+    connection = await Connection.connect({ address: server.address, interceptors: [] });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await server?.stop();
+    await drop?.();
+  });
+
   it('delivers the request as a message sequenced before WorkflowTaskStarted; acceptance and response write the events', async () => {
     const q = `q-${randomUUID()}`;
     const workflowId = await start(q);
