@@ -210,6 +210,18 @@ describe.each(e2eDialects())('workflow update on $name', (dialect) => {
       expect(await h4.result()).toBe(10);
     });
 
+    it('update-with-start with TERMINATE_EXISTING replaces the running workflow', async () => {
+      const workflowId = id('uws-term');
+      const h0 = await client.workflow.start(wf.counter, { taskQueue, workflowId });
+      expect(await h0.executeUpdate(wf.addUpdate, { args: [5] })).toBe(5);
+      const op = new WithStartWorkflowOperation(wf.counter, { workflowId, taskQueue, workflowIdConflictPolicy: 'TERMINATE_EXISTING' });
+      expect(await client.workflow.executeUpdateWithStart(wf.addUpdate, { args: [1], startWorkflowOperation: op })).toBe(1);
+      expect((await client.workflow.getHandle(workflowId, h0.firstExecutionRunId).describe()).status.name).toBe('TERMINATED');
+      const h1 = await op.workflowHandle();
+      await h1.signal(wf.finishSignal);
+      expect(await h1.result()).toBe(1);
+    });
+
     it('50 concurrent updates on one workflow all complete', async () => {
       const h = await client.workflow.start(wf.counter, { taskQueue, workflowId: id('fifty') });
       const results = await Promise.all(Array.from({ length: 50 }, () => h.executeUpdate(wf.addUpdate, { args: [1] })));

@@ -103,31 +103,25 @@ export class MultiOperationHandler {
 
     const plan = await asOperation(0, async () => {
       if (startReq.namespace && startReq.namespace !== namespace) {
-        throw new InvalidArgumentError('operations[0].start_workflow.namespace', 'namespace does not match the request namespace.');
+        throw new InvalidArgumentError('operations[0].start_workflow.namespace', "Operation namespace did not match request's namespace.");
       }
       if (startReq.cronSchedule) throw new InvalidArgumentError('operations[0].start_workflow.cron_schedule', 'CronSchedule is not allowed.');
       if (startReq.workflowStartDelay) {
-        throw new InvalidArgumentError('operations[0].start_workflow.workflow_start_delay', 'WorkflowStartDelay is not allowed.');
+        throw new InvalidArgumentError('operations[0].start_workflow.workflow_start_delay', 'WorkflowStartDelay is not supported.');
       }
       if (startReq.requestEagerExecution) {
         throw new InvalidArgumentError('operations[0].start_workflow.request_eager_execution', 'RequestEagerExecution is not supported.');
       }
       const p = planWorkflowStart(namespaceId, namespace, startReq, this.deps.workflow.config);
-      if (p.policies.terminateExisting) {
-        throw new InvalidArgumentError(
-          'operations[0].start_workflow.workflow_id_conflict_policy',
-          'TERMINATE_EXISTING is not supported with Update-with-Start; use USE_EXISTING or FAIL.',
-        );
-      }
       await this.deps.searchAttributes.validate(namespaceId, startReq.searchAttributes);
       return p;
     });
     const update = await asOperation(1, () => {
       if (updateReq.namespace && updateReq.namespace !== namespace) {
-        throw new InvalidArgumentError('operations[1].update_workflow.namespace', 'namespace does not match the request namespace.');
+        throw new InvalidArgumentError('operations[1].update_workflow.namespace', "Operation namespace did not match request's namespace.");
       }
       if (updateReq.workflowExecution?.workflowId !== plan.workflowId) {
-        throw new InvalidArgumentError('operations[1].update_workflow.workflow_execution.workflow_id', 'WorkflowId is not consistent with the start operation.');
+        throw new InvalidArgumentError('operations[1].update_workflow.workflow_execution.workflow_id', 'WorkflowId is not consistent with previous operation(s).');
       }
       if (updateReq.workflowExecution?.runId) {
         throw new InvalidArgumentError('operations[1].update_workflow.workflow_execution.run_id', 'RunId is not allowed.');
@@ -148,12 +142,13 @@ export class MultiOperationHandler {
         }
         // A closed run that already holds this update's outcome answers it; nothing new starts.
         if (!current.running && current.hasOutcome) return this.updateExisting(namespaceId, current.runId, false, update, call);
-        if (current.running) {
+        if (current.running && !plan.policies.terminateExisting) {
           throw multiOperationError(0, new ExecutionAlreadyStartedError('Workflow execution is already running', current.runId, current.startRequestId));
         }
+        if (current.running) await asOperation(0, () => this.terminate(namespaceId, plan.workflowId, current.runId));
       }
       try {
-        const r = await this.startWithUpdate(namespaceId, plan, update);
+        const r = await this.startWithUpdate(namespaceId, plan, update, current?.running === true);
         if (r.created) this.deps.workflow.metrics?.started.inc();
         return this.updateExisting(namespaceId, r.runId, true, update, call);
       } catch (e) {
@@ -181,13 +176,21 @@ export class MultiOperationHandler {
     }
   }
 
-  private startWithUpdate(namespaceId: string, plan: WorkflowStartPlan, update: ValidUpdate) {
+  /** TERMINATE_EXISTING: the running run ends (WorkflowExecutionTerminated) before the new one starts. */
+  private async terminate(namespaceId: string, workflowId: string, runId: string): Promise<void> {
+    await this.deps.engine.update({ type: Workflow, namespaceId, businessId: workflowId, runId }, (wf, ctx) => {
+      if (wf.state.status === 'running') Workflow.terminate?.(wf, ctx, 'TerminateExisting WorkflowIdConflictPolicy');
+    });
+  }
+
+  private startWithUpdate(namespaceId: string, plan: WorkflowStartPlan, update: ValidUpdate, replacing: boolean) {
     return this.deps.engine.start(
       Workflow,
       { namespaceId, businessId: plan.workflowId },
       {
         requestId: plan.requestId,
-        reusePolicy: plan.policies.reusePolicy,
+        // The run we just terminated must not count against the reuse policy.
+        reusePolicy: replacing ? 'allowDuplicate' : plan.policies.reusePolicy,
         conflictPolicy: 'fail',
         init: (ctx) => plan.init(ctx),
         run: (wf, ctx) => {
