@@ -372,7 +372,7 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     expect(grouped.writeStats.isolations).toBe(0);
   });
 
-  it('group commit never joins two writes of the same row into one statement', async () => {
+  it('group commit applies writes of the same rows one after another within one call', async () => {
     const grouped = await KyselyExecutionStore.open(database, { shardCount: 4, maxWritesInFlight: 1 });
     const k = key('same');
     await grouped.createExecution(create(lease, k));
@@ -387,7 +387,7 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     const page = await grouped.listVisibility({ namespaceId: 'ns', archetype: 'tests.store', pageSize: 10 });
     expect(page.records.map((r) => r.transitionCount)).toEqual([4]);
     expect((await grouped.loadExecution(k))!.tasks).toEqual([]);
-    // Joined statements that touched a row twice would have failed and been retried one by one.
+    // A joined call that failed as a whole would have been retried write by write.
     expect(grouped.writeStats.isolations).toBe(0);
   });
 

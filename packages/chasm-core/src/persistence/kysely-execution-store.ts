@@ -45,21 +45,19 @@ export interface StoreOptions {
 /**
  * `ExecutionStore` on Postgres (`pg`) and PGlite through Kysely.
  *
- * Every write is ONE SQL statement built from data-modifying CTEs, so it is atomic on its own
- * (no BEGIN/COMMIT) and costs one round trip; under load, writes that queue up while others are
- * in flight are joined into one statement (group commit, see `WriteBatcher`), each with its own
- * conditions. The first CTE is the fence,
+ * Every write is ONE call of the `chasm_write` PL/pgSQL function (migration 20261203T1800), so
+ * it is atomic on its own (no BEGIN/COMMIT), costs one round trip, and Postgres plans its
+ * statements once per session instead of once per write. Under load, writes that queue up while
+ * others are in flight go in one call (group commit, see `WriteBatcher`), each with its own
+ * conditions. Each write first takes the fence,
  * `select 1 from shards where shard_id = $ and range_id = $ for share`: the share lock conflicts
  * with `acquireShard`'s UPDATE, so a steal either waits for an in-flight write to commit or
- * commits first, in which case the fence re-checks the new row version, finds no match and every
- * CTE that depends on it writes nothing. The final SELECT reports which condition failed.
+ * commits first, in which case the fence re-checks the new row version, finds no match and the
+ * write changes nothing. The function reports, per write, which condition failed.
  *
- * Collections (nodes, tasks, ids) travel as one jsonb parameter each and are expanded with
- * `jsonb_to_recordset`: the statement text does not grow with the batch and never hits the
- * 65535-parameter limit. Bytes travel base64-encoded inside that JSON.
- *
- * Postgres evaluates all CTEs against one snapshot, so a statement must never touch the same
- * row twice: batches are de-duplicated here first (see `dedupe*`).
+ * Collections (nodes, tasks, ids) travel inside one jsonb parameter and are expanded with
+ * `jsonb_to_recordset`. Bytes travel base64-encoded inside that JSON. One INSERT must not
+ * write the same key twice, so batches are de-duplicated here first (see `dedupe*`).
  *
  * The store does not own the `Database`: whoever opened it closes it.
  */
@@ -209,43 +207,27 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   createExecution(req: CreateExecution): Promise<void> {
     const e = req.execution;
-    const nodes = dedupeNodes(req.nodes);
-    const tasks = dedupeTasks(req.tasks);
     return this.#writes.submit({
       lease: req.lease,
-      keys: [executionKeyOf(e), currentKeyOf(e), ...tasks.map((t) => taskKeyOf(t.shardId, t.taskId))],
-      build: (fence, s) => {
-        const f = sql.table(fence);
-        const cur =
-          req.current.mode === 'create'
-            ? sql`insert into current_executions (namespace_id, business_id, archetype, run_id, status, start_request_id)
-                select ${e.namespaceId}::text, ${e.businessId}::text, ${e.archetype}::text, ${e.runId}::text, ${e.status}::text, ${e.startRequestId}::text
-                where exists (select 1 from ${f})
-                on conflict (namespace_id, business_id, archetype) do nothing
-                returning 1`
-            : sql`update current_executions
-                set run_id = ${e.runId}::text, status = ${e.status}::text, start_request_id = ${e.startRequestId}::text
-                where namespace_id = ${e.namespaceId}::text and business_id = ${e.businessId}::text and archetype = ${e.archetype}::text
-                  and run_id = ${req.current.previousRunId}::text and exists (select 1 from ${f})
-                returning 1`;
-        const ctes: Sql[] = [
-          sql`${sql.table(`cur${s}`)} as (${cur})`,
-          sql`${sql.table(`ex${s}`)} as (
-            insert into executions (namespace_id, business_id, archetype, run_id, shard_id, status, transition_count,
-              db_version, start_time, close_time, start_request_id, request_ids)
-            select ${e.namespaceId}::text, ${e.businessId}::text, ${e.archetype}::text, ${e.runId}::text, ${e.shardId}::int,
-              ${e.status}::text, ${e.transitionCount}::bigint, ${e.dbVersion}::bigint, ${e.startTime.toISOString()}::timestamptz,
-              ${e.closeTime?.toISOString() ?? null}::timestamptz, ${e.startRequestId}::text, ${JSON.stringify(e.requestIds)}::jsonb
-            where exists (select 1 from ${sql.table(`cur${s}`)})
-            returning 1)`,
-        ];
-        if (nodes.length > 0) ctes.push(sql`${sql.table(`up_nodes${s}`)} as (${upsertNodesSql(e, nodes, `ex${s}`)})`);
-        if (tasks.length > 0) ctes.push(sql`${sql.table(`ins_tasks${s}`)} as (${insertTasksSql(tasks, `ex${s}`)})`);
-        return { ctes, checks: [`cur${s}`] };
+      payload: {
+        k: 'create',
+        ...keyJson(e),
+        shard: e.shardId,
+        status: e.status,
+        tc: e.transitionCount,
+        dbv: e.dbVersion,
+        start: e.startTime.toISOString(),
+        close: e.closeTime?.toISOString() ?? null,
+        req: e.startRequestId,
+        rids: e.requestIds,
+        cur: req.current.mode,
+        prev: req.current.mode === 'replace' ? req.current.previousRunId : null,
+        nodes: nodesJson(dedupeNodes(req.nodes)),
+        tasks: tasksJson(dedupeTasks(req.tasks)),
       },
-      finish: (has, fence, s) => {
-        if (!has(fence)) throw new ShardOwnershipLostError(req.lease.shardId, req.lease.rangeId);
-        if (!has(`cur${s}`)) {
+      finish: (r) => {
+        if (!r.f) throw new ShardOwnershipLostError(req.lease.shardId, req.lease.rangeId);
+        if (!r.ok) {
           throw new CurrentExecutionChangedError(
             req.current.mode === 'create'
               ? `a current execution already exists for ${e.businessId} (${e.archetype})`
@@ -267,46 +249,25 @@ export class KyselyExecutionStore implements ExecutionStore {
     const tasks = dedupeTasks(m.insertTasks).filter((t) => !deleteIds.has(t.taskId));
     const insertedIds = new Set(m.insertTasks.map((t) => t.taskId));
     const deleteTaskIds = [...deleteIds].filter((id) => !insertedIds.has(id));
-    const keys = [executionKeyOf(key), ...tasks.map((t) => taskKeyOf(t.shardId, t.taskId)), ...deleteTaskIds.map((id) => taskKeyOf(m.lease.shardId, id))];
-    if (m.currentStatus !== undefined) keys.push(currentKeyOf(key));
     return this.#writes.submit({
       lease: m.lease,
-      keys,
-      build: (fence, s) => {
-        const ex = `ex${s}`;
-        const ctes: Sql[] = [
-          sql`${sql.table(ex)} as (
-            update executions set
-              status = ${e.status}::text,
-              transition_count = ${e.transitionCount}::bigint,
-              db_version = ${m.expectedDbVersion + 1}::bigint,
-              close_time = ${e.closeTime?.toISOString() ?? null}::timestamptz,
-              request_ids = ${JSON.stringify(e.requestIds)}::jsonb
-            where ${keyWhere('executions', key)} and db_version = ${m.expectedDbVersion}::bigint
-              and exists (select 1 from ${sql.table(fence)})
-            returning 1)`,
-        ];
-        if (nodes.length > 0) ctes.push(sql`${sql.table(`up_nodes${s}`)} as (${upsertNodesSql(key, nodes, ex)})`);
-        if (deletePaths.length > 0) {
-          ctes.push(sql`${sql.table(`del_nodes${s}`)} as (
-            delete from chasm_nodes where ${keyWhere('chasm_nodes', key)}
-              and path in (select jsonb_array_elements_text(${JSON.stringify(deletePaths)}::jsonb))
-              and exists (select 1 from ${sql.table(ex)}))`);
-        }
-        if (tasks.length > 0) ctes.push(sql`${sql.table(`ins_tasks${s}`)} as (${insertTasksSql(tasks, ex)})`);
-        if (deleteTaskIds.length > 0) ctes.push(sql`${sql.table(`del_tasks${s}`)} as (${deleteTasksSql(m.lease.shardId, deleteTaskIds, ex)})`);
-        if (m.currentStatus !== undefined) {
-          ctes.push(sql`${sql.table(`cur${s}`)} as (
-            update current_executions set status = ${m.currentStatus}::text
-            where namespace_id = ${key.namespaceId}::text and business_id = ${key.businessId}::text
-              and archetype = ${key.archetype}::text and run_id = ${key.runId}::text
-              and exists (select 1 from ${sql.table(ex)}))`);
-        }
-        return { ctes, checks: [ex] };
+      payload: {
+        k: 'commit',
+        ...keyJson(key),
+        expect: m.expectedDbVersion,
+        status: e.status,
+        tc: e.transitionCount,
+        close: e.closeTime?.toISOString() ?? null,
+        rids: e.requestIds,
+        nodes: nodesJson(nodes),
+        delPaths: deletePaths,
+        tasks: tasksJson(tasks),
+        delTasks: deleteTaskIds,
+        curStatus: m.currentStatus ?? null,
       },
-      finish: (has, fence, s) => {
-        if (!has(fence)) throw new ShardOwnershipLostError(m.lease.shardId, m.lease.rangeId);
-        if (!has(`ex${s}`)) {
+      finish: (r) => {
+        if (!r.f) throw new ShardOwnershipLostError(m.lease.shardId, m.lease.rangeId);
+        if (!r.ok) {
           throw new ConcurrentUpdateError(
             `execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`,
           );
@@ -318,24 +279,9 @@ export class KyselyExecutionStore implements ExecutionStore {
   deleteExecution(lease: ShardLease, key: ExecutionKey): Promise<void> {
     return this.#writes.submit({
       lease,
-      keys: [executionKeyOf(key), currentKeyOf(key), visibilityKeyOf(key)],
-      build: (fence, s) => {
-        const fenced = sql`exists (select 1 from ${sql.table(fence)})`;
-        return {
-          ctes: [
-            sql`${sql.table(`del_ex${s}`)} as (delete from executions where ${keyWhere('executions', key)} and ${fenced})`,
-            sql`${sql.table(`del_nodes${s}`)} as (delete from chasm_nodes where ${keyWhere('chasm_nodes', key)} and ${fenced})`,
-            sql`${sql.table(`del_tasks${s}`)} as (delete from chasm_tasks where ${keyWhere('chasm_tasks', key)} and ${fenced})`,
-            sql`${sql.table(`del_vis${s}`)} as (delete from visibility where ${keyWhere('visibility', key)} and ${fenced})`,
-            sql`${sql.table(`del_cur${s}`)} as (delete from current_executions
-              where namespace_id = ${key.namespaceId}::text and business_id = ${key.businessId}::text
-                and archetype = ${key.archetype}::text and run_id = ${key.runId}::text and ${fenced})`,
-          ],
-          checks: [],
-        };
-      },
-      finish: (has, fence) => {
-        if (!has(fence)) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+      payload: { k: 'delete', ...keyJson(key) },
+      finish: (r) => {
+        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
       },
     });
   }
@@ -368,65 +314,34 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   async deleteTasks(lease: ShardLease, taskIds: readonly string[]): Promise<void> {
     if (taskIds.length === 0) return;
-    const ids = [...new Set(taskIds)];
     await this.#writes.submit({
       lease,
-      keys: ids.map((id) => taskKeyOf(lease.shardId, id)),
-      build: (fence, s) => ({
-        ctes: [sql`${sql.table(`del_tasks${s}`)} as (${deleteTasksSql(lease.shardId, ids, fence)})`],
-        checks: [],
-      }),
-      finish: (has, fence) => {
-        if (!has(fence)) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+      payload: { k: 'tasks', delTasks: [...new Set(taskIds)] },
+      finish: (r) => {
+        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
       },
     });
   }
 
   async writeVisibility(lease: ShardLease, records: readonly VisibilityRecord[], doneTaskIds: readonly string[]): Promise<void> {
     if (records.length === 0 && doneTaskIds.length === 0) return;
-    const latest = dedupeVisibility(records);
-    const ids = [...new Set(doneTaskIds)];
-    const json = JSON.stringify(
-      latest.map((r) => ({
-        namespace_id: r.namespaceId,
-        archetype: r.archetype,
-        business_id: r.businessId,
-        run_id: r.runId,
-        status: r.status,
-        start_time: r.startTime.toISOString(),
-        close_time: r.closeTime?.toISOString() ?? null,
-        search_attributes: r.searchAttributes,
-        memo: r.memo === null ? null : toBase64(r.memo),
-        transition_count: r.transitionCount,
-      })),
-    );
+    const vis = dedupeVisibility(records).map((r) => ({
+      namespace_id: r.namespaceId,
+      archetype: r.archetype,
+      business_id: r.businessId,
+      run_id: r.runId,
+      status: r.status,
+      start_time: r.startTime.toISOString(),
+      close_time: r.closeTime?.toISOString() ?? null,
+      search_attributes: r.searchAttributes,
+      memo: r.memo === null ? null : toBase64(r.memo),
+      transition_count: r.transitionCount,
+    }));
     await this.#writes.submit({
       lease,
-      keys: [...latest.map(visibilityKeyOf), ...ids.map((id) => taskKeyOf(lease.shardId, id))],
-      build: (fence, s) => {
-        const ctes: Sql[] = [];
-        if (latest.length > 0) {
-          // Older records never overwrite newer ones; an equal count rewrites (idempotent retries).
-          ctes.push(sql`${sql.table(`up_vis${s}`)} as (
-            insert into visibility (namespace_id, archetype, business_id, run_id, status, start_time, close_time,
-              search_attributes, memo, transition_count)
-            select r.namespace_id, r.archetype, r.business_id, r.run_id, r.status, r.start_time, r.close_time,
-              coalesce(r.search_attributes, '{}'::jsonb), decode(r.memo, 'base64'), r.transition_count
-            from jsonb_to_recordset(${json}::jsonb) as r(namespace_id text, archetype text, business_id text, run_id text,
-              status text, start_time timestamptz, close_time timestamptz, search_attributes jsonb, memo text,
-              transition_count bigint)
-            where exists (select 1 from ${sql.table(fence)})
-            on conflict (namespace_id, archetype, business_id, run_id) do update set
-              status = excluded.status, start_time = excluded.start_time, close_time = excluded.close_time,
-              search_attributes = excluded.search_attributes, memo = excluded.memo,
-              transition_count = excluded.transition_count
-            where visibility.transition_count <= excluded.transition_count)`);
-        }
-        if (ids.length > 0) ctes.push(sql`${sql.table(`del_tasks${s}`)} as (${deleteTasksSql(lease.shardId, ids, fence)})`);
-        return { ctes, checks: [] };
-      },
-      finish: (has, fence) => {
-        if (!has(fence)) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+      payload: { k: 'visibility', vis, delTasks: [...new Set(doneTaskIds)] },
+      finish: (r) => {
+        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
       },
     });
   }
@@ -465,83 +380,44 @@ export class KyselyExecutionStore implements ExecutionStore {
 // ---------------------------------------------------------------------------------------------
 // SQL pieces
 
-/** Conflict keys of the write batcher: rows one statement may touch at most once. */
-function executionKeyOf(k: ExecutionKey): string {
-  return JSON.stringify(['x', k.namespaceId, k.businessId, k.archetype, k.runId]);
-}
-function currentKeyOf(k: ExecutionKey): string {
-  return JSON.stringify(['c', k.namespaceId, k.businessId, k.archetype]);
-}
-function visibilityKeyOf(k: ExecutionKey): string {
-  return JSON.stringify(['v', k.namespaceId, k.businessId, k.archetype, k.runId]);
-}
-function taskKeyOf(shardId: number, taskId: string): string {
-  return `t${shardId}/${taskId}`;
-}
-
 function keyWhere(table: string, key: ExecutionKey): Sql {
   const t = sql.table(table);
   return sql`${t}.namespace_id = ${key.namespaceId}::text and ${t}.business_id = ${key.businessId}::text
     and ${t}.archetype = ${key.archetype}::text and ${t}.run_id = ${key.runId}::text`;
 }
 
-/** Upserts nodes; when `gate` is given, only if that CTE produced a row. */
-function upsertNodesSql(key: ExecutionKey, nodes: readonly NodeRow[], gate = 'ex'): Sql {
-  const json = JSON.stringify(
-    nodes.map((n) => ({
-      path: n.path,
-      kind: n.kind,
-      type_name: n.typeName,
-      initial_tc: n.initialTc,
-      last_update_tc: n.lastUpdateTc,
-      data: toBase64(n.data),
-    })),
-  );
-  return sql`insert into chasm_nodes (namespace_id, business_id, archetype, run_id, path, kind, type_name,
-      initial_tc, last_update_tc, data)
-    select ${key.namespaceId}::text, ${key.businessId}::text, ${key.archetype}::text, ${key.runId}::text,
-      n.path, n.kind, n.type_name, n.initial_tc, n.last_update_tc, decode(n.data, 'base64')
-    from jsonb_to_recordset(${json}::jsonb) as n(path text, kind text, type_name text, initial_tc bigint,
-      last_update_tc bigint, data text)
-    where exists (select 1 from ${sql.table(gate)})
-    on conflict (namespace_id, business_id, archetype, run_id, path) do update set
-      kind = excluded.kind, type_name = excluded.type_name, initial_tc = excluded.initial_tc,
-      last_update_tc = excluded.last_update_tc, data = excluded.data`;
+/** The execution key as `chasm_write` reads it. */
+function keyJson(k: ExecutionKey): { ns: string; bid: string; arch: string; run: string } {
+  return { ns: k.namespaceId, bid: k.businessId, arch: k.archetype, run: k.runId };
 }
 
-function insertTasksSql(tasks: readonly TaskRow[], gate = 'ex'): Sql {
-  const json = JSON.stringify(
-    tasks.map((t) => ({
-      shard_id: t.shardId,
-      task_id: t.taskId,
-      namespace_id: t.namespaceId,
-      business_id: t.businessId,
-      archetype: t.archetype,
-      run_id: t.runId,
-      kind: t.kind,
-      type_name: t.typeName,
-      path: t.path,
-      component_initial_tc: t.componentInitialTc,
-      created_tc: t.createdTc,
-      fire_at: t.fireAt?.toISOString() ?? null,
-      payload: toBase64(t.payload),
-    })),
-  );
-  return sql`insert into chasm_tasks (shard_id, task_id, namespace_id, business_id, archetype, run_id, kind,
-      type_name, path, component_initial_tc, created_tc, fire_at, payload)
-    select t.shard_id, t.task_id, t.namespace_id, t.business_id, t.archetype, t.run_id, t.kind, t.type_name,
-      t.path, t.component_initial_tc, t.created_tc, t.fire_at, decode(t.payload, 'base64')
-    from jsonb_to_recordset(${json}::jsonb) as t(shard_id int, task_id text, namespace_id text, business_id text,
-      archetype text, run_id text, kind text, type_name text, path text, component_initial_tc bigint,
-      created_tc bigint, fire_at timestamptz, payload text)
-    where exists (select 1 from ${sql.table(gate)})`;
+function nodesJson(nodes: readonly NodeRow[]): object[] {
+  return nodes.map((n) => ({
+    path: n.path,
+    kind: n.kind,
+    type_name: n.typeName,
+    initial_tc: n.initialTc,
+    last_update_tc: n.lastUpdateTc,
+    data: toBase64(n.data),
+  }));
 }
 
-function deleteTasksSql(shardId: number, taskIds: readonly string[], gate: string): Sql {
-  return sql`delete from chasm_tasks
-    where shard_id = ${shardId}::int
-      and task_id in (select jsonb_array_elements_text(${JSON.stringify(taskIds)}::jsonb))
-      and exists (select 1 from ${sql.table(gate)})`;
+function tasksJson(tasks: readonly TaskRow[]): object[] {
+  return tasks.map((t) => ({
+    shard_id: t.shardId,
+    task_id: t.taskId,
+    namespace_id: t.namespaceId,
+    business_id: t.businessId,
+    archetype: t.archetype,
+    run_id: t.runId,
+    kind: t.kind,
+    type_name: t.typeName,
+    path: t.path,
+    component_initial_tc: t.componentInitialTc,
+    created_tc: t.createdTc,
+    fire_at: t.fireAt?.toISOString() ?? null,
+    payload: toBase64(t.payload),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------

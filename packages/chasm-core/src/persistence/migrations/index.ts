@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as createCoreTables from './20261125T1200_create_core_tables.js';
+import * as writeFunction from './20261203T1800_write_function.js';
 
 /** Name of the bookkeeping table of the core migrations (each package keeps its own). */
 export const CORE_MIGRATION_TABLE = 'chasm_core_migrations';
@@ -7,4 +8,5 @@ export const CORE_MIGRATION_TABLE = 'chasm_core_migrations';
 /** A static record, never a directory glob, so bundles and tests see exactly these. Keys sort by time. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
   '20261125T1200_create_core_tables': createCoreTables,
+  '20261203T1800_write_function': writeFunction,
 };
