@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../persistence/database.js';
+import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '../persistence/database.js';
 
 /** Small pieces every benchmark uses: percentiles, a bounded-concurrency loop, counters. */
 
@@ -34,4 +34,46 @@ export async function xactCommits(admin: Database, dbName: string): Promise<numb
   await sql`select pg_stat_clear_snapshot()`.execute(admin.db);
   const r = await sql<{ c: string }>`select xact_commit as c from pg_stat_database where datname = ${dbName}`.execute(admin.db);
   return Number(r.rows[0]?.c ?? 0);
+}
+
+/** A fresh Postgres database for one benchmark run, dropped afterwards (undefined: skipped). */
+export interface BenchPostgres {
+  readonly url: string;
+  readonly dbName: string;
+  /** A connection to the admin database, for `xactCommits`. */
+  readonly admin: Database;
+}
+
+/**
+ * Creates `<prefix>_<time>` on the server of `adminUrl` (BENCH_POSTGRES_URL by default), runs `fn`
+ * and drops it. If Postgres is unreachable it says so and skips, so benches still run anywhere.
+ */
+export async function withBenchPostgres(prefix: string, fn: (pg: BenchPostgres) => Promise<void>): Promise<void> {
+  const adminUrl = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbName = `${prefix}_${Date.now().toString(36)}`;
+  let url: string;
+  try {
+    url = await createPostgresDatabase(adminUrl, dbName);
+  } catch (e) {
+    console.log(`Postgres: skipped (${(e as Error).message})`);
+    return;
+  }
+  const admin = await openDatabase({ kind: 'postgres', url: adminUrl, poolSize: 1 });
+  try {
+    await fn({ url, dbName, admin });
+  } finally {
+    await admin.close();
+    await dropPostgresDatabase(adminUrl, dbName);
+  }
+}
+
+/** Runs a benchmark's main and exits (SDK runtimes keep the process alive otherwise). */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -15,11 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '@chasm/core';
-import { percentile, pool, scrapeCounter, xactCommits } from '@chasm/core/testing';
+import type { Database } from '@chasm/core';
+import { percentile, pool, runBench, scrapeCounter, withBenchPostgres, xactCommits } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
-const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env['BENCH_ACTIVITIES'] ?? 2_000);
 const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
 const CONCURRENCY = 64;
@@ -129,29 +128,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   print(await run('PGlite (in memory)', { kind: 'pglite' }));
 
-  const dbName = `chasm_sa_bench_${Date.now().toString(36)}`;
-  let url: string;
-  try {
-    url = await createPostgresDatabase(ADMIN_URL, dbName);
-  } catch (e) {
-    console.log(`Postgres: skipped (${(e as Error).message})`);
-    return;
-  }
-  const admin = await openDatabase({ kind: 'postgres', url: ADMIN_URL, poolSize: 1 });
-  try {
+  await withBenchPostgres('chasm_sa_bench', async ({ url, dbName, admin }) => {
     // A first start runs the migrations, so the measured run counts only steady-state work.
     await (await spawnServer({ database: { kind: 'postgres', url }, port: await freePort(), logLevel: 'error' })).stop();
     print(await run('Postgres', { kind: 'postgres', url }, { admin, dbName }));
-  } finally {
-    await admin.close();
-    await dropPostgresDatabase(ADMIN_URL, dbName);
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBench(main);

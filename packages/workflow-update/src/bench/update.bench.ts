@@ -17,24 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createPostgresDatabase, dropPostgresDatabase } from '@chasm/core';
+import { percentile, runBench, scrapeCounter, withBenchPostgres } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
-const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env['BENCH_UPDATES'] ?? 1_000);
 const CONCURRENCY = Number(process.env['BENCH_UPDATE_CONCURRENCY'] ?? 8);
 const WARMUP = 50;
 
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const ms = (n: number): string => `${n.toFixed(2)} ms`;
-
-async function scrapeCommits(metricsPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const m = /^chasm_commits_total (\d+(?:\.\d+)?)/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 interface Result {
   readonly backend: string;
@@ -61,14 +51,14 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
     for (let i = 0; i < WARMUP; i++) await h.executeUpdate('add', { args: [1] });
 
     // Round trip, one at a time.
-    const commitsBefore = await scrapeCommits(metricsPort);
+    const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
     const rtt: number[] = [];
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
       await h.executeUpdate('add', { args: [1] });
       rtt.push(performance.now() - t0);
     }
-    const commitsAfter = await scrapeCommits(metricsPort);
+    const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
 
     // Throughput on the same workflow with concurrent callers.
     const loaded: number[] = [];
@@ -90,12 +80,12 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
     loaded.sort((a, b) => a - b);
     return {
       backend,
-      p50: pct(rtt, 50),
-      p99: pct(rtt, 99),
+      p50: percentile(rtt, 50),
+      p99: percentile(rtt, 99),
       commitsPerUpdate: (commitsAfter - commitsBefore) / N,
       perSecond: N / seconds,
-      loadedP50: pct(loaded, 50),
-      loadedP99: pct(loaded, 99),
+      loadedP50: percentile(loaded, 50),
+      loadedP99: percentile(loaded, 99),
     };
   } finally {
     worker.shutdown();
@@ -123,25 +113,9 @@ async function main(): Promise<void> {
   const backends = process.env['BENCH_BACKENDS'] ?? 'pglite,postgres';
   if (backends.includes('pglite')) print(await run('PGlite (in memory)', { kind: 'pglite' }, bundle));
   if (!backends.includes('postgres')) return;
-  const dbName = `chasm_upd_bench_${Date.now().toString(36)}`;
-  let url: string;
-  try {
-    url = await createPostgresDatabase(ADMIN_URL, dbName);
-  } catch (e) {
-    console.log(`Postgres: skipped (${(e as Error).message})`);
-    return;
-  }
-  try {
+  await withBenchPostgres('chasm_upd_bench', async ({ url }) => {
     print(await run('Postgres (localhost)', { kind: 'postgres', url }, bundle));
-  } finally {
-    await dropPostgresDatabase(ADMIN_URL, dbName);
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBench(main);

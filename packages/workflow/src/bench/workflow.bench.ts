@@ -16,11 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '@chasm/core';
-import { percentile, pool, postgresCpuMs, postgresSnapshot, processCpuMs, scrapeCounter, xactCommits } from '@chasm/core/testing';
+import type { Database } from '@chasm/core';
+import { percentile, pool, postgresCpuMs, postgresSnapshot, processCpuMs, runBench, scrapeCounter, withBenchPostgres, xactCommits } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
-const ADMIN_URL = process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env['BENCH_WORKFLOWS'] ?? 1_000);
 const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
 // The target in the README's performance bar: 50 concurrent clients.
@@ -108,6 +107,11 @@ async function run(
     }
     await new Promise((r) => setTimeout(r, 1000));
     const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    // BENCH_RPCS=1: the server's request counts per method, for the whole run (idle phase too).
+    if (process.env['BENCH_RPCS']) {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      for (const line of text.split('\n')) if (line.startsWith('service_requests')) console.log(line);
+    }
     idle.sort((a, b) => a - b);
     loaded.sort((a, b) => a - b);
     worker.shutdown();
@@ -162,29 +166,11 @@ async function main(): Promise<void> {
   if (backends.includes('pglite')) print(await run('PGlite (in memory)', { kind: 'pglite' }, bundle));
   if (!backends.includes('postgres')) return;
 
-  const dbName = `chasm_wf_bench_${Date.now().toString(36)}`;
-  let url: string;
-  try {
-    url = await createPostgresDatabase(ADMIN_URL, dbName);
-  } catch (e) {
-    console.log(`Postgres: skipped (${(e as Error).message})`);
-    return;
-  }
-  const admin = await openDatabase({ kind: 'postgres', url: ADMIN_URL, poolSize: 1 });
-  try {
+  await withBenchPostgres('chasm_wf_bench', async ({ url, dbName, admin }) => {
     // A first start runs the migrations, so the measured run counts only steady-state work.
     await (await spawnServer({ database: { kind: 'postgres', url }, port: await freePort() })).stop();
     print(await run('Postgres', { kind: 'postgres', url }, bundle, { admin, dbName }));
-  } finally {
-    await admin.close();
-    await dropPostgresDatabase(ADMIN_URL, dbName);
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBench(main);
