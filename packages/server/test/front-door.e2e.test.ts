@@ -188,5 +188,10 @@ describe('front door (real gRPC, @temporalio/client)', () => {
     expect(text).toMatch(/service_requests\{service="WorkflowService",operation="GetSystemInfo"\} \d+/);
     expect(text).toMatch(/service_latency_bucket\{.*operation="DescribeNamespace".*status_code="NOT_FOUND"/);
     expect(text).toContain('process_cpu_user_seconds_total');
+    // Group-commit counters of the execution store (read at scrape time).
+    const calls = Number(/^chasm_store_write_calls_total (\d+)/m.exec(text)?.[1]);
+    const writes = Number(/^chasm_store_writes_total (\d+)/m.exec(text)?.[1]);
+    expect(writes).toBeGreaterThanOrEqual(calls);
+    expect(text).toMatch(/^chasm_store_write_isolations_total 0$/m);
   });
 });

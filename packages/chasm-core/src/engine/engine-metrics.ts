@@ -12,7 +12,7 @@ export class EngineMetrics {
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
-    this.commits = get('chasm_commits_total', () => new Counter({ name: 'chasm_commits_total', help: 'Execution commits (one database transaction each)', registers: [registry] }));
+    this.commits = get('chasm_commits_total', () => new Counter({ name: 'chasm_commits_total', help: 'Execution commits (transactions of one execution; the store may join several into one database transaction)', registers: [registry] }));
     this.commitLatency = get('chasm_commit_latency_seconds', () => new Histogram({
       name: 'chasm_commit_latency_seconds', help: 'Store commit latency', registers: [registry],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { ChasmEngine, KyselyExecutionStore, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EngineService } from './engine-service.js';
+import { registerStoreMetrics } from '../metrics/store-metrics.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
@@ -28,8 +29,12 @@ export const coreModule = new ContainerModule(({ bind }) => {
   // The CHASM engine over the Kysely store. Construction is synchronous; EngineService
   // initialises the store and takes the shards when services start.
   bind(TOKENS.ExecutionStore).toResolvedValue(
-    (db: Database, config: ServerConfig) => KyselyExecutionStore.create(db, { shardCount: config.shards }),
-    [TOKENS.Database, ServerTokens.Config],
+    (db: Database, config: ServerConfig, metrics: MetricsRegistry) => {
+      const store = KyselyExecutionStore.create(db, { shardCount: config.shards });
+      registerStoreMetrics(store, metrics);
+      return store;
+    },
+    [TOKENS.Database, ServerTokens.Config, TOKENS.Metrics],
   );
   bind(TOKENS.Engine).toResolvedValue(
     (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry) =>
