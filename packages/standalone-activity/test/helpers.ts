@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createPostgresDatabase, dropPostgresDatabase, type DatabaseConfig } from '@chasm/core';
+import type { DatabaseConfig } from '@chasm/core';
+import { testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/server/testing';
 
 let runtimeInstalled = false;
@@ -63,24 +64,8 @@ export async function runWorker(
 }
 
 /** A database for an in-process e2e server: PGlite in memory, and Postgres when TEST_DIALECTS names it. */
-export interface E2eDialect {
-  readonly name: 'pglite' | 'postgres';
-  open(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }>;
-}
+export type E2eDialect = TestDatabaseConfig;
 
 export function e2eDialects(): E2eDialect[] {
-  const names = (process.env['TEST_DIALECTS'] ?? 'pglite').split(',').map((s) => s.trim());
-  const out: E2eDialect[] = [{ name: 'pglite', open: async () => ({ config: { kind: 'pglite' }, drop: async () => undefined }) }];
-  if (names.includes('postgres')) {
-    const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-    out.push({
-      name: 'postgres',
-      open: async () => {
-        const name = `chasm_sa_e2e_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-        const url = await createPostgresDatabase(base, name);
-        return { config: { kind: 'postgres', url }, drop: () => dropPostgresDatabase(base, name) };
-      },
-    });
-  }
-  return out;
+  return testDatabaseConfigs('chasm_sa_e2e');
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database } from '../persistence/database.js';
+import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database, type DatabaseConfig } from '../persistence/database.js';
 
 /** A database kind integration tests run against; every `open()` gives a fresh, empty database. */
 export interface TestDatabase {
@@ -45,4 +45,32 @@ async function openFreshPostgres(adminUrl: string): Promise<Database> {
       await dropPostgresDatabase(adminUrl, dbName);
     },
   };
+}
+
+/** A database config for a server under test (in-process or a child), with its clean-up. */
+export interface TestDatabaseConfig {
+  readonly name: 'pglite' | 'postgres';
+  /** PGlite in memory, or a fresh Postgres database named `<prefix>_…`; `drop` removes it. */
+  open(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }>;
+}
+
+/**
+ * Like `testDatabases`, but yields configs rather than open databases, for e2e tests that start a
+ * server on them. PGlite always; Postgres when `TEST_DIALECTS` names it.
+ */
+export function testDatabaseConfigs(prefix: string): TestDatabaseConfig[] {
+  const names = (process.env['TEST_DIALECTS'] ?? 'pglite').split(',').map((s) => s.trim());
+  const out: TestDatabaseConfig[] = [{ name: 'pglite', open: async () => ({ config: { kind: 'pglite' }, drop: async () => undefined }) }];
+  if (names.includes('postgres')) {
+    const base = process.env['TEST_POSTGRES_URL'] ?? DEFAULT_POSTGRES_URL;
+    out.push({
+      name: 'postgres',
+      open: async () => {
+        const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+        const url = await createPostgresDatabase(base, name);
+        return { config: { kind: 'postgres', url }, drop: () => dropPostgresDatabase(base, name) };
+      },
+    });
+  }
+  return out;
 }
