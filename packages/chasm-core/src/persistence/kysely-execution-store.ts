@@ -5,7 +5,6 @@ import {
   CurrentExecutionChangedError,
   ErrorCode,
   InvalidArgumentError,
-  ShardOwnershipLostError,
 } from '../errors.js';
 import { migrate, type Database } from './database.js';
 import { CORE_MIGRATION_TABLE, coreMigrations } from './migrations/index.js';
@@ -225,16 +224,12 @@ export class KyselyExecutionStore implements ExecutionStore {
         nodes: nodesJson(dedupeNodes(req.nodes)),
         tasks: tasksJson(dedupeTasks(req.tasks)),
       },
-      finish: (r) => {
-        if (!r.f) throw new ShardOwnershipLostError(req.lease.shardId, req.lease.rangeId);
-        if (!r.ok) {
-          throw new CurrentExecutionChangedError(
-            req.current.mode === 'create'
-              ? `a current execution already exists for ${e.businessId} (${e.archetype})`
-              : `the current execution of ${e.businessId} (${e.archetype}) is no longer ${req.current.previousRunId}`,
-          );
-        }
-      },
+      conditionFailed: () =>
+        new CurrentExecutionChangedError(
+          req.current.mode === 'create'
+            ? `a current execution already exists for ${e.businessId} (${e.archetype})`
+            : `the current execution of ${e.businessId} (${e.archetype}) is no longer ${req.current.previousRunId}`,
+        ),
     });
   }
 
@@ -265,14 +260,8 @@ export class KyselyExecutionStore implements ExecutionStore {
         delTasks: deleteTaskIds,
         curStatus: m.currentStatus ?? null,
       },
-      finish: (r) => {
-        if (!r.f) throw new ShardOwnershipLostError(m.lease.shardId, m.lease.rangeId);
-        if (!r.ok) {
-          throw new ConcurrentUpdateError(
-            `execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`,
-          );
-        }
-      },
+      conditionFailed: () =>
+        new ConcurrentUpdateError(`execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`),
     });
   }
 
@@ -280,9 +269,6 @@ export class KyselyExecutionStore implements ExecutionStore {
     return this.#writes.submit({
       lease,
       payload: { k: 'delete', ...keyJson(key) },
-      finish: (r) => {
-        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
-      },
     });
   }
 
@@ -317,9 +303,6 @@ export class KyselyExecutionStore implements ExecutionStore {
     await this.#writes.submit({
       lease,
       payload: { k: 'tasks', delTasks: [...new Set(taskIds)] },
-      finish: (r) => {
-        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
-      },
     });
   }
 
@@ -340,9 +323,6 @@ export class KyselyExecutionStore implements ExecutionStore {
     await this.#writes.submit({
       lease,
       payload: { k: 'visibility', vis, delTasks: [...new Set(doneTaskIds)] },
-      finish: (r) => {
-        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
-      },
     });
   }
 

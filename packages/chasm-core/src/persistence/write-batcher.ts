@@ -1,15 +1,17 @@
 import { sql, type Kysely } from 'kysely';
+import { ShardOwnershipLostError } from '../errors.js';
 import type { ShardLease } from './store.js';
 
 /**
  * One fenced write for `chasm_write` (migration 20261203T1800): `payload` is the write's JSON
- * (`k` says its kind; the batcher adds the lease as `s`/`r`), `finish` turns its result into
- * the write's outcome (throws its typed error).
+ * (`k` says its kind; the batcher adds the lease as `s`/`r`). A lost fence fails every write
+ * with ShardOwnershipLostError; `conditionFailed` gives the error of a write whose own
+ * condition (db version, current run) did not hold. Without it, the write has no condition.
  */
 export interface BatchWrite {
   readonly lease: ShardLease;
   readonly payload: Readonly<Record<string, unknown>>;
-  finish(result: WriteResult): void;
+  readonly conditionFailed?: () => Error;
 }
 
 /** Per write: `f` the shard fence held, `ok` the write's own condition held (and it applied). */
@@ -95,7 +97,9 @@ export class WriteBatcher {
       try {
         const r = results[i];
         if (r === undefined) throw new Error('chasm_write returned fewer results than writes');
-        p.write.finish(r);
+        const { lease, conditionFailed } = p.write;
+        if (!r.f) throw new ShardOwnershipLostError(lease.shardId, lease.rangeId);
+        if (!r.ok && conditionFailed) throw conditionFailed();
         p.resolve();
       } catch (e) {
         p.reject(e);
