@@ -4,10 +4,10 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', 'packages/*/test/workflows/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', 'packages/*/test/workflows/**', 'examples/*/test/workflows/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'examples/*/src/**/*.ts', 'examples/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-explicit-any': 'error',
@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/!(server)/src/**/*.ts'],
+    files: ['packages/!(server)/src/**/*.ts', 'packages/!(server)/test/**/*.ts'],
     ignores: ['packages/chasm-core/src/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [

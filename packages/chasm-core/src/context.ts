@@ -1,7 +1,7 @@
-import type { AnyComponent } from './component/component-type.js';
+import type { AnyComponent, ComponentOf } from './component/component-type.js';
 import type { ComponentRef } from './ref.js';
 import type { ExecutionKey } from './persistence/store.js';
-import type { AnyTaskType, TaskPayloadOf } from './task/task-type.js';
+import type { AnyTaskType, TaskComponentOf, TaskPayloadOf } from './task/task-type.js';
 
 /** Read-only view of a transaction. `now` is fixed when the context is created. */
 export interface Context {
@@ -20,5 +20,9 @@ export interface AddTaskOptions {
 
 /** A transaction that may change state. Tasks are buffered and committed atomically with it. */
 export interface MutableContext extends Context {
-  addTask<T extends AnyTaskType>(component: AnyComponent, task: T, payload: TaskPayloadOf<T>, opts?: AddTaskOptions): void;
+  /**
+   * Adds a task on `component`, which must be of the task's component type (checked by the
+   * compiler where the component is typed, and at run time: FailedPreconditionError).
+   */
+  addTask<T extends AnyTaskType>(component: ComponentOf<TaskComponentOf<T>>, task: T, payload: TaskPayloadOf<T>, opts?: AddTaskOptions): void;
 }

@@ -7,6 +7,8 @@ export const TOKENS = {
   Library: Symbol.for('chasm/Library'),
   /** Multi-bound: every package's `RpcHandlerSet`. */
   RpcHandlers: Symbol.for('chasm/RpcHandlers'),
+  /** Multi-bound: `HttpRoute`s (one, or a list per binding) a package serves on the runtime's HTTP port. */
+  HttpRoutes: Symbol.for('chasm/HttpRoutes'),
   /** Multi-bound: `{ table, migrations }` each package needs run before start. */
   Migrations: Symbol.for('chasm/Migrations'),
   /** Multi-bound: `Lifecycle` hooks (start/stop) for background services. */

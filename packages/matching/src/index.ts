@@ -26,9 +26,12 @@ export {
 } from './matching-service.js';
 export { LocalMatchingService } from './local-matching-service.js';
 export { DEFAULT_MATCHING_OPTIONS, type MatchingOptions } from './matching-options.js';
+export { matchingConfigSchema } from './config.js';
 export { MatchingStoppedError, StickyWorkerUnavailableError, TaskQueueOwnershipLostError } from './errors.js';
 export type { TaskQueueConfig, TaskQueueConfigUpdate, RateLimitSetting, RateLimitUpdate } from './queue/task-queue-config.js';
 export type { WorkerHeartbeatRecord, WorkerListQuery } from './workers/worker-registry.js';
 export { matchingMigrations } from './backlog/migrations.js';
 export { matchingRpcHandlers } from './grpc/matching-handlers.js';
 export { matchingModule } from './module.js';
+// The default export is what a server loads when a config names this package by name or path.
+export { matchingPlugin, matchingPlugin as default } from './plugin.js';

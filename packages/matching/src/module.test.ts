@@ -16,7 +16,7 @@ describe('matchingModule', () => {
     container.bind(TOKENS.Metrics).toConstantValue(new Registry());
     const namespaces: NamespaceResolver = { idOf: async (n) => `id-${n}`, nameOf: async (id) => id.slice(3) };
     container.bind(TOKENS.Namespaces).toConstantValue(namespaces);
-    await container.load(matchingModule);
+    await container.load(matchingModule());
 
     const [migrations] = container.getAll<MigrationSet>(TOKENS.Migrations);
     expect(migrations?.table).toBe('matching_migrations');

@@ -5,15 +5,17 @@ import type { Registry } from 'prom-client';
 import { matchingMigrations } from './backlog/migrations.js';
 import { matchingRpcHandlers } from './grpc/matching-handlers.js';
 import { LocalMatchingService } from './local-matching-service.js';
+import { DEFAULT_MATCHING_OPTIONS, type MatchingOptions } from './matching-options.js';
 import { MATCHING, type MatchingService } from './matching-service.js';
 
 /** Binds the matching service, its migrations, its gRPC methods and its lifecycle. */
-export const matchingModule = new ContainerModule((options) => {
+export const matchingModule = (config: MatchingOptions = DEFAULT_MATCHING_OPTIONS): ContainerModule =>
+  new ContainerModule((options) => {
   options
     .bind<LocalMatchingService>(LocalMatchingService)
     .toResolvedValue(
       (database: Database, clock: Clock, logger: Logger, metrics: Registry) =>
-        new LocalMatchingService(database, clock, logger.child({ component: 'matching' }), metrics),
+        new LocalMatchingService(database, clock, logger.child({ component: 'matching' }), metrics, config),
       [TOKENS.Database, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
     )
     .inSingletonScope();
@@ -31,4 +33,4 @@ export const matchingModule = new ContainerModule((options) => {
     .bind<ServiceLifecycle>(TOKENS.Service)
     .toResolvedValue((svc: LocalMatchingService) => svc, [LocalMatchingService])
     .inSingletonScope();
-});
+  });

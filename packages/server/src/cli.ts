@@ -1,103 +1,10 @@
 #!/usr/bin/env node
 /**
- * The server command line.
- *   node dist/cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N] [--log-level L] [--namespace NAME]...
+ * The server app's command line (`npm start` runs `dev`):
+ *   node dist/cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
  *   node dist/cli.js start --config FILE
  */
-import { parseArgs } from 'node:util';
-import { loadConfigFile, ConfigError } from './config/parse-config.js';
-import { devConfig, type ServerConfig } from './config/server-config.js';
-import { LOG_LEVELS, type LogLevel } from './logging/logger.js';
-import { startServer } from './server.js';
+import { runCli } from '@chasm/runtime';
+import { BUILTIN_PLUGINS, DEV_PACKAGES } from './catalogue.js';
 
-const USAGE = `usage:
-  cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
-      dev server: gRPC on 127.0.0.1:7233, embedded PGlite (in memory, or persistent in DIR),
-      namespace 'default' registered, Prometheus metrics on :7239/metrics
-  cli.js start --config FILE
-      server from a YAML config (database, shards, grpc, metrics, packages, namespaces, log)`;
-
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  let config: ServerConfig;
-  switch (command) {
-    case 'dev':
-      config = parseDevArgs(rest);
-      break;
-    case 'start': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true });
-      if (!values.config) throw new ConfigError('start needs --config FILE');
-      config = await loadConfigFile(values.config);
-      break;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return;
-    default:
-      throw new ConfigError(`unknown command '${command}'\n${USAGE}`);
-  }
-
-  const server = await startServer(config);
-  let signals = 0;
-  const shutdown = (signal: string): void => {
-    // A second Ctrl-C exits at once, for when a stop hangs.
-    if (++signals > 1) process.exit(130);
-    console.error(`${signal} received, stopping`);
-    server.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        console.error(e);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-function parseDevArgs(args: string[]): ServerConfig {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      port: { type: 'string' },
-      ip: { type: 'string' },
-      'db-file': { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'log-level': { type: 'string' },
-      namespace: { type: 'string', multiple: true },
-      package: { type: 'string', multiple: true },
-    },
-  });
-  const logLevel = values['log-level'];
-  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  }
-  const metricsPort = values['metrics-port'];
-  return devConfig({
-    ...(values.port !== undefined ? { port: portArg(values.port, '--port') } : {}),
-    ...(values.ip !== undefined ? { host: values.ip } : {}),
-    ...(values['db-file'] !== undefined ? { dataDir: values['db-file'] } : {}),
-    ...(metricsPort !== undefined ? { metricsPort: metricsPort === 'off' ? null : portArg(metricsPort, '--metrics-port') } : {}),
-    ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
-    ...(values.namespace ? { namespaces: ['default', ...values.namespace] } : {}),
-    ...(values.package ? { packages: values.package } : {}),
-  });
-}
-
-function portArg(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65_535) throw new ConfigError(`${flag} must be a port number (got '${value}')`);
-  return n;
-}
-
-main(process.argv.slice(2)).catch((e: unknown) => {
-  // Start-up errors (bad config, unknown package, port in use) are for humans: no stack.
-  const known = e instanceof Error && ['ConfigError', 'UnknownPackageError', 'HandlerTableError', 'RegistryError'].includes(e.name);
-  const badArgs = String((e as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
-  console.error(known ? `error: ${(e as Error).message}` : badArgs ? `error: ${(e as Error).message}\n${USAGE}` : e);
-  process.exit(1);
-});
+runCli(process.argv.slice(2), { catalogue: BUILTIN_PLUGINS, devPackages: DEV_PACKAGES });

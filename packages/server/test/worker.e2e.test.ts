@@ -1,6 +1,8 @@
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing/index.js';
+import { BUILTIN_PLUGINS } from '../src/catalogue.js';
 
 describe('SDK worker start-up (@temporalio/worker, Rust core)', () => {
   let server: TestServer;
@@ -11,7 +13,7 @@ describe('SDK worker start-up (@temporalio/worker, Rust core)', () => {
       logger: new DefaultLogger('ERROR'),
       telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
     });
-    server = await startTestServer();
+    server = await startTestServer({ packages: ['matching', 'standalone-activity'], catalogue: BUILTIN_PLUGINS });
   });
   afterAll(async () => {
     await server?.stop();
@@ -31,7 +33,18 @@ describe('SDK worker start-up (@temporalio/worker, Rust core)', () => {
         },
       });
       const running = worker.run();
-      await new Promise((r) => setTimeout(r, 2_000));
+      // Wait for the worker's activity poller to reach matching, not for a fixed time.
+      const client = await Connection.connect({ address: server.address });
+      try {
+        for (const deadline = Date.now() + 20_000; ; ) {
+          const d = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: 'q' }, taskQueueType: 2 });
+          if ((d.pollers ?? []).length > 0) break;
+          if (Date.now() > deadline) throw new Error('no poller within 20 s');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await client.close();
+      }
       expect(worker.getState()).toBe('RUNNING');
       const started = Date.now();
       worker.shutdown();

@@ -1,30 +1,31 @@
-/** Tunables of the standalone activity package (Temporal's dynamic config keys in comments). */
-export interface StandaloneActivityConfig {
+import { z } from 'zod';
+
+const positive = (def: number) => z.number().int().positive().default(def);
+
+/**
+ * Tunables of the standalone activity package (Temporal's dynamic config keys in comments):
+ * the schema of `settings.standalone-activity`.
+ */
+export const standaloneActivityConfigSchema = z.strictObject({
   /** activity.longPollTimeout: the longest a Describe/Poll long poll is held. */
-  readonly longPollTimeoutMs: number;
+  longPollTimeoutMs: positive(60_000),
   /** activity.longPollBuffer: answer this long before the caller's deadline. */
-  readonly longPollBufferMs: number;
+  longPollBufferMs: z.number().int().nonnegative().default(1_000),
   /** Limits on ids, types, identities and request ids. */
-  readonly maxIdLength: number;
+  maxIdLength: positive(1_000),
   /** limit.blobSize.error: input, result, details and reasons. */
-  readonly blobSizeLimitBytes: number;
+  blobSizeLimitBytes: positive(2 * 1024 * 1024),
   /** Failures recorded per attempt are truncated above this size. */
-  readonly maxAttemptFailureBytes: number;
+  maxAttemptFailureBytes: positive(4 * 1024),
   /** List page size cap (and default). */
-  readonly maxPageSize: number;
+  maxPageSize: positive(1_000),
   /**
    * history.enableStandaloneActivityOperatorCommands. Temporal defaults it to false; we default
    * to true because the SDK's pause/unpause/reset/updateOptions are part of what we ship.
    */
-  readonly enableOperatorCommands: boolean;
-}
+  enableOperatorCommands: z.boolean().default(true),
+});
 
-export const DEFAULT_STANDALONE_ACTIVITY_CONFIG: StandaloneActivityConfig = {
-  longPollTimeoutMs: 60_000,
-  longPollBufferMs: 1_000,
-  maxIdLength: 1_000,
-  blobSizeLimitBytes: 2 * 1024 * 1024,
-  maxAttemptFailureBytes: 4 * 1024,
-  maxPageSize: 1_000,
-  enableOperatorCommands: true,
-};
+export type StandaloneActivityConfig = Readonly<z.output<typeof standaloneActivityConfigSchema>>;
+
+export const DEFAULT_STANDALONE_ACTIVITY_CONFIG: StandaloneActivityConfig = standaloneActivityConfigSchema.parse({});

@@ -9,7 +9,7 @@ export { normalizeOptions, normalizeRetryPolicy, normalizeTimeouts, type Activit
 export { ActivityTransitions } from './activity/activity.transitions.js';
 export { decodeTaskToken, encodeTaskToken, isStandaloneActivityToken, type ActivityTaskToken } from './activity/activity-token.js';
 export { decodeActivityTaskInfo, type ActivityTaskInfo } from './activity/activity.tasks.js';
-export { DEFAULT_STANDALONE_ACTIVITY_CONFIG, type StandaloneActivityConfig } from './config.js';
+export { DEFAULT_STANDALONE_ACTIVITY_CONFIG, standaloneActivityConfigSchema, type StandaloneActivityConfig } from './config.js';
 export { ActivityExecutionAlreadyStartedError, ActivityNotFoundError, OperatorCommandsDisabledError } from './errors.js';
 export { activityRpcHandlers, type ActivityServiceDeps } from './grpc/activity-service.js';
 export { parseActivityQuery } from './grpc/activity-query.js';
@@ -17,3 +17,5 @@ export { ACTIVITY_TASK_HANDLERS, ACTIVITY_TASK_ROUTER_OWNER, type ActivityTaskHa
 export { createStandaloneActivityLibrary, type StandaloneActivityLibraryDeps } from './library.js';
 export { ActivityMetrics } from './metrics.js';
 export { STANDALONE_ACTIVITY_CONFIG, standaloneActivityModule } from './module.js';
+// The default export is what a server loads when a config names this package by name or path.
+export { standaloneActivityPlugin, standaloneActivityPlugin as default } from './plugin.js';

@@ -9,13 +9,14 @@ import { ACTIVITY_TASK_HANDLERS, ACTIVITY_TASK_ROUTER_OWNER, type ActivityTaskHa
 import { createStandaloneActivityLibrary } from './library.js';
 import { ActivityMetrics } from './metrics.js';
 
-/** DI token for this package's configuration (rebind it to tune). */
+/** DI token of this package's validated settings (`settings.standalone-activity` in the server config). */
 export const STANDALONE_ACTIVITY_CONFIG = Symbol.for('chasm/StandaloneActivityConfig');
 const ACTIVITY_METRICS = Symbol.for('chasm/StandaloneActivityMetrics');
 
 /** Binds the `activity` CHASM library and the standalone activity gRPC methods. Needs matching. */
-export const standaloneActivityModule = new ContainerModule((options) => {
-  options.bind<StandaloneActivityConfig>(STANDALONE_ACTIVITY_CONFIG).toConstantValue(DEFAULT_STANDALONE_ACTIVITY_CONFIG);
+export const standaloneActivityModule = (config: StandaloneActivityConfig = DEFAULT_STANDALONE_ACTIVITY_CONFIG): ContainerModule =>
+  new ContainerModule((options) => {
+  options.bind<StandaloneActivityConfig>(STANDALONE_ACTIVITY_CONFIG).toConstantValue(config);
   options
     .bind<ActivityMetrics>(ACTIVITY_METRICS)
     .toResolvedValue((registry: Registry) => new ActivityMetrics(registry), [TOKENS.Metrics])
@@ -63,4 +64,4 @@ export const standaloneActivityModule = new ContainerModule((options) => {
       ],
     )
     .inSingletonScope();
-});
+  });

@@ -2,7 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { DatabaseConfig } from '@chasm/core';
 import { testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
+import { matchingPlugin } from '@chasm/matching';
+import { standaloneActivityPlugin } from '@chasm/standalone-activity';
 
 let runtimeInstalled = false;
 
@@ -27,7 +29,7 @@ export interface Harness {
 export async function startHarness(opts: { namespaces?: readonly string[]; database?: DatabaseConfig } = {}): Promise<Harness> {
   quietRuntime();
   const server = await startTestServer({
-    packages: ['matching', 'standalone-activity'],
+    plugins: [matchingPlugin, standaloneActivityPlugin],
     ...(opts.namespaces ? { namespaces: opts.namespaces } : {}),
     ...(opts.database ? { database: opts.database } : {}),
   });

@@ -10,7 +10,9 @@ export { WorkflowUpdate, UpdateRegistry, REGISTRY_KEY, type UpdateState, type Up
 export { Accept, Reject, Complete } from './update/update.transitions.js';
 export { updateExtension, unprocessedUpdateFailure, acceptedUpdateCompletedWorkflowFailure } from './update/update-extension.js';
 export { createWorkflowUpdateLibrary } from './library.js';
-export { workflowUpdateModule, WORKFLOW_UPDATE_CONFIG, WORKFLOW_UPDATE_CONFIG_OVERRIDES } from './module.js';
-export { DEFAULT_WORKFLOW_UPDATE_CONFIG, type WorkflowUpdateConfig } from './config.js';
+export { workflowUpdateModule, WORKFLOW_UPDATE_CONFIG } from './module.js';
+export { DEFAULT_WORKFLOW_UPDATE_CONFIG, workflowUpdateConfigSchema, type WorkflowUpdateConfig } from './config.js';
 export { InFlightLimitError, InFlightPayloadLimitError, TotalLimitError } from './errors.js';
 export { WorkflowUpdateMetrics } from './metrics.js';
+// The default export is what a server loads when a config names this package by name or path.
+export { workflowUpdatePlugin, workflowUpdatePlugin as default } from './plugin.js';

@@ -10,27 +10,17 @@ import { UpdateService } from './grpc/update-service.js';
 import { createWorkflowUpdateLibrary } from './library.js';
 import { WorkflowUpdateMetrics } from './metrics.js';
 
-/** DI token of this package's effective configuration. */
+/** DI token of this package's validated settings (`settings.workflow-update` in the server config). */
 export const WORKFLOW_UPDATE_CONFIG = Symbol.for('chasm/WorkflowUpdateConfig');
-/**
- * Bind a `Partial<WorkflowUpdateConfig>` here (e.g. from an extra module) to change limits
- * without fighting the default binding: inversify has no "last binding wins".
- */
-export const WORKFLOW_UPDATE_CONFIG_OVERRIDES = Symbol.for('chasm/WorkflowUpdateConfigOverrides');
 const WORKFLOW_UPDATE_METRICS = Symbol.for('chasm/WorkflowUpdateMetrics');
 
 /**
  * Binds the workflowUpdate library and UpdateWorkflowExecution, PollWorkflowExecutionUpdate and
  * ExecuteMultiOperation. Needs the workflow package (its deps and search-attribute registry).
  */
-export const workflowUpdateModule = new ContainerModule((options) => {
-  options
-    .bind<WorkflowUpdateConfig>(WORKFLOW_UPDATE_CONFIG)
-    .toResolvedValue(
-      (overrides: Partial<WorkflowUpdateConfig> | undefined) => ({ ...DEFAULT_WORKFLOW_UPDATE_CONFIG, ...overrides }),
-      [{ serviceIdentifier: WORKFLOW_UPDATE_CONFIG_OVERRIDES, optional: true }],
-    )
-    .inSingletonScope();
+export const workflowUpdateModule = (config: WorkflowUpdateConfig = DEFAULT_WORKFLOW_UPDATE_CONFIG): ContainerModule =>
+  new ContainerModule((options) => {
+  options.bind<WorkflowUpdateConfig>(WORKFLOW_UPDATE_CONFIG).toConstantValue(config);
   options
     .bind<WorkflowUpdateMetrics>(WORKFLOW_UPDATE_METRICS)
     .toResolvedValue((registry: Registry) => new WorkflowUpdateMetrics(registry), [TOKENS.Metrics])
@@ -57,4 +47,4 @@ export const workflowUpdateModule = new ContainerModule((options) => {
       },
       [TOKENS.Engine, TOKENS.Namespaces, WORKFLOW_UPDATE_CONFIG, TOKENS.Logger, WORKFLOW_UPDATE_METRICS, WORKFLOW_DEPS, SearchAttributeRegistry],
     );
-});
+  });

@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { ContainerModule } from 'inversify';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
-import { WORKFLOW_UPDATE_CONFIG_OVERRIDES, type WorkflowUpdateConfig } from '@chasm/workflow-update';
+import type { WorkflowUpdateConfig } from '@chasm/workflow-update';
 
 let runtimeInstalled = false;
 
@@ -23,11 +22,9 @@ export async function bundleTestWorkflows(): Promise<WorkflowBundleWithSourceMap
   });
 }
 
-/** An extra server module that changes this package's limits. */
-export function updateConfig(overrides: Partial<WorkflowUpdateConfig>): ContainerModule {
-  return new ContainerModule((options) => {
-    options.bind(WORKFLOW_UPDATE_CONFIG_OVERRIDES).toConstantValue(overrides);
-  });
+/** Server settings that change this package's limits (the config file's `settings:`). */
+export function updateConfig(overrides: Partial<WorkflowUpdateConfig>): Readonly<Record<string, unknown>> {
+  return { 'workflow-update': overrides };
 }
 
 /** A database for an in-process e2e server: PGlite in memory, and Postgres when TEST_DIALECTS names it. */

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eDialects } from './e2e-helpers.js';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
+import { workflowUpdatePlugin } from '@chasm/workflow-update';
 
 /** The update protocol driven by hand over gRPC, as sdk-core drives it. */
 const { CommandType, EventType, UpdateWorkflowExecutionLifecycleStage: Stage, WorkflowTaskFailedCause } = temporal.api.enums.v1;
@@ -76,7 +79,7 @@ describe.each(e2eDialects())('update protocol over raw gRPC on $name', (dialect)
   beforeAll(async () => {
     const db = await dialect.open();
     drop = db.drop;
-    server = await startTestServer({ packages: ['matching', 'workflow', 'workflow-update'], database: db.config });
+    server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin, workflowUpdatePlugin], database: db.config });
     // No retry interceptor: status codes are asserted as they are.
     connection = await Connection.connect({ address: server.address, interceptors: [] });
   });

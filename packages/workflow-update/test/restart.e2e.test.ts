@@ -6,13 +6,16 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DatabaseConfig } from '@chasm/core';
-import { startTestServer } from '@chasm/server/testing';
+import { startTestServer } from '@chasm/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { bundleTestWorkflows, e2eDialects, quietRuntime } from './e2e-helpers.js';
 import * as wf from './workflows/index.js';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
+import { workflowUpdatePlugin } from '@chasm/workflow-update';
 
 const Stage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
-const PACKAGES = ['matching', 'workflow', 'workflow-update'];
+const PLUGINS = [matchingPlugin, workflowPlugin, workflowUpdatePlugin];
 const utf8 = new TextEncoder();
 const json = (v: unknown): temporal.api.common.v1.IPayload => ({ metadata: { encoding: utf8.encode('json/plain') }, data: utf8.encode(JSON.stringify(v)) });
 
@@ -25,7 +28,7 @@ describe.each(e2eDialects())('update across a server restart on $name', (dialect
     const taskQueue = `restart-${randomUUID().slice(0, 8)}`;
     const workflowId = `restart-${randomUUID()}`;
     try {
-      const first = await startTestServer({ packages: PACKAGES, database: db.config });
+      const first = await startTestServer({ plugins: PLUGINS, database: db.config });
       try {
         const raw = await Connection.connect({ address: first.address, interceptors: [] });
         const client = new Client({ connection: raw });
@@ -43,7 +46,7 @@ describe.each(e2eDialects())('update across a server restart on $name', (dialect
       } finally {
         await first.stop();
       }
-      const second = await startTestServer({ packages: PACKAGES, database: db.config });
+      const second = await startTestServer({ plugins: PLUGINS, database: db.config });
       const native = await NativeConnection.connect({ address: second.address });
       const client = new Client({ connection: await Connection.connect({ address: second.address }) });
       const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: await bundleTestWorkflows() });

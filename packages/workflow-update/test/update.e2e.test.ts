@@ -10,13 +10,16 @@ import {
 } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleTestWorkflows, e2eDialects, quietRuntime, updateConfig } from './e2e-helpers.js';
 import * as wf from './workflows/index.js';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
+import { workflowUpdatePlugin } from '@chasm/workflow-update';
 
 const { EventType, UpdateWorkflowExecutionLifecycleStage: Stage } = temporal.api.enums.v1;
-const PACKAGES = ['matching', 'workflow', 'workflow-update'];
+const PLUGINS = [matchingPlugin, workflowPlugin, workflowUpdatePlugin];
 
 let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
@@ -64,7 +67,7 @@ describe.each(e2eDialects())('workflow update on $name', (dialect) => {
   beforeAll(async () => {
     const db = await dialect.open();
     drop = db.drop;
-    server = await startTestServer({ packages: PACKAGES, database: db.config });
+    server = await startTestServer({ plugins: PLUGINS, database: db.config });
     client = new Client({ connection: await Connection.connect({ address: server.address }) });
     // No retry interceptor: the tests below look at the status codes themselves.
     raw = await Connection.connect({ address: server.address, interceptors: [] });
@@ -311,9 +314,9 @@ describe.each(e2eDialects())('update limits on $name', (dialect) => {
     const db = await dialect.open();
     drop = db.drop;
     server = await startTestServer({
-      packages: PACKAGES,
+      plugins: PLUGINS,
       database: db.config,
-      modules: [updateConfig({ maxInFlightUpdates: 2, maxTotalUpdates: 3 })],
+      settings: updateConfig({ maxInFlightUpdates: 2, maxTotalUpdates: 3 }),
     });
     client = new Client({ connection: await Connection.connect({ address: server.address }) });
     raw = await Connection.connect({ address: server.address, interceptors: [] });

@@ -1,28 +1,29 @@
-/** Tunables of the workflow package (Temporal's defaults unless noted). */
-export interface WorkflowConfig {
-  /** Workflow task start-to-close timeout when the start request has none. */
-  readonly defaultWorkflowTaskTimeoutMs: number;
-  readonly maxWorkflowTaskTimeoutMs: number;
-  /** How long GetWorkflowExecutionHistory with wait_new_event blocks before answering. */
-  readonly historyLongPollMs: number;
-  /** Default page size of GetWorkflowExecutionHistory. */
-  readonly historyPageSize: number;
-  /** suggest_continue_as_new thresholds. */
-  readonly suggestContinueAsNewEvents: number;
-  readonly suggestContinueAsNewBytes: number;
-  /** How long a QueryWorkflow waits for a worker's answer at most. */
-  readonly queryTimeoutMs: number;
-  /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
-  readonly queryIdleWaitMs: number;
-}
+import { z } from 'zod';
 
-export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
-  defaultWorkflowTaskTimeoutMs: 10_000,
-  maxWorkflowTaskTimeoutMs: 120_000,
-  historyLongPollMs: 20_000,
-  historyPageSize: 1000,
-  suggestContinueAsNewEvents: 4096,
-  suggestContinueAsNewBytes: 4 * 1024 * 1024,
-  queryTimeoutMs: 30_000,
-  queryIdleWaitMs: 5_000,
-};
+const millis = (def: number) => z.number().int().positive().default(def);
+const count = (def: number) => z.number().int().positive().default(def);
+
+/**
+ * Tunables of the workflow package (Temporal's defaults unless noted), as the schema of its
+ * `settings.workflow` in the server config.
+ */
+export const workflowConfigSchema = z.strictObject({
+  /** Workflow task start-to-close timeout when the start request has none. */
+  defaultWorkflowTaskTimeoutMs: millis(10_000),
+  maxWorkflowTaskTimeoutMs: millis(120_000),
+  /** How long GetWorkflowExecutionHistory with wait_new_event blocks before answering. */
+  historyLongPollMs: millis(20_000),
+  /** Default page size of GetWorkflowExecutionHistory. */
+  historyPageSize: count(1000),
+  /** suggest_continue_as_new thresholds. */
+  suggestContinueAsNewEvents: count(4096),
+  suggestContinueAsNewBytes: count(4 * 1024 * 1024),
+  /** How long a QueryWorkflow waits for a worker's answer at most. */
+  queryTimeoutMs: millis(30_000),
+  /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
+  queryIdleWaitMs: millis(5_000),
+});
+
+export type WorkflowConfig = Readonly<z.output<typeof workflowConfigSchema>>;
+
+export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = workflowConfigSchema.parse({});

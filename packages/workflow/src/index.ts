@@ -9,7 +9,7 @@ export { Workflow, type WorkflowState, type WorkflowComponent, type WorkflowStat
 export { Activity, type ActivityState } from './activity/activity.js';
 export { createWorkflowLibrary } from './library.js';
 export { workflowModule, WORKFLOW_CONFIG, WORKFLOW_DEPS } from './module.js';
-export { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from './config.js';
+export { DEFAULT_WORKFLOW_CONFIG, workflowConfigSchema, type WorkflowConfig } from './config.js';
 export { UnhandledCommandError } from './errors.js';
 export { parseVisibilityQuery, type ParsedQuery } from './query/query-parser.js';
 export {
@@ -32,3 +32,5 @@ export {
 export { requestWorkflowTask } from './workflow/mutable-state.js';
 export { BadCommandError } from './activity/activity-state-machine.js';
 export { planWorkflowStart, type WorkflowStartPlan } from './grpc/start-request.js';
+// The default export is what a server loads when a config names this package by name or path.
+export { workflowPlugin, workflowPlugin as default } from './plugin.js';

@@ -23,8 +23,9 @@ export const WORKFLOW_DEPS = Symbol.for('chasm/workflow/Deps');
 export const WORKFLOW_CONFIG = Symbol.for('chasm/workflow/Config');
 
 /** Binds the workflow library, its gRPC methods and its activity-task handler. */
-export const workflowModule = new ContainerModule((options) => {
-  options.bind<WorkflowConfig>(WORKFLOW_CONFIG).toConstantValue(DEFAULT_WORKFLOW_CONFIG);
+export const workflowModule = (config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG): ContainerModule =>
+  new ContainerModule((options) => {
+  options.bind<WorkflowConfig>(WORKFLOW_CONFIG).toConstantValue(config);
   options
     .bind<WorkflowDeps>(WORKFLOW_DEPS)
     .toResolvedValue(
@@ -80,4 +81,4 @@ export const workflowModule = new ContainerModule((options) => {
         { serviceIdentifier: Symbol.for('chasm/StandaloneActivityConfig'), optional: true },
       ],
     );
-});
+  });

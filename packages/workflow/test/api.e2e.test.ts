@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, QueryNotRegisteredError, QueryRejectedError, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
 
 const taskQueue = 'api';
 let server: TestServer;
@@ -17,7 +19,7 @@ const id = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   quietRuntime();
-  [server, bundle] = await Promise.all([startTestServer({ packages: ['matching', 'workflow'] }), bundleTestWorkflows()]);
+  [server, bundle] = await Promise.all([startTestServer({ plugins: [matchingPlugin, workflowPlugin] }), bundleTestWorkflows()]);
   client = new Client({ connection: await Connection.connect({ address: server.address }) });
   native = await NativeConnection.connect({ address: server.address });
   worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: bundle, activities });

@@ -1,16 +1,18 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
 
 describe('hello world through the SDK', () => {
   let server: TestServer;
   let bundle: WorkflowBundleWithSourceMap;
   beforeAll(async () => {
     quietRuntime();
-    [server, bundle] = await Promise.all([startTestServer({ packages: ['matching', 'workflow'] }), bundleTestWorkflows()]);
+    [server, bundle] = await Promise.all([startTestServer({ plugins: [matchingPlugin, workflowPlugin] }), bundleTestWorkflows()]);
   });
   afterAll(async () => {
     await server?.stop();
@@ -23,19 +25,6 @@ describe('hello world through the SDK', () => {
     await worker.runUntil(async () => {
       const r = await client.workflow.execute<typeof wf.helloActivity>('helloActivity', { taskQueue: 'hello', workflowId: 'hello-1', args: ['World'] });
       expect(r).toBe('Hello, World!');
-    });
-    await client.connection.close();
-    await connection.close();
-  });
-
-  it('runs activities when standalone-activity serves the activity-task RPCs (routing by archetype)', async () => {
-    await using mixed = await startTestServer({ packages: ['matching', 'standalone-activity', 'workflow'] });
-    const connection = await NativeConnection.connect({ address: mixed.address });
-    const worker = await Worker.create({ connection, namespace: 'default', taskQueue: 'mixed', workflowBundle: bundle, activities });
-    const client = new Client({ connection: await Connection.connect({ address: mixed.address }) });
-    await worker.runUntil(async () => {
-      const r = await client.workflow.execute<typeof wf.retryActivity>('retryActivity', { taskQueue: 'mixed', workflowId: 'mixed-1', args: [1] });
-      expect(r).toBe('succeeded on attempt 2');
     });
     await client.connection.close();
     await connection.close();

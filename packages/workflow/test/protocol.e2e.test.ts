@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
 
 /** The workflow-task protocol driven by hand over gRPC, as sdk-core would drive it. */
 const { CommandType, EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
@@ -11,7 +13,7 @@ let server: TestServer;
 let connection: Connection;
 
 beforeAll(async () => {
-  server = await startTestServer({ packages: ['matching', 'workflow'] });
+  server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin] });
   connection = await Connection.connect({ address: server.address });
 });
 afterAll(async () => {

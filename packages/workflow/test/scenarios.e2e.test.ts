@@ -9,10 +9,12 @@ import {
   WorkflowFailedError,
 } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '@chasm/server/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
 
 // One server and one bundle for the file; each cache mode gets its own worker and task queue.
 let server: TestServer;
@@ -22,7 +24,7 @@ let nativeConnection: NativeConnection;
 
 beforeAll(async () => {
   quietRuntime();
-  [server, bundle] = await Promise.all([startTestServer({ packages: ['matching', 'workflow'] }), bundleTestWorkflows()]);
+  [server, bundle] = await Promise.all([startTestServer({ plugins: [matchingPlugin, workflowPlugin] }), bundleTestWorkflows()]);
   client = new Client({ connection: await Connection.connect({ address: server.address }) });
   nativeConnection = await NativeConnection.connect({ address: server.address });
   await client.connection.operatorService.addSearchAttributes({

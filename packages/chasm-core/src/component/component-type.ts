@@ -7,6 +7,23 @@ import type { ExecutionStatus } from '../persistence/store.js';
 /** A search attribute value as stored in visibility. */
 export type SearchAttributeValue = string | number | boolean | Date | readonly string[] | null;
 
+/** Temporal's search attribute types (IndexedValueType), by the names its query language uses. */
+export type SearchAttributeType = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+/** The search attributes a root exposes: key → type. Queries may filter on these keys. */
+export type SearchAttributeSchema = Readonly<Record<string, SearchAttributeType>>;
+/** The TypeScript value of a search attribute of type `T`. */
+export type SearchAttributeValueOf<T extends SearchAttributeType> = T extends 'Keyword' | 'Text'
+  ? string
+  : T extends 'Int' | 'Double'
+    ? number
+    : T extends 'Bool'
+      ? boolean
+      : T extends 'Datetime'
+        ? Date
+        : readonly string[];
+/** What a root's `searchAttributes` returns for a schema: each declared key, typed; null clears it. */
+export type SearchAttributesOf<S extends SearchAttributeSchema> = { readonly [K in keyof S]?: SearchAttributeValueOf<S[K]> | null };
+
 /** Child field specs: the explicit schema that replaces Go's reflection over struct fields. */
 export interface OneSpec<T extends AnyComponentType = AnyComponentType> {
   readonly kind: 'one';
@@ -37,7 +54,7 @@ export const dataOf = <T>(codec: Codec<T> = jsonCodec<T>()): DataSpec<T> => ({ k
 export const dataMapOf = <T>(codec: Codec<T> = jsonCodec<T>()): DataMapSpec<T> => ({ kind: 'dataMap', codec });
 export const pointer = (): PointerSpec => ({ kind: 'pointer' });
 
-export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs> {
+export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs, TSearch extends SearchAttributeSchema = SearchAttributeSchema> {
   /** Fully qualified name `library.component` (lowerCamel). Persisted: renaming is a migration. */
   readonly name: string;
   /** Version of the persisted state shape; bump it and add `migrate` when the shape changes. */
@@ -49,8 +66,14 @@ export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs> {
   readonly lifecycle: (state: TState) => Lifecycle;
   /** A detached component ignores its parent's lifecycle (its tasks survive the parent closing). */
   readonly detached?: boolean;
+  /**
+   * Root only: the search attributes it exposes and their types. Declaring them types the
+   * `searchAttributes` function's keys and values, and tells visibility queries what they may
+   * filter on. Roots whose keys are user-defined (workflows) leave it out.
+   */
+  readonly searchAttributeTypes?: TSearch;
   /** Root only: search attributes, recomputed at each commit that touches the root. */
-  readonly searchAttributes?: (state: TState) => Readonly<Record<string, SearchAttributeValue>>;
+  readonly searchAttributes?: (state: TState) => SearchAttributesOf<TSearch>;
   /** Root only: memo, recomputed like search attributes. */
   readonly memo?: (state: TState) => Uint8Array | null;
   /**
@@ -71,7 +94,8 @@ export interface ComponentType<TState = unknown, TChildren extends ChildSpecs = 
   readonly codec: Codec<TState>;
   readonly children: TChildren;
   readonly migrate: ((state: unknown, fromVersion: number) => TState) | undefined;
-  readonly searchAttributes: ComponentTypeOptions<TState, TChildren>['searchAttributes'];
+  readonly searchAttributeTypes: SearchAttributeSchema | undefined;
+  readonly searchAttributes: ((state: TState) => Readonly<Record<string, SearchAttributeValue | undefined>>) | undefined;
   readonly memo: ComponentTypeOptions<TState, TChildren>['memo'];
   readonly terminate: ComponentTypeOptions<TState, TChildren>['terminate'];
   readonly executionStatus: ComponentTypeOptions<TState, TChildren>['executionStatus'];
@@ -79,8 +103,8 @@ export interface ComponentType<TState = unknown, TChildren extends ChildSpecs = 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyComponentType = ComponentType<any, any>;
 
-export function defineComponent<TState, TChildren extends ChildSpecs = Record<never, never>>(
-  opts: ComponentTypeOptions<TState, TChildren>,
+export function defineComponent<TState, TChildren extends ChildSpecs = Record<never, never>, TSearch extends SearchAttributeSchema = SearchAttributeSchema>(
+  opts: ComponentTypeOptions<TState, TChildren, TSearch>,
 ): ComponentType<TState, TChildren> {
   return {
     kind: 'componentType',
@@ -91,6 +115,7 @@ export function defineComponent<TState, TChildren extends ChildSpecs = Record<ne
     children: (opts.children ?? {}) as TChildren,
     lifecycle: opts.lifecycle,
     detached: opts.detached ?? false,
+    searchAttributeTypes: opts.searchAttributeTypes,
     searchAttributes: opts.searchAttributes,
     memo: opts.memo,
     terminate: opts.terminate,
@@ -107,6 +132,8 @@ export interface Component<TState = unknown, TChildren extends ChildSpecs = Chil
   readonly fields: FieldAccessors<TChildren>;
   /** The nearest ancestor component (map nodes are skipped); undefined at the root. */
   parent(): AnyComponent | undefined;
+  /** The nearest ancestor component, which must be of `type` (else TypeError: a wiring bug). */
+  parent<T extends AnyComponentType>(type: T): ComponentOf<T> | undefined;
   lifecycle(): Lifecycle;
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -49,6 +49,8 @@ export interface SideEffectTaskType<TComp extends AnyComponentType = AnyComponen
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTaskType = PureTaskType<any, any> | SideEffectTaskType<any, any>;
+/** The component type a task type runs on. */
+export type TaskComponentOf<T> = T extends { readonly component: infer C extends AnyComponentType } ? C : never;
 export type TaskPayloadOf<T> = T extends PureTaskType<AnyComponentType, infer P>
   ? P
   : T extends SideEffectTaskType<AnyComponentType, infer P>

@@ -6,21 +6,23 @@ import { join } from 'node:path';
 
 /**
  * A server in a child process (the built CLI), for crash tests and benchmarks: it can be killed
- * with SIGKILL and restarted on the same store. Feature packages never import the server
- * (layering); they pass the path of its built CLI and only run it.
+ * with SIGKILL and restarted on the same store.
  */
 
 export type ChildDatabase = { readonly kind: 'pglite'; readonly dataDir?: string } | { readonly kind: 'postgres'; readonly url: string };
 
 export interface ServerProcessOptions {
-  /** The server's built CLI (`packages/server/dist/cli.js`). */
+  /** A built server CLI (`@chasm/runtime`'s for feature tests, `@chasm/server`'s for the app). */
   readonly cli: string;
   readonly database: ChildDatabase;
   /** Reuse a port across restarts so workers reconnect to the same address. */
   readonly port: number;
   readonly metricsPort?: number;
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info';
+  /** Plugins to load: names the CLI knows, package names or module paths. */
   readonly packages: readonly string[];
+  /** Per-plugin settings (the config file's `settings:`). */
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 export interface ServerProcess {
@@ -67,6 +69,7 @@ export async function spawnServerProcess(opts: ServerProcessOptions): Promise<Se
       grpc: { host: '127.0.0.1', port: opts.port },
       ...(opts.metricsPort !== undefined ? { metrics: { host: '127.0.0.1', port: opts.metricsPort } } : {}),
       packages: opts.packages,
+      ...(opts.settings ? { settings: opts.settings } : {}),
       namespaces: ['default'],
       log: { level: opts.logLevel ?? 'warn' },
     }),

@@ -5,12 +5,14 @@ import type {
   ChildSpecs,
   FieldAccessors,
   Component,
+  ComponentOf,
   DataField,
   DataMapField,
   MapField,
   OneField,
   PointerField,
 } from '../component/component-type.js';
+import { asComponent } from '../component/component-type.js';
 import type { Lifecycle } from '../component/lifecycle.js';
 import { FailedPreconditionError } from '../errors.js';
 import type { TreeNode } from './node.js';
@@ -47,9 +49,13 @@ export class ComponentImpl implements Component<unknown> {
     }
     return this.fieldCache;
   }
-  parent(): AnyComponent | undefined {
+  parent(): AnyComponent | undefined;
+  parent<T extends AnyComponentType>(type: T): ComponentOf<T> | undefined;
+  parent(type?: AnyComponentType): AnyComponent | undefined {
     const p = this.node.parentComponent();
-    return p ? this.tree.wrap(p) : undefined;
+    if (!p) return undefined;
+    const parent = this.tree.wrap(p);
+    return type ? asComponent(parent, type) : parent;
   }
   lifecycle(): Lifecycle {
     return this.type.lifecycle(this.state);

@@ -19,4 +19,4 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
-export { SERVER_CLI, freePort, spawnServer, type ChildDatabase, type ServerProcess, type ServerProcessOptions } from './server-process.js';
+export { freePort, spawnServer, type ChildDatabase, type ServerProcess, type ServerProcessOptions } from './server-process.js';

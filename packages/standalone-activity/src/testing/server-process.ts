@@ -1,14 +1,15 @@
-import { fileURLToPath } from 'node:url';
-import { spawnServerProcess, type ServerProcess, type ServerProcessOptions as CoreOptions } from '@chasm/core/testing';
+import { pluginPath, spawnRuntime } from '@chasm/runtime/testing';
+import type { ServerProcess, ServerProcessOptions as CoreOptions } from '@chasm/core/testing';
 
 export { freePort, type ChildDatabase, type ServerProcess } from '@chasm/core/testing';
 
-/** The built server CLI, run in a child process by crash tests and benchmarks (never imported). */
-export const SERVER_CLI = fileURLToPath(new URL('../../../server/dist/cli.js', import.meta.url));
-
 export type ServerProcessOptions = Omit<CoreOptions, 'cli' | 'packages'> & { readonly packages?: readonly string[] };
 
-/** Starts the server CLI with matching, standalone-activity unless told otherwise. */
+/**
+ * A server in a child process (for crash tests and benchmarks): the feature-free runtime CLI
+ * with this package's plugins loaded by path — @chasm/matching @chasm/standalone-activity unless told otherwise.
+ */
 export function spawnServer(opts: ServerProcessOptions): Promise<ServerProcess> {
-  return spawnServerProcess({ logLevel: 'warn', ...opts, cli: SERVER_CLI, packages: opts.packages ?? ['matching', 'standalone-activity'] });
+  const packages = (opts.packages ?? ['@chasm/matching', '@chasm/standalone-activity']).map((p) => pluginPath(p, import.meta.url));
+  return spawnRuntime({ logLevel: 'warn', ...opts, packages });
 }

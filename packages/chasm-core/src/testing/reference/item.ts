@@ -1,4 +1,4 @@
-import { defineComponent } from '../../component/component-type.js';
+import { tests } from './lib.js';
 import { stateMachine } from '../../transition.js';
 import type { ComponentOf } from '../../component/component-type.js';
 
@@ -16,8 +16,8 @@ export interface ItemState {
 }
 
 /** A map child of the reference store: exercises child components, timers and side effects. */
-export const Item = defineComponent<ItemState>({
-  name: 'tests.item',
+export const Item = tests.component<ItemState>({
+  name: 'item',
   lifecycle: (s) => (s.status === 'paused' ? 'paused' : s.status === 'expired' ? 'completed' : 'running'),
 });
 export type ItemComponent = ComponentOf<typeof Item>;

@@ -1,7 +1,8 @@
-import { dataMapOf, dataOf, defineComponent, mapOf, pointer } from '../../component/component-type.js';
+import { dataMapOf, dataOf, mapOf, pointer } from '../../component/component-type.js';
 import type { ComponentOf } from '../../component/component-type.js';
 import type { MutableContext } from '../../context.js';
 import { Item } from './item.js';
+import { tests } from './lib.js';
 
 export interface StoreState {
   name: string;
@@ -23,8 +24,8 @@ export interface PayloadEntry {
  * The reference component, like Temporal's `chasm/lib/tests` PayloadStore: a root with a map
  * of child components, a data map, a data field, a pointer, search attributes and memo.
  */
-export const Store = defineComponent({
-  name: 'tests.store',
+export const Store = tests.component({
+  name: 'store',
   schemaVersion: 2,
   // Version 1 had `count` instead of `itemCount`.
   migrate: (old: unknown, from: number): StoreState => {
@@ -43,6 +44,7 @@ export const Store = defineComponent({
   },
   lifecycle: (s: StoreState) => (s.closed ? 'completed' : 'running'),
   executionStatus: (s: StoreState) => (s.terminated ? 'terminated' : 'completed'),
+  searchAttributeTypes: { StoreName: 'Keyword', ItemCount: 'Int', Closed: 'Bool' },
   searchAttributes: (s: StoreState) => ({ StoreName: s.name, ItemCount: s.itemCount, Closed: s.closed }),
   memo: (s: StoreState) => new TextEncoder().encode(JSON.stringify({ name: s.name })),
   terminate(store, _ctx: MutableContext) {

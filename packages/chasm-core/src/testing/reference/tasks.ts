@@ -1,11 +1,11 @@
+import { tests } from './lib.js';
 import { asComponent } from '../../component/component-type.js';
-import { definePureTask, defineSideEffectTask } from '../../task/task-type.js';
 import { Item, ItemTransitions } from './item.js';
 import { Store } from './store.js';
 
 /** Timer: expires an item unless its TTL was re-armed (stamp) or it already expired. */
-export const ExpireTask = definePureTask<typeof Item, { stamp: number }>({
-  name: 'tests.expire',
+export const ExpireTask = tests.pureTask<typeof Item, { stamp: number }>({
+  name: 'expire',
   component: Item,
   validate: (_ctx, item, p) => item.state.ttlStamp === p.stamp && ItemTransitions.expire.possible(item),
   execute(ctx, item) {
@@ -17,8 +17,8 @@ export const ExpireTask = definePureTask<typeof Item, { stamp: number }>({
 });
 
 /** Immediate pure task: recomputes the store's derived count in the same transaction. */
-export const RecountTask = definePureTask<typeof Store, Record<string, never>>({
-  name: 'tests.recount',
+export const RecountTask = tests.pureTask<typeof Store, Record<string, never>>({
+  name: 'recount',
   component: Store,
   validate: () => true,
   execute(_ctx, store) {
@@ -30,8 +30,8 @@ export const RecountTask = definePureTask<typeof Store, Record<string, never>>({
 export const sideEffectLog: { taskId: string; stamp: number }[] = [];
 
 /** Side effect: "calls out" (records), then re-enters through its ref to mark the item notified. */
-export const NotifyTask = defineSideEffectTask<typeof Item, { stamp: number; fail?: number }>({
-  name: 'tests.notify',
+export const NotifyTask = tests.sideEffectTask<typeof Item, { stamp: number; fail?: number }>({
+  name: 'notify',
   component: Item,
   validate: (_ctx, item, p) => item.state.notifyStamp === p.stamp,
   async execute(ctx, ref, p, attrs) {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './parse-config.js';
+import { devConfig } from './server-config.js';
+
+describe('parseConfig', () => {
+  it('reads a full config', () => {
+    const config = parseConfig({
+      database: { kind: 'postgres', url: 'postgres://u@db:5432/t' },
+      shards: 16,
+      grpc: { host: '0.0.0.0', port: 7233 },
+      metrics: { port: 9090 },
+      packages: ['matching'],
+      namespaces: ['default', { name: 'orders', retention: '7d', description: 'o' }],
+      log: { level: 'debug' },
+    });
+    expect(config).toEqual({
+      database: { kind: 'postgres', url: 'postgres://u@db:5432/t' },
+      shards: 16,
+      grpc: { host: '0.0.0.0', port: 7233 },
+      metrics: { host: '0.0.0.0', port: 9090 },
+      packages: ['matching'],
+      settings: {},
+      namespaces: [{ name: 'default' }, { name: 'orders', retentionSeconds: 7 * 86400, description: 'o' }],
+      log: { level: 'debug' },
+    });
+  });
+
+  it.each([
+    [{}, /database: is required/],
+    [{ database: { kind: 'mysql' } }, /database.kind: must be 'postgres' or 'pglite'/],
+    [{ database: { kind: 'postgres', url: 'http://x' } }, /database.url: must be a postgres:\/\/ URL/],
+    [{ database: { kind: 'pglite' }, grpc: { port: 70000 } }, /grpc.port: must be an integer from 0 to 65535/],
+    [{ database: { kind: 'pglite' }, shards: 0 }, /shards: must be an integer/],
+    [{ database: { kind: 'pglite' }, grcp: {} }, /unknown key 'grcp'/],
+    [{ database: { kind: 'pglite' }, namespaces: [''] }, /namespaces\[0\]: name is required/],
+    [{ database: { kind: 'pglite' }, namespaces: [{ name: 'a', retention: 'forever' }] }, /namespaces\[0\].retention/],
+    [{ database: { kind: 'pglite' }, log: { level: 'loud' } }, /log.level: must be one of/],
+    [{ database: { kind: 'pglite' }, packages: 'matching' }, /packages: must be a list/],
+    [{ database: { kind: 'pglite' }, settings: ['x'] }, /settings: must be a mapping/],
+    [{ database: { kind: 'pglite' }, grpc: { port: 7233, hots: 'x' } }, /grpc: unknown key 'hots'/],
+  ])('rejects %j', (doc, message) => {
+    expect(() => parseConfig(doc)).toThrow(ConfigError);
+    expect(() => parseConfig(doc)).toThrow(message);
+  });
+});
+
+describe('devConfig', () => {
+  it('defaults to 127.0.0.1:7233, in-memory PGlite and namespace default', () => {
+    expect(devConfig({})).toMatchObject({
+      database: { kind: 'pglite' },
+      grpc: { host: '127.0.0.1', port: 7233 },
+      metrics: { port: 7239 },
+      namespaces: [{ name: 'default' }],
+    });
+    expect(devConfig({ dataDir: '/tmp/x', metricsPort: null })).toMatchObject({ database: { kind: 'pglite', dataDir: '/tmp/x' } });
+    expect(devConfig({ metricsPort: null }).metrics).toBeUndefined();
+  });
+});

@@ -1,0 +1,95 @@
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
+import type { Logger } from 'pino';
+import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { unaryHandler } from './call-handler.js';
+import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
+import { serviceMethods, toServiceDefinition, type ServedMethod } from './service-definition.js';
+
+/** The Temporal services the front door serves, each with every method the protos define. */
+export const SERVED_SERVICES = [WORKFLOW_SERVICE, OPERATOR_SERVICE] as const;
+
+/** Every unary method of the served services, as the protos define them. */
+export function servedProtoMethods(): ServedMethod[] {
+  return SERVED_SERVICES.flatMap((s) => serviceMethods(s)).filter((m) => !m.streaming);
+}
+
+const MiB = 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface GrpcFrontDoorOptions {
+  readonly handlerSets: readonly RpcHandlerSet[];
+  readonly logger: Logger;
+  readonly metrics: RpcMetrics;
+}
+
+/**
+ * The gRPC server: every WorkflowService and OperatorService method, routed to package
+ * handlers (or UNIMPLEMENTED), plus the standard health service.
+ * Construction validates the handler table, so a bad composition fails before binding a port.
+ */
+export class GrpcFrontDoor {
+  private readonly methods: ServedMethod[];
+  private readonly table: Map<string, RoutedMethod>;
+  private readonly shutdown = new AbortController();
+  private readonly health: HealthImplementation;
+  private server: Server | undefined;
+
+  constructor(private readonly options: GrpcFrontDoorOptions) {
+    this.methods = servedProtoMethods();
+    this.table = buildHandlerTable(this.methods, options.handlerSets);
+    this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
+  }
+
+  /** Methods answered by a package (the rest answer UNIMPLEMENTED). */
+  implementedMethods(): string[] {
+    return [...this.table.keys()];
+  }
+
+  /** Binds and starts serving; returns the bound port (useful with port 0). */
+  async start(host: string, port: number): Promise<number> {
+    const server = new Server({
+      // Workers send whole workflow-task completions; grpc's 4 MiB default is too small.
+      'grpc.max_receive_message_length': 128 * MiB,
+      'grpc.max_send_message_length': 128 * MiB,
+      // SDK clients keep idle connections alive with pings.
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    const deps = { logger: this.options.logger, metrics: this.options.metrics, shutdown: this.shutdown.signal };
+    for (const service of SERVED_SERVICES) {
+      const methods = this.methods.filter((m) => m.service === service);
+      const impl: UntypedServiceImplementation = {};
+      for (const m of methods) impl[m.method] = unaryHandler(m, this.table.get(key(m.service, m.method)), deps);
+      server.addService(toServiceDefinition(methods), impl);
+    }
+    this.health.addToServer(server);
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(new Error(`gRPC: cannot listen on ${host}:${port}: ${err.message}`, { cause: err })) : resolve(p),
+      ),
+    );
+    this.server = server;
+    for (const s of ['', ...SERVED_SERVICES]) this.health.setStatus(s, 'SERVING');
+    return bound;
+  }
+
+  /** Stops accepting calls, ends in-flight long polls, and waits briefly for calls to finish. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    for (const s of ['', ...SERVED_SERVICES]) this.health.setStatus(s, 'NOT_SERVING');
+    this.shutdown.abort(new Error('server is shutting down'));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

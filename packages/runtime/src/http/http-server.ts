@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import findMyWay from 'find-my-way';
+import type { HttpMethod, HttpRoute } from '@chasm/core';
+import type { Logger } from 'pino';
+import { toHttpError } from './http-status.js';
+
+/** Bodies above this are refused with 413 before they are parsed. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Serves the HTTP routes plugins contribute (JSON in, JSON out), with find-my-way as the router
+ * (fastify's: maintained, radix tree, `:param` segments). Two routes with the same method and
+ * path fail start-up in the router itself. Handler errors map through `toHttpError`; anything
+ * else is a bug: 500 with a reference, and the stack in the log.
+ */
+export class HttpFrontDoor {
+  private readonly router = findMyWay({ ignoreTrailingSlash: true, defaultRoute: (_req, res) => send(res, 404, { code: 'NOT_FOUND', message: 'no such route' }) });
+  private readonly shutdown = new AbortController();
+  private server: Server | undefined;
+
+  constructor(
+    routes: readonly HttpRoute[],
+    private readonly logger: Logger,
+  ) {
+    for (const route of routes) {
+      try {
+        this.router.on(route.method, route.path, (req, res, params) => void this.serve(route, req, res, params));
+      } catch (e) {
+        throw new Error(`HTTP route ${route.method} ${route.path}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  }
+
+  async start(host: string, port: number): Promise<number> {
+    const server = createServer((req, res) => this.router.lookup(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new Error(`http: cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    return (server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    this.shutdown.abort(new Error('server is shutting down'));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async serve(route: HttpRoute, req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>): Promise<void> {
+    const signal = AbortSignal.any([this.shutdown.signal, abortOnClose(res)]);
+    try {
+      const body = await readJson(req);
+      if (body === TOO_LARGE) return send(res, 413, { code: 'RESOURCE_EXHAUSTED', message: `request body above ${MAX_BODY_BYTES} bytes` });
+      if (body === BAD_JSON) return send(res, 400, { code: 'INVALID_ARGUMENT', message: 'request body is not valid JSON' });
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? (v[0] ?? '') : v;
+      const out = await route.handle({
+        method: req.method as HttpMethod,
+        path: url.pathname,
+        params: Object.fromEntries(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)),
+        query: url.searchParams,
+        headers,
+        body,
+        signal,
+      });
+      send(res, out.status, out.body, out.headers);
+    } catch (e) {
+      const mapped = toHttpError(e);
+      if (mapped) return send(res, mapped.status, mapped.body);
+      const ref = randomUUID().slice(0, 8);
+      this.logger.error({ err: e, ref, route: `${route.method} ${route.path}` }, 'HTTP handler failed');
+      send(res, 500, { code: 'INTERNAL', message: `internal server error (ref ${ref})` });
+    }
+  }
+}
+
+const TOO_LARGE = Symbol('tooLarge');
+const BAD_JSON = Symbol('badJson');
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return TOO_LARGE;
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return BAD_JSON;
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  if (res.headersSent) return;
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+function abortOnClose(res: ServerResponse): AbortSignal {
+  const c = new AbortController();
+  res.once('close', () => c.abort(new Error('client went away')));
+  return c.signal;
+}

@@ -1,0 +1,21 @@
+/**
+ * @module @chasm/runtime
+ * A server runtime that knows no feature: the Temporal gRPC front door, namespaces, config,
+ * plugin loading and checking, logs, metrics and the CLI. Plugins (component packages) are
+ * chosen by config; the app in @chasm/server adds the catalogue of built-in ones.
+ */
+export { startServer, type RunningServer, type StartOptions } from './server.js';
+export { runCli, type CliOptions } from './run-cli.js';
+export { devConfig, type NamespaceSeed, type ServerConfig } from './config/server-config.js';
+export { ConfigError, loadConfigFile, parseConfig } from './config/parse-config.js';
+export { loadPlugins, type PluginCatalogue, type PluginLoader } from './plugins/load-plugins.js';
+export { checkPlugins } from './plugins/check-plugins.js';
+export { PluginSetError } from './plugins/plugin-errors.js';
+export { coreModule } from './modules/core-module.js';
+export { ServerTokens } from './server-tokens.js';
+export { GRPC_STATUS, toGrpcStatus, statusDetailOf } from './grpc/grpc-status.js';
+export { decodeStatusDetails, type StatusDetail } from './grpc/status-details.js';
+export { HandlerTableError } from './grpc/handler-table.js';
+export { NamespaceNotFoundError, NamespaceAlreadyExistsError } from './namespaces/namespace-errors.js';
+export type { Namespaces } from './namespaces/namespaces.js';
+export { SERVER_VERSION } from './system/system-handlers.js';

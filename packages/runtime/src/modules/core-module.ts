@@ -1,0 +1,78 @@
+import { ContainerModule } from 'inversify';
+import { ChasmEngine, KyselyExecutionStore, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import { EngineService } from './engine-service.js';
+import { registerStoreMetrics } from '../metrics/store-metrics.js';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
+import { SERVER_MIGRATIONS } from '../namespaces/namespace-migrations.js';
+import { NamespaceSeeder } from '../namespaces/namespace-seeder.js';
+import { NamespaceStore } from '../namespaces/namespace-store.js';
+import { Namespaces } from '../namespaces/namespaces.js';
+import { ServerTokens } from '../server-tokens.js';
+import { ClusterIdentity } from '../system/cluster-identity.js';
+import type { ServerFeatures } from '../system/server-features.js';
+import { systemHandlers } from '../system/system-handlers.js';
+
+/**
+ * The server's own package ('core'): clock, CHASM registry, namespaces, cluster identity and
+ * the system RPCs. Expects TOKENS.Database, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Config
+ * and ServerTokens.Features bound by the container before modules load.
+ */
+export const coreModule = new ContainerModule(({ bind }) => {
+  bind(TOKENS.Clock).toConstantValue(systemClock);
+  // Libraries are registered by the server once every module has loaded (server.ts), so a
+  // duplicate component or task name fails start-up before anything runs.
+  bind(TOKENS.Registry).toResolvedValue(() => new Registry());
+
+  // The CHASM engine over the Kysely store. Construction is synchronous; EngineService
+  // initialises the store and takes the shards when services start.
+  bind(TOKENS.ExecutionStore).toResolvedValue(
+    (db: Database, config: ServerConfig, metrics: MetricsRegistry) => {
+      const store = KyselyExecutionStore.create(db, { shardCount: config.shards });
+      registerStoreMetrics(store, metrics);
+      return store;
+    },
+    [TOKENS.Database, ServerTokens.Config, TOKENS.Metrics],
+  );
+  bind(TOKENS.Engine).toResolvedValue(
+    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry) =>
+      new ChasmEngine({ store, registry, clock, logger: logger.child({ component: 'engine' }), metrics }),
+    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
+  );
+
+  bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);
+  bind(NamespaceStore).toResolvedValue((db: Database) => new NamespaceStore(db), [TOKENS.Database]);
+  bind(ServerTokens.Namespaces).toResolvedValue(
+    (store: NamespaceStore, clock: Clock) => new Namespaces(store, clock),
+    [NamespaceStore, TOKENS.Clock],
+  );
+  bind(TOKENS.Namespaces).toService(ServerTokens.Namespaces);
+  bind(ServerTokens.ClusterIdentity).toResolvedValue(
+    (db: Database, config: ServerConfig, clock: Clock) => new ClusterIdentity(db, config.shards, clock),
+    [TOKENS.Database, ServerTokens.Config, TOKENS.Clock],
+  );
+
+  // Started in binding order: identity first, then seeding; stopped in reverse.
+  bind(TOKENS.Service).toService(ServerTokens.ClusterIdentity);
+  bind(TOKENS.Service).toResolvedValue(
+    (namespaces: Namespaces, config: ServerConfig, logger: Logger) => new NamespaceSeeder(namespaces, config.namespaces, logger),
+    [ServerTokens.Namespaces, ServerTokens.Config, TOKENS.Logger],
+  );
+  bind(TOKENS.Service).toResolvedValue(
+    (engine: ChasmEngine, store: KyselyExecutionStore, db: Database) => new EngineService(engine, store, db),
+    [TOKENS.Engine, TOKENS.ExecutionStore, TOKENS.Database],
+  );
+
+  bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
+    (namespaces: Namespaces, features: ServerFeatures) => namespaceHandlers(namespaces, features),
+    [ServerTokens.Namespaces, ServerTokens.Features],
+  );
+  bind(ServerTokens.CoreRpcHandlers).toResolvedValue((namespaces: Namespaces) => namespaceOperatorHandlers(namespaces), [ServerTokens.Namespaces]);
+  bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
+    (features: ServerFeatures, identity: ClusterIdentity, db: Database) =>
+      systemHandlers({ features, cluster: () => identity.current, persistenceStore: db.config.kind }),
+    [ServerTokens.Features, ServerTokens.ClusterIdentity, TOKENS.Database],
+  );
+});

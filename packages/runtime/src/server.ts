@@ -1,0 +1,187 @@
+import type { Container, ContainerModule } from 'inversify';
+import {
+  CHASM_CORE_VERSION,
+  migrate,
+  openDatabase,
+  TOKENS,
+  routeKey,
+  type AnyChasmPlugin,
+  type HttpRoute,
+  type Database,
+  type Library,
+  type MigrationSet,
+  type Registry,
+  type RpcHandlerSet,
+  type ServiceLifecycle,
+} from '@chasm/core';
+import { collectDefaultMetrics, Registry as MetricsRegistry } from 'prom-client';
+import type { ServerConfig } from './config/server-config.js';
+import { createContainer, getAllOptional } from './container.js';
+import { GrpcFrontDoor, servedProtoMethods } from './grpc/grpc-server.js';
+import { key } from './grpc/handler-table.js';
+import { HttpFrontDoor } from './http/http-server.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { MetricsServer } from './metrics/metrics-server.js';
+import { RpcMetrics } from './metrics/rpc-metrics.js';
+import { checkPlugins } from './plugins/check-plugins.js';
+import { loadPlugins, type PluginCatalogue } from './plugins/load-plugins.js';
+import { PluginSetError } from './plugins/plugin-errors.js';
+import { coreModule } from './modules/core-module.js';
+import { ServerTokens } from './server-tokens.js';
+import type { ServerFeatures } from './system/server-features.js';
+
+export interface StartOptions {
+  /** Plugins a config may name by a short name (the server app's built-ins). */
+  readonly catalogue?: PluginCatalogue;
+  /** Plugins loaded besides those the config names (tests, embedding applications). */
+  readonly plugins?: readonly AnyChasmPlugin[];
+  /** Where package names in the config are resolved from (default: the working directory). */
+  readonly resolveFrom?: string;
+  /** Extra raw modules loaded after the plugins (tests only: they declare nothing). */
+  readonly modules?: readonly ContainerModule[];
+  /** Use this logger instead of creating one from `config.log`. */
+  readonly logger?: Logger;
+}
+
+export interface RunningServer {
+  /** 'host:port' the gRPC front door listens on. */
+  readonly address: string;
+  readonly port: number;
+  /** Bound port of `/metrics`, if enabled. */
+  readonly metricsPort: number | undefined;
+  /** Bound port of the plugins' HTTP routes, if enabled. */
+  readonly httpPort: number | undefined;
+  readonly container: Container;
+  readonly config: ServerConfig;
+  /** Stops gRPC, services and the database, in reverse start order. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server: load package modules, open the database, run every package's migrations,
+ * register CHASM libraries, start services, then serve gRPC (and metrics). Any failure undoes
+ * what was started and rethrows, so a failed start leaks no ports or connections.
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const metrics = new MetricsRegistry();
+  // The plugin set is checked before anything is opened: a bad set fails fast, in one line.
+  const plugins = [...(await loadPlugins(config.packages, options.catalogue ?? {}, options.resolveFrom)), ...(options.plugins ?? [])];
+  const checked = checkPlugins(plugins, config.settings ?? {}, servedProtoMethods());
+  const modules = [coreModule, ...checked.modules, ...(options.modules ?? [])];
+
+  const undo: (() => Promise<void>)[] = [];
+  const rollback = async (): Promise<void> => {
+    for (const step of undo.reverse()) {
+      await step().catch((e: unknown) => logger.error({ err: e }, 'error while stopping'));
+    }
+    undo.length = 0;
+  };
+
+  try {
+    const database = await openDatabase(config.database);
+    undo.push(() => database.close());
+
+    const container = await createContainer({ config, database, logger, metrics }, modules);
+    undo.push(async () => {
+      await container.unbindAll();
+    });
+
+    await runMigrations(database, getAllOptional<MigrationSet>(container, TOKENS.Migrations), logger);
+
+    const registry = container.get<Registry>(TOKENS.Registry);
+    for (const library of getAllOptional<Library>(container, TOKENS.Library)) registry.register(library);
+
+    const pluginHandlers = getAllOptional<RpcHandlerSet>(container, TOKENS.RpcHandlers);
+    if (!options.modules?.length) {
+      // A plugin serves only what it declared: the declaration is what GetSystemInfo, the
+      // docs and the set check rely on. (Raw test modules declare nothing and skip this.)
+      for (const set of pluginHandlers) {
+        for (const method of Object.keys(set.methods)) {
+          if (!checked.declared.has(key(set.service, method))) throw new PluginSetError(`${method} is served but no loaded package declares it`);
+        }
+      }
+    }
+    const routes = getAllOptional<HttpRoute | readonly HttpRoute[]>(container, TOKENS.HttpRoutes).flat();
+    for (const route of routes) {
+      if (!checked.declaredRoutes.has(routeKey(route))) throw new PluginSetError(`HTTP route ${routeKey(route)} is served but no loaded package declares it`);
+    }
+    const frontDoor = new GrpcFrontDoor({
+      handlerSets: [...getAllOptional<RpcHandlerSet>(container, ServerTokens.CoreRpcHandlers), ...pluginHandlers],
+      logger: logger.child({ component: 'grpc' }),
+      metrics: new RpcMetrics(metrics),
+    });
+    container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
+
+    for (const service of getAllOptional<ServiceLifecycle>(container, TOKENS.Service)) {
+      await service.start();
+      undo.push(() => service.stop());
+      logger.debug({ service: service.name }, 'service started');
+    }
+
+    const port = await frontDoor.start(config.grpc.host, config.grpc.port);
+    undo.push(() => frontDoor.stop());
+
+    let httpPort: number | undefined;
+    if (config.http) {
+      const http = new HttpFrontDoor(routes, logger.child({ component: 'http' }));
+      httpPort = await http.start(config.http.host, config.http.port);
+      undo.push(() => http.stop());
+    } else if (routes.length > 0) {
+      logger.info({ routes: routes.length }, 'plugins contribute HTTP routes, but no http port is configured');
+    }
+
+    let metricsPort: number | undefined;
+    if (config.metrics) {
+      // Default process metrics only when exported: they start timers per registry.
+      collectDefaultMetrics({ register: metrics });
+      const metricsServer = new MetricsServer(metrics);
+      metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port);
+      undo.push(() => metricsServer.stop());
+    }
+
+    const address = `${config.grpc.host}:${port}`;
+    logger.info(
+      {
+        address,
+        metricsPort,
+        httpPort,
+        database: config.database.kind,
+        core: CHASM_CORE_VERSION,
+        plugins: plugins.map((p) => `${p.name}@${p.version}`),
+        libraries: registry.libraryNames(),
+      },
+      'server started',
+    );
+
+    let stopping: Promise<void> | undefined;
+    return {
+      address,
+      port,
+      metricsPort,
+      httpPort,
+      container,
+      config,
+      stop: () =>
+        (stopping ??= (async () => {
+          logger.info({ address }, 'server stopping');
+          await rollback();
+          logger.info({ address }, 'server stopped');
+        })()),
+    };
+  } catch (e) {
+    await rollback();
+    throw e;
+  }
+}
+
+async function runMigrations(database: Database, sets: readonly MigrationSet[], logger: Logger): Promise<void> {
+  const tables = new Set<string>();
+  for (const set of sets) {
+    // Two packages sharing a migration table would see each other's migrations as unknown.
+    if (tables.has(set.table)) throw new Error(`two packages use the migration table '${set.table}'`);
+    tables.add(set.table);
+    await migrate(database, set.table, set.migrations);
+    logger.debug({ table: set.table, count: Object.keys(set.migrations).length }, 'migrations applied');
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * @module @chasm/runtime/testing
+ * Start a real server in-process for end-to-end tests: gRPC on 127.0.0.1, port 0 by default,
+ * PGlite in memory unless a database is given, namespace `default` registered.
+ */
+import type { Container, ContainerModule } from 'inversify';
+import type { AnyChasmPlugin, DatabaseConfig } from '@chasm/core';
+import type { ServerConfig } from '../config/server-config.js';
+import type { LogLevel } from '../logging/logger.js';
+import type { PluginCatalogue } from '../plugins/load-plugins.js';
+import { referencePlugin } from '../plugins/reference-plugin.js';
+import { startServer } from '../server.js';
+
+export { referencePlugin } from '../plugins/reference-plugin.js';
+export { spawnRuntime, RUNTIME_CLI, pluginPath, type RuntimeProcessOptions } from './runtime-process.js';
+
+export interface TestServerOptions {
+  /** The plugins to load, in-process ('core' is implied). */
+  readonly plugins?: readonly AnyChasmPlugin[];
+  /** Names to load from `catalogue` or as module specifiers (like a config file's `packages:`). */
+  readonly packages?: readonly string[];
+  /** Short names `packages` may use; default: `tests` (the reference library). */
+  readonly catalogue?: PluginCatalogue;
+  /** Per-plugin settings, as in a config file's `settings:`. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Extra raw modules, e.g. a fake package contributing handlers (they skip the declaration check). */
+  readonly modules?: readonly ContainerModule[];
+  readonly database?: DatabaseConfig;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly namespaces?: readonly string[];
+  readonly shards?: number;
+  /** Defaults to $CHASM_TEST_LOG_LEVEL, else 'silent'. */
+  readonly logLevel?: LogLevel;
+  /** Serve /metrics on this port (0 = any free port); disabled by default. */
+  readonly metricsPort?: number;
+  /** Serve plugins' HTTP routes on this port (0 = any free port); disabled by default. */
+  readonly httpPort?: number;
+}
+
+export interface TestServer extends AsyncDisposable {
+  /** '127.0.0.1:PORT', ready for `Connection.connect({ address })`. */
+  readonly address: string;
+  readonly port: number;
+  readonly metricsPort: number | undefined;
+  readonly httpPort: number | undefined;
+  readonly container: Container;
+  readonly config: ServerConfig;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const host = '127.0.0.1';
+  const config: ServerConfig = {
+    database: options.database ?? { kind: 'pglite' },
+    shards: options.shards ?? 4,
+    grpc: { host, port: options.port ?? 0 },
+    ...(options.metricsPort !== undefined ? { metrics: { host, port: options.metricsPort } } : {}),
+    ...(options.httpPort !== undefined ? { http: { host, port: options.httpPort } } : {}),
+    packages: options.packages ?? [],
+    ...(options.settings ? { settings: options.settings } : {}),
+    namespaces: (options.namespaces ?? ['default']).map((name) => ({ name })),
+    log: { level: options.logLevel ?? ((process.env['CHASM_TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'silent') },
+  };
+  const server = await startServer(config, {
+    catalogue: options.catalogue ?? { tests: async () => referencePlugin },
+    plugins: options.plugins ?? [],
+    modules: options.modules ?? [],
+  });
+  return {
+    address: server.address,
+    port: server.port,
+    metricsPort: server.metricsPort,
+    httpPort: server.httpPort,
+    container: server.container,
+    config,
+    stop: () => server.stop(),
+    [Symbol.asyncDispose]: () => server.stop(),
+  };
+}

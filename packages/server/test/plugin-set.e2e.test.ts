@@ -1,0 +1,63 @@
+import { definePlugin, WORKFLOW_SERVICE } from '@chasm/core';
+import { startTestServer } from '@chasm/runtime/testing';
+import { ContainerModule } from 'inversify';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_PLUGINS } from '../src/catalogue.js';
+
+const start = (packages: string[], settings?: Record<string, unknown>) =>
+  startTestServer({ packages, catalogue: BUILTIN_PLUGINS, ...(settings ? { settings } : {}) });
+
+/** Wrong sets of built-in packages are refused at start, each with one line naming the problem. */
+describe('plugin set check', () => {
+  it.each([
+    [['standalone-activity'], /^standalone-activity needs matching$/],
+    [['workflow'], /^workflow needs matching$/],
+    [['matching', 'workflow-update'], /^workflow-update needs workflow$/],
+    [['workflow-update'], /^workflow-update needs workflow$/],
+  ])('refuses %j', async (packages, message) => {
+    await expect(start(packages)).rejects.toThrow(message);
+  });
+
+  it('refuses settings for a package that is not loaded, and invalid settings', async () => {
+    await expect(start(['matching'], { workflow: {} })).rejects.toThrow(/^settings\.workflow: no package named 'workflow' is loaded$/);
+    await expect(start(['matching', 'workflow', 'workflow-update'], { 'workflow-update': { maxTotalUpdates: -1 } })).rejects.toThrow(
+      /^settings\.workflow-update\.maxTotalUpdates: /,
+    );
+    await expect(start(['matching'], { matching: { maxPollWaitMs: 'soon' } })).rejects.toThrow(/^settings\.matching\.maxPollWaitMs: /);
+    await expect(start(['matching'], { matching: { maxPolWaitMs: 1 } })).rejects.toThrow(/^settings\.matching: .*maxPolWaitMs/);
+  });
+
+  it('refuses a plugin built for another @chasm/core, and two plugins serving one method', async () => {
+    const plugin = (name: string, coreApi: string, methods: string[]) =>
+      definePlugin({ name, version: '1.0.0', coreApi, serves: [{ service: WORKFLOW_SERVICE, methods }], module: () => new ContainerModule(() => {}) });
+    await expect(startTestServer({ plugins: [plugin('future', '^9.0.0', [])] })).rejects.toThrow(
+      /^future 1\.0\.0 supports @chasm\/core \^9\.0\.0, but this server runs @chasm\/core \d+\.\d+\.\d+/,
+    );
+    await expect(
+      startTestServer({ packages: ['matching'], catalogue: BUILTIN_PLUGINS, plugins: [plugin('rogue', '*', ['ListWorkers'])] }),
+    ).rejects.toThrow(/^ListWorkers is served by both matching and rogue; choose one$/);
+    await expect(startTestServer({ plugins: [plugin('typo', '*', ['StartWorkflowExecutoin'])] })).rejects.toThrow(
+      /^typo declares StartWorkflowExecutoin, which temporal\.api\.workflowservice\.v1\.WorkflowService does not define$/,
+    );
+  });
+
+  it('refuses a plugin that serves a method it did not declare', async () => {
+    const sneaky = definePlugin({
+      name: 'sneaky',
+      version: '1.0.0',
+      coreApi: '*',
+      module: () =>
+        new ContainerModule(({ bind }) => {
+          bind(Symbol.for('chasm/RpcHandlers')).toConstantValue({ service: WORKFLOW_SERVICE, methods: { ListSchedules: async () => ({}) } });
+        }),
+    });
+    await expect(startTestServer({ plugins: [sneaky] })).rejects.toThrow(/^ListSchedules is served but no loaded package declares it$/);
+  });
+
+  it('starts every built-in package together, with settings applied', async () => {
+    await using server = await start(['matching', 'standalone-activity', 'workflow', 'workflow-update'], {
+      'workflow-update': { maxTotalUpdates: 5 },
+    });
+    expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+});

@@ -1,0 +1,16 @@
+// Workflow code for the cross-feature tests (bundled by the SDK; not type-checked by the package build).
+import { proxyActivities } from '@temporalio/workflow';
+
+const { greet } = proxyActivities<{ greet(name: string): Promise<string> }>({ startToCloseTimeout: '10s' });
+const { flaky } = proxyActivities<{ flaky(failures: number): Promise<string> }>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '50ms', backoffCoefficient: 1, maximumAttempts: 5 },
+});
+
+export async function greetWorkflow(name: string): Promise<string> {
+  return await greet(name);
+}
+
+export async function retryActivity(failures: number): Promise<string> {
+  return await flaky(failures);
+}
