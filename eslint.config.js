@@ -1,34 +1,39 @@
-// Lint: fast, syntax-level rules (type-checking is tsc's job in `npm test`), plus the layering
-// rules of DESIGN.md: no package reaches into another package's source, features never import
-// the server, and chasm-core imports no feature.
+// Lint: fast, syntax-level rules (type-checking is tsc's job, in each project's `typecheck`
+// target), plus the layering of DESIGN.md, enforced from the nx project graph by project tags:
+//   layer:core ← layer:matching ← layer:feature ← layer:app, and layer:runtime (the server
+//   runtime that knows no feature) just above core, so features can test against it.
+// Third-party plugins (layer:plugin, examples/) may use only core and the runtime.
+import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const layers = {
+  'layer:core': ['layer:core'],
+  'layer:matching': ['layer:core', 'layer:matching'],
+  'layer:runtime': ['layer:core', 'layer:runtime'],
+  'layer:feature': ['layer:core', 'layer:matching', 'layer:runtime', 'layer:feature'],
+  'layer:app': ['layer:core', 'layer:matching', 'layer:runtime', 'layer:feature', 'layer:app'],
+  'layer:plugin': ['layer:core', 'layer:runtime', 'layer:plugin'],
+};
+
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', 'packages/*/test/workflows/**', 'examples/*/test/workflows/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs', '**/test/workflows/**', 'tools/**/files/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'examples/*/src/**/*.ts', 'examples/*/test/**/*.ts'],
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['@chasm/*/src/*', '@chasm/*/dist/*'], message: 'import a package by its public entry point' }] }],
-    },
-  },
-  {
-    files: ['packages/chasm-core/src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@chasm/*'], message: 'chasm-core is the bottom layer: it imports no other package' }] }],
-    },
-  },
-  {
-    files: ['packages/!(server)/src/**/*.ts', 'packages/!(server)/test/**/*.ts'],
-    ignores: ['packages/chasm-core/src/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['@chasm/server', '@chasm/server/*'], message: 'feature packages never import the server' },
-        { group: ['@chasm/*/src/*', '@chasm/*/dist/*'], message: 'import a package by its public entry point' },
-      ] }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          banTransitiveDependencies: true,
+          depConstraints: Object.entries(layers).map(([sourceTag, allowed]) => ({ sourceTag, onlyDependOnLibsWithTags: allowed })),
+        },
+      ],
     },
   },
 );

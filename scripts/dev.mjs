@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // Entry point for the root npm scripts. It needs only Node >= 20 and npm: pnpm is fetched
 // through npx at a pinned version (corepack's signature check fails against some registries).
+// Everything after install goes through nx: the project graph orders builds, the cache skips
+// what did not change, and `--affected` limits a run to what a change can reach.
+//
+//   npm start [-- dev server flags]      install, build the server app, start the dev server
+//   npm test [-- --affected] [-- nx args] install, then build, typecheck, lint and test every project
+//   npm run build                         install and build every project
+//   npm run bench [-- name] [-- --flags]  install, build, run the benchmarks (dist/bench/*.bench.js)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,42 +16,41 @@ import { fileURLToPath } from 'node:url';
 const PNPM = 'pnpm@10.34.8';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'build', ...rest] = process.argv.slice(2);
-const env = { ...process.env, COREPACK_INTEGRITY_KEYS: '0', NX_DAEMON: 'false' };
+const env = { ...process.env, COREPACK_INTEGRITY_KEYS: '0', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env, ...opts });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+const nx = (...args) => run(bin('nx'), [...args, '--outputStyle=stream']);
 
 function install() {
   run('npx', ['--yes', PNPM, 'install', '--prefer-offline', ...(process.env.CI ? ['--frozen-lockfile'] : [])]);
-}
-function build() {
-  run(bin('tsc'), ['-b', 'tsconfig.json']);
 }
 
 switch (command) {
   case 'start':
     install();
-    build();
+    nx('run', 'server:build');
     run(process.execPath, [join(root, 'packages/server/dist/cli.js'), 'dev', ...rest]);
     break;
   case 'build':
     install();
-    build();
+    nx('run-many', '-t', 'build', ...rest);
     break;
-  case 'test':
+  case 'test': {
     install();
-    build();
-    // Type-check the tests too (the build above covers only sources).
-    run(bin('tsc'), ['-p', 'tsconfig.test.json']);
-    run(bin('eslint'), ['packages']);
-    run(bin('vitest'), ['run', ...rest]);
+    const affected = rest.includes('--affected');
+    const args = rest.filter((a) => a !== '--affected');
+    // CI runs on a clean clone: nothing to reuse, and a test result must come from this run.
+    const cache = process.env.CI ? ['--skip-nx-cache'] : [];
+    nx(affected ? 'affected' : 'run-many', '-t', 'build', 'typecheck', 'lint', 'test', ...cache, ...args);
     break;
+  }
   case 'bench': {
     install();
-    build();
+    nx('run-many', '-t', 'build');
     const benches = [];
     for (const pkg of readdirSync(join(root, 'packages'))) {
       const dir = join(root, 'packages', pkg, 'dist', 'bench');

@@ -4,7 +4,7 @@ import type { DatabaseConfig } from '@chasm/core';
 import { testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
-import { standaloneActivityPlugin } from '@chasm/standalone-activity';
+import { standaloneActivityPlugin } from '../src/index.js';
 
 let runtimeInstalled = false;
 

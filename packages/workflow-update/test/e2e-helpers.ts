@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
-import type { WorkflowUpdateConfig } from '@chasm/workflow-update';
+import type { WorkflowUpdateConfig } from '../src/index.js';
 
 let runtimeInstalled = false;
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eDialects } from './e2e-helpers.js';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
-import { workflowUpdatePlugin } from '@chasm/workflow-update';
+import { workflowUpdatePlugin } from '../src/index.js';
 
 /** The update protocol driven by hand over gRPC, as sdk-core drives it. */
 const { CommandType, EventType, UpdateWorkflowExecutionLifecycleStage: Stage, WorkflowTaskFailedCause } = temporal.api.enums.v1;

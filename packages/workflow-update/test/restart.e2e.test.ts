@@ -12,7 +12,7 @@ import { bundleTestWorkflows, e2eDialects, quietRuntime } from './e2e-helpers.js
 import * as wf from './workflows/index.js';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
-import { workflowUpdatePlugin } from '@chasm/workflow-update';
+import { workflowUpdatePlugin } from '../src/index.js';
 
 const Stage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
 const PLUGINS = [matchingPlugin, workflowPlugin, workflowUpdatePlugin];

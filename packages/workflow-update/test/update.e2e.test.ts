@@ -16,7 +16,7 @@ import { bundleTestWorkflows, e2eDialects, quietRuntime, updateConfig } from './
 import * as wf from './workflows/index.js';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
-import { workflowUpdatePlugin } from '@chasm/workflow-update';
+import { workflowUpdatePlugin } from '../src/index.js';
 
 const { EventType, UpdateWorkflowExecutionLifecycleStage: Stage } = temporal.api.enums.v1;
 const PLUGINS = [matchingPlugin, workflowPlugin, workflowUpdatePlugin];

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
 import { matchingPlugin } from '@chasm/matching';
-import { workflowPlugin } from '@chasm/workflow';
+import { workflowPlugin } from '../src/index.js';
 
 describe('hello world through the SDK', () => {
   let server: TestServer;

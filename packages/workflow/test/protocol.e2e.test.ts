@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchingPlugin } from '@chasm/matching';
-import { workflowPlugin } from '@chasm/workflow';
+import { workflowPlugin } from '../src/index.js';
 
 /** The workflow-task protocol driven by hand over gRPC, as sdk-core would drive it. */
 const { CommandType, EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
