@@ -1,4 +1,4 @@
-import { definePlugin, packageVersion } from '@chasm/core';
+import { definePlugin, packageCoreRange, packageVersion } from '@chasm/core';
 import { leaseConfigSchema } from './config.js';
 import { LEASE_ROUTES } from './http/lease-routes.js';
 import { leaseModule } from './module.js';
@@ -14,8 +14,8 @@ export const leasePlugin = definePlugin({
   name: 'lease',
   version: packageVersion(import.meta.url),
   description: 'named, timer-backed leases with an HTTP API (an example plugin)',
-  // Keep equal to peerDependencies['@chasm/core']: the server refuses a core outside it.
-  coreApi: '^0.1.0',
+  // peerDependencies['@chasm/core'] of package.json: the server refuses a core outside it.
+  coreApi: packageCoreRange(import.meta.url),
   config: leaseConfigSchema,
   routes: [...LEASE_ROUTES],
   module: (config) => leaseModule(config),

@@ -1,4 +1,4 @@
-import { definePlugin, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
+import { definePlugin, packageCoreRange, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
 import { matchingConfigSchema } from './config.js';
 import { matchingModule } from './module.js';
 
@@ -10,7 +10,7 @@ export const matchingPlugin = definePlugin({
   name: 'matching',
   version: packageVersion(import.meta.url),
   description: 'task queues: sync match, durable backlog, long polls, priority, fairness, workers',
-  coreApi: '^0.1.0',
+  coreApi: packageCoreRange(import.meta.url),
   config: matchingConfigSchema,
   serves: [
     {

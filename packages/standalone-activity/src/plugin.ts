@@ -1,4 +1,4 @@
-import { definePlugin, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
+import { definePlugin, packageCoreRange, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
 import { standaloneActivityConfigSchema } from './config.js';
 import { standaloneActivityModule } from './module.js';
 
@@ -7,7 +7,7 @@ export const standaloneActivityPlugin = definePlugin({
   name: 'standalone-activity',
   version: packageVersion(import.meta.url),
   description: 'Standalone Activity: activities started, polled and listed without a workflow',
-  coreApi: '^0.1.0',
+  coreApi: packageCoreRange(import.meta.url),
   requires: ['matching'],
   config: standaloneActivityConfigSchema,
   serves: [

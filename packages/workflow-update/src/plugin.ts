@@ -1,4 +1,4 @@
-import { definePlugin, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
+import { definePlugin, packageCoreRange, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
 import { workflowUpdateConfigSchema } from './config.js';
 import { workflowUpdateModule } from './module.js';
 
@@ -7,7 +7,7 @@ export const workflowUpdatePlugin = definePlugin({
   name: 'workflow-update',
   version: packageVersion(import.meta.url),
   description: 'Workflow Update: UpdateWorkflowExecution, PollWorkflowExecutionUpdate, Update-with-Start',
-  coreApi: '^0.1.0',
+  coreApi: packageCoreRange(import.meta.url),
   requires: ['workflow'],
   config: workflowUpdateConfigSchema,
   serves: [{ service: WORKFLOW_SERVICE, methods: ['UpdateWorkflowExecution', 'PollWorkflowExecutionUpdate', 'ExecuteMultiOperation'] }],

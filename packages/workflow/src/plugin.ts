@@ -1,4 +1,4 @@
-import { definePlugin, OPERATOR_SERVICE, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
+import { definePlugin, packageCoreRange, OPERATOR_SERVICE, packageVersion, WORKFLOW_SERVICE } from '@chasm/core';
 import { workflowConfigSchema } from './config.js';
 import { workflowModule } from './module.js';
 
@@ -7,7 +7,7 @@ export const workflowPlugin = definePlugin({
   name: 'workflow',
   version: packageVersion(import.meta.url),
   description: 'workflow executions: history, workflow tasks, commands, timers, signals, queries, children',
-  coreApi: '^0.1.0',
+  coreApi: packageCoreRange(import.meta.url),
   requires: ['matching'],
   config: workflowConfigSchema,
   serves: [
