@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import findMyWay from 'find-my-way';
 import type { HttpMethod, HttpRoute } from '@chasm/core';
 import type { Logger } from 'pino';
 import { toHttpError } from './http-status.js';
+import { close, listen } from './listen.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -35,12 +35,9 @@ export class HttpFrontDoor {
 
   async start(host: string, port: number): Promise<number> {
     const server = createServer((req, res) => this.router.lookup(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`http: cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
-      server.listen(port, host, () => resolve());
-    });
+    const bound = await listen(server, host, port, 'http');
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    return bound;
   }
 
   async stop(): Promise<void> {
@@ -48,8 +45,7 @@ export class HttpFrontDoor {
     this.server = undefined;
     if (!server) return;
     this.shutdown.abort(new Error('server is shutting down'));
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close(server);
   }
 
   private async serve(route: HttpRoute, req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>): Promise<void> {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { close, listen } from '../http/listen.js';
 
 /** Serves `GET /metrics` in the Prometheus text format. */
 export class MetricsServer {
@@ -20,19 +20,15 @@ export class MetricsServer {
         (e: unknown) => res.writeHead(500).end(String(e)),
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`metrics: cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
-      server.listen(port, host, () => resolve());
-    });
+    const bound = await listen(server, host, port, 'metrics');
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    return bound;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close(server);
   }
 }
