@@ -38,8 +38,14 @@ async function main(): Promise<void> {
       out(`acked ${i}`);
     }
     out('scheduled');
-    // Keep running (timers fire) until the parent kills us.
-    await new Promise(() => {});
+    // Report progress as timers fire (a long poll on the store), so the parent can kill us in the
+    // middle of the firing on an event rather than after a guessed delay. Runs until killed.
+    for (let seen = 0; ; ) {
+      const r = await engine.poll(storeTarget(NS, STORE), (s) => (s.state.firedTotal > seen ? s.state.firedTotal : undefined), {
+        deadline: new Date(Date.now() + 60_000),
+      });
+      if (r.value !== undefined) out(`fired ${(seen = r.value)}`);
+    }
   } else {
     const r = await engine.poll(
       storeTarget(NS, STORE),
