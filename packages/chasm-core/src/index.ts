@@ -17,6 +17,7 @@ export * from './registry/library.js';
 export * from './registry/registry.js';
 export * from './engine/engine.js';
 export * from './persistence/store.js';
+export * from './visibility/query-parser.js';
 export * from './persistence/database.js';
 export * from './rpc.js';
 export * from './tokens.js';

@@ -12,7 +12,7 @@ export { decodeActivityTaskInfo, type ActivityTaskInfo } from './activity/activi
 export { DEFAULT_STANDALONE_ACTIVITY_CONFIG, type StandaloneActivityConfig } from './config.js';
 export { ActivityExecutionAlreadyStartedError, ActivityNotFoundError, OperatorCommandsDisabledError } from './errors.js';
 export { activityRpcHandlers, type ActivityServiceDeps } from './grpc/activity-service.js';
-export { parseActivityQuery } from './grpc/activity-query.js';
+export { ACTIVITY_QUERY_LANGUAGE, EXECUTION_STATUS_NAMES } from './grpc/activity-query.js';
 export { ACTIVITY_TASK_HANDLERS, ACTIVITY_TASK_ROUTER_OWNER, type ActivityTaskHandler } from './grpc/activity-task-router.js';
 export { createStandaloneActivityLibrary, type StandaloneActivityLibraryDeps } from './library.js';
 export { ActivityMetrics } from './metrics.js';

@@ -11,7 +11,7 @@ export { createWorkflowLibrary } from './library.js';
 export { workflowModule, WORKFLOW_CONFIG, WORKFLOW_DEPS } from './module.js';
 export { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from './config.js';
 export { UnhandledCommandError } from './errors.js';
-export { parseVisibilityQuery, type ParsedQuery } from './query/query-parser.js';
+export { SYSTEM_SEARCH_ATTRIBUTES, workflowQueryLanguage } from './query/workflow-query.js';
 export {
   ACTIVITY_TASK_HANDLERS,
   ACTIVITY_TASK_ROUTER_OWNER,

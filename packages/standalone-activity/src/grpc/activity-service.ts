@@ -12,6 +12,7 @@ import {
   type IdReusePolicy,
   type ComponentRef,
   NotFoundError,
+  parseVisibilityQuery,
   type NamespaceResolver,
   type RpcCallContext,
   type RpcHandlerSet,
@@ -43,7 +44,7 @@ import { ActivityExecutionAlreadyStartedError, ActivityNotFoundError, OperatorCo
 import type { ActivityMetrics } from '../metrics.js';
 import { decodePayloads, durationMs, encodeHeader, encodePayloads, type temporal } from '../proto.js';
 import { describeInfo, listInfo, optionsToProto, outcomeToProto, pollResponse } from './activity-encode.js';
-import { EXECUTION_STATUS_NAMES, parseActivityQuery } from './activity-query.js';
+import { ACTIVITY_QUERY_LANGUAGE, EXECUTION_STATUS_ATTRIBUTE, EXECUTION_STATUS_NAMES } from './activity-query.js';
 
 
 export interface ActivityServiceDeps {
@@ -262,7 +263,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
 
       async ListActivityExecutions(req: temporal.api.workflowservice.v1.ListActivityExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const { filter, groupBy } = parseActivityQuery(req.query);
+        const { filter, groupBy } = parseVisibilityQuery(req.query, ACTIVITY_QUERY_LANGUAGE);
         if (groupBy) throw new InvalidArgumentError('query', 'GROUP BY is only supported by Count');
         const size = req.pageSize && req.pageSize > 0 ? Math.min(req.pageSize, config.maxPageSize) : config.maxPageSize;
         const pageToken = req.nextPageToken && req.nextPageToken.length > 0 ? Buffer.from(req.nextPageToken).toString('utf8') : undefined;
@@ -280,12 +281,12 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
 
       async CountActivityExecutions(req: temporal.api.workflowservice.v1.CountActivityExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const { filter, groupBy } = parseActivityQuery(req.query);
+        const { filter, groupBy } = parseVisibilityQuery(req.query, ACTIVITY_QUERY_LANGUAGE);
         if (!groupBy) return { count: await engine.count(Activity, { namespaceId, ...(filter ? { filter } : {}) }), groups: [] };
         const groups: { groupValues: unknown[]; count: number }[] = [];
         let total = 0;
         for (const status of EXECUTION_STATUS_NAMES) {
-          const byStatus = { kind: 'compare' as const, field: 'ActivityExecutionStatus', op: '=' as const, value: status };
+          const byStatus = { kind: 'compare' as const, field: EXECUTION_STATUS_ATTRIBUTE, op: '=' as const, value: status };
           const count = await engine.count(Activity, { namespaceId, filter: filter ? { kind: 'and', clauses: [filter, byStatus] } : byStatus });
           if (count === 0) continue;
           total += count;

@@ -5,6 +5,7 @@ import {
   ExecutionAlreadyStartedError,
   InvalidArgumentError,
   NotFoundError,
+  parseVisibilityQuery,
   WORKFLOW_SERVICE,
   type RpcCallContext,
   type RpcHandlerSet,
@@ -36,7 +37,7 @@ import type { WorkflowDeps } from '../workflow/deps.js';
 import { api, Enums, long, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { runSpecOf, startPolicies } from './start-request.js';
-import { parseVisibilityQuery } from '../query/query-parser.js';
+import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
 
@@ -399,7 +400,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async ListWorkflowExecutions(req: temporal.api.workflowservice.v1.IListWorkflowExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const parsed = parseVisibilityQuery(req.query ?? '', await searchAttributes.types(namespaceId));
+        const parsed = parseVisibilityQuery(req.query, workflowQueryLanguage(await searchAttributes.types(namespaceId)));
         const page = await engine.list(Workflow, {
           namespaceId,
           ...(parsed.filter ? { filter: parsed.filter } : {}),
@@ -415,7 +416,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async CountWorkflowExecutions(req: temporal.api.workflowservice.v1.ICountWorkflowExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const parsed = parseVisibilityQuery(req.query ?? '', await searchAttributes.types(namespaceId));
+        const parsed = parseVisibilityQuery(req.query, workflowQueryLanguage(await searchAttributes.types(namespaceId)));
         if (parsed.groupBy) {
           const groups = [];
           let total = 0;
