@@ -2,7 +2,8 @@
  * @module @chasm/matching
  * Task queues: sync match, a durable fenced backlog, long polls, sticky queues, priority and
  * stride-scheduled fairness, rate limits, worker heartbeats, and the matching gRPC methods.
- * Features call `MatchingService.addTask` / `poll` through the `MATCHING` DI token.
+ * Features call `MatchingService.addTask` / `poll` through the `MATCHING` DI token. Also home of
+ * the proto time and payload conversions every package that speaks the Temporal API shares.
  */
 export type {
   AcceptResult,
@@ -32,3 +33,34 @@ export type { WorkerHeartbeatRecord, WorkerListQuery } from './workers/worker-re
 export { matchingMigrations } from './backlog/migrations.js';
 export { matchingRpcHandlers } from './grpc/matching-handlers.js';
 export { matchingModule } from './module.js';
+// Proto conversions shared by every package that speaks the Temporal API.
+export { temporalProto, type google, type temporal } from './proto/temporal-proto.js';
+export {
+  durationToMs,
+  long,
+  longToNumber,
+  msToDuration,
+  msToTimestamp,
+  optionalDurationToMs,
+  optionalTimestampToDate,
+  optionalTimestampToMs,
+  type Duration,
+  type Int64,
+  type ProtoTime,
+  type Timestamp,
+} from './proto/time.js';
+export {
+  decodeFailure,
+  decodeHeader,
+  decodeMessage,
+  decodePayloads,
+  encodeFailure,
+  encodeHeader,
+  encodeMessage,
+  encodePayloads,
+  jsonPayload,
+  jsonPayloads,
+  type MessageType,
+  type Payload,
+  type Payloads,
+} from './proto/payloads.js';

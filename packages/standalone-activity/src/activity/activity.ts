@@ -1,5 +1,5 @@
 import { dataOf, defineComponent, type ComponentOf, type ExecutionStatus, type Lifecycle } from '@chasm/core';
-import { encodeFailure } from '../proto.js';
+import { encodeFailure } from '@chasm/matching';
 import type { ActivityOptionsState } from './activity-options.js';
 
 /** Internal statuses (reference B.3). Persisted: renaming one is a migration. */

@@ -18,7 +18,7 @@ import {
   type RpcHandlerSet,
   type RootTarget,
 } from '@chasm/core';
-import type { MatchingService } from '@chasm/matching';
+import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type MatchingService, type Payload, type temporal } from '@chasm/matching';
 import type { Logger } from 'pino';
 import { Activity, isTerminal, type ActivityComponent, type ActivityState } from '../activity/activity.js';
 import { normalizeOptions, normalizePriority, normalizeRetryPolicy, normalizeTimeouts } from '../activity/activity-options.js';
@@ -42,7 +42,6 @@ import { onCreated, rearmAfterOptionsChange } from '../activity/activity.transit
 import type { StandaloneActivityConfig } from '../config.js';
 import { ActivityExecutionAlreadyStartedError, ActivityNotFoundError, OperatorCommandsDisabledError } from '../errors.js';
 import type { ActivityMetrics } from '../metrics.js';
-import { decodePayloads, durationMs, encodeHeader, encodePayloads, type temporal } from '../proto.js';
 import { describeInfo, listInfo, optionsToProto, outcomeToProto, pollResponse } from './activity-encode.js';
 import { ACTIVITY_QUERY_LANGUAGE, EXECUTION_STATUS_ATTRIBUTE, EXECUTION_STATUS_NAMES } from './activity-query.js';
 
@@ -283,14 +282,14 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const { filter, groupBy } = parseVisibilityQuery(req.query, ACTIVITY_QUERY_LANGUAGE);
         if (!groupBy) return { count: await engine.count(Activity, { namespaceId, ...(filter ? { filter } : {}) }), groups: [] };
-        const groups: { groupValues: unknown[]; count: number }[] = [];
+        const groups: { groupValues: Payload[]; count: number }[] = [];
         let total = 0;
         for (const status of EXECUTION_STATUS_NAMES) {
           const byStatus = { kind: 'compare' as const, field: EXECUTION_STATUS_ATTRIBUTE, op: '=' as const, value: status };
           const count = await engine.count(Activity, { namespaceId, filter: filter ? { kind: 'and', clauses: [filter, byStatus] } : byStatus });
           if (count === 0) continue;
           total += count;
-          groups.push({ groupValues: [keywordPayload(status)], count });
+          groups.push({ groupValues: [jsonPayload(status, 'Keyword')], count });
         }
         return { count: total, groups };
       },
@@ -348,7 +347,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const activityId = required('activity_id', req.activityId);
         const requestId = limited('request_id', req.requestId) || randomUUID();
-        const jitterMs = durationMs(req.jitter) ?? 0;
+        const jitterMs = durationToMs(req.jitter, 'jitter');
         await forActivity(activityId, () => engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => unpause(a, ctx, { requestId, jitterMs })));
         return {};
       },
@@ -366,7 +365,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
               keepPaused: !!req.keepPaused,
               resetHeartbeat: !!req.resetHeartbeat,
               restoreOriginal: !!req.restoreOriginalOptions,
-              jitterMs: durationMs(req.jitter) ?? 0,
+              jitterMs: durationToMs(req.jitter, 'jitter'),
             }),
           ),
         );
@@ -398,15 +397,15 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
                 if (!o.taskQueue?.name) throw new InvalidArgumentError('activity_options.task_queue', 'task queue name is required');
                 next.taskQueue = o.taskQueue.name;
               }
-              if (has('scheduleToCloseTimeout')) next.scheduleToCloseMs = durationMs(o.scheduleToCloseTimeout) ?? 0;
-              if (has('scheduleToStartTimeout')) next.scheduleToStartMs = durationMs(o.scheduleToStartTimeout) ?? 0;
-              if (has('startToCloseTimeout')) next.startToCloseMs = durationMs(o.startToCloseTimeout) ?? 0;
-              if (has('heartbeatTimeout')) next.heartbeatMs = durationMs(o.heartbeatTimeout) ?? 0;
+              if (has('scheduleToCloseTimeout')) next.scheduleToCloseMs = durationToMs(o.scheduleToCloseTimeout, 'activity_options.schedule_to_close_timeout');
+              if (has('scheduleToStartTimeout')) next.scheduleToStartMs = durationToMs(o.scheduleToStartTimeout, 'activity_options.schedule_to_start_timeout');
+              if (has('startToCloseTimeout')) next.startToCloseMs = durationToMs(o.startToCloseTimeout, 'activity_options.start_to_close_timeout');
+              if (has('heartbeatTimeout')) next.heartbeatMs = durationToMs(o.heartbeatTimeout, 'activity_options.heartbeat_timeout');
               if (paths.some((p) => p === 'retryPolicy' || p.startsWith('retryPolicy.'))) next.retry = normalizeRetryPolicy(o.retryPolicy);
               if (paths.some((p) => p === 'priority' || p.startsWith('priority.'))) next.priority = normalizePriority(o.priority);
               if (has('startDelay')) {
                 if (s.firstStartedTime !== null || s.attempt > 1) throw new InvalidArgumentError('activity_options.start_delay', 'start delay can only be changed before the first dispatch');
-                next.startDelayMs = durationMs(o.startDelay) ?? 0;
+                next.startDelayMs = durationToMs(o.startDelay, 'activity_options.start_delay');
               }
               Object.assign(next, normalizeTimeouts(next, { activityId, activityType: s.activityType }));
             }
@@ -524,14 +523,6 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
     },
   };
 
-}
-
-/** A Keyword search-attribute value as Count's group_values carry it. */
-function keywordPayload(value: string): Record<string, unknown> {
-  return {
-    metadata: { encoding: Buffer.from('json/plain'), type: Buffer.from('Keyword') },
-    data: Buffer.from(JSON.stringify(value)),
-  };
 }
 
 const UPDATABLE = new Set([

@@ -1,6 +1,5 @@
 import type { ComponentRef } from '@chasm/core';
-import type { PolledTask } from '@chasm/matching';
-import type { temporal } from '../proto.js';
+import { type PolledTask, type temporal } from '@chasm/matching';
 
 /**
  * The activity-task routing contract shared with the workflow package (docs/decisions/0005 and

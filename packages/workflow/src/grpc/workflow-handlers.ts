@@ -34,7 +34,8 @@ import {
 } from '../workflow/task-token.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import type { WorkflowDeps } from '../workflow/deps.js';
-import { api, Enums, long, type temporal } from '../proto.js';
+import { jsonPayload, long } from '@chasm/matching';
+import { api, Enums, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { runSpecOf, startPolicies } from './start-request.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
@@ -522,10 +523,6 @@ function statusName(code: number): string {
     .split('_')
     .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
     .join('');
-}
-
-function jsonPayload(v: unknown): temporal.api.common.v1.IPayload {
-  return { metadata: { encoding: enc.encode('json/plain') }, data: enc.encode(JSON.stringify(v)) };
 }
 
 export { api, workflowTaskNotFound };
