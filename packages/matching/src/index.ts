@@ -3,7 +3,8 @@
  * Task queues: sync match, a durable fenced backlog, long polls, sticky queues, priority and
  * stride-scheduled fairness, rate limits, worker heartbeats, and the matching gRPC methods.
  * Features call `MatchingService.addTask` / `poll` through the `MATCHING` DI token. Also home of
- * the proto time and payload conversions every package that speaks the Temporal API shares.
+ * what features share one level above the framework: the activity-task router and its contract
+ * (features bind an `ActivityTaskHandler`), and the proto time and payload conversions.
  */
 export type {
   AcceptResult,
@@ -33,6 +34,23 @@ export type { WorkerHeartbeatRecord, WorkerListQuery } from './workers/worker-re
 export { matchingMigrations } from './backlog/migrations.js';
 export { matchingRpcHandlers } from './grpc/matching-handlers.js';
 export { matchingModule } from './module.js';
+// The activity-task contract shared by every feature whose executions have activity tasks.
+export {
+  ACTIVITY_TASK_HANDLERS,
+  type ActivityHeartbeatResult,
+  type ActivityPoller,
+  type ActivityTaskHandler,
+} from './activity-tasks/activity-task-handler.js';
+export {
+  attemptMarker,
+  decodeActivityTaskPayload,
+  decodeActivityToken,
+  encodeActivityTaskPayload,
+  encodeActivityToken,
+  type ActivityToken,
+  type ActivityTokenForm,
+} from './activity-tasks/activity-token.js';
+export { activityTaskRouterHandlers } from './activity-tasks/activity-task-router.js';
 // Proto conversions shared by every package that speaks the Temporal API.
 export { temporalProto, type google, type temporal } from './proto/temporal-proto.js';
 export {

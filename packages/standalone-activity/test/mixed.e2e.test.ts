@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quietRuntime } from './helpers.js';
 
 /**
- * With both features loaded, standalone-activity serves the activity-task RPCs and routes
- * workflow activity tasks to the workflow package's handler (ADR 0006): one worker runs a
- * workflow's activity and a standalone activity from the same task queue.
+ * With both features loaded, matching's activity-task router serves the activity-task RPCs and
+ * routes each task to the handler of its archetype (ADR 0006): one worker runs a workflow's
+ * activity and a standalone activity from the same task queue.
  */
 describe('standalone and workflow activities on one task queue', () => {
   let server: TestServer;

@@ -14,6 +14,8 @@ export interface WorkflowConfig {
   readonly queryTimeoutMs: number;
   /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
   readonly queryIdleWaitMs: number;
+  /** limit.blobSize.error: activity results and heartbeat details above it are INVALID_ARGUMENT. */
+  readonly blobSizeLimitBytes: number;
 }
 
 export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
@@ -25,4 +27,5 @@ export const DEFAULT_WORKFLOW_CONFIG: WorkflowConfig = {
   suggestContinueAsNewBytes: 4 * 1024 * 1024,
   queryTimeoutMs: 30_000,
   queryIdleWaitMs: 5_000,
+  blobSizeLimitBytes: 2 * 1024 * 1024,
 };

@@ -1,12 +1,12 @@
-import { asComponent, encodeRef, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
-import { decodeMessage, durationToMs, encodeMessage, long, msToDuration, msToTimestamp } from '@chasm/matching';
+import { asComponent, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
+import { decodeMessage, durationToMs, encodeActivityToken, encodeMessage, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { event } from '../history/events.js';
 import { api, Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { HistoryWriter } from '../workflow/history-writer.js';
 import { scheduleWorkflowTask } from '../workflow/mutable-state.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import { Activity, type ActivityComponent, type ActivityState, type RetryPolicySpec } from './activity.js';
-import { ActivityTimeout, attemptMarker, DispatchActivity } from './activity.tasks.js';
+import { ActivityTimeout, DispatchActivity } from './activity.tasks.js';
 
 export type ActivityTimeoutKind = 'scheduleToStart' | 'scheduleToClose' | 'startToClose' | 'heartbeat';
 
@@ -193,9 +193,9 @@ export function startActivity(
   };
 }
 
+/** The task token of an attempt: the contract's 'ref' form (the activity's ref, the attempt in its task-id slot). */
 export function activityTaskToken(ref: ComponentRef, attempt: number): Uint8Array {
-  const { taskId: _drop, ...plain } = ref;
-  return encodeRef({ ...plain, taskId: attemptMarker(attempt) });
+  return encodeActivityToken({ ref, attempt, stamp: 0 }, 'ref');
 }
 
 /** The activity a token names, if it is still on the attempt the token was issued for. */
