@@ -21,6 +21,7 @@ export * from './plugin/core-version.js';
 export * from './plugin/package-version.js';
 export * from './engine/engine.js';
 export * from './persistence/store.js';
+export * from './visibility/query-parser.js';
 export * from './persistence/database.js';
 export * from './rpc.js';
 export * from './http.js';

@@ -2,7 +2,9 @@
  * @module @chasm/matching
  * Task queues: sync match, a durable fenced backlog, long polls, sticky queues, priority and
  * stride-scheduled fairness, rate limits, worker heartbeats, and the matching gRPC methods.
- * Features call `MatchingService.addTask` / `poll` through the `MATCHING` DI token.
+ * Features call `MatchingService.addTask` / `poll` through the `MATCHING` DI token. Also home of
+ * what features share one level above the framework: the activity-task router and its contract
+ * (features bind an `ActivityTaskHandler`), and the proto time and payload conversions.
  */
 export type {
   AcceptResult,
@@ -33,5 +35,53 @@ export type { WorkerHeartbeatRecord, WorkerListQuery } from './workers/worker-re
 export { matchingMigrations } from './backlog/migrations.js';
 export { matchingRpcHandlers } from './grpc/matching-handlers.js';
 export { matchingModule } from './module.js';
+// The activity-task contract shared by every feature whose executions have activity tasks.
+export {
+  ACTIVITY_TASK_HANDLERS,
+  type ActivityHeartbeatResult,
+  type ActivityPoller,
+  type ActivityTaskHandler,
+} from './activity-tasks/activity-task-handler.js';
+export {
+  attemptMarker,
+  decodeActivityTaskPayload,
+  decodeActivityToken,
+  encodeActivityTaskPayload,
+  encodeActivityToken,
+  type ActivityToken,
+  type ActivityTokenForm,
+} from './activity-tasks/activity-token.js';
+export { activityTaskRouterHandlers } from './activity-tasks/activity-task-router.js';
+// Proto conversions shared by every package that speaks the Temporal API.
+export { temporalProto, type google, type temporal } from './proto/temporal-proto.js';
+export {
+  durationToMs,
+  long,
+  longToNumber,
+  msToDuration,
+  msToTimestamp,
+  optionalDurationToMs,
+  optionalTimestampToDate,
+  optionalTimestampToMs,
+  type Duration,
+  type Int64,
+  type ProtoTime,
+  type Timestamp,
+} from './proto/time.js';
+export {
+  decodeFailure,
+  decodeHeader,
+  decodeMessage,
+  decodePayloads,
+  encodeFailure,
+  encodeHeader,
+  encodeMessage,
+  encodePayloads,
+  jsonPayload,
+  jsonPayloads,
+  type MessageType,
+  type Payload,
+  type Payloads,
+} from './proto/payloads.js';
 // The default export is what a server loads when a config names this package by name or path.
 export { matchingPlugin, matchingPlugin as default } from './plugin.js';

@@ -1,8 +1,9 @@
-import { openDatabase, systemClock, TOKENS, type MigrationSet, type NamespaceResolver, type RpcHandlerSet, type ServiceLifecycle, migrate } from '@chasm/core';
+import { openDatabase, systemClock, TOKENS, type Database, type MigrationSet, type NamespaceResolver, type RpcHandlerSet, type ServiceLifecycle, migrate } from '@chasm/core';
 import { Container } from 'inversify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { ACTIVITY_TASK_HANDLERS, type ActivityTaskHandler } from './activity-tasks/activity-task-handler.js';
 import { MATCHING, type MatchingService } from './matching-service.js';
 import { matchingModule } from './module.js';
 
@@ -26,7 +27,9 @@ describe('matchingModule', () => {
     const matching = container.get<MatchingService>(MATCHING);
     expect(service).toBe(matching);
 
-    const [handlers] = container.getAll<RpcHandlerSet>(TOKENS.RpcHandlers);
+    const [handlers, activityTasks] = container.getAll<RpcHandlerSet>(TOKENS.RpcHandlers);
+    // No feature bound an activity-task handler: the router provides no method (UNIMPLEMENTED).
+    expect(activityTasks?.methods).toEqual({});
     const call = { signal: new AbortController().signal, deadline: undefined, metadata: {} };
     await matching.addTask({ namespaceId: 'id-default', taskQueue: { name: 'tq', kind: 'normal' }, type: 'activity', payload: new Uint8Array([1]) });
     const described = (await handlers!.methods['DescribeTaskQueue']!(
@@ -57,5 +60,20 @@ describe('matchingModule', () => {
     await handlers!.methods['ShutdownWorker']!({ namespace: 'default', workerInstanceKey: 'w1', stickyTaskQueue: 'w1-sticky' }, call);
     await service?.stop();
     await database.close();
+  });
+
+  it('serves the activity-task RPCs once a feature binds an activity-task handler', async () => {
+    const container = new Container();
+    container.bind(TOKENS.Database).toConstantValue({ db: {} } as unknown as Database);
+    container.bind(TOKENS.Clock).toConstantValue(systemClock);
+    container.bind(TOKENS.Logger).toConstantValue(pino({ level: 'silent' }));
+    container.bind(TOKENS.Metrics).toConstantValue(new Registry());
+    container.bind(TOKENS.Namespaces).toConstantValue({ idOf: async (n: string) => `id-${n}`, nameOf: async (id: string) => id.slice(3) });
+    await container.load(matchingModule());
+    // Bound after matching's module is loaded, as a feature module would be.
+    container.bind(ACTIVITY_TASK_HANDLERS).toConstantValue({ archetype: 'workflow.workflow', tokenForm: 'ref' } as unknown as ActivityTaskHandler);
+    const [, activityTasks] = container.getAll<RpcHandlerSet>(TOKENS.RpcHandlers);
+    expect(Object.keys(activityTasks?.methods ?? {})).toContain('PollActivityTaskQueue');
+    expect(Object.keys(activityTasks?.methods ?? {})).toContain('RecordActivityTaskHeartbeatById');
   });
 });

@@ -2,13 +2,18 @@ import { TOKENS, type Clock, type Database, type NamespaceResolver, type Service
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ACTIVITY_TASK_HANDLERS, type ActivityTaskHandler } from './activity-tasks/activity-task-handler.js';
+import { activityTaskRouterHandlers } from './activity-tasks/activity-task-router.js';
 import { matchingMigrations } from './backlog/migrations.js';
 import { matchingRpcHandlers } from './grpc/matching-handlers.js';
 import { LocalMatchingService } from './local-matching-service.js';
 import { DEFAULT_MATCHING_OPTIONS, type MatchingOptions } from './matching-options.js';
 import { MATCHING, type MatchingService } from './matching-service.js';
 
-/** Binds the matching service, its migrations, its gRPC methods and its lifecycle. */
+/**
+ * Binds the matching service, its migrations, its gRPC methods, the activity-task router (built
+ * from every bound `ActivityTaskHandler`) and its lifecycle.
+ */
 export const matchingModule = (config: MatchingOptions = DEFAULT_MATCHING_OPTIONS): ContainerModule =>
   new ContainerModule((options) => {
   options
@@ -27,6 +32,16 @@ export const matchingModule = (config: MatchingOptions = DEFAULT_MATCHING_OPTION
       (matching: MatchingService, namespaces: NamespaceResolver, clock: Clock) =>
         matchingRpcHandlers(matching, namespaces, clock),
       [MATCHING, TOKENS.Namespaces, TOKENS.Clock],
+    )
+    .inSingletonScope();
+  // Features bind their ActivityTaskHandler in their own modules, loaded in any order: the router
+  // is built when the server first asks for the handler sets, after every module is loaded.
+  options
+    .bind(TOKENS.RpcHandlers)
+    .toResolvedValue(
+      (handlers: ActivityTaskHandler[] | undefined, matching: MatchingService, namespaces: NamespaceResolver) =>
+        activityTaskRouterHandlers(handlers ?? [], matching, namespaces),
+      [{ serviceIdentifier: ACTIVITY_TASK_HANDLERS, isMultiple: true, optional: true }, MATCHING, TOKENS.Namespaces],
     )
     .inSingletonScope();
   options

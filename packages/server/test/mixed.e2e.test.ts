@@ -9,9 +9,9 @@ import { BUILTIN_PLUGINS } from '../src/catalogue.js';
 
 /**
  * Cross-feature tests live in the app that composes the features, so that no feature package
- * depends on another for its tests. With both features loaded, the activity-task RPCs route
- * each task to the feature that owns it (ADR 0006): one worker runs a workflow's activity and a
- * standalone activity from the same task queue.
+ * depends on another for its tests. With both features loaded, matching's activity-task router
+ * serves the activity-task RPCs and routes each task to the handler of its archetype (ADR 0006):
+ * one worker runs a workflow's activity and a standalone activity from the same task queue.
  */
 describe('standalone and workflow activities on one task queue', () => {
   let server: TestServer;

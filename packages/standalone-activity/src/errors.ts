@@ -7,6 +7,16 @@ export class ActivityNotFoundError extends NotFoundError {
   }
 }
 
+/** Runs `fn`; the engine's "execution not found" becomes Temporal's `activity not found for ID: X`. */
+export async function forActivity<T>(activityId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (ChasmError.is(e) && e.code === ErrorCode.NotFound && e.message.startsWith('execution not found')) throw new ActivityNotFoundError(activityId);
+    throw e;
+  }
+}
+
 /**
  * A running activity already has this id (conflict policy FAIL, or reuse policy refuses). Carries
  * ActivityExecutionAlreadyStartedFailure so the SDK raises ActivityExecutionAlreadyStartedError.

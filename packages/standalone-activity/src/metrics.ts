@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { isTerminal, type ActivityComponent } from './activity/activity.js';
 
 /** Standalone activity metrics, registered once per prom-client registry. */
 export class ActivityMetrics {
@@ -27,4 +28,9 @@ export class ActivityMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     }));
   }
+}
+
+/** Counts the activity in `activity_closed_total` when the change just made closed it. */
+export function countClosed(metrics: ActivityMetrics | undefined, a: ActivityComponent): void {
+  if (metrics && isTerminal(a.state.status)) metrics.closed.inc({ status: a.state.status });
 }

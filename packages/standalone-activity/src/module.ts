@@ -1,11 +1,11 @@
 import { TOKENS, type Engine, type NamespaceResolver } from '@chasm/core';
-import { MATCHING, type MatchingService } from '@chasm/matching';
+import { ACTIVITY_TASK_HANDLERS, MATCHING, type ActivityTaskHandler, type MatchingService } from '@chasm/matching';
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_STANDALONE_ACTIVITY_CONFIG, type StandaloneActivityConfig } from './config.js';
 import { activityRpcHandlers } from './grpc/activity-service.js';
-import { ACTIVITY_TASK_HANDLERS, ACTIVITY_TASK_ROUTER_OWNER, type ActivityTaskHandler } from './grpc/activity-task-router.js';
+import { standaloneActivityTaskHandler } from './grpc/activity-task-handler.js';
 import { createStandaloneActivityLibrary } from './library.js';
 import { ActivityMetrics } from './metrics.js';
 
@@ -13,7 +13,10 @@ import { ActivityMetrics } from './metrics.js';
 export const STANDALONE_ACTIVITY_CONFIG = Symbol.for('chasm/StandaloneActivityConfig');
 const ACTIVITY_METRICS = Symbol.for('chasm/StandaloneActivityMetrics');
 
-/** Binds the `activity` CHASM library and the standalone activity gRPC methods. Needs matching. */
+/**
+ * Binds the `activity` CHASM library, the standalone activity gRPC methods and the activity-task
+ * handler of archetype `activity.activity` (matching's router serves the worker side). Needs matching.
+ */
 export const standaloneActivityModule = (config: StandaloneActivityConfig = DEFAULT_STANDALONE_ACTIVITY_CONFIG): ContainerModule =>
   new ContainerModule((options) => {
   options.bind<StandaloneActivityConfig>(STANDALONE_ACTIVITY_CONFIG).toConstantValue(config);
@@ -29,39 +32,19 @@ export const standaloneActivityModule = (config: StandaloneActivityConfig = DEFA
       [MATCHING, TOKENS.Logger, ACTIVITY_METRICS],
     )
     .inSingletonScope();
-  // This package serves the activity-task RPCs for every feature (ADR 0006): other features bind
-  // an ActivityTaskHandler for their archetype, and step back from serving the RPCs themselves.
-  options.bind(ACTIVITY_TASK_ROUTER_OWNER).toConstantValue('standalone-activity');
   options
     .bind(TOKENS.RpcHandlers)
     .toResolvedValue(
-      (
-        engine: Engine,
-        matching: MatchingService,
-        namespaces: NamespaceResolver,
-        config: StandaloneActivityConfig,
-        logger: Logger,
-        metrics: ActivityMetrics,
-        foreignHandlers: ActivityTaskHandler[] | undefined,
-      ) =>
-        activityRpcHandlers({
-          engine,
-          matching,
-          namespaces,
-          config,
-          logger: logger.child({ component: 'standalone-activity' }),
-          metrics,
-          foreignHandlers: foreignHandlers ?? [],
-        }),
-      [
-        TOKENS.Engine,
-        MATCHING,
-        TOKENS.Namespaces,
-        STANDALONE_ACTIVITY_CONFIG,
-        TOKENS.Logger,
-        ACTIVITY_METRICS,
-        { serviceIdentifier: ACTIVITY_TASK_HANDLERS, isMultiple: true, optional: true },
-      ],
+      (engine: Engine, namespaces: NamespaceResolver, config: StandaloneActivityConfig, logger: Logger, metrics: ActivityMetrics) =>
+        activityRpcHandlers({ engine, namespaces, config, logger: logger.child({ component: 'standalone-activity' }), metrics }),
+      [TOKENS.Engine, TOKENS.Namespaces, STANDALONE_ACTIVITY_CONFIG, TOKENS.Logger, ACTIVITY_METRICS],
+    )
+    .inSingletonScope();
+  options
+    .bind<ActivityTaskHandler>(ACTIVITY_TASK_HANDLERS)
+    .toResolvedValue(
+      (engine: Engine, config: StandaloneActivityConfig, metrics: ActivityMetrics) => standaloneActivityTaskHandler({ engine, config, metrics }),
+      [TOKENS.Engine, STANDALONE_ACTIVITY_CONFIG, ACTIVITY_METRICS],
     )
     .inSingletonScope();
   });

@@ -1,28 +1,19 @@
-import { createRequire } from 'node:module';
-import type * as TemporalProto from '@temporalio/proto';
-import type { google, temporal } from '@temporalio/proto';
+import { temporalProto, type google, type temporal } from '@chasm/matching';
 
 /**
- * The Temporal API as the protobufjs root in `@temporalio/proto`. It is CommonJS with a computed
- * export, so Node's ESM loader cannot see named exports: load it with `require`.
+ * The parts of the Temporal API this package uses. The protobufjs root and the shared
+ * conversions (`long`, time, payloads) are @chasm/matching's.
  */
-const require = createRequire(import.meta.url);
-const proto = require('@temporalio/proto') as typeof TemporalProto;
 export type { google, temporal };
 
-export const api = proto.temporal.api;
-export const Enums = proto.temporal.api.enums.v1;
+export const api = temporalProto.temporal.api;
+export const Enums = temporalProto.temporal.api.enums.v1;
 export const Stage = Enums.UpdateWorkflowExecutionLifecycleStage;
 export type Long = NonNullable<google.protobuf.ITimestamp['seconds']>;
 
 export type UpdateRequest = temporal.api.update.v1.IRequest;
 export type UpdateOutcome = temporal.api.update.v1.IOutcome;
 export type Failure = temporal.api.failure.v1.IFailure;
-
-/** int64 fields: protobufjs encodes plain numbers as well as Longs; ours all fit in a double. */
-export function long(n: number): Long {
-  return n as unknown as Long;
-}
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/';
 export const typeUrl = (fullName: string): string => TYPE_URL_PREFIX + fullName;

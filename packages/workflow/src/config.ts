@@ -22,6 +22,8 @@ export const workflowConfigSchema = z.strictObject({
   queryTimeoutMs: millis(30_000),
   /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
   queryIdleWaitMs: millis(5_000),
+  /** limit.blobSize.error: activity results and heartbeat details above it are INVALID_ARGUMENT. */
+  blobSizeLimitBytes: count(2 * 1024 * 1024),
 });
 
 export type WorkflowConfig = Readonly<z.output<typeof workflowConfigSchema>>;

@@ -11,13 +11,8 @@ export { createWorkflowLibrary } from './library.js';
 export { workflowModule, WORKFLOW_CONFIG, WORKFLOW_DEPS } from './module.js';
 export { DEFAULT_WORKFLOW_CONFIG, workflowConfigSchema, type WorkflowConfig } from './config.js';
 export { UnhandledCommandError } from './errors.js';
-export { parseVisibilityQuery, type ParsedQuery } from './query/query-parser.js';
-export {
-  ACTIVITY_TASK_HANDLERS,
-  ACTIVITY_TASK_ROUTER_OWNER,
-  activityTaskRouterHandlers,
-  type ActivityTaskHandler,
-} from './grpc/activity-task-router.js';
+export { SYSTEM_SEARCH_ATTRIBUTES, workflowQueryLanguage } from './query/workflow-query.js';
+export { workflowActivityTaskHandler } from './activity/activity-task-handler.js';
 export type { WorkflowDeps } from './workflow/deps.js';
 export { SearchAttributeRegistry } from './grpc/search-attribute-registry.js';
 // The extension point for packages that extend workflow runs (workflow-update; ADR 0007).

@@ -1,22 +1,17 @@
-import { createRequire } from 'node:module';
-import type * as TemporalProto from '@temporalio/proto';
-import type { google, temporal } from '@temporalio/proto';
+import { temporalProto, type google, type temporal } from '@chasm/matching';
 
 /**
- * The Temporal API as the protobufjs root in `@temporalio/proto`. It is CommonJS with a computed
- * export, so Node's ESM loader cannot see named exports: load it with `require`.
+ * The parts of the Temporal API this package names often. The protobufjs root, time and payload
+ * conversions are @chasm/matching's (shared by every package that speaks the API).
  */
-const require = createRequire(import.meta.url);
-export const proto = require('@temporalio/proto') as typeof TemporalProto;
 export type { google, temporal };
 
-export const api = proto.temporal.api;
-export const Enums = proto.temporal.api.enums.v1;
+export const api = temporalProto.temporal.api;
+export const Enums = temporalProto.temporal.api.enums.v1;
 export const EventType = Enums.EventType;
 export const CommandType = Enums.CommandType;
-export const HistoryEventMsg = proto.temporal.api.history.v1.HistoryEvent;
-export const HistoryMsg = proto.temporal.api.history.v1.History;
-export const PayloadsMsg = proto.temporal.api.common.v1.Payloads;
+export const HistoryEventMsg = temporalProto.temporal.api.history.v1.HistoryEvent;
+export const HistoryMsg = temporalProto.temporal.api.history.v1.History;
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export type Payloads = temporal.api.common.v1.IPayloads;
@@ -26,57 +21,3 @@ export type Long = NonNullable<google.protobuf.ITimestamp['seconds']>;
 export type WS = typeof temporal.api.workflowservice.v1;
 export type Timestamp = google.protobuf.ITimestamp;
 export type Duration = google.protobuf.IDuration;
-
-/** int64 fields: protobufjs encodes plain numbers as well as Longs; ours all fit in a double. */
-export function long(n: number): Long {
-  return n as unknown as Long;
-}
-
-export function num(v: unknown): number {
-  if (v === null || v === undefined) return 0;
-  return Number(v);
-}
-
-export function toTimestamp(ms: number): Timestamp {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: long(seconds), nanos: Math.round((ms - seconds * 1000) * 1_000_000) };
-}
-
-export function fromTimestamp(ts: Timestamp | null | undefined): number | undefined {
-  if (!ts) return undefined;
-  return num(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1_000_000);
-}
-
-export function toDuration(ms: number): Duration {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: long(seconds), nanos: Math.round((ms - seconds * 1000) * 1_000_000) };
-}
-
-/** Duration in ms; 0 when absent (Temporal's "unset"). */
-export function durationMs(d: Duration | null | undefined): number {
-  if (!d) return 0;
-  return num(d.seconds) * 1000 + Math.floor((d.nanos ?? 0) / 1_000_000);
-}
-
-/** Encodes optional Payloads for storage in JSON state (null when absent). */
-export function encodePayloads(p: Payloads | null | undefined): Uint8Array | null {
-  if (!p) return null;
-  return PayloadsMsg.encode(p).finish();
-}
-
-export function decodePayloads(b: Uint8Array | null | undefined): temporal.api.common.v1.Payloads | null {
-  if (!b) return null;
-  return PayloadsMsg.decode(b);
-}
-
-/** Encodes any message (by type) to bytes for JSON state; decodes back to a message instance. */
-export interface MsgType<T> {
-  encode(m: T): { finish(): Uint8Array };
-  decode(b: Uint8Array): T;
-}
-export function enc<T>(type: MsgType<T>, m: T | null | undefined): Uint8Array | null {
-  return m ? type.encode(m).finish() : null;
-}
-export function dec<T>(type: MsgType<T>, b: Uint8Array | null | undefined): T | null {
-  return b ? type.decode(b) : null;
-}

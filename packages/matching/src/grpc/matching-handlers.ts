@@ -18,9 +18,9 @@ import {
   statsToProto,
   TaskQueueKindEnum,
   taskTypeFromProto,
-  toTimestamp,
   workerListInfoToProto,
 } from './proto-convert.js';
+import { msToTimestamp } from '../proto/time.js';
 import type * as P from './proto-types.js';
 
 
@@ -42,7 +42,7 @@ export function matchingRpcHandlers(matching: MatchingService, namespaces: Names
         return {
           pollers: d.pollers.map((p) => ({
             identity: p.identity,
-            lastAccessTime: toTimestamp(p.lastAccessTime),
+            lastAccessTime: msToTimestamp(p.lastAccessTime),
             ratePerSecond: p.ratePerSecond ?? 0,
           })),
           stats: req.reportStats ? statsToProto(d.stats) : null,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@chasm/core';
-import type { google, temporal } from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
+import { long, msToDuration, msToTimestamp, optionalTimestampToDate } from '../proto/time.js';
 import type { TaskQueueStats } from '../matching-service.js';
 import type { RateLimitSetting, TaskQueueConfig } from '../queue/task-queue-config.js';
 import type { TaskType } from '../types.js';
@@ -10,9 +11,6 @@ export const TaskQueueTypeEnum = { UNSPECIFIED: 0, WORKFLOW: 1, ACTIVITY: 2, NEX
 export const TaskQueueKindEnum = { UNSPECIFIED: 0, NORMAL: 1, STICKY: 2 } as const;
 const RATE_LIMIT_SOURCE = { api: 1, worker: 2, system: 3 } as const;
 const WORKER_STATUS = ['UNSPECIFIED', 'RUNNING', 'SHUTTING_DOWN', 'SHUTDOWN'] as const;
-
-/** google.protobuf.Timestamp as protobufjs decodes it (seconds may be a Long). */
-type Timestamp = { seconds?: unknown; nanos?: number | null };
 
 export function taskTypeFromProto(t: number | null | undefined, field = 'task_queue_type'): TaskType {
   switch (t ?? 0) {
@@ -28,37 +26,10 @@ export function taskTypeFromProto(t: number | null | undefined, field = 'task_qu
   }
 }
 
-/**
- * int64 fields are typed as Long in the generated types; protobufjs encodes plain numbers just
- * as well, and every value here fits in a double.
- */
-function long(n: number): Long {
-  return n as unknown as Long;
-}
-type Long = NonNullable<google.protobuf.ITimestamp['seconds']>;
-
-export function toTimestamp(d: Date): google.protobuf.ITimestamp {
-  const ms = d.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: long(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
-}
-
-export function toDuration(ms: number): google.protobuf.IDuration {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: long(seconds), nanos: Math.round((ms - seconds * 1000) * 1_000_000) };
-}
-
-/** Accepts protobufjs Timestamps (seconds as Long or number). */
-export function fromTimestamp(ts: Timestamp | null | undefined): Date | undefined {
-  if (!ts) return undefined;
-  const seconds = Number(ts.seconds ?? 0);
-  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1_000_000));
-}
-
 export function statsToProto(s: TaskQueueStats): temporal.api.taskqueue.v1.ITaskQueueStats {
   return {
     approximateBacklogCount: long(s.approximateBacklogCount),
-    approximateBacklogAge: toDuration(s.approximateBacklogAgeMs),
+    approximateBacklogAge: msToDuration(s.approximateBacklogAgeMs),
     tasksAddRate: s.tasksAddRate,
     tasksDispatchRate: s.tasksDispatchRate,
     rateLimitingActive: s.rateLimitingActive,
@@ -69,7 +40,7 @@ function rateLimitToProto(r: RateLimitSetting | undefined): temporal.api.taskque
   if (!r) return null;
   return {
     rateLimit: { requestsPerSecond: r.requestsPerSecond },
-    metadata: { reason: r.reason, updateIdentity: r.updateIdentity, updateTime: toTimestamp(new Date(r.updateTime)) },
+    metadata: { reason: r.reason, updateIdentity: r.updateIdentity, updateTime: msToTimestamp(new Date(r.updateTime)) },
   };
 }
 
@@ -86,7 +57,7 @@ export function rateLimitSourceToProto(s: 'api' | 'worker' | 'system'): number {
 }
 
 export function heartbeatFromProto(hb: temporal.api.worker.v1.IWorkerHeartbeat, now: Date): WorkerHeartbeatRecord {
-  const startTime = fromTimestamp(hb.startTime as Timestamp | null | undefined);
+  const startTime = optionalTimestampToDate(hb.startTime, 'worker_heartbeat.start_time');
   const deploymentName = hb.deploymentVersion?.deploymentName;
   const buildId = hb.deploymentVersion?.buildId;
   return {

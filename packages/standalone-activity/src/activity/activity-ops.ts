@@ -1,9 +1,9 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type MutableContext } from '@chasm/core';
-import { durationMs, encodePayloads, type temporal } from '../proto.js';
+import { durationToMs, encodePayloads, jsonPayloads, type temporal } from '@chasm/matching';
 import { attemptInProgress, isTerminal, type ActivityComponent, type ActivityState } from './activity.js';
 import type { ActivityOptionsState } from './activity-options.js';
 import type { ActivityTaskToken } from './activity-token.js';
-import { ActivityTransitions, applyReset, attemptFailed, stringPayloads, type AttemptFailure, type StartedEvent } from './activity.transitions.js';
+import { ActivityTransitions, applyReset, attemptFailed, type AttemptFailure, type StartedEvent } from './activity.transitions.js';
 
 /**
  * Operations on one activity, each run inside a single `engine.update`/`read` by the gRPC
@@ -88,7 +88,7 @@ export function attemptFailureOf(f: temporal.api.failure.v1.IFailure | null | un
     failure,
     nonRetryable: !!app?.nonRetryable || !!failure.canceledFailureInfo || !!failure.terminatedFailureInfo,
     errorType: app?.type ?? '',
-    nextRetryDelayMs: durationMs(app?.nextRetryDelay) ?? 0,
+    nextRetryDelayMs: durationToMs(app?.nextRetryDelay, 'failure.application_failure_info.next_retry_delay'),
   };
 }
 
@@ -160,7 +160,7 @@ export function requestCancel(a: ActivityComponent, ctx: MutableContext, req: { 
   const noAttempt = s.status === 'scheduled' || s.status === 'paused';
   ActivityTransitions.requestCancel.apply(a, ctx, req);
   // Nothing runs: cancel at once. Otherwise the worker learns it from its heartbeat response.
-  if (noAttempt) ActivityTransitions.canceled.apply(a, ctx, { details: stringPayloads(req.reason), identity: req.identity });
+  if (noAttempt) ActivityTransitions.canceled.apply(a, ctx, { details: jsonPayloads(req.reason), identity: req.identity });
 }
 
 export function terminate(a: ActivityComponent, ctx: MutableContext, req: { requestId: string; reason: string; identity: string }): void {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@chasm/core';
-import { durationMs, toDuration, type IDuration, type temporal } from '../proto.js';
+import { durationToMs, msToDuration, optionalDurationToMs, type ProtoTime, type temporal } from '@chasm/matching';
 
 /** A retry policy with every default filled in (reference B.2). A standalone activity always has one. */
 export interface RetryPolicyState {
@@ -34,8 +34,8 @@ export interface ActivityOptionsState {
 const HUNDRED_YEARS_MS = 100 * 365 * 24 * 3600 * 1000;
 const TIMEOUT_TYPES = new Set(['START_TO_CLOSE', 'SCHEDULE_TO_START', 'SCHEDULE_TO_CLOSE', 'HEARTBEAT']);
 
-function timeout(field: string, d: IDuration): number {
-  const ms = durationMs(d);
+function timeout(field: string, d: ProtoTime | null | undefined): number {
+  const ms = optionalDurationToMs(d, field);
   if (ms === undefined) return 0;
   if (ms < 0) throw new InvalidArgumentError(field, `${field} must not be negative`);
   return Math.min(ms, HUNDRED_YEARS_MS);
@@ -64,9 +64,9 @@ export function normalizeTimeouts(
 
 /** Fills defaults (initial 1 s, coefficient 2, max 100 × initial, unlimited attempts), then validates. */
 export function normalizeRetryPolicy(p: temporal.api.common.v1.IRetryPolicy | null | undefined): RetryPolicyState {
-  const initialIntervalMs = durationMs(p?.initialInterval) || 1000;
+  const initialIntervalMs = durationToMs(p?.initialInterval, 'retry_policy.initial_interval') || 1000;
   const backoffCoefficient = p?.backoffCoefficient || 2;
-  const maximumIntervalMs = durationMs(p?.maximumInterval) || 100 * initialIntervalMs;
+  const maximumIntervalMs = durationToMs(p?.maximumInterval, 'retry_policy.maximum_interval') || 100 * initialIntervalMs;
   const maximumAttempts = p?.maximumAttempts ?? 0;
   const nonRetryableErrorTypes = [...(p?.nonRetryableErrorTypes ?? [])];
   if (initialIntervalMs < 0) throw new InvalidArgumentError('retry_policy.initial_interval', 'InitialInterval cannot be negative on retry policy.');
@@ -97,13 +97,13 @@ export function normalizePriority(p: temporal.api.common.v1.IPriority | null | u
 export function normalizeOptions(
   req: {
     taskQueue?: temporal.api.taskqueue.v1.ITaskQueue | null;
-    scheduleToCloseTimeout?: IDuration;
-    scheduleToStartTimeout?: IDuration;
-    startToCloseTimeout?: IDuration;
-    heartbeatTimeout?: IDuration;
+    scheduleToCloseTimeout?: ProtoTime | null;
+    scheduleToStartTimeout?: ProtoTime | null;
+    startToCloseTimeout?: ProtoTime | null;
+    heartbeatTimeout?: ProtoTime | null;
     retryPolicy?: temporal.api.common.v1.IRetryPolicy | null;
     priority?: temporal.api.common.v1.IPriority | null;
-    startDelay?: IDuration;
+    startDelay?: ProtoTime | null;
   },
   ids: { activityId: string; activityType: string },
   maxIdLength: number,
@@ -132,9 +132,9 @@ export function normalizeOptions(
 
 export function retryPolicyToProto(r: RetryPolicyState): temporal.api.common.v1.IRetryPolicy {
   return {
-    initialInterval: toDuration(r.initialIntervalMs),
+    initialInterval: msToDuration(r.initialIntervalMs),
     backoffCoefficient: r.backoffCoefficient,
-    maximumInterval: toDuration(r.maximumIntervalMs),
+    maximumInterval: msToDuration(r.maximumIntervalMs),
     maximumAttempts: r.maximumAttempts,
     nonRetryableErrorTypes: r.nonRetryableErrorTypes,
   } as unknown as temporal.api.common.v1.IRetryPolicy;

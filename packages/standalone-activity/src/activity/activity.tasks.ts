@@ -1,4 +1,5 @@
-import { decodeRef, definePureTask, defineSideEffectTask, encodeRef, type ComponentRef, type SideEffectContext } from '@chasm/core';
+import { definePureTask, defineSideEffectTask, type ComponentRef, type SideEffectContext } from '@chasm/core';
+import { decodeActivityTaskPayload, encodeActivityTaskPayload } from '@chasm/matching';
 import { Activity, attemptInProgress, isTerminal } from './activity.js';
 import type { PriorityState } from './activity-options.js';
 import { heartbeatTimedOut, attemptTimedOut, scheduleToCloseTimedOut, scheduleToStartTimedOut } from './activity.transitions.js';
@@ -42,12 +43,12 @@ export interface ActivityDispatch extends ActivityTaskInfo {
 /** Pushes one attempt to matching; wired by the library (it needs the matching service). */
 export type ActivityDispatcher = (ctx: SideEffectContext, dispatch: ActivityDispatch) => Promise<void>;
 
-const MATCHING_PAYLOAD_VERSION = 1;
-
+/**
+ * The matching payload: the activity-task contract's 'stamped' form (@chasm/matching), tagged
+ * with the archetype so the shared router hands the task back to this package.
+ */
 export function encodeActivityTaskInfo(info: ActivityTaskInfo): Uint8Array {
-  // Tagged with the archetype so a shared activity-task router can tell standalone tasks apart.
-  const ref = Buffer.from(encodeRef(info.ref)).toString('base64');
-  return new TextEncoder().encode(JSON.stringify({ v: MATCHING_PAYLOAD_VERSION, k: 'activity.activity', ref, stamp: info.stamp, attempt: info.attempt }));
+  return encodeActivityTaskPayload({ ref: info.ref, attempt: info.attempt, stamp: info.stamp }, 'stamped');
 }
 
 /**
@@ -114,12 +115,6 @@ export function scheduleToCloseDeadline(s: { scheduleTime: number; options: { st
 
 /** Decodes a matching payload written by `encodeActivityTaskInfo`; undefined if it is not ours. */
 export function decodeActivityTaskInfo(bytes: Uint8Array): ActivityTaskInfo | undefined {
-  try {
-    const o = JSON.parse(new TextDecoder().decode(bytes)) as { v?: unknown; k?: unknown; ref?: unknown; stamp?: unknown; attempt?: unknown };
-    if (o.v !== MATCHING_PAYLOAD_VERSION || o.k !== 'activity.activity' || typeof o.ref !== 'string') return undefined;
-    if (typeof o.stamp !== 'number' || typeof o.attempt !== 'number') return undefined;
-    return { ref: decodeRef(Buffer.from(o.ref, 'base64')), stamp: o.stamp, attempt: o.attempt };
-  } catch {
-    return undefined;
-  }
+  const task = decodeActivityTaskPayload(bytes);
+  return task && task.ref.archetype === Activity.name ? task : undefined;
 }

@@ -1,9 +1,8 @@
 import { asComponent, type ComponentRef, type MutableContext } from '@chasm/core';
 import { createTestEngine, type TestEngine } from '@chasm/core/testing';
-import type { AddTaskRequest, MatchingService } from '@chasm/matching';
+import { type AddTaskRequest, type MatchingService, decodeFailure } from '@chasm/matching';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStandaloneActivityLibrary } from '../library.js';
-import { decodeFailure } from '../proto.js';
 import { Activity, type ActivityComponent } from './activity.js';
 import { normalizeOptions } from './activity-options.js';
 import { attemptFailureOf, newActivityState, pause, recordStarted, requestCancel, reset, respondCompleted, respondFailed, unpause } from './activity-ops.js';

@@ -1,5 +1,5 @@
 import { stateMachine, type MutableContext } from '@chasm/core';
-import { encodeFailure, proto, type temporal } from '../proto.js';
+import { encodeFailure, temporalProto, type temporal } from '@chasm/matching';
 import {
   ATTEMPT_IN_PROGRESS,
   NON_TERMINAL,
@@ -49,25 +49,18 @@ export interface StartedEvent {
 
 const now = (ctx: MutableContext): number => ctx.now.getTime();
 
-/** A string as a json/plain payload (cancel reasons). */
-export function stringPayloads(value: string): temporal.api.common.v1.IPayloads {
-  return {
-    payloads: [{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify(value)) }],
-  };
-}
-
 export function timeoutFailure(
   type: TimeoutTypeName,
   message: string,
   heartbeatDetails: Uint8Array | null,
   cause: Uint8Array | null,
 ): temporal.api.failure.v1.IFailure {
-  const details = heartbeatDetails ? proto.temporal.api.common.v1.Payloads.decode(heartbeatDetails) : null;
+  const details = heartbeatDetails ? temporalProto.temporal.api.common.v1.Payloads.decode(heartbeatDetails) : null;
   return {
     message,
     source: 'Server',
     timeoutFailureInfo: { timeoutType: `TIMEOUT_TYPE_${type}` as never, lastHeartbeatDetails: details },
-    ...(cause ? { cause: proto.temporal.api.failure.v1.Failure.decode(cause) } : {}),
+    ...(cause ? { cause: temporalProto.temporal.api.failure.v1.Failure.decode(cause) } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import { dataOf, defineComponent, type ComponentOf, type ExecutionStatus, type Lifecycle } from '@chasm/core';
-import { encodeFailure } from '../proto.js';
+import { dataOf, defineComponent, type ComponentOf, type ExecutionStatus, type Lifecycle, type RootTarget } from '@chasm/core';
+import { encodeFailure } from '@chasm/matching';
 import type { ActivityOptionsState } from './activity-options.js';
 
 /** Internal statuses (reference B.3). Persisted: renaming one is a migration. */
@@ -161,6 +161,16 @@ export const Activity = defineComponent({
   },
 });
 export type ActivityComponent = ComponentOf<typeof Activity>;
+
+export type ActivityTarget = RootTarget<ActivityState, (typeof Activity)['children']>;
+
+/** An activity by id: the given run, or the current one when `runId` is empty. */
+export const activityTarget = (namespaceId: string, activityId: string, runId?: string | null): ActivityTarget => ({
+  type: Activity,
+  namespaceId,
+  businessId: activityId,
+  ...(runId ? { runId } : {}),
+});
 
 /** Closes as TERMINATED: outcome failure {message: reason, TerminatedFailureInfo{identity}}. */
 export function closeTerminated(s: ActivityState, now: number, reason: string, identity: string): void {

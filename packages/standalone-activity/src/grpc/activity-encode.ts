@@ -2,7 +2,7 @@ import type { Context, VisibilityRecord } from '@chasm/core';
 import { isTerminal, type ActivityComponent, type ActivityState, type ActivityStatus } from '../activity/activity.js';
 import { priorityToProto, retryPolicyToProto, type ActivityOptionsState } from '../activity/activity-options.js';
 import { scheduleToCloseDeadline } from '../activity/activity.tasks.js';
-import { decodeFailure, decodeHeader, decodePayloads, toDuration, toTimestamp, type temporal } from '../proto.js';
+import { decodeFailure, decodeHeader, decodePayloads, msToDuration, msToTimestamp, type Timestamp, type temporal } from '@chasm/matching';
 
 /** State → response messages, as plain objects the server encodes with `fromObject`. */
 
@@ -55,18 +55,18 @@ export function runStateEnum(s: ActivityState): string {
   }
 }
 
-const ts = (ms: number | null): { seconds: number; nanos: number } | null => (ms === null ? null : toTimestamp(ms));
+const ts = (ms: number | null): Timestamp | null => (ms === null ? null : msToTimestamp(ms));
 
 export function optionsToProto(o: ActivityOptionsState): temporal.api.activity.v1.IActivityOptions {
   return {
     taskQueue: { name: o.taskQueue },
-    scheduleToCloseTimeout: toDuration(o.scheduleToCloseMs),
-    scheduleToStartTimeout: toDuration(o.scheduleToStartMs),
-    startToCloseTimeout: toDuration(o.startToCloseMs),
-    heartbeatTimeout: toDuration(o.heartbeatMs),
+    scheduleToCloseTimeout: msToDuration(o.scheduleToCloseMs),
+    scheduleToStartTimeout: msToDuration(o.scheduleToStartMs),
+    startToCloseTimeout: msToDuration(o.startToCloseMs),
+    heartbeatTimeout: msToDuration(o.heartbeatMs),
     retryPolicy: retryPolicyToProto(o.retry),
     priority: priorityToProto(o.priority),
-    startDelay: toDuration(o.startDelayMs),
+    startDelay: msToDuration(o.startDelayMs),
   } as unknown as temporal.api.activity.v1.IActivityOptions;
 }
 
@@ -95,20 +95,20 @@ export function describeInfo(
     status: statusEnum(s.status),
     runState: runStateEnum(s),
     taskQueue: o.taskQueue,
-    scheduleToCloseTimeout: toDuration(o.scheduleToCloseMs),
-    scheduleToStartTimeout: toDuration(o.scheduleToStartMs),
-    startToCloseTimeout: toDuration(o.startToCloseMs),
-    heartbeatTimeout: toDuration(o.heartbeatMs),
+    scheduleToCloseTimeout: msToDuration(o.scheduleToCloseMs),
+    scheduleToStartTimeout: msToDuration(o.scheduleToStartMs),
+    startToCloseTimeout: msToDuration(o.startToCloseMs),
+    heartbeatTimeout: msToDuration(o.heartbeatMs),
     retryPolicy: retryPolicyToProto(o.retry),
     attempt: s.attempt,
     scheduleTime: ts(s.scheduleTime),
     executionTime: ts(s.scheduleTime + o.startDelayMs),
     expirationTime: o.scheduleToCloseMs > 0 ? ts(scheduleToCloseDeadline(s)) : null,
     closeTime: closed ? ts(s.closeTime) : null,
-    executionDuration: closed && s.closeTime !== null ? toDuration(s.closeTime - s.scheduleTime) : null,
+    executionDuration: closed && s.closeTime !== null ? msToDuration(s.closeTime - s.scheduleTime) : null,
     lastStartedTime: ts(s.startedTime),
     lastAttemptCompleteTime: ts(s.lastAttemptCompleteTime),
-    currentRetryInterval: waitingForDispatch && s.retryIntervalMs !== null ? toDuration(s.retryIntervalMs) : null,
+    currentRetryInterval: waitingForDispatch && s.retryIntervalMs !== null ? msToDuration(s.retryIntervalMs) : null,
     nextAttemptScheduleTime: waitingForDispatch ? ts(s.dispatchTime) : null,
     lastHeartbeatTime: ts(s.lastHeartbeatTime),
     totalHeartbeatCount: s.heartbeatCount,
@@ -118,7 +118,7 @@ export function describeInfo(
     sdkName: s.sdkName,
     sdkVersion: s.sdkVersion,
     stateTransitionCount: ctx.transitionCount,
-    startDelay: o.startDelayMs > 0 ? toDuration(o.startDelayMs) : null,
+    startDelay: o.startDelayMs > 0 ? msToDuration(o.startDelayMs) : null,
     header: decodeHeader(input?.header),
     heartbeatDetails: opts.includeHeartbeatDetails ? decodePayloads(s.heartbeatDetails) : null,
     lastFailure: opts.includeLastFailure ? decodeFailure(s.lastFailure) : null,
@@ -144,9 +144,9 @@ export function pollResponse(a: ActivityComponent, ctx: Context, namespace: stri
     startedTime: ts(s.startedTime),
     attempt: s.attempt,
     // Must be non-nil even when unlimited: the TS worker requires it (0 = no limit).
-    scheduleToCloseTimeout: toDuration(o.scheduleToCloseMs),
-    startToCloseTimeout: toDuration(o.startToCloseMs),
-    heartbeatTimeout: toDuration(o.heartbeatMs),
+    scheduleToCloseTimeout: msToDuration(o.scheduleToCloseMs),
+    startToCloseTimeout: msToDuration(o.startToCloseMs),
+    heartbeatTimeout: msToDuration(o.heartbeatMs),
     retryPolicy: retryPolicyToProto(o.retry),
     priority: priorityToProto(o.priority),
   };
@@ -166,7 +166,7 @@ export function listInfo(r: VisibilityRecord): Record<string, unknown> {
     status: STATUS_ENUM[str('ActivityExecutionStatus')] ?? 'ACTIVITY_EXECUTION_STATUS_UNSPECIFIED',
     taskQueue: str('TaskQueue'),
     stateTransitionCount: r.transitionCount,
-    executionDuration: close !== null ? toDuration(close - start) : null,
+    executionDuration: close !== null ? msToDuration(close - start) : null,
     executionTime: ts(start),
   };
 }

@@ -1,43 +1,23 @@
+import { parseVisibilityQuery } from '@chasm/core';
 import { describe, expect, it } from 'vitest';
-import { parseActivityQuery } from './activity-query.js';
+import { ACTIVITY_QUERY_LANGUAGE } from './activity-query.js';
 
-describe('activity list/count queries', () => {
-  it('maps activity fields to visibility fields', () => {
-    expect(parseActivityQuery(`ActivityType = 'greet' AND ExecutionStatus = "running"`).filter).toEqual({
+// The grammar is tested in @chasm/core (visibility/query-parser.test.ts); this is the activity wiring.
+describe('activity list/count query language', () => {
+  it('queries ExecutionStatus through the activity status attribute, by Temporal status name', () => {
+    expect(parseVisibilityQuery(`ExecutionStatus = 'paused' AND ScheduleTime > '2026-01-01T00:00:00Z'`, ACTIVITY_QUERY_LANGUAGE).filter).toEqual({
       kind: 'and',
       clauses: [
-        { kind: 'compare', field: 'ActivityType', op: '=', value: 'greet' },
-        { kind: 'compare', field: 'ActivityExecutionStatus', op: '=', value: 'Running' },
+        { kind: 'compare', field: 'ActivityExecutionStatus', op: '=', value: 'Paused' },
+        { kind: 'compare', field: 'StartTime', op: '>', value: '2026-01-01T00:00:00Z' },
       ],
     });
-    expect(parseActivityQuery(`StartTime > '2026-01-01T00:00:00Z'`).filter).toEqual({ kind: 'compare', field: 'StartTime', op: '>', value: '2026-01-01T00:00:00Z' });
+    expect(parseVisibilityQuery('GROUP BY ExecutionStatus', ACTIVITY_QUERY_LANGUAGE).groupBy).toBe('ActivityExecutionStatus');
   });
 
-  it('parses IN, BETWEEN, STARTS_WITH, IS NULL, NOT and parentheses', () => {
-    expect(parseActivityQuery(`ActivityId IN ('a', 'b')`).filter).toEqual({ kind: 'in', field: 'ActivityId', values: ['a', 'b'] });
-    expect(parseActivityQuery(`TaskQueue STARTS_WITH 'q-'`).filter).toEqual({ kind: 'startsWith', field: 'TaskQueue', prefix: 'q-' });
-    expect(parseActivityQuery(`CloseTime IS NOT NULL`).filter).toEqual({ kind: 'isNull', field: 'CloseTime', negate: true });
-    expect(parseActivityQuery(`NOT (ActivityId = 'a' OR ActivityId NOT IN ('b'))`).filter).toEqual({
-      kind: 'not',
-      clause: {
-        kind: 'or',
-        clauses: [
-          { kind: 'compare', field: 'ActivityId', op: '=', value: 'a' },
-          { kind: 'not', clause: { kind: 'in', field: 'ActivityId', values: ['b'] } },
-        ],
-      },
-    });
-    expect(parseActivityQuery(`StartTime BETWEEN '2026-01-01' AND '2026-02-01'`).filter).toMatchObject({ kind: 'between', field: 'StartTime' });
-  });
-
-  it('reads GROUP BY ExecutionStatus for Count', () => {
-    expect(parseActivityQuery('GROUP BY ExecutionStatus')).toEqual({ filter: undefined, groupBy: 'ExecutionStatus' });
-    expect(parseActivityQuery(`TaskQueue = 'q' GROUP BY ExecutionStatus`).groupBy).toBe('ExecutionStatus');
-  });
-
-  it('rejects unknown fields, statuses and syntax with INVALID_ARGUMENT', () => {
-    for (const q of [`Nope = 'x'`, `ExecutionStatus = 'Sleeping'`, `ActivityId = 'x' ORDER BY StartTime`, `ActivityId = `, `ActivityId = 'x`, `GROUP BY ActivityType`]) {
-      expect(() => parseActivityQuery(q), q).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  it('refuses ORDER BY and fields activities do not have', () => {
+    for (const q of [`ActivityId = 'x' ORDER BY StartTime`, `WorkflowId = 'x'`, `ExecutionStatus = 'ContinuedAsNew'`]) {
+      expect(() => parseVisibilityQuery(q, ACTIVITY_QUERY_LANGUAGE), q).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
   });
 });

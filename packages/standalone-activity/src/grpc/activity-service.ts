@@ -4,76 +4,34 @@ import {
   ErrorCode,
   InvalidArgumentError,
   WORKFLOW_SERVICE,
-  asComponent,
   decodeRef,
   encodeRef,
+  parseVisibilityQuery,
   type Engine,
   type IdConflictPolicy,
   type IdReusePolicy,
-  type ComponentRef,
-  NotFoundError,
   type NamespaceResolver,
   type RpcCallContext,
   type RpcHandlerSet,
-  type RootTarget,
 } from '@chasm/core';
-import type { MatchingService } from '@chasm/matching';
+import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type Payload, type temporal } from '@chasm/matching';
 import type { Logger } from 'pino';
-import { Activity, isTerminal, type ActivityComponent, type ActivityState } from '../activity/activity.js';
+import { Activity, activityTarget, isTerminal, type ActivityComponent } from '../activity/activity.js';
 import { normalizeOptions, normalizePriority, normalizeRetryPolicy, normalizeTimeouts } from '../activity/activity-options.js';
-import {
-  heartbeat,
-  newActivityState,
-  pause,
-  recordStarted,
-  requestCancel,
-  reset,
-  respondCanceled,
-  respondCompleted,
-  respondFailed,
-  terminate,
-  unpause,
-} from '../activity/activity-ops.js';
-import { decodeTaskToken, encodeTaskToken, isStandaloneActivityToken } from '../activity/activity-token.js';
-import type { ActivityTaskHandler } from './activity-task-router.js';
-import { decodeActivityTaskInfo } from '../activity/activity.tasks.js';
+import { newActivityState, pause, requestCancel, reset, terminate, unpause } from '../activity/activity-ops.js';
 import { onCreated, rearmAfterOptionsChange } from '../activity/activity.transitions.js';
 import type { StandaloneActivityConfig } from '../config.js';
-import { ActivityExecutionAlreadyStartedError, ActivityNotFoundError, OperatorCommandsDisabledError } from '../errors.js';
-import type { ActivityMetrics } from '../metrics.js';
-import { decodePayloads, durationMs, encodeHeader, encodePayloads, type temporal } from '../proto.js';
-import { describeInfo, listInfo, optionsToProto, outcomeToProto, pollResponse } from './activity-encode.js';
-import { EXECUTION_STATUS_NAMES, parseActivityQuery } from './activity-query.js';
-
+import { ActivityExecutionAlreadyStartedError, forActivity, OperatorCommandsDisabledError } from '../errors.js';
+import { countClosed, type ActivityMetrics } from '../metrics.js';
+import { describeInfo, listInfo, optionsToProto, outcomeToProto } from './activity-encode.js';
+import { ACTIVITY_QUERY_LANGUAGE, EXECUTION_STATUS_ATTRIBUTE, EXECUTION_STATUS_NAMES } from './activity-query.js';
 
 export interface ActivityServiceDeps {
   readonly engine: Engine;
-  readonly matching: MatchingService;
   readonly namespaces: NamespaceResolver;
   readonly config: StandaloneActivityConfig;
   readonly logger?: Logger;
   readonly metrics?: ActivityMetrics;
-  /** Activity-task handlers of other features (workflow activities), routed by archetype. */
-  readonly foreignHandlers?: readonly ActivityTaskHandler[];
-}
-
-type ActivityTarget = RootTarget<ActivityState, (typeof Activity)['children']>;
-
-const target = (namespaceId: string, activityId: string, runId?: string | null): ActivityTarget => ({
-  type: Activity,
-  namespaceId,
-  businessId: activityId,
-  ...(runId ? { runId } : {}),
-});
-
-/** The engine's "execution not found" becomes Temporal's `activity not found for ID: X`. */
-async function forActivity<T>(activityId: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (ChasmError.is(e) && e.code === ErrorCode.NotFound && e.message.startsWith('execution not found')) throw new ActivityNotFoundError(activityId);
-    throw e;
-  }
 }
 
 const REUSE: Readonly<Record<number, IdReusePolicy>> = { 1: 'allowDuplicate', 2: 'allowDuplicateFailedOnly', 3: 'rejectDuplicate' };
@@ -81,10 +39,13 @@ const CONFLICT: Readonly<Record<number, IdConflictPolicy>> = { 1: 'fail', 2: 'us
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** WorkflowService methods of standalone activities: lifecycle, operator commands and the worker side. */
+/**
+ * WorkflowService methods of standalone activities: lifecycle and operator commands. The worker
+ * side (poll, respond, heartbeat) is `standaloneActivityTaskHandler`, served by matching's
+ * activity-task router.
+ */
 export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
-  const { engine, matching, namespaces, config, logger, metrics } = deps;
-  const foreign = new Map((deps.foreignHandlers ?? []).map((h) => [h.archetype, h]));
+  const { engine, namespaces, config, logger, metrics } = deps;
 
   const required = (field: string, value: string | null | undefined): string => {
     if (!value) throw new InvalidArgumentError(field, `${field} is required`);
@@ -112,64 +73,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
     const cap = Date.now() + config.longPollTimeoutMs + config.longPollBufferMs;
     return new Date(Math.min(call.deadline?.getTime() ?? cap, cap));
   };
-  const closedMetric = (a: ActivityComponent): void => {
-    if (isTerminal(a.state.status)) metrics?.closed.inc({ status: a.state.status });
-  };
-
-  type MutCtx = Parameters<Parameters<Engine['update']>[1]>[1];
-  type Own<T> = (a: ActivityComponent, ctx: MutCtx, token: { attempt: number; stamp: number }) => T;
-  type Foreign<T> = (h: ActivityTaskHandler, ref: ComponentRef) => Promise<T>;
-
-  /**
-   * Runs `own` on the standalone activity a task token addresses, after the token checks of B.4;
-   * any other token (an `encodeRef` ref) goes to the feature owning its archetype.
-   */
-  const withToken = async <T>(req: { taskToken?: Uint8Array | null; namespace?: string | null }, own: Own<T>, other: Foreign<T>): Promise<T> => {
-    const namespaceId = await namespaces.idOf(req.namespace ?? '');
-    if (!isStandaloneActivityToken(req.taskToken)) {
-      const ref = decodeRef(req.taskToken, 'task_token');
-      if (ref.namespaceId !== namespaceId) throw new InvalidArgumentError('task_token', 'token does not match namespace');
-      const h = foreign.get(ref.archetype);
-      if (!h) throw new InvalidArgumentError('task_token', 'task token is malformed');
-      return other(h, ref);
-    }
-    const token = decodeTaskToken(req.taskToken);
-    if (token.ref.namespaceId !== namespaceId) throw new InvalidArgumentError('task_token', 'token does not match namespace');
-    const r = await engine.update(token.ref, (c, ctx) => {
-      const a = asComponent(c, Activity);
-      const out = own(a, ctx, token);
-      closedMetric(a);
-      return out;
-    });
-    return r.output;
-  };
-  /**
-   * The by-id forms. Without a workflow id: a token for (namespace, activity_id, run_id) with
-   * attempt 0 (B.4). With one: a workflow activity, found through the other features' handlers.
-   */
-  const withId = async <T>(
-    req: { namespace?: string | null; workflowId?: string | null; activityId?: string | null; runId?: string | null },
-    own: Own<T>,
-    other: Foreign<T>,
-  ): Promise<T> => {
-    const namespaceId = await namespaces.idOf(req.namespace ?? '');
-    const activityId = required('activity_id', req.activityId);
-    if (req.workflowId) {
-      for (const h of foreign.values()) {
-        const ref = await h.tokenById(namespaceId, req.workflowId, req.runId ?? '', activityId);
-        if (ref) return other(h, ref);
-      }
-      throw new NotFoundError('activity not found');
-    }
-    const r = await forActivity(activityId, () =>
-      engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => {
-        const out = own(a, ctx, { attempt: 0, stamp: 0 });
-        closedMetric(a);
-        return out;
-      }),
-    );
-    return r.output;
-  };
+  const closedMetric = (a: ActivityComponent): void => countClosed(metrics, a);
 
   return {
     service: WORKFLOW_SERVICE,
@@ -223,7 +127,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
           callbacks: [],
         });
         if (!req.longPollToken || req.longPollToken.length === 0) {
-          return forActivity(activityId, () => engine.read(target(namespaceId, activityId, runId), (a, ctx) => build(a, ctx)));
+          return forActivity(activityId, () => engine.read(activityTarget(namespaceId, activityId, runId), (a, ctx) => build(a, ctx)));
         }
         if (!runId) throw new InvalidArgumentError('run_id', 'run_id is required when long_poll_token is set');
         if (!UUID.test(runId)) throw new InvalidArgumentError('run_id', 'invalid run id');
@@ -238,7 +142,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         }
         const seen = token.executionTc;
         const r = await forActivity(activityId, () =>
-          engine.poll(target(namespaceId, activityId, runId), (a, ctx) => (ctx.transitionCount > seen ? build(a, ctx) : undefined), {
+          engine.poll(activityTarget(namespaceId, activityId, runId), (a, ctx) => (ctx.transitionCount > seen ? build(a, ctx) : undefined), {
             signal: call.signal,
             deadline: longPollDeadline(call),
           }),
@@ -251,7 +155,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const activityId = required('activity_id', req.activityId);
         const r = await forActivity(activityId, () =>
           engine.poll(
-            target(namespaceId, activityId, req.runId),
+            activityTarget(namespaceId, activityId, req.runId),
             (a, ctx) => (isTerminal(a.state.status) ? { runId: ctx.key.runId, outcome: outcomeToProto(a.state) } : undefined),
             { signal: call.signal, deadline: longPollDeadline(call) },
           ),
@@ -262,7 +166,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
 
       async ListActivityExecutions(req: temporal.api.workflowservice.v1.ListActivityExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const { filter, groupBy } = parseActivityQuery(req.query);
+        const { filter, groupBy } = parseVisibilityQuery(req.query, ACTIVITY_QUERY_LANGUAGE);
         if (groupBy) throw new InvalidArgumentError('query', 'GROUP BY is only supported by Count');
         const size = req.pageSize && req.pageSize > 0 ? Math.min(req.pageSize, config.maxPageSize) : config.maxPageSize;
         const pageToken = req.nextPageToken && req.nextPageToken.length > 0 ? Buffer.from(req.nextPageToken).toString('utf8') : undefined;
@@ -280,16 +184,16 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
 
       async CountActivityExecutions(req: temporal.api.workflowservice.v1.CountActivityExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const { filter, groupBy } = parseActivityQuery(req.query);
+        const { filter, groupBy } = parseVisibilityQuery(req.query, ACTIVITY_QUERY_LANGUAGE);
         if (!groupBy) return { count: await engine.count(Activity, { namespaceId, ...(filter ? { filter } : {}) }), groups: [] };
-        const groups: { groupValues: unknown[]; count: number }[] = [];
+        const groups: { groupValues: Payload[]; count: number }[] = [];
         let total = 0;
         for (const status of EXECUTION_STATUS_NAMES) {
-          const byStatus = { kind: 'compare' as const, field: 'ActivityExecutionStatus', op: '=' as const, value: status };
+          const byStatus = { kind: 'compare' as const, field: EXECUTION_STATUS_ATTRIBUTE, op: '=' as const, value: status };
           const count = await engine.count(Activity, { namespaceId, filter: filter ? { kind: 'and', clauses: [filter, byStatus] } : byStatus });
           if (count === 0) continue;
           total += count;
-          groups.push({ groupValues: [keywordPayload(status)], count });
+          groups.push({ groupValues: [jsonPayload(status, 'Keyword')], count });
         }
         return { count: total, groups };
       },
@@ -300,7 +204,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const requestId = limited('request_id', req.requestId) || randomUUID();
         blob('reason', req.reason ?? '');
         await forActivity(activityId, () =>
-          engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => {
+          engine.update(activityTarget(namespaceId, activityId, req.runId), (a, ctx) => {
             requestCancel(a, ctx, { requestId, reason: req.reason ?? '', identity: req.identity ?? '' });
             closedMetric(a);
           }),
@@ -314,7 +218,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const requestId = limited('request_id', req.requestId) || randomUUID();
         blob('reason', req.reason ?? '');
         await forActivity(activityId, () =>
-          engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => {
+          engine.update(activityTarget(namespaceId, activityId, req.runId), (a, ctx) => {
             terminate(a, ctx, { requestId, reason: req.reason ?? '', identity: req.identity ?? '' });
             closedMetric(a);
           }),
@@ -325,7 +229,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
       async DeleteActivityExecution(req: temporal.api.workflowservice.v1.DeleteActivityExecutionRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const activityId = required('activity_id', req.activityId);
-        await forActivity(activityId, () => engine.delete(target(namespaceId, activityId, req.runId), 'Delete activity execution'));
+        await forActivity(activityId, () => engine.delete(activityTarget(namespaceId, activityId, req.runId), 'Delete activity execution'));
         return {};
       },
 
@@ -337,7 +241,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const activityId = required('activity_id', req.activityId);
         const requestId = limited('request_id', req.requestId) || randomUUID();
-        await forActivity(activityId, () => engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => pause(a, ctx, { requestId })));
+        await forActivity(activityId, () => engine.update(activityTarget(namespaceId, activityId, req.runId), (a, ctx) => pause(a, ctx, { requestId })));
         return {};
       },
 
@@ -347,8 +251,8 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const activityId = required('activity_id', req.activityId);
         const requestId = limited('request_id', req.requestId) || randomUUID();
-        const jitterMs = durationMs(req.jitter) ?? 0;
-        await forActivity(activityId, () => engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => unpause(a, ctx, { requestId, jitterMs })));
+        const jitterMs = durationToMs(req.jitter, 'jitter');
+        await forActivity(activityId, () => engine.update(activityTarget(namespaceId, activityId, req.runId), (a, ctx) => unpause(a, ctx, { requestId, jitterMs })));
         return {};
       },
 
@@ -359,13 +263,13 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const activityId = required('activity_id', req.activityId);
         const requestId = limited('request_id', req.requestId) || randomUUID();
         await forActivity(activityId, () =>
-          engine.update(target(namespaceId, activityId, req.runId), (a, ctx) =>
+          engine.update(activityTarget(namespaceId, activityId, req.runId), (a, ctx) =>
             reset(a, ctx, {
               requestId,
               keepPaused: !!req.keepPaused,
               resetHeartbeat: !!req.resetHeartbeat,
               restoreOriginal: !!req.restoreOriginalOptions,
-              jitterMs: durationMs(req.jitter) ?? 0,
+              jitterMs: durationToMs(req.jitter, 'jitter'),
             }),
           ),
         );
@@ -384,7 +288,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         for (const p of paths) if (!UPDATABLE.has(p) && !p.startsWith('priority.') && !p.startsWith('retryPolicy.')) throw new InvalidArgumentError('update_mask', `unsupported path ${p}`);
         const o = req.activityOptions ?? {};
         const r = await forActivity(activityId, () =>
-          engine.update(target(namespaceId, activityId, req.runId), (a, ctx) => {
+          engine.update(activityTarget(namespaceId, activityId, req.runId), (a, ctx) => {
             const s = a.state;
             if (s.lastUpdateRequestId === requestId) return optionsToProto(s.options);
             if (isTerminal(s.status) || s.status === 'cancelRequested' || s.status === 'resetRequested' || s.pendingReset) {
@@ -397,15 +301,15 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
                 if (!o.taskQueue?.name) throw new InvalidArgumentError('activity_options.task_queue', 'task queue name is required');
                 next.taskQueue = o.taskQueue.name;
               }
-              if (has('scheduleToCloseTimeout')) next.scheduleToCloseMs = durationMs(o.scheduleToCloseTimeout) ?? 0;
-              if (has('scheduleToStartTimeout')) next.scheduleToStartMs = durationMs(o.scheduleToStartTimeout) ?? 0;
-              if (has('startToCloseTimeout')) next.startToCloseMs = durationMs(o.startToCloseTimeout) ?? 0;
-              if (has('heartbeatTimeout')) next.heartbeatMs = durationMs(o.heartbeatTimeout) ?? 0;
+              if (has('scheduleToCloseTimeout')) next.scheduleToCloseMs = durationToMs(o.scheduleToCloseTimeout, 'activity_options.schedule_to_close_timeout');
+              if (has('scheduleToStartTimeout')) next.scheduleToStartMs = durationToMs(o.scheduleToStartTimeout, 'activity_options.schedule_to_start_timeout');
+              if (has('startToCloseTimeout')) next.startToCloseMs = durationToMs(o.startToCloseTimeout, 'activity_options.start_to_close_timeout');
+              if (has('heartbeatTimeout')) next.heartbeatMs = durationToMs(o.heartbeatTimeout, 'activity_options.heartbeat_timeout');
               if (paths.some((p) => p === 'retryPolicy' || p.startsWith('retryPolicy.'))) next.retry = normalizeRetryPolicy(o.retryPolicy);
               if (paths.some((p) => p === 'priority' || p.startsWith('priority.'))) next.priority = normalizePriority(o.priority);
               if (has('startDelay')) {
                 if (s.firstStartedTime !== null || s.attempt > 1) throw new InvalidArgumentError('activity_options.start_delay', 'start delay can only be changed before the first dispatch');
-                next.startDelayMs = durationMs(o.startDelay) ?? 0;
+                next.startDelayMs = durationToMs(o.startDelay, 'activity_options.start_delay');
               }
               Object.assign(next, normalizeTimeouts(next, { activityId, activityType: s.activityType }));
             }
@@ -417,119 +321,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         );
         return { activityOptions: r.output };
       },
-
-      // ---------------------------------------------------------------- worker side (B.4)
-
-      async PollActivityTaskQueue(req: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest, call: RpcCallContext) {
-        const namespace = req.namespace ?? '';
-        const namespaceId = await namespaces.idOf(namespace);
-        const name = req.taskQueue?.name;
-        if (!name) throw new InvalidArgumentError('task_queue', 'task_queue.name is required');
-        const identity = req.identity ?? '';
-        const rate = req.taskQueueMetadata?.maxTasksPerSecond?.value;
-        let response: Record<string, unknown> | undefined;
-        const task = await matching.poll(
-          {
-            namespaceId,
-            taskQueue: { name, kind: 'normal' },
-            type: 'activity',
-            identity,
-            ...(rate ? { ratePerSecond: rate } : {}),
-            ...(req.workerInstanceKey ? { workerInstanceKey: req.workerInstanceKey } : {}),
-            accept: async (t) => {
-              const info = decodeActivityTaskInfo(t.payload);
-              if (!info) {
-                // Another feature's task (a workflow activity): its payload is an encoded ref.
-                let ref: ComponentRef;
-                try {
-                  ref = decodeRef(t.payload, 'payload');
-                } catch {
-                  return 'stale';
-                }
-                const h = foreign.get(ref.archetype);
-                if (!h || ref.namespaceId !== namespaceId) return 'stale';
-                try {
-                  response = (await h.onPolled(ref, t, identity)) as Record<string, unknown> | undefined;
-                } catch (e) {
-                  if (ChasmError.is(e) && e.code === ErrorCode.NotFound) return 'stale';
-                  throw e;
-                }
-                return response ? 'accepted' : 'stale';
-              }
-              if (info.ref.namespaceId !== namespaceId) return 'stale';
-              try {
-                const r = await engine.update(info.ref, (c, ctx) => {
-                  const a = asComponent(c, Activity);
-                  const ev = { identity, sdkName: call.metadata['client-name'] ?? '', sdkVersion: call.metadata['client-version'] ?? '' };
-                  if (recordStarted(a, ctx, info.stamp, ev) === 'stale') return undefined;
-                  const token = encodeTaskToken({ ref: info.ref, attempt: a.state.attempt, stamp: a.state.stamp });
-                  metrics?.scheduleToStartLatency.observe(Math.max(0, ctx.now.getTime() - a.state.dispatchTime) / 1000);
-                  return pollResponse(a, ctx, namespace, token);
-                });
-                if (!r.output) return 'stale';
-                response = r.output;
-                metrics?.attemptsStarted.inc();
-                return 'accepted';
-              } catch (e) {
-                // Gone (deleted, stale ref) or no longer startable: drop this task, keep polling.
-                if (ChasmError.is(e) && (e.code === ErrorCode.NotFound || e.code === ErrorCode.FailedPrecondition)) return 'stale';
-                throw e;
-              }
-            },
-          },
-          call.signal,
-          call.deadline,
-        );
-        // Core reads "no task" only from an entirely default response.
-        return task && response ? response : {};
-      },
-
-      async RecordActivityTaskHeartbeat(req: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatRequest) {
-        blob('details', encodePayloads(req.details));
-        return withToken(req, (a, ctx, token) => heartbeat(a, ctx, token, req.details), (h, ref) => h.heartbeat(ref, req));
-      },
-      async RecordActivityTaskHeartbeatById(req: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatByIdRequest) {
-        blob('details', encodePayloads(req.details));
-        return withId(req, (a, ctx, token) => heartbeat(a, ctx, token, req.details), (h, ref) => h.heartbeat(ref, { details: req.details ?? null, identity: req.identity ?? '' }));
-      },
-      async RespondActivityTaskCompleted(req: temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest) {
-        blob('result', encodePayloads(req.result));
-        await withToken(req, (a, ctx, token) => respondCompleted(a, ctx, token, req.result), (h, ref) => h.complete(ref, req));
-        return {};
-      },
-      async RespondActivityTaskCompletedById(req: temporal.api.workflowservice.v1.RespondActivityTaskCompletedByIdRequest) {
-        blob('result', encodePayloads(req.result));
-        await withId(req, (a, ctx, token) => respondCompleted(a, ctx, token, req.result), (h, ref) => h.complete(ref, { result: req.result ?? null, identity: req.identity ?? '' }));
-        return {};
-      },
-      async RespondActivityTaskFailed(req: temporal.api.workflowservice.v1.RespondActivityTaskFailedRequest) {
-        await withToken(req, (a, ctx, token) => respondFailed(a, ctx, token, req.failure, req.lastHeartbeatDetails), (h, ref) => h.fail(ref, req));
-        return { failures: [] };
-      },
-      async RespondActivityTaskFailedById(req: temporal.api.workflowservice.v1.RespondActivityTaskFailedByIdRequest) {
-        await withId(req, (a, ctx, token) => respondFailed(a, ctx, token, req.failure, req.lastHeartbeatDetails), (h, ref) =>
-          h.fail(ref, { failure: req.failure ?? null, identity: req.identity ?? '', lastHeartbeatDetails: req.lastHeartbeatDetails ?? null }),
-        );
-        return { failures: [] };
-      },
-      async RespondActivityTaskCanceled(req: temporal.api.workflowservice.v1.RespondActivityTaskCanceledRequest) {
-        await withToken(req, (a, ctx, token) => respondCanceled(a, ctx, token, req.details, req.identity ?? ''), (h, ref) => h.cancel(ref, req));
-        return {};
-      },
-      async RespondActivityTaskCanceledById(req: temporal.api.workflowservice.v1.RespondActivityTaskCanceledByIdRequest) {
-        await withId(req, (a, ctx, token) => respondCanceled(a, ctx, token, req.details, req.identity ?? ''), (h, ref) => h.cancel(ref, { details: req.details ?? null, identity: req.identity ?? '' }));
-        return {};
-      },
     },
-  };
-
-}
-
-/** A Keyword search-attribute value as Count's group_values carry it. */
-function keywordPayload(value: string): Record<string, unknown> {
-  return {
-    metadata: { encoding: Buffer.from('json/plain'), type: Buffer.from('Keyword') },
-    data: Buffer.from(JSON.stringify(value)),
   };
 }
 

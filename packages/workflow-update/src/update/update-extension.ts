@@ -1,5 +1,6 @@
 import { BadCommandError, type CompletingTask, type ProtocolMessage, type WorkflowExtension, type WorkflowHistory } from '@chasm/workflow';
-import { anyTypeName, api, decodeRequest, Enums, long, typeUrl, type Failure, type temporal } from '../proto.js';
+import { long } from '@chasm/matching';
+import { anyTypeName, api, decodeRequest, Enums, typeUrl, type Failure, type temporal } from '../proto.js';
 import { addUpdate, registryOf } from './registry.js';
 import { Accept, Complete, Reject } from './update.transitions.js';
 import type { UpdateComponent, UpdateRegistryComponent } from './update.js';

@@ -1,24 +1,12 @@
-import { asComponent, encodeRef, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
+import { asComponent, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
+import { decodeMessage, durationToMs, encodeActivityToken, encodeMessage, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { event } from '../history/events.js';
-import {
-  api,
-  dec,
-  durationMs,
-  Enums,
-  enc,
-  long,
-  toDuration,
-  toTimestamp,
-  type Failure,
-  type HistoryEvent,
-  type Payloads,
-  type temporal,
-} from '../proto.js';
+import { api, Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { HistoryWriter } from '../workflow/history-writer.js';
 import { scheduleWorkflowTask } from '../workflow/mutable-state.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import { Activity, type ActivityComponent, type ActivityState, type RetryPolicySpec } from './activity.js';
-import { ActivityTimeout, attemptMarker, DispatchActivity } from './activity.tasks.js';
+import { ActivityTimeout, DispatchActivity } from './activity.tasks.js';
 
 export type ActivityTimeoutKind = 'scheduleToStart' | 'scheduleToClose' | 'startToClose' | 'heartbeat';
 
@@ -39,11 +27,11 @@ export class BadCommandError extends Error {
 
 /** Temporal's activity retry defaults: 1 s, x2, at most 100x the initial interval, unlimited. */
 export function normaliseRetryPolicy(p: temporal.api.common.v1.IRetryPolicy | null | undefined): RetryPolicySpec {
-  const initial = durationMs(p?.initialInterval) || 1000;
+  const initial = durationToMs(p?.initialInterval, 'retry_policy.initial_interval') || 1000;
   return {
     initialIntervalMs: initial,
     backoffCoefficient: p?.backoffCoefficient && p.backoffCoefficient >= 1 ? p.backoffCoefficient : 2,
-    maximumIntervalMs: durationMs(p?.maximumInterval) || initial * 100,
+    maximumIntervalMs: durationToMs(p?.maximumInterval, 'retry_policy.maximum_interval') || initial * 100,
     maximumAttempts: p?.maximumAttempts ?? 0,
     nonRetryableErrorTypes: [...(p?.nonRetryableErrorTypes ?? [])],
   };
@@ -51,9 +39,9 @@ export function normaliseRetryPolicy(p: temporal.api.common.v1.IRetryPolicy | nu
 
 export function retryPolicyProto(r: RetryPolicySpec): temporal.api.common.v1.IRetryPolicy {
   return {
-    initialInterval: toDuration(r.initialIntervalMs),
+    initialInterval: msToDuration(r.initialIntervalMs),
     backoffCoefficient: r.backoffCoefficient,
-    maximumInterval: toDuration(r.maximumIntervalMs),
+    maximumInterval: msToDuration(r.maximumIntervalMs),
     maximumAttempts: r.maximumAttempts,
     nonRetryableErrorTypes: r.nonRetryableErrorTypes,
   };
@@ -79,10 +67,10 @@ export function scheduleActivity(
     }
   }
   const run = s.runTimeoutMs;
-  let s2c = durationMs(attrs.scheduleToCloseTimeout);
-  let s2s = durationMs(attrs.scheduleToStartTimeout);
-  let stc = durationMs(attrs.startToCloseTimeout);
-  let hb = durationMs(attrs.heartbeatTimeout);
+  let s2c = durationToMs(attrs.scheduleToCloseTimeout, 'schedule_to_close_timeout');
+  let s2s = durationToMs(attrs.scheduleToStartTimeout, 'schedule_to_start_timeout');
+  let stc = durationToMs(attrs.startToCloseTimeout, 'start_to_close_timeout');
+  let hb = durationToMs(attrs.heartbeatTimeout, 'heartbeat_timeout');
   const clamp = (v: number): number => (run > 0 && (v === 0 || v > run) ? run : v);
   if (s2c > 0) {
     s2c = clamp(s2c);
@@ -104,10 +92,10 @@ export function scheduleActivity(
     taskQueue: { name: taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     ...(attrs.header ? { header: attrs.header } : {}),
     ...(attrs.input ? { input: attrs.input } : {}),
-    scheduleToCloseTimeout: toDuration(s2c),
-    scheduleToStartTimeout: toDuration(s2s),
-    startToCloseTimeout: toDuration(stc),
-    heartbeatTimeout: toDuration(hb),
+    scheduleToCloseTimeout: msToDuration(s2c),
+    scheduleToStartTimeout: msToDuration(s2s),
+    startToCloseTimeout: msToDuration(stc),
+    heartbeatTimeout: msToDuration(hb),
     workflowTaskCompletedEventId: long(completedEventId),
     retryPolicy: retryPolicyProto(retry),
     ...(attrs.priority ? { priority: attrs.priority } : {}),
@@ -120,9 +108,9 @@ export function scheduleActivity(
     activityId: attrs.activityId,
     activityType: attrs.activityType.name,
     taskQueue,
-    header: enc(Common.Header, attrs.header as temporal.api.common.v1.Header | null | undefined),
-    input: enc(Common.Payloads, attrs.input as temporal.api.common.v1.Payloads | null | undefined),
-    priority: enc(Common.Priority, attrs.priority as temporal.api.common.v1.Priority | null | undefined),
+    header: encodeMessage(Common.Header, attrs.header as temporal.api.common.v1.Header | null | undefined),
+    input: encodeMessage(Common.Payloads, attrs.input as temporal.api.common.v1.Payloads | null | undefined),
+    priority: encodeMessage(Common.Priority, attrs.priority as temporal.api.common.v1.Priority | null | undefined),
     scheduleToCloseMs: s2c,
     scheduleToStartMs: s2s,
     startToCloseMs: stc,
@@ -190,24 +178,24 @@ export function startActivity(
     workflowExecution: { workflowId: ws.workflowId, runId: ws.runId },
     activityType: { name: s.activityType },
     activityId: s.activityId,
-    header: dec(Common.Header, s.header),
-    input: dec(Common.Payloads, s.input),
-    heartbeatDetails: dec(Common.Payloads, s.heartbeatDetails),
-    scheduledTime: toTimestamp(s.scheduledTime),
-    currentAttemptScheduledTime: toTimestamp(s.currentAttemptScheduledTime),
-    startedTime: toTimestamp(now),
+    header: decodeMessage(Common.Header, s.header),
+    input: decodeMessage(Common.Payloads, s.input),
+    heartbeatDetails: decodeMessage(Common.Payloads, s.heartbeatDetails),
+    scheduledTime: msToTimestamp(s.scheduledTime),
+    currentAttemptScheduledTime: msToTimestamp(s.currentAttemptScheduledTime),
+    startedTime: msToTimestamp(now),
     attempt,
-    scheduleToCloseTimeout: toDuration(s.scheduleToCloseMs),
-    startToCloseTimeout: toDuration(s.startToCloseMs),
-    heartbeatTimeout: toDuration(s.heartbeatMs),
+    scheduleToCloseTimeout: msToDuration(s.scheduleToCloseMs),
+    startToCloseTimeout: msToDuration(s.startToCloseMs),
+    heartbeatTimeout: msToDuration(s.heartbeatMs),
     retryPolicy: retryPolicyProto(s.retry),
-    priority: dec(Common.Priority, s.priority),
+    priority: decodeMessage(Common.Priority, s.priority),
   };
 }
 
+/** The task token of an attempt: the contract's 'ref' form (the activity's ref, the attempt in its task-id slot). */
 export function activityTaskToken(ref: ComponentRef, attempt: number): Uint8Array {
-  const { taskId: _drop, ...plain } = ref;
-  return encodeRef({ ...plain, taskId: attemptMarker(attempt) });
+  return encodeActivityToken({ ref, attempt, stamp: 0 }, 'ref');
 }
 
 /** The activity a token names, if it is still on the attempt the token was issued for. */
@@ -277,7 +265,7 @@ function nextRetry(s: ActivityState, failure: Failure | null | undefined, now: n
   if (s.retry.maximumAttempts > 0 && s.attempt >= s.retry.maximumAttempts) {
     return { retryState: RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED };
   }
-  const explicit = durationMs(info?.nextRetryDelay);
+  const explicit = durationToMs(info?.nextRetryDelay, 'failure.application_failure_info.next_retry_delay');
   const delayMs =
     explicit > 0
       ? explicit
@@ -310,7 +298,7 @@ export function failActivity(
   lastHeartbeatDetails: Payloads | null | undefined,
 ): void {
   const s = a.state;
-  if (lastHeartbeatDetails) s.heartbeatDetails = enc(Common.Payloads, lastHeartbeatDetails as temporal.api.common.v1.Payloads);
+  if (lastHeartbeatDetails) s.heartbeatDetails = encodeMessage(Common.Payloads, lastHeartbeatDetails as temporal.api.common.v1.Payloads);
   const next = nextRetry(s, failure, ctx.now.getTime());
   if ('delayMs' in next) {
     retry(a, ctx, failure, next.delayMs);
@@ -343,7 +331,7 @@ export function timeoutActivity(a: ActivityComponent, ctx: MutableContext, kind:
     source: 'Server',
     timeoutFailureInfo: {
       timeoutType: TIMEOUT_TYPES[kind],
-      ...(s.heartbeatDetails ? { lastHeartbeatDetails: dec(Common.Payloads, s.heartbeatDetails) } : {}),
+      ...(s.heartbeatDetails ? { lastHeartbeatDetails: decodeMessage(Common.Payloads, s.heartbeatDetails) } : {}),
     },
   };
   if (kind === 'startToClose' || kind === 'heartbeat') {
@@ -377,7 +365,7 @@ function finishTimedOut(a: ActivityComponent, ctx: MutableContext, failure: Fail
 export function heartbeatActivity(a: ActivityComponent, ctx: MutableContext, details: Payloads | null | undefined): boolean {
   const s = a.state;
   const now = ctx.now.getTime();
-  if (details) s.heartbeatDetails = enc(Common.Payloads, details as temporal.api.common.v1.Payloads);
+  if (details) s.heartbeatDetails = encodeMessage(Common.Payloads, details as temporal.api.common.v1.Payloads);
   s.lastHeartbeatTime = now;
   if (s.heartbeatMs > 0) {
     s.stamp++;

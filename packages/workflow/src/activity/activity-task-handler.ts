@@ -1,79 +1,70 @@
-import { asComponent, NotFoundError, type ChasmEngine, type ComponentRef } from '@chasm/core';
-import type { PolledTask } from '@chasm/matching';
-import type { ActivityTaskHandler } from '../grpc/activity-task-router.js';
+import { randomUUID } from 'node:crypto';
+import { asComponent, InvalidArgumentError, NotFoundError, type ChasmEngine } from '@chasm/core';
+import { encodePayloads, type ActivityTaskHandler, type Payloads } from '@chasm/matching';
 import { Workflow } from '../workflow/workflow.js';
 import type { WorkflowMetrics } from '../metrics.js';
 import { Activity } from './activity.js';
-import {
-  cancelActivity,
-  checkAttempt,
-  completeActivity,
-  failActivity,
-  heartbeatActivity,
-  startActivity,
-} from './activity-state-machine.js';
-import { attemptMarker, attemptOf } from './activity.tasks.js';
-import { randomUUID } from 'node:crypto';
+import { cancelActivity, checkAttempt, completeActivity, failActivity, heartbeatActivity, startActivity } from './activity-state-machine.js';
 
-/** Splits a token ref into the activity's component ref and the attempt it names. */
-function split(token: ComponentRef): { ref: ComponentRef; attempt: number } {
-  const { taskId, ...ref } = token;
-  return { ref, attempt: attemptOf(taskId) };
-}
-
-/** Activity tasks of workflow executions (archetype `workflow.workflow`). */
-export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: WorkflowMetrics | undefined): ActivityTaskHandler {
+/**
+ * Activity tasks of workflow executions (archetype `workflow.workflow`), served through the
+ * activity-task router in @chasm/matching. Tokens and payloads are the contract's 'ref' form: the
+ * activity's component ref, the attempt in its task-id slot.
+ */
+export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: WorkflowMetrics | undefined, blobSizeLimitBytes: number): ActivityTaskHandler {
+  const blob = (field: string, p: Payloads | null | undefined): void => {
+    const n = encodePayloads(p)?.length ?? 0;
+    if (n > blobSizeLimitBytes) throw new InvalidArgumentError(field, `${field} exceeds length limit`);
+  };
   return {
     archetype: Workflow.name,
-    async onPolled(token: ComponentRef, _task: PolledTask, identity: string) {
-      const { ref, attempt } = split(token);
-      const r = await engine.update(ref, (c, ctx) => startActivity(asComponent(c, Activity), ctx, ref, attempt, identity, randomUUID()));
+    tokenForm: 'ref',
+    async onPolled(task, _polled, poller) {
+      const r = await engine.update(task.ref, (c, ctx) => startActivity(asComponent(c, Activity), ctx, task.ref, task.attempt, poller.identity, randomUUID()));
       return r.output;
     },
     async complete(token, req) {
-      const { ref, attempt } = split(token);
-      await engine.update(ref, (c, ctx) => {
+      blob('result', req.result);
+      await engine.update(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
-        checkAttempt(a, attempt);
+        checkAttempt(a, token.attempt);
         completeActivity(a, ctx, req.result, req.identity ?? '');
       });
       metrics?.activityTasks.inc({ outcome: 'completed' });
     },
     async fail(token, req) {
-      const { ref, attempt } = split(token);
-      await engine.update(ref, (c, ctx) => {
+      await engine.update(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
-        checkAttempt(a, attempt);
+        checkAttempt(a, token.attempt);
         failActivity(a, ctx, req.failure, req.identity ?? '', req.lastHeartbeatDetails);
       });
       metrics?.activityTasks.inc({ outcome: 'failed' });
     },
     async cancel(token, req) {
-      const { ref, attempt } = split(token);
-      await engine.update(ref, (c, ctx) => {
+      await engine.update(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
-        checkAttempt(a, attempt);
+        checkAttempt(a, token.attempt);
         cancelActivity(a, ctx, req.details, req.identity ?? '');
       });
       metrics?.activityTasks.inc({ outcome: 'canceled' });
     },
     async heartbeat(token, req) {
-      const { ref, attempt } = split(token);
-      const r = await engine.update(ref, (c, ctx) => {
+      blob('details', req.details);
+      const r = await engine.update(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
-        checkAttempt(a, attempt);
+        checkAttempt(a, token.attempt);
         return heartbeatActivity(a, ctx, req.details);
       });
       return { cancelRequested: r.output };
     },
     async tokenById(namespaceId, workflowId, runId, activityId) {
+      // Without a workflow id the ids address an activity outside any workflow: not ours.
+      if (!workflowId) return undefined;
       try {
         return await engine.read({ type: Workflow, namespaceId, businessId: workflowId, ...(runId ? { runId } : {}) }, (wf, ctx) => {
           for (const key of wf.fields.activities.keys()) {
             const a = wf.fields.activities.get(key)!;
-            if (a.state.activityId === activityId) {
-              return { ...ctx.ref(a), taskId: attemptMarker(a.state.attempt) };
-            }
+            if (a.state.activityId === activityId) return { ref: ctx.ref(a), attempt: a.state.attempt, stamp: 0 };
           }
           return undefined;
         });

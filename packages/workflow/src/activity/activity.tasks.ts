@@ -1,4 +1,5 @@
-import { definePureTask, defineSideEffectTask, encodeRef } from '@chasm/core';
+import { definePureTask, defineSideEffectTask } from '@chasm/core';
+import { encodeActivityTaskPayload } from '@chasm/matching';
 import { depsOf } from '../workflow/deps.js';
 import { Activity } from './activity.js';
 import { timeoutActivity, type ActivityTimeoutKind } from './activity-state-machine.js';
@@ -9,9 +10,9 @@ export interface DispatchActivityPayload {
 }
 
 /**
- * Hands an activity attempt to matching. The matching payload is the activity's component ref
- * (archetype `workflow.workflow`), so the activity-task router knows which feature owns it; the
- * attempt rides in the ref's task id slot.
+ * Hands an activity attempt to matching. The matching payload is the contract's 'ref' form: the
+ * activity's component ref (archetype `workflow.workflow`, so the activity-task router knows which
+ * feature owns it) with the attempt in the ref's task id slot.
  */
 export const DispatchActivity = defineSideEffectTask<typeof Activity, DispatchActivityPayload>({
   name: 'workflow.dispatchActivity',
@@ -23,17 +24,10 @@ export const DispatchActivity = defineSideEffectTask<typeof Activity, DispatchAc
       namespaceId: ref.namespaceId,
       taskQueue: { name: p.taskQueue, kind: 'normal' },
       type: 'activity',
-      payload: encodeRef({ ...ref, taskId: attemptMarker(p.attempt) }),
+      payload: encodeActivityTaskPayload({ ref, attempt: p.attempt, stamp: 0 }, 'ref'),
     });
   },
 });
-
-export const attemptMarker = (attempt: number): string => `attempt:${attempt}`;
-
-export function attemptOf(taskId: string | undefined): number {
-  const m = /^attempt:(\d+)$/.exec(taskId ?? '');
-  return m ? Number(m[1]) : 0;
-}
 
 export interface ActivityTimeoutPayload {
   readonly kind: ActivityTimeoutKind;

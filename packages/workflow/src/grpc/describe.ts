@@ -1,5 +1,6 @@
 import type { VisibilityRecord } from '@chasm/core';
-import { api, dec, Enums, long, toDuration, toTimestamp, type temporal } from '../proto.js';
+import { decodeMessage, jsonPayload, long, msToDuration, msToTimestamp } from '@chasm/matching';
+import { api, Enums, type temporal } from '../proto.js';
 import type { ActivityState } from '../activity/activity.js';
 import { retryPolicyProto } from '../activity/activity-state-machine.js';
 import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
@@ -16,7 +17,6 @@ export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
 };
 
 const Common = api.common.v1;
-const enc = new TextEncoder();
 
 function pendingActivity(a: ActivityState): temporal.api.workflow.v1.IPendingActivityInfo {
   const P = Enums.PendingActivityState;
@@ -24,13 +24,13 @@ function pendingActivity(a: ActivityState): temporal.api.workflow.v1.IPendingAct
     activityId: a.activityId,
     activityType: { name: a.activityType },
     state: a.cancelRequested ? P.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED : a.status === 'started' ? P.PENDING_ACTIVITY_STATE_STARTED : P.PENDING_ACTIVITY_STATE_SCHEDULED,
-    heartbeatDetails: dec(Common.Payloads, a.heartbeatDetails),
-    ...(a.lastHeartbeatTime ? { lastHeartbeatTime: toTimestamp(a.lastHeartbeatTime) } : {}),
-    ...(a.startedTime ? { lastStartedTime: toTimestamp(a.startedTime) } : {}),
+    heartbeatDetails: decodeMessage(Common.Payloads, a.heartbeatDetails),
+    ...(a.lastHeartbeatTime ? { lastHeartbeatTime: msToTimestamp(a.lastHeartbeatTime) } : {}),
+    ...(a.startedTime ? { lastStartedTime: msToTimestamp(a.startedTime) } : {}),
     attempt: a.attempt,
     maximumAttempts: a.retry.maximumAttempts,
-    scheduledTime: toTimestamp(a.currentAttemptScheduledTime),
-    lastFailure: dec(api.failure.v1.Failure, a.lastFailure),
+    scheduledTime: msToTimestamp(a.currentAttemptScheduledTime),
+    lastFailure: decodeMessage(api.failure.v1.Failure, a.lastFailure),
     lastWorkerIdentity: a.startedIdentity,
   };
 }
@@ -43,21 +43,21 @@ export function describeResponse(wf: WorkflowComponent): temporal.api.workflowse
   return {
     executionConfig: {
       taskQueue: { name: s.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      ...(s.executionTimeoutMs ? { workflowExecutionTimeout: toDuration(s.executionTimeoutMs) } : {}),
-      ...(s.runTimeoutMs ? { workflowRunTimeout: toDuration(s.runTimeoutMs) } : {}),
-      defaultWorkflowTaskTimeout: toDuration(s.wftTimeoutMs),
-      userMetadata: dec(api.sdk.v1.UserMetadata, s.userMetadata),
+      ...(s.executionTimeoutMs ? { workflowExecutionTimeout: msToDuration(s.executionTimeoutMs) } : {}),
+      ...(s.runTimeoutMs ? { workflowRunTimeout: msToDuration(s.runTimeoutMs) } : {}),
+      defaultWorkflowTaskTimeout: msToDuration(s.wftTimeoutMs),
+      userMetadata: decodeMessage(api.sdk.v1.UserMetadata, s.userMetadata),
     },
     workflowExecutionInfo: {
       execution: { workflowId: s.workflowId, runId: s.runId },
       type: { name: s.workflowType },
-      startTime: toTimestamp(s.startTime),
-      ...(s.closeTime !== null ? { closeTime: toTimestamp(s.closeTime) } : {}),
+      startTime: msToTimestamp(s.startTime),
+      ...(s.closeTime !== null ? { closeTime: msToTimestamp(s.closeTime) } : {}),
       status: STATUS_PROTO[s.status],
       historyLength: long(s.nextEventId - 1),
-      executionTime: toTimestamp(s.executionTime),
-      memo: dec(Common.Memo, s.memo) ?? {},
-      searchAttributes: dec(Common.SearchAttributes, s.searchAttributesBytes) ?? {},
+      executionTime: msToTimestamp(s.executionTime),
+      memo: decodeMessage(Common.Memo, s.memo) ?? {},
+      searchAttributes: decodeMessage(Common.SearchAttributes, s.searchAttributesBytes) ?? {},
       taskQueue: s.taskQueue,
       historySizeBytes: long(s.historySizeBytes),
       firstRunId: s.firstExecutionRunId,
@@ -70,8 +70,8 @@ export function describeResponse(wf: WorkflowComponent): temporal.api.workflowse
       ? {
           pendingWorkflowTask: {
             state: t.startedEventId > 0 ? Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED : Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
-            scheduledTime: toTimestamp(t.scheduledTime),
-            ...(t.startedTime ? { startedTime: toTimestamp(t.startedTime) } : {}),
+            scheduledTime: msToTimestamp(t.scheduledTime),
+            ...(t.startedTime ? { startedTime: msToTimestamp(t.startedTime) } : {}),
             attempt: t.attempt,
           },
         }
@@ -87,16 +87,16 @@ export function executionInfoFromRecord(r: VisibilityRecord): temporal.api.workf
   const indexed: Record<string, temporal.api.common.v1.IPayload> = {};
   for (const [k, v] of Object.entries(sa)) {
     if (BUILTIN_SA.has(k) || v === null || v === undefined) continue;
-    indexed[k] = { metadata: { encoding: enc.encode('json/plain') }, data: enc.encode(JSON.stringify(v)) };
+    indexed[k] = jsonPayload(v);
   }
   const execTime = typeof sa['ExecutionTime'] === 'string' ? Date.parse(sa['ExecutionTime']) : r.startTime.getTime();
   return {
     execution: { workflowId: r.businessId, runId: r.runId },
     type: { name: String(sa['WorkflowType'] ?? '') },
-    startTime: toTimestamp(r.startTime.getTime()),
-    ...(r.closeTime ? { closeTime: toTimestamp(r.closeTime.getTime()) } : {}),
+    startTime: msToTimestamp(r.startTime.getTime()),
+    ...(r.closeTime ? { closeTime: msToTimestamp(r.closeTime.getTime()) } : {}),
     status: STATUS_PROTO[r.status as WorkflowStatus] ?? 0,
-    executionTime: toTimestamp(execTime),
+    executionTime: msToTimestamp(execTime),
     taskQueue: String(sa['TaskQueue'] ?? ''),
     memo: r.memo ? Common.Memo.decode(r.memo) : {},
     searchAttributes: { indexedFields: indexed },

@@ -10,7 +10,7 @@ import {
   type RpcHandlerSet,
 } from '@chasm/core';
 import { Enums, type temporal } from '../proto.js';
-import { SYSTEM_SEARCH_ATTRIBUTES } from '../query/query-parser.js';
+import { SYSTEM_SEARCH_ATTRIBUTES } from '../query/workflow-query.js';
 
 /** Custom search attributes of one namespace: name → IndexedValueType number. */
 export interface SearchAttributesState {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Context, type IdConflictPolicy, type IdReusePolicy, type MutableContext } from '@chasm/core';
 import type { WorkflowConfig } from '../config.js';
-import { durationMs, Enums, toDuration, type temporal } from '../proto.js';
+import { durationToMs, msToDuration } from '@chasm/matching';
+import { Enums, type temporal } from '../proto.js';
 import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
 import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
 
@@ -51,29 +52,29 @@ export function runSpecOf(
   if (!type) throw new InvalidArgumentError('workflow_type', 'WorkflowType is not set on request.');
   const queue = req.taskQueue?.name ?? '';
   if (!queue) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
-  const exec = durationMs(req.workflowExecutionTimeout);
-  let run = durationMs(req.workflowRunTimeout);
+  const exec = durationToMs(req.workflowExecutionTimeout, 'workflow_execution_timeout');
+  let run = durationToMs(req.workflowRunTimeout, 'workflow_run_timeout');
   if (exec < 0 || run < 0) throw new InvalidArgumentError('workflow_run_timeout', 'invalid timeout');
   if (run === 0 || (exec > 0 && run > exec)) run = exec;
-  let task = durationMs(req.workflowTaskTimeout) || config.defaultWorkflowTaskTimeoutMs;
+  let task = durationToMs(req.workflowTaskTimeout, 'workflow_task_timeout') || config.defaultWorkflowTaskTimeoutMs;
   task = Math.min(task, config.maxWorkflowTaskTimeoutMs);
   if (run > 0) task = Math.min(task, run);
-  const delay = durationMs(req.workflowStartDelay);
+  const delay = durationToMs(req.workflowStartDelay, 'workflow_start_delay');
   const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes = {
     workflowId,
     workflowType: { name: type },
     taskQueue: { name: queue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     ...(req.input ? { input: req.input } : {}),
-    ...(exec > 0 ? { workflowExecutionTimeout: toDuration(exec) } : {}),
-    ...(run > 0 ? { workflowRunTimeout: toDuration(run) } : {}),
-    workflowTaskTimeout: toDuration(task),
+    ...(exec > 0 ? { workflowExecutionTimeout: msToDuration(exec) } : {}),
+    ...(run > 0 ? { workflowRunTimeout: msToDuration(run) } : {}),
+    workflowTaskTimeout: msToDuration(task),
     identity: req.identity ?? '',
     ...(req.retryPolicy ? { retryPolicy: req.retryPolicy } : {}),
     ...(req.cronSchedule ? { cronSchedule: req.cronSchedule } : {}),
     ...(req.memo ? { memo: req.memo } : {}),
     ...(req.searchAttributes ? { searchAttributes: req.searchAttributes } : {}),
     ...(req.header ? { header: req.header } : {}),
-    ...(delay > 0 ? { firstWorkflowTaskBackoff: toDuration(delay) } : {}),
+    ...(delay > 0 ? { firstWorkflowTaskBackoff: msToDuration(delay) } : {}),
     ...(req.priority ? { priority: req.priority } : {}),
     attempt: 1,
   };

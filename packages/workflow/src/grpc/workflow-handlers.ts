@@ -5,6 +5,7 @@ import {
   ExecutionAlreadyStartedError,
   InvalidArgumentError,
   NotFoundError,
+  parseVisibilityQuery,
   WORKFLOW_SERVICE,
   type RpcCallContext,
   type RpcHandlerSet,
@@ -33,10 +34,11 @@ import {
 } from '../workflow/task-token.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import type { WorkflowDeps } from '../workflow/deps.js';
-import { api, Enums, long, type temporal } from '../proto.js';
+import { jsonPayload, long } from '@chasm/matching';
+import { api, Enums, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { runSpecOf, startPolicies } from './start-request.js';
-import { parseVisibilityQuery } from '../query/query-parser.js';
+import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
 
@@ -399,7 +401,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async ListWorkflowExecutions(req: temporal.api.workflowservice.v1.IListWorkflowExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const parsed = parseVisibilityQuery(req.query ?? '', await searchAttributes.types(namespaceId));
+        const parsed = parseVisibilityQuery(req.query, workflowQueryLanguage(await searchAttributes.types(namespaceId)));
         const page = await engine.list(Workflow, {
           namespaceId,
           ...(parsed.filter ? { filter: parsed.filter } : {}),
@@ -415,7 +417,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async CountWorkflowExecutions(req: temporal.api.workflowservice.v1.ICountWorkflowExecutionsRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const parsed = parseVisibilityQuery(req.query ?? '', await searchAttributes.types(namespaceId));
+        const parsed = parseVisibilityQuery(req.query, workflowQueryLanguage(await searchAttributes.types(namespaceId)));
         if (parsed.groupBy) {
           const groups = [];
           let total = 0;
@@ -521,10 +523,6 @@ function statusName(code: number): string {
     .split('_')
     .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
     .join('');
-}
-
-function jsonPayload(v: unknown): temporal.api.common.v1.IPayload {
-  return { metadata: { encoding: enc.encode('json/plain') }, data: enc.encode(JSON.stringify(v)) };
 }
 
 export { api, workflowTaskNotFound };

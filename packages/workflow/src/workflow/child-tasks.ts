@@ -8,7 +8,8 @@ import {
 import { BadCommandError } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { runSpecOf, startPolicies } from '../grpc/start-request.js';
-import { api, CommandType, dec, enc, Enums, long, type HistoryEvent, type temporal } from '../proto.js';
+import { decodeMessage, encodeMessage, long } from '@chasm/matching';
+import { api, CommandType, Enums, type HistoryEvent, type temporal } from '../proto.js';
 import { depsOf } from './deps.js';
 import { HistoryWriter, lastEvent, readHistory } from './history-writer.js';
 import { requestCancelWorkflow, scheduleWorkflowTask, signalWorkflow, terminateWorkflow } from './mutable-state.js';
@@ -78,8 +79,8 @@ export function applyChildCommand(
         workflowId: a.execution?.workflowId ?? '',
         runId: a.execution?.runId ?? '',
         signalName: a.signalName ?? '',
-        input: enc(Common.Payloads, a.input as temporal.api.common.v1.Payloads | null | undefined),
-        header: enc(Common.Header, a.header as temporal.api.common.v1.Header | null | undefined),
+        input: encodeMessage(Common.Payloads, a.input as temporal.api.common.v1.Payloads | null | undefined),
+        header: encodeMessage(Common.Header, a.header as temporal.api.common.v1.Header | null | undefined),
         childWorkflowOnly: a.childWorkflowOnly ?? false,
         control: a.control ?? '',
       });
@@ -351,8 +352,8 @@ export const SignalExternal = defineSideEffectTask<
         const w = new HistoryWriter(wf, tx);
         signalWorkflow(w, {
           signalName: p.signalName,
-          input: dec(Common.Payloads, p.input),
-          header: dec(Common.Header, p.header),
+          input: decodeMessage(Common.Payloads, p.input),
+          header: decodeMessage(Common.Header, p.header),
           identity: '',
           requestId: `${ref.runId}-${p.initiatedEventId}`,
           externalWorkflowExecution: { workflowId: ref.businessId, runId: ref.runId },

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { normaliseRetryPolicy } from '../activity/activity-state-machine.js';
 import { BadCommandError } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
-import { api, dec, durationMs, Enums, long, toDuration, type Failure, type temporal } from '../proto.js';
+import { decodeMessage, durationToMs, long, msToDuration } from '@chasm/matching';
+import { api, Enums, type Failure, type temporal } from '../proto.js';
 import { readHistory, type HistoryWriter } from './history-writer.js';
 import { closeWorkflow } from './mutable-state.js';
 import type { NextRun } from './next-run.js';
@@ -52,7 +53,7 @@ export function failWorkflow(w: HistoryWriter, failure: Failure | null, complete
   const s = w.wf.state;
   let retryState: number = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET;
   let next: NextRun | undefined;
-  const policy = dec(api.common.v1.RetryPolicy, s.retryPolicy);
+  const policy = decodeMessage(api.common.v1.RetryPolicy, s.retryPolicy);
   if (policy) {
     const r = normaliseRetryPolicy(policy);
     const info = failure?.applicationFailureInfo;
@@ -73,7 +74,7 @@ export function failWorkflow(w: HistoryWriter, failure: Failure | null, complete
           attempt: s.attempt + 1,
           initiator: Initiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
           ...(failure ? { continuedFailure: failure } : {}),
-          firstWorkflowTaskBackoff: toDuration(delayMs),
+          firstWorkflowTaskBackoff: msToDuration(delayMs),
         },
       };
     }
@@ -101,9 +102,9 @@ export function continueAsNew(
   const runId = randomUUID();
   const workflowType = a.workflowType?.name ? a.workflowType : prev.workflowType;
   const taskQueue = a.taskQueue?.name ? a.taskQueue : prev.taskQueue;
-  const runTimeout = durationMs(a.workflowRunTimeout) > 0 ? a.workflowRunTimeout : prev.workflowRunTimeout;
-  const taskTimeout = durationMs(a.workflowTaskTimeout) > 0 ? a.workflowTaskTimeout! : toDuration(s.wftTimeoutMs);
-  const backoff = durationMs(a.backoffStartInterval);
+  const runTimeout = durationToMs(a.workflowRunTimeout, 'workflow_run_timeout') > 0 ? a.workflowRunTimeout : prev.workflowRunTimeout;
+  const taskTimeout = durationToMs(a.workflowTaskTimeout, 'workflow_task_timeout') > 0 ? a.workflowTaskTimeout! : msToDuration(s.wftTimeoutMs);
+  const backoff = durationToMs(a.backoffStartInterval, 'backoff_start_interval');
   w.append(
     event('workflowExecutionContinuedAsNewEventAttributes', {
       newExecutionRunId: runId,
@@ -113,7 +114,7 @@ export function continueAsNew(
       ...(runTimeout ? { workflowRunTimeout: runTimeout } : {}),
       workflowTaskTimeout: taskTimeout,
       workflowTaskCompletedEventId: long(completedId),
-      ...(backoff > 0 ? { backoffStartInterval: toDuration(backoff) } : {}),
+      ...(backoff > 0 ? { backoffStartInterval: msToDuration(backoff) } : {}),
       initiator: a.initiator || Initiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
       ...(a.failure ? { failure: a.failure } : {}),
       ...(a.lastCompletionResult ? { lastCompletionResult: a.lastCompletionResult } : {}),
@@ -140,7 +141,7 @@ export function continueAsNew(
       attempt: 1,
       initiator: Initiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
       ...(a.lastCompletionResult ? { lastCompletionResult: a.lastCompletionResult } : {}),
-      ...(backoff > 0 ? { firstWorkflowTaskBackoff: toDuration(backoff) } : {}),
+      ...(backoff > 0 ? { firstWorkflowTaskBackoff: msToDuration(backoff) } : {}),
     },
   };
 }

@@ -2,7 +2,8 @@ import { ChasmError, ErrorCode, InvalidArgumentError, type MutableContext } from
 import { randomUUID } from 'node:crypto';
 import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
-import { CommandType, durationMs, Enums, HistoryEventMsg, long, toDuration, toTimestamp, type temporal } from '../proto.js';
+import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching';
+import { CommandType, Enums, HistoryEventMsg, type temporal } from '../proto.js';
 import { applyExternalCommand, continueAsNew, failWorkflow } from './close-commands.js';
 import { HistoryWriter } from './history-writer.js';
 import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
@@ -70,10 +71,10 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
     w.append({
       ...event('workflowTaskScheduledEventAttributes', {
         taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
-        startToCloseTimeout: toDuration(s.wftTimeoutMs),
+        startToCloseTimeout: msToDuration(s.wftTimeoutMs),
         attempt: t.attempt,
       }),
-      eventTime: toTimestamp(t.scheduledTime),
+      eventTime: msToTimestamp(t.scheduledTime),
     });
     w.append({
       ...event('workflowTaskStartedEventAttributes', {
@@ -82,7 +83,7 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
         requestId: t.requestId,
         historySizeBytes: long(s.historySizeBytes),
       }),
-      eventTime: toTimestamp(t.startedTime),
+      eventTime: msToTimestamp(t.startedTime),
     });
   }
   const completedId = w.append(
@@ -100,7 +101,7 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
   s.wft = null;
   s.wftAttempt = 1;
   const sticky = req.stickyAttributes?.workerTaskQueue?.name;
-  s.sticky = sticky ? { name: sticky, timeoutMs: durationMs(req.stickyAttributes?.scheduleToStartTimeout) || 10_000 } : null;
+  s.sticky = sticky ? { name: sticky, timeoutMs: durationToMs(req.stickyAttributes?.scheduleToStartTimeout, 'sticky_attributes.schedule_to_start_timeout') || 10_000 } : null;
 
   let needTask = req.forceCreateNewWorkflowTask === true;
   let nextRun: NextRun | undefined;
@@ -203,9 +204,9 @@ function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, ident
       const timerId = a.timerId ?? '';
       if (!timerId) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, 'TimerId is not set.');
       if (s.timers[timerId]) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, `Timer ${timerId} already exists.`);
-      const ms = durationMs(a.startToFireTimeout);
+      const ms = durationToMs(a.startToFireTimeout, 'start_to_fire_timeout');
       const startedEventId = w.append(
-        withMeta(event('timerStartedEventAttributes', { timerId, startToFireTimeout: toDuration(ms), workflowTaskCompletedEventId: wtc })),
+        withMeta(event('timerStartedEventAttributes', { timerId, startToFireTimeout: msToDuration(ms), workflowTaskCompletedEventId: wtc })),
       );
       const stamp = ++s.timerStamp;
       s.timers[timerId] = { startedEventId, fireAt: w.now + ms, stamp };

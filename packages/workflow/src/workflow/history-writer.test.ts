@@ -1,7 +1,8 @@
 import { createTestEngine, type TestEngine } from '@chasm/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { event } from '../history/events.js';
-import { EventType, HistoryMsg, long } from '../proto.js';
+import { long } from '@chasm/matching';
+import { EventType, HistoryMsg } from '../proto.js';
 import { HistoryWriter, lastEvent, readHistory, readHistoryBytes } from './history-writer.js';
 import { Workflow, type WorkflowState } from './workflow.js';
 import { initRunState } from './start-run.js';

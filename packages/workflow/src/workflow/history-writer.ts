@@ -1,7 +1,8 @@
 import type { MutableContext } from '@chasm/core';
 import { batchKey, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
 import { attributesOf } from '../history/events.js';
-import { HistoryEventMsg, HistoryMsg, long, toTimestamp, type HistoryEvent } from '../proto.js';
+import { long, msToTimestamp } from '@chasm/matching';
+import { HistoryEventMsg, HistoryMsg, type HistoryEvent } from '../proto.js';
 import type { WorkflowComponent } from './workflow.js';
 
 /**
@@ -24,7 +25,7 @@ export class HistoryWriter {
   append(ev: HistoryEvent): number {
     const s = this.wf.state;
     const id = s.nextEventId++;
-    this.events.push({ ...ev, eventId: long(id), eventTime: ev.eventTime ?? toTimestamp(this.now) });
+    this.events.push({ ...ev, eventId: long(id), eventTime: ev.eventTime ?? msToTimestamp(this.now) });
     return id;
   }
 
@@ -40,7 +41,7 @@ export class HistoryWriter {
    */
   external(ev: HistoryEvent, opts: { startedIsPrevious?: boolean; childInitiated?: number } = {}): number | undefined {
     if (this.buffering) {
-      const withTime = { ...ev, eventTime: toTimestamp(this.now) };
+      const withTime = { ...ev, eventTime: msToTimestamp(this.now) };
       this.wf.state.buffered.push({
         bytes: HistoryEventMsg.encode(withTime).finish(),
         ...(opts.startedIsPrevious ? { startedIsPrevious: true } : {}),

@@ -1,6 +1,7 @@
 import { PRE_ENCODED_FIELDS, type MutableContext, type PreEncodedFields } from '@chasm/core';
 import { event } from '../history/events.js';
-import { Enums, long, toDuration, toTimestamp, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
+import { long, msToDuration, msToTimestamp } from '@chasm/matching';
+import { Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { HistoryWriter, readHistoryBytes } from './history-writer.js';
 import { encodeWorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
@@ -26,7 +27,7 @@ export function scheduleWorkflowTask(w: HistoryWriter): void {
     scheduledEventId = w.append(
       event('workflowTaskScheduledEventAttributes', {
         taskQueue: taskQueueProto(queueName, queueKind, s.taskQueue),
-        startToCloseTimeout: toDuration(s.wftTimeoutMs),
+        startToCloseTimeout: msToDuration(s.wftTimeoutMs),
         attempt,
       }),
     );
@@ -95,16 +96,16 @@ export function startWorkflowTask(
       {
         ...event('workflowTaskScheduledEventAttributes', {
           taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
-          startToCloseTimeout: toDuration(s.wftTimeoutMs),
+          startToCloseTimeout: msToDuration(s.wftTimeoutMs),
           attempt: t.attempt,
         }),
         eventId: long(t.scheduledEventId),
-        eventTime: toTimestamp(t.scheduledTime),
+        eventTime: msToTimestamp(t.scheduledTime),
       },
       {
         ...event('workflowTaskStartedEventAttributes', { ...startedAttrs, scheduledEventId: long(t.scheduledEventId) }),
         eventId: long(t.startedEventId),
-        eventTime: toTimestamp(w.now),
+        eventTime: msToTimestamp(w.now),
       },
     );
   } else {
@@ -139,8 +140,8 @@ export function startWorkflowTask(
     attempt: t.attempt,
     [PRE_ENCODED_FIELDS]: { history: historyBytes },
     workflowExecutionTaskQueue: taskQueueProto(s.taskQueue, 'normal', s.taskQueue),
-    scheduledTime: toTimestamp(t.scheduledTime),
-    startedTime: toTimestamp(w.now),
+    scheduledTime: msToTimestamp(t.scheduledTime),
+    startedTime: msToTimestamp(w.now),
     ...(messages.length > 0 ? { messages } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { SearchAttributeValue } from '@chasm/core';
-import { api, enc, type Payload, type temporal } from '../proto.js';
+import { encodeMessage } from '@chasm/matching';
+import { api, type Payload, type temporal } from '../proto.js';
 
 const dec = new TextDecoder();
 
@@ -37,7 +38,7 @@ export function upsertSearchAttributes(s: SearchAttributeStore, upsert: temporal
     }
   }
   s.searchAttributesBytes =
-    Object.keys(merged).length > 0 ? enc(api.common.v1.SearchAttributes, api.common.v1.SearchAttributes.create({ indexedFields: merged })) : null;
+    Object.keys(merged).length > 0 ? encodeMessage(api.common.v1.SearchAttributes, api.common.v1.SearchAttributes.create({ indexedFields: merged })) : null;
 }
 
 /** Merges upserted memo fields into an encoded Memo. */
@@ -48,5 +49,5 @@ export function upsertMemo(current: Uint8Array | null, upsert: temporal.api.comm
     if (!payload?.data || payload.data.length === 0) delete merged[name];
     else merged[name] = payload;
   }
-  return Object.keys(merged).length > 0 ? enc(api.common.v1.Memo, api.common.v1.Memo.create({ fields: merged })) : null;
+  return Object.keys(merged).length > 0 ? encodeMessage(api.common.v1.Memo, api.common.v1.Memo.create({ fields: merged })) : null;
 }

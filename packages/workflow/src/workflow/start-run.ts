@@ -1,6 +1,7 @@
 import type { MutableContext } from '@chasm/core';
 import { event } from '../history/events.js';
-import { api, durationMs, enc, toDuration, toTimestamp, type temporal } from '../proto.js';
+import { durationToMs, encodeMessage, msToDuration, msToTimestamp } from '@chasm/matching';
+import { api, type temporal } from '../proto.js';
 import { HistoryWriter } from './history-writer.js';
 import { armRunTimeout, scheduleWorkflowTask } from './mutable-state.js';
 import { upsertSearchAttributes } from './search-attributes.js';
@@ -31,7 +32,7 @@ export interface RunSpec {
 /** The initial state of a run (the engine's `init`); `runId` is the engine's new run id. */
 export function initRunState(spec: RunSpec, runId: string, now: number): WorkflowState {
   const a = spec.started;
-  const backoffMs = durationMs(a.firstWorkflowTaskBackoff);
+  const backoffMs = durationToMs(a.firstWorkflowTaskBackoff, 'first_workflow_task_backoff');
   const state: WorkflowState = {
     status: 'running',
     namespace: '',
@@ -44,11 +45,11 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
     startTime: now,
     executionTime: now + backoffMs,
     closeTime: null,
-    wftTimeoutMs: durationMs(a.workflowTaskTimeout),
-    runTimeoutMs: durationMs(a.workflowRunTimeout),
-    executionTimeoutMs: durationMs(a.workflowExecutionTimeout),
+    wftTimeoutMs: durationToMs(a.workflowTaskTimeout, 'workflow_task_timeout'),
+    runTimeoutMs: durationToMs(a.workflowRunTimeout, 'workflow_run_timeout'),
+    executionTimeoutMs: durationToMs(a.workflowExecutionTimeout, 'workflow_execution_timeout'),
     attempt: a.attempt || 1,
-    retryPolicy: a.retryPolicy ? enc(api.common.v1.RetryPolicy, api.common.v1.RetryPolicy.fromObject(a.retryPolicy)) : null,
+    retryPolicy: a.retryPolicy ? encodeMessage(api.common.v1.RetryPolicy, api.common.v1.RetryPolicy.fromObject(a.retryPolicy)) : null,
     nextEventId: 1,
     historySizeBytes: 0,
     wft: null,
@@ -65,7 +66,7 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
     cancelRequested: false,
     searchAttributes: {},
     searchAttributesBytes: null,
-    memo: a.memo ? enc(api.common.v1.Memo, api.common.v1.Memo.fromObject(a.memo)) : null,
+    memo: a.memo ? encodeMessage(api.common.v1.Memo, api.common.v1.Memo.fromObject(a.memo)) : null,
     backoffUntil: backoffMs > 0 ? now + backoffMs : null,
     newExecutionRunId: null,
     startRequestId: spec.requestId,
@@ -78,7 +79,7 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
           initiatedEventId: Number(a.parentInitiatedEventId ?? 0),
         }
       : null,
-    userMetadata: spec.userMetadata ? enc(api.sdk.v1.UserMetadata, api.sdk.v1.UserMetadata.fromObject(spec.userMetadata)) : null,
+    userMetadata: spec.userMetadata ? encodeMessage(api.sdk.v1.UserMetadata, api.sdk.v1.UserMetadata.fromObject(spec.userMetadata)) : null,
     completionResult: null,
   };
   upsertSearchAttributes(state, a.searchAttributes);
@@ -97,9 +98,9 @@ export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSp
       originalExecutionRunId: s.runId,
       firstExecutionRunId: s.firstExecutionRunId,
       attempt: s.attempt,
-      workflowTaskTimeout: toDuration(s.wftTimeoutMs),
+      workflowTaskTimeout: msToDuration(s.wftTimeoutMs),
       ...(s.executionTimeoutMs > 0
-        ? { workflowExecutionExpirationTime: toTimestamp(s.startTime + s.executionTimeoutMs) }
+        ? { workflowExecutionExpirationTime: msToTimestamp(s.startTime + s.executionTimeoutMs) }
         : {}),
     }),
   );

@@ -1,0 +1,157 @@
+import {
+  ChasmError,
+  ErrorCode,
+  InvalidArgumentError,
+  NotFoundError,
+  WORKFLOW_SERVICE,
+  type NamespaceResolver,
+  type RpcCallContext,
+  type RpcHandlerSet,
+} from '@chasm/core';
+import type { temporal } from '@temporalio/proto';
+import type { MatchingService } from '../matching-service.js';
+import type { ActivityPoller, ActivityTaskHandler } from './activity-task-handler.js';
+import { decodeActivityTaskPayload, decodeActivityToken, type ActivityToken } from './activity-token.js';
+
+type WS = typeof temporal.api.workflowservice.v1;
+type Req<K extends keyof WS> = WS[K] extends { prototype: infer M } ? M : never;
+
+/**
+ * The activity-task RPCs: PollActivityTaskQueue, RespondActivityTask{Completed,Failed,Canceled}[ById]
+ * and RecordActivityTaskHeartbeat[ById]. They serve every activity of a task queue, whichever
+ * feature owns it, and exactly one package may provide a gRPC method: this router provides them
+ * and hands each task, token or by-id request to the handler bound for its archetype. With no
+ * handler bound it provides no method at all (the server answers UNIMPLEMENTED).
+ */
+export function activityTaskRouterHandlers(
+  handlers: readonly ActivityTaskHandler[],
+  matching: MatchingService,
+  namespaces: NamespaceResolver,
+): RpcHandlerSet {
+  if (handlers.length === 0) return { service: WORKFLOW_SERVICE, methods: {} };
+  const byArchetype = new Map<string, ActivityTaskHandler>();
+  for (const h of handlers) {
+    if (byArchetype.has(h.archetype)) throw new Error(`two activity task handlers are bound for archetype '${h.archetype}'`);
+    byArchetype.set(h.archetype, h);
+  }
+
+  /** The handler of a task token, after the checks every token gets (form, archetype, namespace). */
+  const route = async (req: { namespace?: string | null; taskToken?: Uint8Array | null }): Promise<{ h: ActivityTaskHandler; token: ActivityToken }> => {
+    const namespaceId = await namespaces.idOf(req.namespace ?? '');
+    const { token, form } = decodeActivityToken(req.taskToken, 'task_token');
+    const h = byArchetype.get(token.ref.archetype);
+    // A ref of another archetype, or a token in another feature's form, is not a task token.
+    if (!h || h.tokenForm !== form) throw new InvalidArgumentError('task_token', 'task_token is malformed');
+    if (token.ref.namespaceId !== namespaceId) throw new InvalidArgumentError('task_token', 'token does not match namespace');
+    return { h, token };
+  };
+
+  /** The handler and token of a by-id request: the first handler whose activities the ids address. */
+  const byId = async (req: {
+    namespace?: string | null;
+    workflowId?: string | null;
+    runId?: string | null;
+    activityId?: string | null;
+  }): Promise<{ h: ActivityTaskHandler; token: ActivityToken }> => {
+    const namespaceId = await namespaces.idOf(req.namespace ?? '');
+    if (!req.activityId) throw new InvalidArgumentError('activity_id', 'ActivityId is not set on request.');
+    const workflowId = req.workflowId ?? '';
+    for (const h of handlers) {
+      const token = await h.tokenById(namespaceId, workflowId, req.runId ?? '', req.activityId);
+      if (token) return { h, token };
+    }
+    // Without a workflow id only activities outside workflows are addressed: no handler took them.
+    if (!workflowId) throw new InvalidArgumentError('workflow_id', 'WorkflowId is not set on request.');
+    throw new NotFoundError('activity not found');
+  };
+
+  return {
+    service: WORKFLOW_SERVICE,
+    methods: {
+      async PollActivityTaskQueue(req: Req<'PollActivityTaskQueueRequest'>, call: RpcCallContext) {
+        const namespace = req.namespace ?? '';
+        const namespaceId = await namespaces.idOf(namespace);
+        const name = req.taskQueue?.name ?? '';
+        if (!name) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
+        const poller: ActivityPoller = {
+          namespace,
+          namespaceId,
+          identity: req.identity ?? '',
+          sdkName: call.metadata['client-name'] ?? '',
+          sdkVersion: call.metadata['client-version'] ?? '',
+        };
+        const rate = req.taskQueueMetadata?.maxTasksPerSecond?.value;
+        let response: temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse | undefined;
+        const task = await matching.poll(
+          {
+            namespaceId,
+            taskQueue: { name, kind: 'normal' },
+            type: 'activity',
+            identity: poller.identity,
+            ...(rate ? { ratePerSecond: rate } : {}),
+            ...(req.workerInstanceKey ? { workerInstanceKey: req.workerInstanceKey } : {}),
+            // Runs for each matched task: the owning feature starts the attempt in its own
+            // transaction, so matching hands out only tasks that really started.
+            accept: async (t) => {
+              response = undefined;
+              const token = decodeActivityTaskPayload(t.payload);
+              if (!token || token.ref.namespaceId !== namespaceId) return 'stale';
+              const h = byArchetype.get(token.ref.archetype);
+              if (!h) return 'stale';
+              try {
+                response = await h.onPolled(token, t, poller);
+              } catch (e) {
+                // Gone (deleted, replaced): drop this task and keep polling.
+                if (ChasmError.is(e) && e.code === ErrorCode.NotFound) return 'stale';
+                throw e;
+              }
+              return response ? 'accepted' : 'stale';
+            },
+          },
+          call.signal,
+          call.deadline,
+        );
+        // Core reads "no task" only from an entirely default response.
+        return task && response ? response : {};
+      },
+      async RespondActivityTaskCompleted(req: Req<'RespondActivityTaskCompletedRequest'>) {
+        const { h, token } = await route(req);
+        await h.complete(token, req);
+        return {};
+      },
+      async RespondActivityTaskFailed(req: Req<'RespondActivityTaskFailedRequest'>) {
+        const { h, token } = await route(req);
+        await h.fail(token, req);
+        return { failures: [] };
+      },
+      async RespondActivityTaskCanceled(req: Req<'RespondActivityTaskCanceledRequest'>) {
+        const { h, token } = await route(req);
+        await h.cancel(token, req);
+        return {};
+      },
+      async RecordActivityTaskHeartbeat(req: Req<'RecordActivityTaskHeartbeatRequest'>) {
+        const { h, token } = await route(req);
+        return h.heartbeat(token, req);
+      },
+      async RespondActivityTaskCompletedById(req: Req<'RespondActivityTaskCompletedByIdRequest'>) {
+        const { h, token } = await byId(req);
+        await h.complete(token, { result: req.result ?? null, identity: req.identity ?? '' });
+        return {};
+      },
+      async RespondActivityTaskFailedById(req: Req<'RespondActivityTaskFailedByIdRequest'>) {
+        const { h, token } = await byId(req);
+        await h.fail(token, { failure: req.failure ?? null, identity: req.identity ?? '', lastHeartbeatDetails: req.lastHeartbeatDetails ?? null });
+        return { failures: [] };
+      },
+      async RespondActivityTaskCanceledById(req: Req<'RespondActivityTaskCanceledByIdRequest'>) {
+        const { h, token } = await byId(req);
+        await h.cancel(token, { details: req.details ?? null, identity: req.identity ?? '' });
+        return {};
+      },
+      async RecordActivityTaskHeartbeatById(req: Req<'RecordActivityTaskHeartbeatByIdRequest'>) {
+        const { h, token } = await byId(req);
+        return h.heartbeat(token, { details: req.details ?? null, identity: req.identity ?? '' });
+      },
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import {
+  asComponent,
+  ChasmError,
+  ErrorCode,
+  InvalidArgumentError,
+  type Engine,
+  type MutableContext,
+} from '@chasm/core';
+import { encodePayloads, type ActivityTaskHandler, type ActivityToken, type Payloads, type temporal } from '@chasm/matching';
+import { Activity, activityTarget, type ActivityComponent } from '../activity/activity.js';
+import { heartbeat, recordStarted, respondCanceled, respondCompleted, respondFailed } from '../activity/activity-ops.js';
+import { checkTaskToken, encodeTaskToken, type ActivityTaskToken } from '../activity/activity-token.js';
+import type { StandaloneActivityConfig } from '../config.js';
+import { forActivity } from '../errors.js';
+import { countClosed, type ActivityMetrics } from '../metrics.js';
+import { pollResponse } from './activity-encode.js';
+
+export interface StandaloneActivityTaskHandlerDeps {
+  readonly engine: Engine;
+  readonly config: StandaloneActivityConfig;
+  readonly metrics?: ActivityMetrics;
+}
+
+/**
+ * The worker side of standalone activities (reference B.4), served through the activity-task
+ * router in @chasm/matching: a poll starts the attempt, tokens are the contract's 'stamped' form,
+ * and the by-id RPCs without a workflow id address activities of this package (attempt 0).
+ */
+export function standaloneActivityTaskHandler(deps: StandaloneActivityTaskHandlerDeps): ActivityTaskHandler {
+  const { engine, config, metrics } = deps;
+
+  const blob = (field: string, p: Payloads | null | undefined): void => {
+    const n = encodePayloads(p)?.length ?? 0;
+    if (n > config.blobSizeLimitBytes) throw new InvalidArgumentError(field, `${field} exceeds length limit`);
+  };
+
+  /**
+   * Runs `op` on the activity a token addresses, after the token's shape check. By-id tokens
+   * (attempt 0) say `activity not found for ID: X` when the activity is gone.
+   */
+  const withToken = async <T>(token: ActivityToken, op: (a: ActivityComponent, ctx: MutableContext, t: ActivityTaskToken) => T): Promise<T> => {
+    const t = checkTaskToken(token);
+    const update = () =>
+      engine.update(t.ref, (c, ctx) => {
+        const a = asComponent(c, Activity);
+        const out = op(a, ctx, t);
+        countClosed(metrics, a);
+        return out;
+      });
+    const r = t.attempt === 0 ? await forActivity(t.ref.businessId, update) : await update();
+    return r.output;
+  };
+
+  return {
+    archetype: Activity.name,
+    tokenForm: 'stamped',
+
+    async onPolled(task, _polled, poller) {
+      // Payloads are written by encodeActivityTaskInfo: the activity root's ref and the attempt's stamp.
+      if (task.ref.path !== '') return undefined;
+      try {
+        const r = await engine.update(task.ref, (c, ctx) => {
+          const a = asComponent(c, Activity);
+          const ev = { identity: poller.identity, sdkName: poller.sdkName, sdkVersion: poller.sdkVersion };
+          if (recordStarted(a, ctx, task.stamp, ev) === 'stale') return undefined;
+          const token = encodeTaskToken({ ref: task.ref, attempt: a.state.attempt, stamp: a.state.stamp });
+          metrics?.scheduleToStartLatency.observe(Math.max(0, ctx.now.getTime() - a.state.dispatchTime) / 1000);
+          return pollResponse(a, ctx, poller.namespace, token) as temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse;
+        });
+        if (!r.output) return undefined;
+        metrics?.attemptsStarted.inc();
+        return r.output;
+      } catch (e) {
+        // No longer startable: drop this task, keep polling (the router does the same for NOT_FOUND).
+        if (ChasmError.is(e) && e.code === ErrorCode.FailedPrecondition) return undefined;
+        throw e;
+      }
+    },
+
+    async complete(token, req) {
+      blob('result', req.result);
+      await withToken(token, (a, ctx, t) => respondCompleted(a, ctx, t, req.result));
+    },
+    async fail(token, req) {
+      await withToken(token, (a, ctx, t) => respondFailed(a, ctx, t, req.failure, req.lastHeartbeatDetails));
+    },
+    async cancel(token, req) {
+      await withToken(token, (a, ctx, t) => respondCanceled(a, ctx, t, req.details, req.identity ?? ''));
+    },
+    async heartbeat(token, req) {
+      blob('details', req.details);
+      return withToken(token, (a, ctx, t) => heartbeat(a, ctx, t, req.details));
+    },
+
+    async tokenById(namespaceId, workflowId, runId, activityId) {
+      // With a workflow id the ids address a workflow's activity: not ours.
+      if (workflowId) return undefined;
+      if (activityId.length > config.maxIdLength) throw new InvalidArgumentError('activity_id', 'activity_id exceeds length limit');
+      // Attempt 0: no particular attempt, and a completion may force-complete a SCHEDULED or PAUSED activity (B.4).
+      const ref = await forActivity(activityId, () => engine.read(activityTarget(namespaceId, activityId, runId), (a, ctx) => ctx.ref(a)));
+      return { ref, attempt: 0, stamp: 0 };
+    },
+  };
+}
