@@ -1,4 +1,5 @@
 import type { Library } from '@chasm/core';
+import { lib } from './library-builder.js';
 import type { MatchingService } from '@chasm/matching';
 import type { Logger } from 'pino';
 import { Activity } from './activity/activity.js';
@@ -41,9 +42,8 @@ export function matchingDispatcher(deps: StandaloneActivityLibraryDeps): Activit
 
 /** The `activity` CHASM library: the standalone activity component and its tasks. */
 export function createStandaloneActivityLibrary(deps: StandaloneActivityLibraryDeps): Library {
-  return {
-    name: 'activity',
+  return lib.build({
     components: [Activity],
     tasks: [dispatchTaskType(matchingDispatcher(deps)), ScheduleToStartTimeoutTask, ScheduleToCloseTimeoutTask, StartToCloseTimeoutTask, HeartbeatTimeoutTask],
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Library } from '@chasm/core';
+import { lib } from './library-builder.js';
 import { registerWorkflowExtension } from '@chasm/workflow';
 import { DEFAULT_WORKFLOW_UPDATE_CONFIG, type WorkflowUpdateConfig } from './config.js';
 import { updateExtension } from './update/update-extension.js';
@@ -10,5 +11,5 @@ import { UpdateRegistry, WorkflowUpdate } from './update/update.js';
  */
 export function createWorkflowUpdateLibrary(config: WorkflowUpdateConfig = DEFAULT_WORKFLOW_UPDATE_CONFIG): Library {
   registerWorkflowExtension(updateExtension({ rejectedKept: config.rejectedKept, maxTotalUpdates: config.maxTotalUpdates }));
-  return { name: 'workflowUpdate', components: [UpdateRegistry, WorkflowUpdate], tasks: [] };
+  return lib.build({ components: [UpdateRegistry, WorkflowUpdate], tasks: [] });
 }

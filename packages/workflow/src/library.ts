@@ -1,4 +1,5 @@
 import type { Library } from '@chasm/core';
+import { lib } from './library-builder.js';
 import { Activity } from './activity/activity.js';
 import { ActivityTimeout, DispatchActivity } from './activity/activity.tasks.js';
 import { SearchAttributes } from './grpc/search-attribute-registry.js';
@@ -13,9 +14,8 @@ import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowT
 export function createWorkflowLibrary(deps: WorkflowDeps): Library {
   registerDeps(deps);
   hooks.closed = (status) => deps.metrics?.closed.inc({ status });
-  return {
-    name: 'workflow',
+  return lib.build({
     components: [Workflow, Activity, SearchAttributes],
     tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout],
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { VisibilityFilter, VisibilityQuery, VisibilityValue } from '../persistence/store.js';
+import type { SearchAttributeType } from '../component/component-type.js';
 
 /**
  * Temporal's visibility query language (the SQL-like `query` of List/Count RPCs), parsed into the
@@ -15,10 +16,10 @@ import type { VisibilityFilter, VisibilityQuery, VisibilityValue } from '../pers
  */
 
 /**
- * A search-attribute type as Temporal names it (`IndexedValueType` without its prefix): 'Keyword',
- * 'Text', 'Int', 'Double', 'Bool', 'Datetime' or 'KeywordList'.
+ * A search-attribute type as Temporal names it (`IndexedValueType` without its prefix), the same
+ * names a root component declares in `searchAttributeTypes`.
  */
-export type SearchAttributeTypeName = string;
+export type SearchAttributeTypeName = SearchAttributeType;
 
 /** One queryable name of an archetype. */
 export interface VisibilityQueryField {

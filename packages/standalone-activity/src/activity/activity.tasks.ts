@@ -1,4 +1,5 @@
-import { definePureTask, defineSideEffectTask, type ComponentRef, type SideEffectContext } from '@chasm/core';
+import { lib } from '../library-builder.js';
+import { type ComponentRef, type SideEffectContext } from '@chasm/core';
 import { decodeActivityTaskPayload, encodeActivityTaskPayload } from '@chasm/matching';
 import { Activity, attemptInProgress, isTerminal } from './activity.js';
 import type { PriorityState } from './activity-options.js';
@@ -57,8 +58,8 @@ export function encodeActivityTaskInfo(info: ActivityTaskInfo): Uint8Array {
  * refused by the poll's accept hook, which checks the stamp again.
  */
 export function dispatchTaskType(dispatch: ActivityDispatcher) {
-  return defineSideEffectTask<typeof Activity, ActivityDispatchTask>({
-    name: 'activity.dispatch',
+  return lib.sideEffectTask<typeof Activity, ActivityDispatchTask>({
+    name: 'dispatch',
     component: Activity,
     validate: (_ctx, a, p) => a.state.status === 'scheduled' && a.state.stamp === p.stamp,
     async execute(ctx, ref, p) {
@@ -74,24 +75,24 @@ export const DispatchTask = dispatchTaskType(async () => {
 });
 
 /** ScheduleToStart: only while SCHEDULED with the same stamp; never retried (B.5). */
-export const ScheduleToStartTimeoutTask = definePureTask<typeof Activity, ActivityAttemptTimerTask>({
-  name: 'activity.scheduleToStartTimeout',
+export const ScheduleToStartTimeoutTask = lib.pureTask<typeof Activity, ActivityAttemptTimerTask>({
+  name: 'scheduleToStartTimeout',
   component: Activity,
   validate: (_ctx, a, p) => a.state.status === 'scheduled' && a.state.stamp === p.stamp,
   execute: (ctx, a) => scheduleToStartTimedOut(a, ctx),
 });
 
 /** ScheduleToClose: while non-terminal and the deadline still matches the options. */
-export const ScheduleToCloseTimeoutTask = definePureTask<typeof Activity, ActivityScheduleToCloseTask>({
-  name: 'activity.scheduleToCloseTimeout',
+export const ScheduleToCloseTimeoutTask = lib.pureTask<typeof Activity, ActivityScheduleToCloseTask>({
+  name: 'scheduleToCloseTimeout',
   component: Activity,
   validate: (_ctx, a, p) => !isTerminal(a.state.status) && a.state.options.scheduleToCloseMs > 0 && scheduleToCloseDeadline(a.state) === p.deadline,
   execute: (ctx, a) => scheduleToCloseTimedOut(a, ctx),
 });
 
 /** StartToClose: while this attempt runs and its deadline matches (options may have changed). */
-export const StartToCloseTimeoutTask = definePureTask<typeof Activity, ActivityAttemptTimerTask>({
-  name: 'activity.startToCloseTimeout',
+export const StartToCloseTimeoutTask = lib.pureTask<typeof Activity, ActivityAttemptTimerTask>({
+  name: 'startToCloseTimeout',
   component: Activity,
   validate: (_ctx, a, p) =>
     attemptInProgress(a.state.status) && a.state.stamp === p.stamp && a.state.startedTime !== null && a.state.startedTime + a.state.options.startToCloseMs === p.deadline,
@@ -102,8 +103,8 @@ export const StartToCloseTimeoutTask = definePureTask<typeof Activity, ActivityA
  * Heartbeat: armed once per attempt; heartbeats only record their time. When it fires after a
  * recent heartbeat it re-arms itself instead (one timer row per attempt, not one per heartbeat).
  */
-export const HeartbeatTimeoutTask = definePureTask<typeof Activity, ActivityHeartbeatTimerTask>({
-  name: 'activity.heartbeatTimeout',
+export const HeartbeatTimeoutTask = lib.pureTask<typeof Activity, ActivityHeartbeatTimerTask>({
+  name: 'heartbeatTimeout',
   component: Activity,
   validate: (_ctx, a, p) => attemptInProgress(a.state.status) && a.state.stamp === p.stamp && a.state.options.heartbeatMs > 0,
   execute: (ctx, a) => heartbeatTimedOut(a, ctx),

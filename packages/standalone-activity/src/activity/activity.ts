@@ -1,4 +1,5 @@
-import { dataOf, defineComponent, type ComponentOf, type ExecutionStatus, type Lifecycle, type RootTarget } from '@chasm/core';
+import { lib } from '../library-builder.js';
+import { dataOf, type ComponentOf, type ExecutionStatus, type Lifecycle, type RootTarget } from '@chasm/core';
 import { encodeFailure } from '@chasm/matching';
 import type { ActivityOptionsState } from './activity-options.js';
 
@@ -142,12 +143,24 @@ function executionStatusOf(s: ActivityState): ExecutionStatus {
   }
 }
 
+/**
+ * The search attributes of a standalone activity. Not 'ExecutionStatus' for the status: that name
+ * is the built-in status column, which has no 'Paused'.
+ */
+export const ACTIVITY_SEARCH_ATTRIBUTE_TYPES = {
+  ActivityId: 'Keyword',
+  ActivityType: 'Keyword',
+  TaskQueue: 'Keyword',
+  ActivityExecutionStatus: 'Keyword',
+} as const;
+
 /** The standalone activity: a root component, its own archetype `activity.activity`. */
-export const Activity = defineComponent({
-  name: 'activity.activity',
+export const Activity = lib.component({
+  name: 'activity',
   children: { input: dataOf<ActivityInputState>() },
   lifecycle: lifecycleOf,
   executionStatus: executionStatusOf,
+  searchAttributeTypes: ACTIVITY_SEARCH_ATTRIBUTE_TYPES,
   searchAttributes: (s: ActivityState) => ({
     ActivityId: s.activityId,
     ActivityType: s.activityType,

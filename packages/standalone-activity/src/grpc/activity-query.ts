@@ -1,4 +1,5 @@
 import type { VisibilityQueryLanguage } from '@chasm/core';
+import { ACTIVITY_SEARCH_ATTRIBUTE_TYPES as SA } from '../activity/activity.js';
 
 /** Temporal's names of activity execution statuses, as the `ActivityExecutionStatus` attribute holds them. */
 export const EXECUTION_STATUS_NAMES: readonly string[] = ['Running', 'Paused', 'Completed', 'Failed', 'Canceled', 'Terminated', 'TimedOut'];
@@ -12,11 +13,11 @@ export const EXECUTION_STATUS_ATTRIBUTE = 'ActivityExecutionStatus';
  */
 export const ACTIVITY_QUERY_LANGUAGE: VisibilityQueryLanguage = {
   fields: {
-    ActivityId: { field: 'ActivityId', type: 'Keyword' },
-    ActivityType: { field: 'ActivityType', type: 'Keyword' },
-    TaskQueue: { field: 'TaskQueue', type: 'Keyword' },
+    ActivityId: { field: 'ActivityId', type: SA.ActivityId },
+    ActivityType: { field: 'ActivityType', type: SA.ActivityType },
+    TaskQueue: { field: 'TaskQueue', type: SA.TaskQueue },
     // Our search attribute, not the built-in status column: only it knows 'Paused'.
-    ExecutionStatus: { field: EXECUTION_STATUS_ATTRIBUTE, type: 'Keyword', values: EXECUTION_STATUS_NAMES },
+    ExecutionStatus: { field: EXECUTION_STATUS_ATTRIBUTE, type: SA.ActivityExecutionStatus, values: EXECUTION_STATUS_NAMES },
     RunId: { field: 'RunId', type: 'Keyword' },
     StartTime: { field: 'StartTime', type: 'Datetime' },
     ScheduleTime: { field: 'StartTime', type: 'Datetime' },

@@ -1,4 +1,5 @@
-import { defineComponent, mapOf, type ComponentOf } from '@chasm/core';
+import { lib } from '../library-builder.js';
+import { mapOf, type ComponentOf } from '@chasm/core';
 
 /**
  * An update's state machine: admitted (waiting for or delivered on a workflow task), then
@@ -22,8 +23,8 @@ export interface UpdateState {
   outcome: Uint8Array | null;
 }
 
-export const WorkflowUpdate = defineComponent({
-  name: 'workflowUpdate.update',
+export const WorkflowUpdate = lib.component({
+  name: 'update',
   lifecycle: (s: UpdateState) => (s.status === 'rejected' || s.status === 'completed' ? 'completed' : 'running'),
 });
 export type UpdateComponent = ComponentOf<typeof WorkflowUpdate>;
@@ -48,8 +49,8 @@ export interface UpdateRegistryState {
  * The run's updates, one node under the workflow root's `extensions` map. Its state holds the
  * in-flight lists, so admission, delivery and limits never scan completed updates.
  */
-export const UpdateRegistry = defineComponent({
-  name: 'workflowUpdate.registry',
+export const UpdateRegistry = lib.component({
+  name: 'registry',
   children: { updates: mapOf(WorkflowUpdate) },
   lifecycle: (_s: UpdateRegistryState) => 'running' as const,
 });

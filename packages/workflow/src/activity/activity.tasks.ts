@@ -1,4 +1,4 @@
-import { definePureTask, defineSideEffectTask } from '@chasm/core';
+import { lib } from '../library-builder.js';
 import { encodeActivityTaskPayload } from '@chasm/matching';
 import { depsOf } from '../workflow/deps.js';
 import { Activity } from './activity.js';
@@ -14,8 +14,8 @@ export interface DispatchActivityPayload {
  * activity's component ref (archetype `workflow.workflow`, so the activity-task router knows which
  * feature owns it) with the attempt in the ref's task id slot.
  */
-export const DispatchActivity = defineSideEffectTask<typeof Activity, DispatchActivityPayload>({
-  name: 'workflow.dispatchActivity',
+export const DispatchActivity = lib.sideEffectTask<typeof Activity, DispatchActivityPayload>({
+  name: 'dispatchActivity',
   component: Activity,
   validate: (_ctx, a, p) => a.state.attempt === p.attempt && a.state.status === 'scheduled',
   async execute(ctx, ref, p) {
@@ -35,8 +35,8 @@ export interface ActivityTimeoutPayload {
   readonly stamp: number;
 }
 
-export const ActivityTimeout = definePureTask<typeof Activity, ActivityTimeoutPayload>({
-  name: 'workflow.activityTimeout',
+export const ActivityTimeout = lib.pureTask<typeof Activity, ActivityTimeoutPayload>({
+  name: 'activityTimeout',
   component: Activity,
   validate: (_ctx, a, p) => {
     const s = a.state;

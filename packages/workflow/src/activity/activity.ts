@@ -1,4 +1,5 @@
-import { defineComponent, type ComponentOf } from '@chasm/core';
+import { lib } from '../library-builder.js';
+import { type ComponentOf } from '@chasm/core';
 
 /** Normalised retry policy of an activity (Temporal defaults applied). */
 export interface RetryPolicySpec {
@@ -43,8 +44,8 @@ export interface ActivityState {
   stamp: number;
 }
 
-export const Activity = defineComponent({
-  name: 'workflow.activity',
+export const Activity = lib.component({
+  name: 'activity',
   // Removed from the tree when it reaches a terminal outcome, so it is always "running".
   lifecycle: (_s: ActivityState) => 'running',
 });

@@ -1,5 +1,6 @@
+import { lib } from '../library-builder.js';
 import {
-  defineComponent,
+  type SearchAttributeType,
   ExecutionAlreadyStartedError,
   InvalidArgumentError,
   NotFoundError,
@@ -18,8 +19,8 @@ export interface SearchAttributesState {
 }
 
 /** One execution per namespace holds its registered search attributes (no table of our own). */
-export const SearchAttributes = defineComponent({
-  name: 'workflow.searchAttributes',
+export const SearchAttributes = lib.component({
+  name: 'searchAttributes',
   lifecycle: (_s: SearchAttributesState) => 'running',
 });
 export type SearchAttributesComponent = ComponentOf<typeof SearchAttributes>;
@@ -39,14 +40,16 @@ const SYSTEM: Readonly<Record<string, number>> = {
   BinaryChecksums: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
-const typeName = (n: number): string => {
-  const name = Enums.IndexedValueType[n] ?? 'INDEXED_VALUE_TYPE_UNSPECIFIED';
-  return name
-    .replace('INDEXED_VALUE_TYPE_', '')
-    .toLowerCase()
-    .split('_')
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('');
+const I = Enums.IndexedValueType;
+/** IndexedValueType → the type name the query language and component schemas use. */
+const TYPE_NAMES: Readonly<Partial<Record<number, SearchAttributeType>>> = {
+  [I.INDEXED_VALUE_TYPE_TEXT]: 'Text',
+  [I.INDEXED_VALUE_TYPE_KEYWORD]: 'Keyword',
+  [I.INDEXED_VALUE_TYPE_INT]: 'Int',
+  [I.INDEXED_VALUE_TYPE_DOUBLE]: 'Double',
+  [I.INDEXED_VALUE_TYPE_BOOL]: 'Bool',
+  [I.INDEXED_VALUE_TYPE_DATETIME]: 'Datetime',
+  [I.INDEXED_VALUE_TYPE_KEYWORD_LIST]: 'KeywordList',
 };
 
 /** Reads (cached) and changes the registered search attributes of namespaces. */
@@ -69,8 +72,13 @@ export class SearchAttributeRegistry {
   }
 
   /** name → type name ('Keyword', 'Int', …), custom attributes only. */
-  async types(namespaceId: string): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.custom(namespaceId)).map(([k, v]) => [k, typeName(v)]));
+  async types(namespaceId: string): Promise<Map<string, SearchAttributeType>> {
+    const types = new Map<string, SearchAttributeType>();
+    for (const [k, v] of Object.entries(await this.custom(namespaceId))) {
+      const t = TYPE_NAMES[v];
+      if (t) types.set(k, t); // AddSearchAttributes refuses UNSPECIFIED, so every stored type has a name
+    }
+    return types;
   }
 
   async validate(namespaceId: string, sa: temporal.api.common.v1.ISearchAttributes | null | undefined): Promise<void> {

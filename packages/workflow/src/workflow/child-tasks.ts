@@ -1,5 +1,5 @@
+import { lib } from '../library-builder.js';
 import {
-  defineSideEffectTask,
   ExecutionAlreadyStartedError,
   NotFoundError,
   type ComponentRef,
@@ -134,8 +134,8 @@ async function recordOnParent(ctx: SideEffectContext, ref: ComponentRef, fn: (w:
 }
 
 /** Starts the child run of a StartChildWorkflowExecutionInitiated event. */
-export const StartChild = defineSideEffectTask<typeof Workflow, { readonly initiatedEventId: number }>({
-  name: 'workflow.startChild',
+export const StartChild = lib.sideEffectTask<typeof Workflow, { readonly initiatedEventId: number }>({
+  name: 'startChild',
   component: Workflow,
   validate: (_ctx, wf, p) => wf.state.status === 'running' && wf.state.children[String(p.initiatedEventId)]?.status === 'initiated',
   async execute(ctx, ref, p) {
@@ -235,8 +235,8 @@ export const StartChild = defineSideEffectTask<typeof Workflow, { readonly initi
 });
 
 /** A closed child run tells its parent (the chain's last run: continue-as-new and retries do not). */
-export const NotifyParent = defineSideEffectTask<typeof Workflow, Record<string, never>>({
-  name: 'workflow.notifyParent',
+export const NotifyParent = lib.sideEffectTask<typeof Workflow, Record<string, never>>({
+  name: 'notifyParent',
   component: Workflow,
   validate: (_ctx, wf) => wf.state.parent !== null && wf.state.status !== 'running' && wf.state.newExecutionRunId === null,
   async execute(ctx, ref) {
@@ -291,8 +291,8 @@ export interface ParentClosePolicyPayload {
 }
 
 /** TERMINATE or REQUEST_CANCEL the open children of a closed parent. */
-export const ApplyParentClosePolicy = defineSideEffectTask<typeof Workflow, ParentClosePolicyPayload>({
-  name: 'workflow.applyParentClosePolicy',
+export const ApplyParentClosePolicy = lib.sideEffectTask<typeof Workflow, ParentClosePolicyPayload>({
+  name: 'applyParentClosePolicy',
   component: Workflow,
   validate: (_ctx, wf) => wf.state.status !== 'running',
   async execute(ctx, ref, p) {
@@ -334,11 +334,11 @@ function doneExternal(w: HistoryWriter, id: number): boolean {
 }
 
 /** Signals another workflow for a SignalExternalWorkflowExecution command. */
-export const SignalExternal = defineSideEffectTask<
+export const SignalExternal = lib.sideEffectTask<
   typeof Workflow,
   ExternalPayload & { readonly signalName: string; readonly input: Uint8Array | null; readonly header: Uint8Array | null }
 >({
-  name: 'workflow.signalExternal',
+  name: 'signalExternal',
   component: Workflow,
   validate: (_ctx, wf, p) => pendingExternal(wf, p.initiatedEventId),
   async execute(ctx, ref, p) {
@@ -383,8 +383,8 @@ export const SignalExternal = defineSideEffectTask<
 });
 
 /** Requests cancellation of another workflow for a RequestCancelExternalWorkflowExecution command. */
-export const CancelExternal = defineSideEffectTask<typeof Workflow, ExternalPayload & { readonly reason: string }>({
-  name: 'workflow.cancelExternal',
+export const CancelExternal = lib.sideEffectTask<typeof Workflow, ExternalPayload & { readonly reason: string }>({
+  name: 'cancelExternal',
   component: Workflow,
   validate: (_ctx, wf, p) => pendingExternal(wf, p.initiatedEventId),
   async execute(ctx, ref, p) {

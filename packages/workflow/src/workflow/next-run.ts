@@ -1,4 +1,5 @@
-import { defineSideEffectTask, ExecutionAlreadyStartedError } from '@chasm/core';
+import { lib } from '../library-builder.js';
+import { ExecutionAlreadyStartedError } from '@chasm/core';
 import { depsOf } from './deps.js';
 import type { HistoryWriter } from './history-writer.js';
 import { initRunState, startRun, StartedAttributesMsg, type StartedAttributes } from './start-run.js';
@@ -21,8 +22,8 @@ export interface StartNextRunPayload {
  * Starts the next run of a chain. The closing run already named it (`new_execution_run_id`),
  * so the new run gets exactly that id; the request id makes a re-run of this task harmless.
  */
-export const StartNextRun = defineSideEffectTask<typeof Workflow, StartNextRunPayload>({
-  name: 'workflow.startNextRun',
+export const StartNextRun = lib.sideEffectTask<typeof Workflow, StartNextRunPayload>({
+  name: 'startNextRun',
   component: Workflow,
   validate: (_ctx, wf, p) => wf.state.newExecutionRunId === p.runId,
   async execute(ctx, ref, p) {

@@ -1,4 +1,4 @@
-import { definePureTask, defineSideEffectTask } from '@chasm/core';
+import { lib } from '../library-builder.js';
 import { StickyWorkerUnavailableError } from '@chasm/matching';
 import { depsOf } from './deps.js';
 import { HistoryWriter } from './history-writer.js';
@@ -19,8 +19,8 @@ export interface DispatchWorkflowTaskPayload {
 }
 
 /** Hands a scheduled workflow task to matching (sticky queue first, normal queue as fallback). */
-export const DispatchWorkflowTask = defineSideEffectTask<typeof Workflow, DispatchWorkflowTaskPayload>({
-  name: 'workflow.dispatchWorkflowTask',
+export const DispatchWorkflowTask = lib.sideEffectTask<typeof Workflow, DispatchWorkflowTaskPayload>({
+  name: 'dispatchWorkflowTask',
   component: Workflow,
   validate: (_ctx, wf, p) => wf.state.status === 'running' && wf.state.wft?.stamp === p.stamp && wf.state.wft.startedEventId === 0,
   async execute(ctx, ref, p) {
@@ -49,8 +49,8 @@ export interface WorkflowTaskTimeoutPayload {
 }
 
 /** Start-to-close of a started task; schedule-to-start of a task on a sticky queue. */
-export const WorkflowTaskTimeout = definePureTask<typeof Workflow, WorkflowTaskTimeoutPayload>({
-  name: 'workflow.workflowTaskTimeout',
+export const WorkflowTaskTimeout = lib.pureTask<typeof Workflow, WorkflowTaskTimeoutPayload>({
+  name: 'workflowTaskTimeout',
   component: Workflow,
   validate: (_ctx, wf, p) => {
     const t = wf.state.wft;
@@ -69,8 +69,8 @@ export interface TimerFirePayload {
   readonly stamp: number;
 }
 
-export const TimerFire = definePureTask<typeof Workflow, TimerFirePayload>({
-  name: 'workflow.timerFire',
+export const TimerFire = lib.pureTask<typeof Workflow, TimerFirePayload>({
+  name: 'timerFire',
   component: Workflow,
   validate: (_ctx, wf, p) => wf.state.status === 'running' && wf.state.timers[p.timerId]?.stamp === p.stamp,
   execute(ctx, wf, p) {
@@ -81,8 +81,8 @@ export const TimerFire = definePureTask<typeof Workflow, TimerFirePayload>({
 });
 
 /** Ends a start delay or retry/continue-as-new backoff: the first workflow task is scheduled. */
-export const WorkflowBackoff = definePureTask<typeof Workflow, Record<string, never>>({
-  name: 'workflow.backoff',
+export const WorkflowBackoff = lib.pureTask<typeof Workflow, Record<string, never>>({
+  name: 'backoff',
   component: Workflow,
   validate: (_ctx, wf) => wf.state.status === 'running' && wf.state.backoffUntil !== null,
   execute(ctx, wf) {
@@ -94,8 +94,8 @@ export const WorkflowBackoff = definePureTask<typeof Workflow, Record<string, ne
 });
 
 /** The run timeout (workflow_run_timeout, capped by the execution timeout). */
-export const RunTimeout = definePureTask<typeof Workflow, Record<string, never>>({
-  name: 'workflow.runTimeout',
+export const RunTimeout = lib.pureTask<typeof Workflow, Record<string, never>>({
+  name: 'runTimeout',
   component: Workflow,
   validate: (_ctx, wf) => wf.state.status === 'running',
   execute(ctx, wf) {

@@ -1,6 +1,6 @@
+import { lib } from '../library-builder.js';
 import {
   dataMapOf,
-  defineComponent,
   mapOf,
   type ComponentOf,
   type MutableContext,
@@ -142,8 +142,8 @@ export const STATUS_MAP = {
 } as const;
 
 /** The workflow run: the root of a `workflow.workflow` execution. */
-export const Workflow = defineComponent({
-  name: 'workflow.workflow',
+export const Workflow = lib.component({
+  name: 'workflow',
   children: {
     /** Append-only history batches keyed by zero-padded first event id. */
     history: dataMapOf(historyBatchCodec),
