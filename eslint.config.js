@@ -2,7 +2,8 @@
 // target), plus the layering of DESIGN.md, enforced from the nx project graph by project tags:
 //   layer:core ← layer:matching ← layer:feature ← layer:app, and layer:runtime (the server
 //   runtime that knows no feature) just above core, so features can test against it.
-// Third-party plugins (layer:plugin, examples/) may use only core and the runtime.
+// Third-party plugins (layer:plugin, examples/) may use only core and the runtime. Workspace
+// tools (layer:tools, tools/) import no project: they generate and run packages, never link them.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -13,6 +14,7 @@ const layers = {
   'layer:feature': ['layer:core', 'layer:matching', 'layer:runtime', 'layer:feature'],
   'layer:app': ['layer:core', 'layer:matching', 'layer:runtime', 'layer:feature', 'layer:app'],
   'layer:plugin': ['layer:core', 'layer:runtime', 'layer:plugin'],
+  'layer:tools': ['layer:tools'],
 };
 
 export default tseslint.config(
