@@ -36,7 +36,7 @@ describe('defineLibrary', () => {
       name: 'root2',
       lifecycle: () => 'running',
       searchAttributeTypes: { Count: 'Int' },
-      // @ts-expect-error: keys are the declared ones only.
+      // @ts-expect-error: a misspelt key (and no declared one) is a compile error.
       searchAttributes: (s: { n: number }) => ({ Cuont: s.n }),
     });
   });
