@@ -285,6 +285,19 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     expect(first.filter((t) => t.priority.fairnessKey === 'A').length).toBeGreaterThanOrEqual(13);
   });
 
+  it('keeps fairness keys as written in the stored config and backlog across a restart', async () => {
+    const q = newQueue();
+    const id = { namespaceId: NS, name: q, type: 'activity' as const };
+    const overrides = { tenant_a: 2, Tenant_B: 3, 'with space': 4 };
+    await svc.updateTaskQueueConfig(id, { setFairnessWeightOverrides: overrides });
+    await add(q, 'x', { priority: { fairnessKey: 'tenant_a' } });
+    await stopService();
+    await startService();
+    expect((await svc.getTaskQueueConfig(id)).fairnessWeightOverrides).toEqual(overrides);
+    const [t] = await drain(q, 1);
+    expect(t!.priority).toMatchObject({ fairnessKey: 'tenant_a', fairnessWeight: 2 });
+  });
+
   it('rejects bad priorities and fairness keys with INVALID_ARGUMENT', async () => {
     const q = newQueue();
     await expect(add(q, 'x', { priority: { fairnessKey: 'k'.repeat(65) } })).rejects.toBeInstanceOf(InvalidArgumentError);
