@@ -238,6 +238,17 @@ export class BacklogIO {
 
   // ---------------------------------------------------------------------------------- read
 
+  /**
+   * Starts reading the backlog of a freshly loaded queue. When the owner's summary found it
+   * empty, nothing is left to read and new tasks may sync-match at once. That holds because the
+   * summary was taken after this owner's range bump and every append is fenced on that row: a
+   * task this owner did not write itself can no longer appear.
+   */
+  resume(empty: boolean): void {
+    if (this.store && empty) this.#atEnd = true;
+    this.maybeRefill();
+  }
+
   /** Reads the next batch into memory when the buffer runs low and the backlog has more. */
   maybeRefill(): void {
     if (!this.store || this.#atEnd || this.#reading || this.#closed) return;

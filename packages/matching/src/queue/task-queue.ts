@@ -109,7 +109,7 @@ export class TaskQueue {
     for (const [p, n] of summary.countByPriority) this.#countByPriority.set(p, n);
     for (const [p, level] of summary.levels) this.#counters.restore(p, level.minPass, level.maxPassByKey);
     this.#updateBacklogGauge();
-    this.#backlog.maybeRefill();
+    this.#backlog.resume(summary.countByPriority.size === 0);
   }
 
   get closed(): boolean {
