@@ -130,7 +130,10 @@ export class ExecutionAccess {
     const e: CachedExecution = {
       row: loaded.execution,
       tree,
-      visibilityFingerprint: visibilityFingerprint(rootType, state, loaded.execution.status),
+      // Root state migrated from an older schema: the stored visibility record was computed by
+      // older code from the old shape. Unknown, so the next commit writes it afresh.
+      visibilityFingerprint:
+        tree.root.migratedFrom === undefined ? visibilityFingerprint(rootType, state, loaded.execution.status) : undefined,
       visibilityTaskIds: loaded.tasks.filter((t) => t.kind === 'visibility').map((t) => t.taskId),
     };
     // Rows of tasks whose node no longer exists are garbage; delete them lazily.
