@@ -66,6 +66,20 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     }
     return out;
   };
+  /**
+   * Resolves once `identity` has polled the queue. A poll records its poller as it starts waiting,
+   * so for an identity that has not polled this queue before, this means its poll is waiting now.
+   */
+  const pollerSeen = (queue: string, identity: string, opts: { type?: TaskType; kind?: 'normal' | 'sticky' } = {}) =>
+    expect
+      .poll(
+        async () =>
+          (await svc.describeTaskQueue({ namespaceId: NS, name: queue, type: opts.type ?? 'activity', kind: opts.kind ?? 'normal' })).pollers.map(
+            (p) => p.identity,
+          ),
+        { interval: 5, timeout: 10_000 },
+      )
+      .toContain(identity);
   const backlogRows = async (queue: string): Promise<number> => {
     const r = await sql<{ n: number }>`select count(*)::int as n from task_queue_tasks where queue_name = ${queue}`.execute(
       database.db,
@@ -76,7 +90,7 @@ describe.each(testDialects())('matching on $name', (dialect) => {
   it('sync-matches a task to a poll that was already waiting, without touching the backlog', async () => {
     const q = newQueue();
     const polled = poll(q);
-    await new Promise((r) => setTimeout(r, 50));
+    await pollerSeen(q, 'worker-1');
     const result = await add(q, 'hello');
     expect(result.outcome).toBe('sync-matched');
     const t = await polled;
@@ -156,7 +170,7 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     const q = newQueue();
     const c = new AbortController();
     const p = svc.poll({ namespaceId: NS, taskQueue: { name: q, kind: 'normal' }, type: 'activity', identity: 'w' }, c.signal, new Date(Date.now() + 30_000));
-    await new Promise((r) => setTimeout(r, 20));
+    await pollerSeen(q, 'w');
     c.abort();
     expect(await p).toBeUndefined();
     expect((await add(q, 'later')).outcome).toBe('spooled');
@@ -167,9 +181,11 @@ describe.each(testDialects())('matching on $name', (dialect) => {
   it('drops tasks past their schedule-to-start expiry', async () => {
     const q = newQueue();
     expect((await add(q, 'dead', { scheduleToStartExpiry: new Date(Date.now() - 1) })).outcome).toBe('dropped');
-    await add(q, 'expiring', { scheduleToStartExpiry: new Date(Date.now() + 150) });
+    const expiry = new Date(Date.now() + 150);
+    await add(q, 'expiring', { scheduleToStartExpiry: expiry });
     await add(q, 'alive');
-    await new Promise((r) => setTimeout(r, 250));
+    // Real time must pass the expiry (the service runs on the system clock): wait for exactly that.
+    await expect.poll(() => Date.now(), { interval: 5, timeout: 5_000 }).toBeGreaterThan(expiry.getTime());
     const t = await poll(q);
     expect(t && dec(t.payload)).toBe('alive');
     expect(await poll(q, { deadlineMs: 2_200 })).toBeUndefined();
@@ -197,8 +213,8 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     expect(again && dec(again.payload)).toBe('retry-me');
 
     // Sync match with a failing accept falls back to the backlog.
-    const failing = poll(q, { req: { accept: async () => Promise.reject(new Error('busy')) } }).catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 20));
+    const failing = poll(q, { req: { identity: 'failing-worker', accept: async () => Promise.reject(new Error('busy')) } }).catch((e: Error) => e);
+    await pollerSeen(q, 'failing-worker');
     const r = await add(q, 'sync-then-spool');
     expect(((await failing) as Error).message).toBe('busy');
     expect(r.outcome).toBe('spooled');
@@ -213,18 +229,20 @@ describe.each(testDialects())('matching on $name', (dialect) => {
 
     const c = new AbortController();
     controllers.push(c);
-    const pollSticky = () =>
-      svc.poll({ namespaceId: NS, taskQueue: sticky, type: 'workflow', identity: 'worker-1' }, c.signal, new Date(Date.now() + 30_000));
+    const pollSticky = (identity = 'worker-1') =>
+      svc.poll({ namespaceId: NS, taskQueue: sticky, type: 'workflow', identity }, c.signal, new Date(Date.now() + 30_000));
+    const stickySeen = (identity: string) => pollerSeen(sticky.name, identity, { type: 'workflow', kind: 'sticky' });
     const p1 = pollSticky();
-    await new Promise((r) => setTimeout(r, 20));
+    await stickySeen('worker-1');
     expect((await addSticky()).outcome).toBe('sync-matched');
     expect((await p1)?.taskQueue.kind).toBe('sticky');
     // Polled within 10 s: adds queue up (in memory) for the worker's next poll.
     expect((await addSticky()).outcome).toBe('spooled');
     expect(await pollSticky()).toBeDefined();
 
-    const p2 = pollSticky();
-    await new Promise((r) => setTimeout(r, 20));
+    // Another identity, so that seeing it proves this poll (not an earlier one) is waiting.
+    const p2 = pollSticky('worker-1-again');
+    await stickySeen('worker-1-again');
     await svc.shutdownWorker({ namespaceId: NS, stickyQueue: sticky.name });
     expect(await p2).toBeUndefined();
     await expect(addSticky()).rejects.toBeInstanceOf(StickyWorkerUnavailableError);
@@ -235,7 +253,7 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     const id = { namespaceId: NS, name: q, type: 'activity' as const };
     await svc.updateTaskQueueConfig(id, { updateQueueRateLimit: { requestsPerSecond: 0, reason: 'maintenance' } });
     const waiting = poll(q, { deadlineMs: 3_000 });
-    await new Promise((r) => setTimeout(r, 20));
+    await pollerSeen(q, 'worker-1');
     expect((await add(q, 'held')).outcome).toBe('spooled');
     expect(await waiting).toBeUndefined();
     const d = await svc.describeTaskQueue(id);
@@ -283,6 +301,19 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     await Promise.all(adds);
     const first = await drain(q, 20);
     expect(first.filter((t) => t.priority.fairnessKey === 'A').length).toBeGreaterThanOrEqual(13);
+  });
+
+  it('keeps fairness keys as written in the stored config and backlog across a restart', async () => {
+    const q = newQueue();
+    const id = { namespaceId: NS, name: q, type: 'activity' as const };
+    const overrides = { tenant_a: 2, Tenant_B: 3, 'with space': 4 };
+    await svc.updateTaskQueueConfig(id, { setFairnessWeightOverrides: overrides });
+    await add(q, 'x', { priority: { fairnessKey: 'tenant_a' } });
+    await stopService();
+    await startService();
+    expect((await svc.getTaskQueueConfig(id)).fairnessWeightOverrides).toEqual(overrides);
+    const [t] = await drain(q, 1);
+    expect(t!.priority).toMatchObject({ fairnessKey: 'tenant_a', fairnessWeight: 2 });
   });
 
   it('rejects bad priorities and fairness keys with INVALID_ARGUMENT', async () => {

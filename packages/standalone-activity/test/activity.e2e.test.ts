@@ -47,6 +47,7 @@ describe.each(e2eDialects())('standalone activity with the SDK activity client a
       },
       async tooSlow() {
         note('ran');
+        // Work that outlasts its start-to-close timeout: the server's timer is what is tested.
         await sleep(2_500);
         return 'late';
       },
@@ -175,6 +176,11 @@ describe.each(e2eDialects())('standalone activity with the SDK activity client a
     // A worker arrives while paused: nothing is dispatched to it.
     const w = await runWorker(h.server.address, idleQueue, { async greet(name: string) { return `hello ${name}`; } });
     try {
+      await eventually(async () => {
+        const d = await h.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: idleQueue }, taskQueueType: 2 });
+        return (d.pollers ?? []).length > 0;
+      });
+      // This sleep is the point: while its worker polls, a paused activity stays undispatched.
       await sleep(500);
       expect((await handle.describe()).status).toBe('PAUSED');
       await handle.unpause();

@@ -74,14 +74,14 @@ describe.each(e2eDialects())('standalone activity worker protocol ($name)', (dia
   it('hands the start request priority and fairness key to matching', async () => {
     const taskQueue = `prio-${randomUUID()}`;
     await h.client.activity.start('work', { id: `p-${randomUUID()}`, taskQueue, startToCloseTimeout: '10s', priority: { priorityKey: 2, fairnessKey: 'tenant-a' } });
-    // No poller yet: the task waits in the backlog under priority key 2.
-    let byKey: Record<string, unknown> = {};
-    for (let i = 0; i < 50 && Object.keys(byKey).length === 0; i++) {
+    // No poller yet: the task waits in the backlog under priority key 2 (once the start's task reaches matching).
+    const backlogKeys = async (): Promise<string[]> => {
       const q = await h.client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2, reportStats: true });
-      byKey = Object.fromEntries(Object.entries(q.statsByPriorityKey ?? {}).filter(([, s]) => Number(s.approximateBacklogCount ?? 0) > 0));
-      if (Object.keys(byKey).length === 0) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(Object.keys(byKey)).toEqual(['2']);
+      return Object.entries(q.statsByPriorityKey ?? {})
+        .filter(([, s]) => Number(s.approximateBacklogCount ?? 0) > 0)
+        .map(([k]) => k);
+    };
+    await expect.poll(backlogKeys, { interval: 20, timeout: 5_000 }).toEqual(['2']);
     const task = await h.client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 't' });
     expect(task.priority?.priorityKey).toBe(2);
     expect(task.priority?.fairnessKey).toBe('tenant-a');
@@ -141,6 +141,8 @@ describe.each(e2eDialects())('standalone activity worker protocol ($name)', (dia
     expect(first.longPollToken?.length).toBeGreaterThan(0);
     const started = Date.now();
     const waiting = ws.describeActivityExecution({ namespace: 'default', activityId: handle.activityId, runId, longPollToken: first.longPollToken });
+    // This sleep is the point of the test: nothing changes for 300 ms, so the long poll must not
+    // answer before the terminate (checked below through the elapsed time).
     await new Promise((r) => setTimeout(r, 300));
     await handle.terminate('x');
     const next = await waiting;

@@ -130,7 +130,9 @@ describe('workflow API semantics', () => {
       waitNewEvent: true,
       nextPageToken: new TextEncoder().encode(JSON.stringify({ r: (await h.describe()).runId, n: last + 1 })),
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // This sleep is the point: with no new event for 200 ms, the long poll must still be waiting.
+    const early = await Promise.race([waiting.then(() => 'answered'), new Promise((r) => setTimeout(r, 200, 'still waiting'))]);
+    expect(early).toBe('still waiting');
     await h.signal<[number]>('add', 1);
     const polled = await waiting;
     expect(polled.history?.events?.[0]?.workflowExecutionSignaledEventAttributes?.signalName).toBe('add');

@@ -77,6 +77,10 @@ describe('crash recovery of workflows', () => {
     await waitReady(address);
 
     let greeted = 0;
+    // Kill once a good part (but not all) of the work has happened: the activity says when.
+    const killAt = Math.floor(COUNT / 4);
+    let reachedKillPoint!: () => void;
+    const killPoint = new Promise<void>((r) => (reachedKillPoint = r));
     const nativeConnection = await NativeConnection.connect({ address });
     const worker = await Worker.create({
       connection: nativeConnection,
@@ -85,7 +89,7 @@ describe('crash recovery of workflows', () => {
       workflowBundle: bundle,
       activities: {
         async greet(name: string) {
-          greeted++;
+          if (++greeted === killAt) reachedKillPoint();
           return `Hello, ${name}!`;
         },
         async flaky() {
@@ -104,9 +108,7 @@ describe('crash recovery of workflows', () => {
           ),
         );
       }
-      // Kill once a good part (but not all) of the work has happened.
-      const killAt = Math.floor(COUNT / 4);
-      while (greeted < killAt) await new Promise((r) => setTimeout(r, 10));
+      await killPoint;
       await kill9(procs[procs.length - 1]!);
       const greetedAtKill = greeted;
       procs.push(startServer(port, dir));

@@ -59,7 +59,11 @@ export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs, TSea
   readonly name: string;
   /** Version of the persisted state shape; bump it and add `migrate` when the shape changes. */
   readonly schemaVersion?: number;
-  /** Upgrades state persisted at an older schema version. */
+  /**
+   * Upgrades state persisted at an older schema version, when a node is first read. `state` is
+   * the old bytes decoded with this type's `codec` (so a new codec must still read old bytes).
+   * The next commit of the execution writes the node back at the current version.
+   */
   readonly migrate?: (state: unknown, fromVersion: number) => TState;
   readonly codec?: Codec<TState>;
   readonly children?: TChildren;

@@ -194,7 +194,8 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
       const { ref } = await createStore(t.engine, NS, 's1');
       const deadline = new Date(t.clock.now().getTime() + 5000);
       const polled = t.engine.poll(ref, () => undefined, { deadline });
-      await new Promise((r) => setTimeout(r, 5));
+      // Advance only once the poll has armed its wake-up (about a second before the deadline).
+      await t.clock.whenScheduled(new Date(t.clock.now().getTime() + 4000));
       t.clock.advance(4000);
       const r = await polled;
       expect(r.value).toBeUndefined();

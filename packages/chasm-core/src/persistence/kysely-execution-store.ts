@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { CamelCasePlugin, sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   ChasmError,
   ConcurrentUpdateError,
@@ -8,14 +8,12 @@ import {
 } from '../errors.js';
 import { migrate, type Database } from './database.js';
 import { CORE_MIGRATION_TABLE, coreMigrations } from './migrations/index.js';
-import type { ChasmTasksRow, CoreDatabase, ExecutionsRow, VisibilityRow } from './schema.js';
+import type { CoreDatabase, ExecutionsRow, VisibilityRow } from './schema.js';
 import type {
   CommitMutation,
   CreateExecution,
   CurrentExecutionRow,
   ExecutionKey,
-  ExecutionRow,
-  ExecutionStatus,
   ExecutionStore,
   LoadedExecution,
   NodeKind,
@@ -58,6 +56,11 @@ export interface StoreOptions {
  * `jsonb_to_recordset`. Bytes travel base64-encoded inside that JSON. One INSERT must not
  * write the same key twice, so batches are de-duplicated here first (see `dedupe*`).
  *
+ * Rows are read in camelCase through the store's own `CamelCasePlugin` (see `schema.ts`), so they
+ * come back as `ExecutionStore` rows. The JSON handed to `chasm_write` is not a row: its keys
+ * are the function's parameter format (`jsonb_to_recordset` column names), frozen with its
+ * migration, and are spelled out below.
+ *
  * The store does not own the `Database`: whoever opened it closes it.
  */
 export class KyselyExecutionStore implements ExecutionStore {
@@ -66,11 +69,12 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   private constructor(
     db: Kysely<CoreDatabase>,
+    writeDb: Kysely<unknown>,
     readonly shardCount: number,
     batching: WriteBatcherOptions,
   ) {
     this.#db = db;
-    this.#writes = new WriteBatcher(db as Kysely<unknown>, batching);
+    this.#writes = new WriteBatcher(writeDb, batching);
   }
 
   /** Write statements sent and writes they carried (writes / statements = the group-commit factor). */
@@ -98,7 +102,11 @@ export class KyselyExecutionStore implements ExecutionStore {
     // batch's WAL flush with the next batch's execution and leave the rest of the pool to reads.
     const maxInFlight = opts.maxWritesInFlight ?? (database.config.kind === 'postgres' ? 3 : 1);
     const maxBatch = opts.maxWritesPerStatement ?? 64;
-    return new KyselyExecutionStore(database.db as Kysely<CoreDatabase>, shardCount, { maxInFlight, maxBatch });
+    // A plugin per store: the Database is shared (other packages' stores use it unmapped). Writes
+    // skip it: `chasm_write` takes and returns its own JSON, no row to map, and it is the hot
+    // path (one call per commit batch), so it pays for no query or result transformation.
+    const db = (database.db as Kysely<CoreDatabase>).withPlugin(new CamelCasePlugin({ maintainNestedObjectKeys: true }));
+    return new KyselyExecutionStore(db, database.db as Kysely<unknown>, shardCount, { maxInFlight, maxBatch });
   }
 
   async init(database: Database): Promise<void> {
@@ -107,11 +115,11 @@ export class KyselyExecutionStore implements ExecutionStore {
     const db = this.#db;
     // First opener wins; everyone else must agree, because executions are already hashed to shards.
     await db
-      .insertInto('cluster_metadata')
+      .insertInto('clusterMetadata')
       .values({ key: 'shard_count', value: JSON.stringify(shardCount) })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
-    const row = await db.selectFrom('cluster_metadata').select('value').where('key', '=', 'shard_count').executeTakeFirstOrThrow();
+    const row = await db.selectFrom('clusterMetadata').select('value').where('key', '=', 'shard_count').executeTakeFirstOrThrow();
     if (row.value !== shardCount) {
       throw new ChasmError(
         ErrorCode.FailedPrecondition,
@@ -127,47 +135,40 @@ export class KyselyExecutionStore implements ExecutionStore {
   async acquireShard(shardId: number, owner: string): Promise<ShardLease> {
     const row = await this.#db
       .updateTable('shards')
-      .set((eb) => ({ range_id: eb('range_id', '+', 1), owner, updated_at: sql<Date>`now()` }))
-      .where('shard_id', '=', shardId)
-      .returning('range_id')
+      .set((eb) => ({ rangeId: eb('rangeId', '+', 1), owner, updatedAt: sql<Date>`now()` }))
+      .where('shardId', '=', shardId)
+      .returning('rangeId')
       .executeTakeFirst();
     if (row === undefined) throw new InvalidArgumentError('shardId', `shardId ${shardId} is not in [0, ${this.shardCount})`);
-    return { shardId, rangeId: row.range_id };
+    return { shardId, rangeId: row.rangeId };
   }
 
   async getCurrentExecution(namespaceId: string, businessId: string, archetype: string): Promise<CurrentExecutionRow | undefined> {
-    const row = await this.#db
-      .selectFrom('current_executions')
+    return this.#db
+      .selectFrom('currentExecutions')
       .selectAll()
-      .where('namespace_id', '=', namespaceId)
-      .where('business_id', '=', businessId)
+      .where('namespaceId', '=', namespaceId)
+      .where('businessId', '=', businessId)
       .where('archetype', '=', archetype)
       .executeTakeFirst();
-    if (row === undefined) return undefined;
-    return {
-      namespaceId: row.namespace_id,
-      businessId: row.business_id,
-      archetype: row.archetype,
-      runId: row.run_id,
-      status: row.status as ExecutionStatus,
-      startRequestId: row.start_request_id,
-    };
   }
 
   /** One statement (one snapshot): the execution row with its nodes and tasks aggregated as JSON. */
   async loadExecution(key: ExecutionKey): Promise<LoadedExecution | undefined> {
+    // The nested JSON objects keep their keys (the plugin maps only the row's own columns), so
+    // they are built in camelCase here.
     const { rows } = await sql<ExecutionsRow & { nodes: JsonNode[]; tasks: JsonTask[] }>`
       select e.*,
         (select coalesce(json_agg(json_build_object(
-            'path', n.path, 'kind', n.kind, 'type_name', n.type_name, 'initial_tc', n.initial_tc,
-            'last_update_tc', n.last_update_tc, 'data', encode(n.data, 'base64')) order by n.path), '[]')
+            'path', n.path, 'kind', n.kind, 'typeName', n.type_name, 'initialTc', n.initial_tc,
+            'lastUpdateTc', n.last_update_tc, 'data', encode(n.data, 'base64')) order by n.path), '[]')
           from chasm_nodes n
           where n.namespace_id = e.namespace_id and n.business_id = e.business_id
             and n.archetype = e.archetype and n.run_id = e.run_id) as nodes,
         (select coalesce(json_agg(json_build_object(
-            'shard_id', t.shard_id, 'task_id', t.task_id, 'kind', t.kind, 'type_name', t.type_name,
-            'path', t.path, 'component_initial_tc', t.component_initial_tc, 'created_tc', t.created_tc,
-            'fire_at_ms', round(extract(epoch from t.fire_at) * 1000)::bigint,
+            'shardId', t.shard_id, 'taskId', t.task_id, 'kind', t.kind, 'typeName', t.type_name,
+            'path', t.path, 'componentInitialTc', t.component_initial_tc, 'createdTc', t.created_tc,
+            'fireAtMs', round(extract(epoch from t.fire_at) * 1000)::bigint,
             'payload', encode(t.payload, 'base64')) order by t.fire_at nulls first, t.task_id), '[]')
           from chasm_tasks t
           where t.namespace_id = e.namespace_id and t.business_id = e.business_id
@@ -176,30 +177,15 @@ export class KyselyExecutionStore implements ExecutionStore {
       where ${keyWhere('e', key)}`.execute(this.#db);
     const row = rows[0];
     if (row === undefined) return undefined;
+    const { nodes, tasks, ...execution } = row;
     return {
-      execution: toExecutionRow(row),
-      nodes: row.nodes.map((n) => ({
-        path: n.path,
-        kind: n.kind as NodeKind,
-        typeName: n.type_name,
-        initialTc: Number(n.initial_tc),
-        lastUpdateTc: Number(n.last_update_tc),
-        data: fromBase64(n.data),
-      })),
-      tasks: row.tasks.map((t) => ({
-        namespaceId: key.namespaceId,
-        businessId: key.businessId,
-        archetype: key.archetype,
-        runId: key.runId,
-        shardId: t.shard_id,
-        taskId: t.task_id,
-        kind: t.kind as TaskKind,
-        typeName: t.type_name,
-        path: t.path,
-        componentInitialTc: Number(t.component_initial_tc),
-        createdTc: Number(t.created_tc),
-        fireAt: t.fire_at_ms === null ? null : new Date(Number(t.fire_at_ms)),
-        payload: fromBase64(t.payload),
+      execution,
+      nodes: nodes.map((n) => ({ ...n, data: fromBase64(n.data) })),
+      tasks: tasks.map(({ fireAtMs, payload, ...t }) => ({
+        ...keyOf(key),
+        ...t,
+        fireAt: fireAtMs === null ? null : new Date(fireAtMs),
+        payload: fromBase64(payload),
       })),
     };
   }
@@ -274,28 +260,27 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   async scanTasks(scan: TaskScan): Promise<readonly TaskRow[]> {
     let q = this.#db
-      .selectFrom('chasm_tasks')
+      .selectFrom('chasmTasks')
       .selectAll()
-      .where('shard_id', '=', scan.shardId)
-      .where((eb) => eb.or([eb('fire_at', 'is', null), eb('fire_at', '<=', scan.dueBefore)]));
+      .where('shardId', '=', scan.shardId)
+      .where((eb) => eb.or([eb('fireAt', 'is', null), eb('fireAt', '<=', scan.dueBefore)]));
     const after = scan.after;
     if (after !== undefined) {
       q =
         after.fireAt === null
-          ? q.where((eb) => eb.or([eb('fire_at', 'is not', null), eb('task_id', '>', after.taskId)]))
+          ? q.where((eb) => eb.or([eb('fireAt', 'is not', null), eb('taskId', '>', after.taskId)]))
           : q.where((eb) =>
               eb.or([
-                eb('fire_at', '>', after.fireAt),
-                eb.and([eb('fire_at', '=', after.fireAt), eb('task_id', '>', after.taskId)]),
+                eb('fireAt', '>', after.fireAt),
+                eb.and([eb('fireAt', '=', after.fireAt), eb('taskId', '>', after.taskId)]),
               ]),
             );
     }
-    const rows = await q
-      .orderBy('fire_at', (ob) => ob.asc().nullsFirst())
-      .orderBy('task_id')
+    return q
+      .orderBy('fireAt', (ob) => ob.asc().nullsFirst())
+      .orderBy('taskId')
       .limit(scan.limit)
       .execute();
-    return rows.map(toTaskRow);
   }
 
   async deleteTasks(lease: ShardLease, taskIds: readonly string[]): Promise<void> {
@@ -308,6 +293,7 @@ export class KyselyExecutionStore implements ExecutionStore {
 
   async writeVisibility(lease: ShardLease, records: readonly VisibilityRecord[], doneTaskIds: readonly string[]): Promise<void> {
     if (records.length === 0 && doneTaskIds.length === 0) return;
+    // chasm_write's visibility format (snake_case recordset columns), not a row.
     const vis = dedupeVisibility(records).map((r) => ({
       namespace_id: r.namespaceId,
       archetype: r.archetype,
@@ -338,7 +324,7 @@ export class KyselyExecutionStore implements ExecutionStore {
         and (${filterSql(query.filter)}) and ${afterTokenSql(terms, query.pageToken)}
       order by ${orderSql(terms)}
       limit ${query.pageSize + 1}::int`.execute(this.#db);
-    const records = rows.slice(0, query.pageSize).map(toVisibilityRecord);
+    const records: VisibilityRecord[] = rows.slice(0, query.pageSize);
     const last = records[records.length - 1];
     return rows.length > query.pageSize && last !== undefined
       ? { records, nextPageToken: encodePageToken(terms, last) }
@@ -371,6 +357,7 @@ function keyJson(k: ExecutionKey): { ns: string; bid: string; arch: string; run:
   return { ns: k.namespaceId, bid: k.businessId, arch: k.archetype, run: k.runId };
 }
 
+/** Nodes as `chasm_write` reads them (its recordset columns are snake_case). */
 function nodesJson(nodes: readonly NodeRow[]): object[] {
   return nodes.map((n) => ({
     path: n.path,
@@ -382,6 +369,7 @@ function nodesJson(nodes: readonly NodeRow[]): object[] {
   }));
 }
 
+/** Tasks as `chasm_write` reads them (its recordset columns are snake_case). */
 function tasksJson(tasks: readonly TaskRow[]): object[] {
   return tasks.map((t) => ({
     shard_id: t.shardId,
@@ -423,27 +411,33 @@ function dedupeVisibility(records: readonly VisibilityRecord[]): VisibilityRecor
 }
 
 // ---------------------------------------------------------------------------------------------
-// Row mapping
+// Reading the JSON of `loadExecution`
 
+/** A node as `loadExecution` aggregates it (bytes in base64). */
 interface JsonNode {
   path: string;
-  kind: string;
-  type_name: string;
-  initial_tc: number | string;
-  last_update_tc: number | string;
+  kind: NodeKind;
+  typeName: string;
+  initialTc: number;
+  lastUpdateTc: number;
   data: string;
 }
 
+/** A task as `loadExecution` aggregates it (its execution key is the loaded one's). */
 interface JsonTask {
-  shard_id: number;
-  task_id: string;
-  kind: string;
-  type_name: string;
+  shardId: number;
+  taskId: string;
+  kind: TaskKind;
+  typeName: string;
   path: string;
-  component_initial_tc: number | string;
-  created_tc: number | string;
-  fire_at_ms: number | string | null;
+  componentInitialTc: number;
+  createdTc: number;
+  fireAtMs: number | null;
   payload: string;
+}
+
+function keyOf(k: ExecutionKey): ExecutionKey {
+  return { namespaceId: k.namespaceId, businessId: k.businessId, archetype: k.archetype, runId: k.runId };
 }
 
 function toBase64(bytes: Uint8Array): string {
@@ -453,58 +447,4 @@ function toBase64(bytes: Uint8Array): string {
 function fromBase64(s: string): Uint8Array {
   // Postgres' encode(…, 'base64') wraps lines; Buffer ignores the newlines.
   return Buffer.from(s, 'base64');
-}
-
-function toDate(v: Date | string): Date {
-  return v instanceof Date ? v : new Date(v);
-}
-
-function toExecutionRow(r: ExecutionsRow): ExecutionRow {
-  return {
-    namespaceId: r.namespace_id,
-    businessId: r.business_id,
-    archetype: r.archetype,
-    runId: r.run_id,
-    shardId: r.shard_id,
-    status: r.status as ExecutionStatus,
-    transitionCount: Number(r.transition_count),
-    dbVersion: Number(r.db_version),
-    startTime: toDate(r.start_time),
-    closeTime: r.close_time === null ? null : toDate(r.close_time),
-    startRequestId: r.start_request_id,
-    requestIds: r.request_ids,
-  };
-}
-
-function toTaskRow(r: ChasmTasksRow): TaskRow {
-  return {
-    namespaceId: r.namespace_id,
-    businessId: r.business_id,
-    archetype: r.archetype,
-    runId: r.run_id,
-    shardId: r.shard_id,
-    taskId: r.task_id,
-    kind: r.kind as TaskKind,
-    typeName: r.type_name,
-    path: r.path,
-    componentInitialTc: Number(r.component_initial_tc),
-    createdTc: Number(r.created_tc),
-    fireAt: r.fire_at === null ? null : toDate(r.fire_at),
-    payload: r.payload,
-  };
-}
-
-function toVisibilityRecord(r: VisibilityRow): VisibilityRecord {
-  return {
-    namespaceId: r.namespace_id,
-    archetype: r.archetype,
-    businessId: r.business_id,
-    runId: r.run_id,
-    status: r.status as ExecutionStatus,
-    startTime: toDate(r.start_time),
-    closeTime: r.close_time === null ? null : toDate(r.close_time),
-    searchAttributes: r.search_attributes,
-    memo: r.memo,
-    transitionCount: Number(r.transition_count),
-  };
 }

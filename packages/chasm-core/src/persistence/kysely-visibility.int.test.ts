@@ -239,6 +239,14 @@ describe.each(testDatabases())('visibility on $name', (tdb) => {
     expect(await list()).toEqual([[5, 5, 'completed']]);
   });
 
+  it('returns search attribute names exactly as written (only columns are mapped to camelCase)', async () => {
+    const searchAttributes = { snake_case_name: 1, CamelName: 'x', nested_obj: { inner_key: true }, 'with space': ['a_b'] };
+    await store.writeVisibility(lease, [rec('names-1', { archetype: 'tests.names', searchAttributes })], []);
+    const page = await store.listVisibility({ namespaceId: 'ns', archetype: 'tests.names', pageSize: 10 });
+    expect(page.records.map((r) => r.searchAttributes)).toEqual([searchAttributes]);
+    expect(await store.countVisibility({ namespaceId: 'ns', archetype: 'tests.names', filter: cmp('snake_case_name', '=', 1) })).toBe(1);
+  });
+
   it('deletes the finished visibility tasks in the same statement', async () => {
     const k = { namespaceId: 'ns', businessId: 'vis-task', archetype: 'tests.vistask', runId: 'r1' };
     await store.createExecution({

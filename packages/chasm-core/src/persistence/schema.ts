@@ -1,9 +1,17 @@
-import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
+import type { ExecutionStatus, NodeKind, TaskKind } from './store.js';
 
 /**
- * Kysely table types of the core tables (created by `migrations/`). Named `CoreDatabase` rather
- * than `Database` because `Database` is already the open-connection handle of `database.ts`.
- * These types never leave `persistence/`: the engine sees only `ExecutionStore` rows.
+ * Kysely table types of the core tables (created by `migrations/`), in camelCase: the store
+ * reads and writes through its own `CamelCasePlugin` instance (`db.withPlugin`), which maps
+ * `typeName` to `type_name` in queries and result columns back to camelCase. Raw SQL text is
+ * not rewritten by the plugin, so raw statements spell columns as the database does
+ * (snake_case); their result columns are still mapped. jsonb contents are left alone
+ * (`maintainNestedObjectKeys`), so search attribute names come back as written.
+ *
+ * Named `CoreDatabase` rather than `Database` because `Database` is already the
+ * open-connection handle of `database.ts`. These types never leave `persistence/`: the engine
+ * sees only `ExecutionStore` rows, which the selected rows match field for field.
  *
  * bigint columns are read as numbers (see the type parsers in `database.ts`); jsonb is written as
  * a JSON string and read back parsed; bytea is read as a Buffer (pg) or Uint8Array (PGlite).
@@ -18,85 +26,85 @@ export interface ClusterMetadataTable {
 }
 
 export interface ShardsTable {
-  shard_id: number;
-  range_id: number;
+  shardId: number;
+  rangeId: number;
   owner: string;
-  updated_at: Timestamp;
+  updatedAt: Timestamp;
 }
 
 export interface ExecutionsTable {
-  namespace_id: string;
-  business_id: string;
+  namespaceId: string;
+  businessId: string;
   archetype: string;
-  run_id: string;
-  shard_id: number;
-  status: string;
-  transition_count: number;
-  db_version: number;
-  start_time: Timestamp;
-  close_time: NullableTimestamp;
-  start_request_id: string;
-  request_ids: Json<string[]>;
+  runId: string;
+  shardId: number;
+  status: ExecutionStatus;
+  transitionCount: number;
+  dbVersion: number;
+  startTime: Timestamp;
+  closeTime: NullableTimestamp;
+  startRequestId: string;
+  requestIds: Json<string[]>;
 }
 
 export interface CurrentExecutionsTable {
-  namespace_id: string;
-  business_id: string;
+  namespaceId: string;
+  businessId: string;
   archetype: string;
-  run_id: string;
-  status: string;
-  start_request_id: string;
+  runId: string;
+  status: ExecutionStatus;
+  startRequestId: string;
 }
 
 export interface ChasmNodesTable {
-  namespace_id: string;
-  business_id: string;
+  namespaceId: string;
+  businessId: string;
   archetype: string;
-  run_id: string;
+  runId: string;
   path: string;
-  kind: string;
-  type_name: string;
-  initial_tc: number;
-  last_update_tc: number;
+  kind: NodeKind;
+  typeName: string;
+  initialTc: number;
+  lastUpdateTc: number;
   data: Uint8Array;
 }
 
 export interface ChasmTasksTable {
-  shard_id: number;
-  task_id: string;
-  namespace_id: string;
-  business_id: string;
+  shardId: number;
+  taskId: string;
+  namespaceId: string;
+  businessId: string;
   archetype: string;
-  run_id: string;
-  kind: string;
-  type_name: string;
+  runId: string;
+  kind: TaskKind;
+  typeName: string;
   path: string;
-  component_initial_tc: number;
-  created_tc: number;
-  fire_at: NullableTimestamp;
+  componentInitialTc: number;
+  createdTc: number;
+  fireAt: NullableTimestamp;
   payload: Uint8Array;
 }
 
 export interface VisibilityTable {
-  namespace_id: string;
+  namespaceId: string;
   archetype: string;
-  business_id: string;
-  run_id: string;
-  status: string;
-  start_time: Timestamp;
-  close_time: NullableTimestamp;
-  search_attributes: Json<Record<string, unknown>>;
+  businessId: string;
+  runId: string;
+  status: ExecutionStatus;
+  startTime: Timestamp;
+  closeTime: NullableTimestamp;
+  searchAttributes: Json<Record<string, unknown>>;
   memo: Uint8Array | null;
-  transition_count: number;
+  transitionCount: number;
 }
 
 export interface CoreDatabase {
-  cluster_metadata: ClusterMetadataTable;
+  clusterMetadata: ClusterMetadataTable;
   shards: ShardsTable;
   executions: ExecutionsTable;
-  current_executions: CurrentExecutionsTable;
-  chasm_nodes: ChasmNodesTable;
-  chasm_tasks: ChasmTasksTable;
+  currentExecutions: CurrentExecutionsTable;
+  chasmNodes: ChasmNodesTable;
+  chasmTasks: ChasmTasksTable;
   visibility: VisibilityTable;
 }
 
@@ -105,4 +113,3 @@ export type CurrentExecutionsRow = Selectable<CurrentExecutionsTable>;
 export type ChasmNodesRow = Selectable<ChasmNodesTable>;
 export type ChasmTasksRow = Selectable<ChasmTasksTable>;
 export type VisibilityRow = Selectable<VisibilityTable>;
-export type NewShard = Insertable<ShardsTable>;

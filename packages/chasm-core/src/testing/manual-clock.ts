@@ -5,6 +5,7 @@ export class ManualClock implements Clock {
   private t: number;
   private seq = 0;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();
+  private readonly scheduledWaiters: { readonly by: number; readonly resolve: () => void }[] = [];
 
   constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
     this.t = typeof start === 'number' ? start : start.getTime();
@@ -16,7 +17,24 @@ export class ManualClock implements Clock {
     const id = ++this.seq;
     this.pending.set(id, { at: at.getTime(), fn });
     if (at.getTime() <= this.t) queueMicrotask(() => this.fire(id));
+    for (let i = this.scheduledWaiters.length - 1; i >= 0; i--) {
+      const w = this.scheduledWaiters[i]!;
+      if (at.getTime() <= w.by) {
+        this.scheduledWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
     return () => this.pending.delete(id);
+  }
+  /**
+   * Resolves once a callback due at or before `by` is pending (at once if one already is). Lets a
+   * test advance time only after the code under test has armed its timer, instead of sleeping
+   * and hoping it has.
+   */
+  whenScheduled(by: Date): Promise<void> {
+    const limit = by.getTime();
+    for (const p of this.pending.values()) if (p.at <= limit) return Promise.resolve();
+    return new Promise((resolve) => this.scheduledWaiters.push({ by: limit, resolve }));
   }
   /** Moves time forward by `ms`, firing every callback that falls due, earliest first. */
   advance(ms: number): void {

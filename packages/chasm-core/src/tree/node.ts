@@ -26,6 +26,11 @@ export class TreeNode {
   persisted: Uint8Array | undefined;
   hydrated = false;
   value: unknown = undefined;
+  /**
+   * Component nodes: the older schema version the persisted state was migrated from when it was
+   * hydrated (undefined if it was current). The next commit writes it back at the current one.
+   */
+  migratedFrom: number | undefined;
   /** Component type for component nodes. */
   componentType: AnyComponentType | undefined;
   /** Codec for data nodes. */
@@ -61,8 +66,13 @@ export function encodeComponentState(type: AnyComponentType, state: unknown): Ui
   return out;
 }
 
+/** The schema version component node bytes were written at. */
+export function persistedSchemaVersion(bytes: Uint8Array): number {
+  return ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
+}
+
 export function decodeComponentState(type: AnyComponentType, bytes: Uint8Array): unknown {
-  const version = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
+  const version = persistedSchemaVersion(bytes);
   const state: unknown = type.codec.decode(bytes.subarray(VERSION_BYTES));
   if (version === type.schemaVersion) return state;
   if (version > type.schemaVersion) {

@@ -36,6 +36,18 @@ describe(Tree, () => {
     const tree = Tree.load(registry, [{ path: '', kind: 'component', typeName: 'tests.store', initialTc: 1, lastUpdateTc: 1, data }], []);
     expect(tree.wrap(tree.root).state).toMatchObject({ name: 'old', itemCount: 7 });
     expect((tree.wrap(tree.root).state as Record<string, unknown>)['count']).toBeUndefined();
+    expect(tree.root.migratedFrom).toBe(1);
+    // The next diff writes the node back at the current version.
+    const [row] = tree.diff(2).upserts;
+    expect(row?.data.subarray(0, 2)).toEqual(new Uint8Array([0, Store.schemaVersion]));
+  });
+
+  it('marks nothing as migrated when the state is at the current version', () => {
+    const data = encodeComponentState(Store, newStoreState('now'));
+    const tree = Tree.load(registry, [{ path: '', kind: 'component', typeName: 'tests.store', initialTc: 1, lastUpdateTc: 1, data }], []);
+    expect(tree.wrap(tree.root).state).toMatchObject({ name: 'now' });
+    expect(tree.root.migratedFrom).toBeUndefined();
+    expect(tree.diff(2).upserts).toEqual([]);
   });
 
   it('refuses state from a newer schema version', () => {

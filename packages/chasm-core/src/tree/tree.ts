@@ -3,7 +3,7 @@ import { FailedPreconditionError } from '../errors.js';
 import type { NodeKind, NodeRow, TaskRow } from '../persistence/store.js';
 import type { Registry } from '../registry/registry.js';
 import { ComponentImpl } from './component-impl.js';
-import { TreeNode, bytesEqual, decodeComponentState, encodeComponentState } from './node.js';
+import { TreeNode, bytesEqual, decodeComponentState, encodeComponentState, persistedSchemaVersion } from './node.js';
 import { childPath, splitPath } from './path.js';
 
 const EMPTY = new Uint8Array(0);
@@ -92,9 +92,12 @@ export class Tree {
     if (node.hydrated) return;
     const bytes = node.persisted ?? EMPTY;
     switch (node.kind) {
-      case 'component':
+      case 'component': {
         node.value = decodeComponentState(node.componentType!, bytes);
+        const version = persistedSchemaVersion(bytes);
+        node.migratedFrom = version === node.componentType!.schemaVersion ? undefined : version;
         break;
+      }
       case 'data':
         node.codec ??= this.codecOf(node);
         node.value = node.codec.decode(bytes);

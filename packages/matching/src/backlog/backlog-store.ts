@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { CamelCasePlugin, sql, type Kysely } from 'kysely';
 import { TaskQueueOwnershipLostError } from '../errors.js';
 import type { TaskQueueId } from '../matching-service.js';
 import type { TaskQueueConfig } from '../queue/task-queue-config.js';
+import type { MatchingDatabase, TaskQueuesRow, TaskQueueTasksRow } from './schema.js';
 import type { TaskKey } from './task-key.js';
 
 /** A task as stored in the backlog. */
@@ -21,17 +22,6 @@ export interface BacklogSummary {
   readonly levels: ReadonlyMap<number, { readonly minPass: number; readonly maxPassByKey: Map<string, number> }>;
 }
 
-interface TaskRow {
-  priority: number;
-  pass: number;
-  task_id: number;
-  fairness_key: string;
-  fairness_weight: number;
-  payload: Uint8Array;
-  expiry: Date | null;
-  created_at: Date;
-}
-
 /**
  * The durable side of a task queue, one statement per call (so one commit each). Every write is
  * fenced by the caller's range id: the fence is an UPDATE of the queue row in the same
@@ -39,38 +29,43 @@ interface TaskRow {
  * then reads it, and a stale owner's write inserts nothing.
  */
 export class BacklogStore {
+  readonly #db: Kysely<MatchingDatabase>;
+
+  /** `db` may be shared with other stores: the camelCase mapping is this store's own plugin instance. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(private readonly db: Kysely<any>) {}
+  constructor(db: Kysely<any>) {
+    this.#db = (db as Kysely<MatchingDatabase>).withPlugin(new CamelCasePlugin({ maintainNestedObjectKeys: true }));
+  }
 
   /** Takes ownership: creates the queue row or bumps its range id. Returns the new range id. */
   async acquire(q: TaskQueueId): Promise<{ rangeId: number; config: TaskQueueConfig | undefined }> {
-    const r = await sql<{ range_id: number; config: unknown }>`
+    const r = await sql<Pick<TaskQueuesRow, 'rangeId' | 'config'>>`
       insert into task_queues (namespace_id, name, type, range_id) values (${q.namespaceId}, ${q.name}, ${q.type}, 1)
       on conflict (namespace_id, name, type)
       do update set range_id = task_queues.range_id + 1, updated_at = now()
-      returning range_id, config`.execute(this.db);
+      returning range_id, config`.execute(this.#db);
     const row = r.rows[0];
     if (!row) throw new Error(`task queue ${q.name}: acquire returned no row`);
     const config = parseConfig(row.config);
-    return { rangeId: Number(row.range_id), config };
+    return { rangeId: Number(row.rangeId), config };
   }
 
   /** Moves to the next id block, conditional on still owning `rangeId`. */
   async renewRange(q: TaskQueueId, rangeId: number): Promise<number> {
-    const r = await sql<{ range_id: number }>`
+    const r = await sql<Pick<TaskQueuesRow, 'rangeId'>>`
       update task_queues set range_id = range_id + 1, updated_at = now()
       where namespace_id = ${q.namespaceId} and name = ${q.name} and type = ${q.type} and range_id = ${rangeId}
-      returning range_id`.execute(this.db);
+      returning range_id`.execute(this.#db);
     const row = r.rows[0];
     if (!row) throw new TaskQueueOwnershipLostError(q.name, rangeId);
-    return Number(row.range_id);
+    return Number(row.rangeId);
   }
 
   async saveConfig(q: TaskQueueId, rangeId: number, config: TaskQueueConfig): Promise<void> {
     const r = await sql`
       update task_queues set config = ${JSON.stringify(config)}::jsonb, updated_at = now()
       where namespace_id = ${q.namespaceId} and name = ${q.name} and type = ${q.type} and range_id = ${rangeId}`.execute(
-      this.db,
+      this.#db,
     );
     if (Number(r.numAffectedRows ?? 0) !== 1) throw new TaskQueueOwnershipLostError(q.name, rangeId);
   }
@@ -94,7 +89,7 @@ export class BacklogStore {
         (namespace_id, queue_name, type, priority, pass, task_id, fairness_key, fairness_weight, payload, expiry, created_at)
       select ${q.namespaceId}, ${q.name}, ${q.type}, v.* from (values ${values})
         as v(priority, pass, task_id, fairness_key, fairness_weight, payload, expiry, created_at)
-      where exists (select 1 from fence)`.execute(this.db);
+      where exists (select 1 from fence)`.execute(this.#db);
     if (Number(r.numAffectedRows ?? 0) !== tasks.length) throw new TaskQueueOwnershipLostError(q.name, rangeId);
   }
 
@@ -103,19 +98,20 @@ export class BacklogStore {
     const from = after
       ? sql`and (priority, pass, task_id) > (${after.priority}::smallint, ${after.pass}::bigint, ${after.taskId}::bigint)`
       : sql``;
-    const r = await sql<TaskRow>`
+    const r = await sql<Omit<TaskQueueTasksRow, 'namespaceId' | 'queueName' | 'type'>>`
       select priority, pass, task_id, fairness_key, fairness_weight, payload, expiry, created_at
       from task_queue_tasks
       where namespace_id = ${q.namespaceId} and queue_name = ${q.name} and type = ${q.type} ${from}
       order by priority, pass, task_id
-      limit ${limit}`.execute(this.db);
+      limit ${limit}`.execute(this.#db);
+    // Not a rename: the dispatch-order key is nested, and a missing expiry is undefined.
     return r.rows.map((row) => ({
-      key: { priority: Number(row.priority), pass: Number(row.pass), taskId: Number(row.task_id) },
-      fairnessKey: row.fairness_key,
-      fairnessWeight: Number(row.fairness_weight),
+      key: { priority: Number(row.priority), pass: Number(row.pass), taskId: Number(row.taskId) },
+      fairnessKey: row.fairnessKey,
+      fairnessWeight: Number(row.fairnessWeight),
       payload: row.payload,
       expiry: row.expiry ?? undefined,
-      createdAt: row.created_at,
+      createdAt: row.createdAt,
     }));
   }
 
@@ -129,24 +125,24 @@ export class BacklogStore {
     await sql`
       delete from task_queue_tasks
       where namespace_id = ${q.namespaceId} and queue_name = ${q.name} and type = ${q.type}
-        and (priority, pass, task_id) in (${list})`.execute(this.db);
+        and (priority, pass, task_id) in (${list})`.execute(this.#db);
   }
 
   async summary(q: TaskQueueId): Promise<BacklogSummary> {
-    const r = await sql<{ priority: number; fairness_key: string; n: number; min_pass: number; max_pass: number }>`
+    const r = await sql<{ priority: number; fairnessKey: string; n: number; minPass: number; maxPass: number }>`
       select priority, fairness_key, count(*)::bigint as n, min(pass) as min_pass, max(pass) as max_pass
       from task_queue_tasks
       where namespace_id = ${q.namespaceId} and queue_name = ${q.name} and type = ${q.type}
-      group by priority, fairness_key`.execute(this.db);
+      group by priority, fairness_key`.execute(this.#db);
     const countByPriority = new Map<number, number>();
     const levels = new Map<number, { minPass: number; maxPassByKey: Map<string, number> }>();
     for (const row of r.rows) {
       const p = Number(row.priority);
       countByPriority.set(p, (countByPriority.get(p) ?? 0) + Number(row.n));
       let level = levels.get(p);
-      if (!level) levels.set(p, (level = { minPass: Number(row.min_pass), maxPassByKey: new Map() }));
-      level.minPass = Math.min(level.minPass, Number(row.min_pass));
-      level.maxPassByKey.set(row.fairness_key, Number(row.max_pass));
+      if (!level) levels.set(p, (level = { minPass: Number(row.minPass), maxPassByKey: new Map() }));
+      level.minPass = Math.min(level.minPass, Number(row.minPass));
+      level.maxPassByKey.set(row.fairnessKey, Number(row.maxPass));
     }
     return { countByPriority, levels };
   }

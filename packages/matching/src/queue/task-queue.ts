@@ -1,7 +1,6 @@
-import { ResourceExhaustedError, type Clock } from '@chasm/core';
+import type { Clock } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { BacklogStore, BacklogTask } from '../backlog/backlog-store.js';
-import { compareKeys, type TaskKey } from '../backlog/task-key.js';
 import { TaskQueueOwnershipLostError } from '../errors.js';
 import { FairnessCounters } from '../fairness/stride.js';
 import type { PollerInfo, RateLimitSource, TaskQueueDescription, TaskQueueId, TaskQueueStats } from '../matching-service.js';
@@ -10,7 +9,7 @@ import type { EffectivePriority } from '../priority.js';
 import { RateLimiter } from '../rate-limiter.js';
 import type { AcceptResult, AddTaskResult, PolledTask, PollRequest, TaskQueueRef } from '../types.js';
 import type { MatchingOptions } from '../matching-options.js';
-import { OrderedBuffer } from './ordered-buffer.js';
+import { BacklogIO } from './backlog-io.js';
 import { RateTracker } from './rate-tracker.js';
 import type { TaskQueueConfig } from './task-queue-config.js';
 
@@ -32,38 +31,18 @@ interface Waiter {
   finish(result: PolledTask | undefined, error?: unknown): void;
 }
 
-interface PendingWrite {
-  readonly task: Omit<QueuedTask, 'key'> & { readonly priority: number; readonly pass: number };
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
 /** Hand-off outcome: `retry` = the accept hook threw, the task must go back. */
 type Delivery = AcceptResult | 'retry';
 
-/** Ids of tasks handed out, until their delete commits: a re-read must not dispatch them again. */
-type Outstanding = Set<number>;
-
 /**
- * One task queue on its owner: waiting pollers, the in-memory head of the backlog, the writer
- * that batches appends, the reader that refills from the database, and dispatch.
- *
- * Reader invariant (durable queues): the buffer holds the lowest tasks of the backlog. When
- * `atEnd` is false, every stored task with key <= `readLevel` is in memory (buffered, handed out
- * or awaiting deletion) and tasks above it are read later in order. New writes below the read
- * level are merged into the buffer; writes that land while a read is in flight are merged after
- * it, against the new read level (Temporal's fair reader does the same).
- *
- * Sticky queues (`store` undefined) live in memory only: see ADR 0003.
+ * One task queue on its owner: dispatch. Waiting pollers, sync match, handing out the backlog's
+ * best task within the rate limits, and the queue's stats. The backlog itself (the in-memory
+ * head, the writer, the reader and acks) is `BacklogIO`.
  */
 export class TaskQueue {
-  readonly #buffer = new OrderedBuffer<QueuedTask>();
   readonly #waiters: Waiter[] = [];
   readonly #counters = new FairnessCounters();
-  readonly #outstanding: Outstanding = new Set();
-  readonly #pendingWrites: PendingWrite[] = [];
-  readonly #deferredMerges: QueuedTask[] = [];
-  readonly #pendingDeletes: TaskKey[] = [];
+  readonly #backlog: BacklogIO;
   readonly #countByPriority = new Map<number, number>();
   readonly #pollers = new Map<string, { lastAccessMs: number; ratePerSecond?: number }>();
   readonly #addRate = new RateTracker();
@@ -74,19 +53,10 @@ export class TaskQueue {
   readonly #queueLimiter: RateLimiter;
   readonly #labels: { namespace: string; taskqueue: string; task_type: string };
 
-  #atEnd: boolean;
-  #readLevel: TaskKey | undefined;
-  #reading = false;
-  #writing: Promise<void> | undefined;
-  #deleting: Promise<void> | undefined;
-  #dbLock: Promise<void> = Promise.resolve();
-  #nextId = 0;
-  #idLimit = 0;
   #syncSeq = 0;
   #closed = false;
   #pumpTimer: (() => void) | undefined;
   #pumpTimerAt = Infinity;
-  #deleteTimer: (() => void) | undefined;
   #lastPollMs = -Infinity;
   #lastThrottledMs = -Infinity;
   #workerRate: number | undefined;
@@ -95,9 +65,9 @@ export class TaskQueue {
   constructor(
     readonly id: TaskQueueId,
     readonly ref: TaskQueueRef,
-    private rangeId: number,
+    rangeId: number,
     config: TaskQueueConfig,
-    private readonly store: BacklogStore | undefined,
+    store: BacklogStore | undefined,
     private readonly deps: {
       readonly clock: Clock;
       readonly logger: Logger;
@@ -108,17 +78,30 @@ export class TaskQueue {
     },
   ) {
     this.#config = config;
-    this.#atEnd = store === undefined;
+    this.#backlog = new BacklogIO(id, rangeId, store, {
+      clock: deps.clock,
+      logger: deps.logger,
+      options: deps.options,
+      events: {
+        appended: (tasks) => {
+          for (const t of tasks) this.#countChange(t.key.priority, 1);
+          this.deps.metrics.tasksSpooled.inc(this.#labels, tasks.length);
+          this.#pump();
+        },
+        refilled: () => this.#pump(),
+        expired: (t) => {
+          this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+          this.#ack(t);
+        },
+        ownershipLost: (e) => this.#unload(e),
+      },
+    });
     this.#queueLimiter = new RateLimiter(this.#effectiveRate().requestsPerSecond, this.#nowMs());
     this.#labels = {
       namespace: id.namespaceId,
       taskqueue: ref.kind === 'sticky' ? '__sticky__' : id.name,
       task_type: id.type,
     };
-    if (store) {
-      // Ids are dense per range: [(range-1)*size+1, range*size], so they grow across owners.
-      this.#setIdBlock(rangeId);
-    }
   }
 
   /** Restores fairness state and counts from the backlog, then starts reading it. */
@@ -126,7 +109,7 @@ export class TaskQueue {
     for (const [p, n] of summary.countByPriority) this.#countByPriority.set(p, n);
     for (const [p, level] of summary.levels) this.#counters.restore(p, level.minPass, level.maxPassByKey);
     this.#updateBacklogGauge();
-    this.#maybeRefill();
+    this.#backlog.resume(summary.countByPriority.size === 0);
   }
 
   get closed(): boolean {
@@ -159,7 +142,7 @@ export class TaskQueue {
 
     // Sync match: only when nothing queued should go first (same or better priority), so new
     // tasks never overtake a backlog.
-    while (this.#waiters.length > 0 && !this.#hasBacklogAtOrAbove(p.priorityKey)) {
+    while (this.#waiters.length > 0 && !this.#backlog.hasTaskAtOrAbove(p.priorityKey)) {
       if (!this.#takeTokens(p.fairnessKey, weight, now)) break;
       const waiter = this.#waiters.shift() as Waiter;
       const polled = this.#polled(
@@ -179,98 +162,19 @@ export class TaskQueue {
     return { outcome: 'spooled' };
   }
 
-  #hasBacklogAtOrAbove(priority: number): boolean {
-    const best = this.#buffer.best();
-    if (best && best.key.priority <= priority) return true;
-    if (!this.#atEnd && (this.#readLevel === undefined || this.#readLevel.priority <= priority)) return true;
-    return this.#pendingWrites.some((w) => w.task.priority <= priority) || this.#deferredMerges.length > 0;
-  }
-
+  /** Queues the task in the backlog with its fairness pass; resolves once it is durable. */
   async #spool(task: NewTask, weight: number, nowMs: number): Promise<void> {
     const p = task.priority;
     const pass = this.#counters.next(p.priorityKey, p.fairnessKey, weight);
-    const base = {
+    await this.#backlog.append({
       fairnessKey: p.fairnessKey,
       fairnessWeight: weight,
       payload: task.payload,
       expiry: task.expiry,
       createdAt: new Date(nowMs),
-    };
-    if (!this.store) {
-      // Memory-only (sticky): queued as soon as it is in the buffer.
-      this.#buffer.insert({ ...base, key: { priority: p.priorityKey, pass, taskId: ++this.#nextId } });
-      this.#countChange(p.priorityKey, 1);
-      this.deps.metrics.tasksSpooled.inc(this.#labels);
-      this.#pump();
-      return;
-    }
-    if (this.#pendingWrites.length >= this.deps.options.maxOutstandingAppends) {
-      throw new ResourceExhaustedError('Too many outstanding appends to the task queue', 'SYSTEM_OVERLOADED');
-    }
-    await new Promise<void>((resolve, reject) => {
-      this.#pendingWrites.push({ task: { ...base, priority: p.priorityKey, pass }, resolve, reject });
-      this.#writing ??= this.#writeLoop().finally(() => (this.#writing = undefined));
+      priority: p.priorityKey,
+      pass,
     });
-  }
-
-  /** One writer per queue: appends accumulate while a batch is in flight, then go as one. */
-  async #writeLoop(): Promise<void> {
-    const store = this.store as BacklogStore;
-    while (this.#pendingWrites.length > 0 && !this.#closed) {
-      const batch = this.#pendingWrites.splice(0, this.deps.options.writeBatchSize);
-      try {
-        if (this.#nextId + batch.length > this.#idLimit) {
-          this.rangeId = await store.renewRange(this.id, this.rangeId);
-          this.#setIdBlock(this.rangeId);
-        }
-        const tasks: QueuedTask[] = batch.map(({ task }) => ({
-          key: { priority: task.priority, pass: task.pass, taskId: ++this.#nextId },
-          fairnessKey: task.fairnessKey,
-          fairnessWeight: task.fairnessWeight,
-          payload: task.payload,
-          expiry: task.expiry,
-          createdAt: task.createdAt,
-        }));
-        await store.append(this.id, this.rangeId, tasks);
-        for (const t of tasks) {
-          this.#countChange(t.key.priority, 1);
-          if (this.#reading) this.#deferredMerges.push(t);
-          else this.#merge(t);
-        }
-        this.deps.metrics.tasksSpooled.inc(this.#labels, tasks.length);
-        for (const w of batch) w.resolve();
-        this.#pump();
-      } catch (e) {
-        for (const w of batch) w.reject(e);
-        if (e instanceof TaskQueueOwnershipLostError) {
-          this.deps.logger.warn({ taskQueue: this.id.name, rangeId: this.rangeId }, 'task queue ownership lost; unloading');
-          this.#unload(e);
-          return;
-        }
-        // The write may have landed anyway: re-read from the last safe point so nothing is missed.
-        this.#atEnd = false;
-        this.deps.logger.error({ err: e, taskQueue: this.id.name }, 'backlog append failed');
-      }
-    }
-    for (const w of this.#pendingWrites.splice(0)) w.reject(new TaskQueueOwnershipLostError(this.id.name, this.rangeId));
-  }
-
-  #setIdBlock(rangeId: number): void {
-    const size = this.deps.options.rangeSize;
-    this.#nextId = (rangeId - 1) * size;
-    this.#idLimit = rangeId * size;
-  }
-
-  /** A written task enters memory if it is within what the reader covers. */
-  #merge(t: QueuedTask): void {
-    if (!this.#atEnd && (this.#readLevel === undefined || compareKeys(t.key, this.#readLevel) > 0)) return;
-    this.#buffer.insert(t);
-    while (this.#buffer.size > this.deps.options.bufferCapacity) {
-      // Evicted tasks stay in the database and are read again in order.
-      this.#buffer.popWorst();
-      this.#atEnd = false;
-      this.#readLevel = this.#buffer.worst()?.key;
-    }
   }
 
   // --------------------------------------------------------------------------------- poll
@@ -380,7 +284,7 @@ export class TaskQueue {
       createdAt: t.createdAt,
       ...(t.expiry ? { scheduleToStartExpiry: t.expiry } : {}),
       syncMatched,
-      backlogCountHint: this.#buffer.size,
+      backlogCountHint: this.#backlog.buffer.size,
     };
   }
 
@@ -391,7 +295,7 @@ export class TaskQueue {
     if (this.#closed) return;
     const now = this.#nowMs();
     let retryInMs = Infinity;
-    while (this.#waiters.length > 0 && this.#buffer.size > 0) {
+    while (this.#waiters.length > 0 && this.#backlog.buffer.size > 0) {
       const queueWait = this.#queueLimiter.waitMs(now);
       if (queueWait > 0) {
         this.#lastThrottledMs = now;
@@ -400,7 +304,7 @@ export class TaskQueue {
       }
       let chosen: QueuedTask | undefined;
       const expired: QueuedTask[] = [];
-      for (const t of this.#buffer.fromBest()) {
+      for (const t of this.#backlog.buffer.fromBest()) {
         if (t.expiry && t.expiry.getTime() <= now) {
           expired.push(t);
           continue;
@@ -415,31 +319,27 @@ export class TaskQueue {
         retryInMs = Math.min(retryInMs, wait);
       }
       for (const t of expired) {
-        this.#buffer.remove(t);
+        this.#backlog.buffer.remove(t);
         this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
         this.#ack(t);
       }
       if (!chosen) break;
       this.#queueLimiter.tryTake(now);
       this.#keyLimiter(chosen.fairnessKey, chosen.fairnessWeight, now)?.tryTake(now);
-      this.#buffer.remove(chosen);
-      this.#outstanding.add(chosen.key.taskId);
+      this.#backlog.take(chosen);
       this.#counters.advance(chosen.key.priority, chosen.key.pass);
       const waiter = this.#waiters.shift() as Waiter;
       void this.#dispatchBacklog(waiter, chosen);
     }
     if (retryInMs !== Infinity && this.#waiters.length > 0) this.#armPump(now + retryInMs);
-    this.#maybeRefill();
+    this.#backlog.maybeRefill();
   }
 
   async #dispatchBacklog(waiter: Waiter, t: QueuedTask): Promise<void> {
     const d = await this.#deliver(waiter, this.#polled(t, false));
     if (d === 'retry') {
       // Back into memory if the reader covers it; otherwise it stays in the DB for a re-read.
-      this.#outstanding.delete(t.key.taskId);
-      if (this.#atEnd || (this.#readLevel !== undefined && compareKeys(t.key, this.#readLevel) <= 0)) {
-        this.#buffer.insert(t);
-      }
+      this.#backlog.putBack(t);
       this.#pump();
       return;
     }
@@ -465,74 +365,7 @@ export class TaskQueue {
     this.#tracker(this.#dispatchRateByPriority, t.key.priority).record(now);
     this.deps.metrics.tasksDispatched.inc(this.#labels);
     this.#countChange(t.key.priority, -1);
-    if (!this.store) return;
-    this.#outstanding.add(t.key.taskId);
-    this.#pendingDeletes.push(t.key);
-    if (this.#pendingDeletes.length >= this.deps.options.deleteBatchSize) this.#flushDeletes();
-    else this.#deleteTimer ??= this.deps.clock.schedule(new Date(now + this.deps.options.deleteIntervalMs), () => this.#flushDeletes());
-  }
-
-  #flushDeletes(): Promise<void> {
-    this.#deleteTimer?.();
-    this.#deleteTimer = undefined;
-    if (this.#pendingDeletes.length === 0 || !this.store) return this.#deleting ?? Promise.resolve();
-    const keys = this.#pendingDeletes.splice(0);
-    const store = this.store;
-    const run = this.#withDbLock(async () => {
-      try {
-        await store.delete(this.id, keys);
-        for (const k of keys) this.#outstanding.delete(k.taskId);
-      } catch (e) {
-        // Harmless to retry: at worst a task is delivered again (at-least-once).
-        this.deps.logger.warn({ err: e, taskQueue: this.id.name }, 'backlog delete failed; will retry');
-        this.#pendingDeletes.push(...keys);
-        if (!this.#closed) this.#deleteTimer ??= this.deps.clock.schedule(new Date(this.#nowMs() + 1000), () => this.#flushDeletes());
-      }
-    });
-    this.#deleting = run.finally(() => {
-      if (this.#deleting === tracked) this.#deleting = undefined;
-    });
-    const tracked = this.#deleting;
-    return run;
-  }
-
-  #maybeRefill(): void {
-    if (!this.store || this.#atEnd || this.#reading || this.#closed) return;
-    if (this.#buffer.size >= this.deps.options.reloadAt) return;
-    this.#reading = true;
-    const store = this.store;
-    void this.#withDbLock(async () => {
-      try {
-        const rows = await store.read(this.id, this.#readLevel, this.deps.options.readBatchSize);
-        const now = this.#nowMs();
-        for (const t of rows) {
-          if (this.#outstanding.has(t.key.taskId)) continue;
-          if (t.expiry && t.expiry.getTime() <= now) {
-            this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
-            this.#ack(t);
-            continue;
-          }
-          this.#buffer.insert(t);
-        }
-        const last = rows[rows.length - 1];
-        if (last) this.#readLevel = last.key;
-        this.#atEnd = rows.length < this.deps.options.readBatchSize;
-        this.#reading = false;
-        for (const t of this.#deferredMerges.splice(0)) this.#merge(t);
-        this.#pump();
-      } catch (e) {
-        this.#reading = false;
-        this.deps.logger.error({ err: e, taskQueue: this.id.name }, 'backlog read failed; retrying');
-        if (!this.#closed) this.deps.clock.schedule(new Date(this.#nowMs() + 1000), () => this.#maybeRefill());
-      }
-    });
-  }
-
-  /** Reads and deletes take turns, so a read never sees a row whose delete is half-recorded. */
-  #withDbLock(fn: () => Promise<void>): Promise<void> {
-    const run = this.#dbLock.then(fn);
-    this.#dbLock = run.catch(() => undefined);
-    return run;
+    this.#backlog.ack(t);
   }
 
   // ------------------------------------------------------------------------- rate limits
@@ -579,14 +412,7 @@ export class TaskQueue {
 
   async updateConfig(config: TaskQueueConfig): Promise<void> {
     this.#assertOpen();
-    if (this.store) {
-      try {
-        await this.store.saveConfig(this.id, this.rangeId, config);
-      } catch (e) {
-        if (e instanceof TaskQueueOwnershipLostError) this.#unload(e);
-        throw e;
-      }
-    }
+    await this.#backlog.saveConfig(config);
     this.#config = config;
     const now = this.#nowMs();
     this.#queueLimiter.setRate(this.#effectiveRate().requestsPerSecond, now);
@@ -607,7 +433,7 @@ export class TaskQueue {
     }
     pollers.reverse();
     const oldestByPriority = new Map<number, number>();
-    for (const t of this.#buffer.fromBest()) {
+    for (const t of this.#backlog.buffer.fromBest()) {
       const o = oldestByPriority.get(t.key.priority);
       if (o === undefined || t.createdAt.getTime() < o) oldestByPriority.set(t.key.priority, t.createdAt.getTime());
     }
@@ -649,13 +475,10 @@ export class TaskQueue {
   /** Stops the queue: waiting polls return empty, appends in flight finish, acks are flushed. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    const writing = this.#writing;
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.finish(undefined);
     this.#pumpTimer?.();
-    await writing?.catch(() => undefined);
-    await this.#flushDeletes().catch(() => undefined);
-    await this.#dbLock;
+    await this.#backlog.close();
     this.deps.metrics.backlogCount.remove(this.#labels);
   }
 
@@ -668,7 +491,7 @@ export class TaskQueue {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new TaskQueueOwnershipLostError(this.id.name, this.rangeId);
+    if (this.#closed) throw new TaskQueueOwnershipLostError(this.id.name, this.#backlog.rangeId);
   }
 
   #countChange(priority: number, delta: number): void {

@@ -1,0 +1,274 @@
+import type { Logger } from 'pino';
+import type { AnyComponent } from '../component/component-type.js';
+import type { Clock } from '../clock.js';
+import type { MutableContext } from '../context.js';
+import {
+  ChasmError,
+  ConcurrentUpdateError,
+  CurrentExecutionChangedError,
+  NotFoundError,
+  ShardOwnershipLostError,
+  TaskInvalidError,
+} from '../errors.js';
+import type { CurrentExecutionRow, ExecutionKey, ExecutionStore, TaskRow } from '../persistence/store.js';
+import type { ComponentRef } from '../ref.js';
+import type { Registry } from '../registry/registry.js';
+import type { TreeNode } from '../tree/node.js';
+import { Tree } from '../tree/tree.js';
+import { applyCommit, prepareCommit, visibilityFingerprint, type CommitOptions } from './commit.js';
+import type { RootTarget, Target, UpdateResult } from './engine.js';
+import type { EngineMetrics } from './engine-metrics.js';
+import { ExecutionCache, businessKey, executionKeyString, type CachedExecution } from './execution-cache.js';
+import { KeyLock } from './key-lock.js';
+import { Notifier } from './notifier.js';
+import { ShardLeases } from './shard-leases.js';
+import { Transaction, taskAttributes, taskPayload, taskValid } from './transaction.js';
+
+const MAX_CONFLICT_RETRIES = 3;
+
+/** What commits and loads hand to the task processor. */
+export interface TaskSink {
+  /** New tasks of a commit, run right after it. */
+  enqueue(rows: readonly TaskRow[]): void;
+  /** Rows found to be garbage: deleted without running. */
+  discard(rows: readonly TaskRow[]): void;
+  /** The shard was lost: forget its tasks. */
+  dropShard(shardId: number): void;
+}
+
+export interface ExecutionAccessOptions {
+  readonly store: ExecutionStore;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly logger: Logger | undefined;
+  readonly metrics: EngineMetrics | undefined;
+  readonly cacheSize: number;
+  readonly tasks: TaskSink;
+}
+
+export const isRef = (t: Target): t is ComponentRef => 'path' in t;
+
+/**
+ * The engine's plumbing under its public API: the single-writer lock per business id, the
+ * cache of loaded executions and current-run pointers, loading, and committing a transaction
+ * (one store call fenced by the shard lease, then the cache, long polls and task processor are
+ * told). Everything here assumes the caller follows the locking rules stated per method.
+ */
+export class ExecutionAccess {
+  readonly store: ExecutionStore;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly metrics: EngineMetrics | undefined;
+  readonly leases = new ShardLeases();
+  readonly cache: ExecutionCache;
+  readonly notifier = new Notifier();
+  private readonly locks = new KeyLock();
+  private readonly logger: Logger | undefined;
+  private readonly tasks: TaskSink;
+
+  constructor(opts: ExecutionAccessOptions) {
+    this.store = opts.store;
+    this.registry = opts.registry;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.cache = new ExecutionCache(opts.cacheSize);
+    this.tasks = opts.tasks;
+  }
+
+  /** Runs `fn` holding the lock of a business id (all runs of one id share it). */
+  withBusinessLock<T>(bk: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.with(bk, fn);
+  }
+
+  /** Resolves the target to a concrete run and runs `fn` holding that business id's lock. */
+  async locked<T>(target: Target | ExecutionKey, fn: (key: ExecutionKey) => Promise<T>): Promise<T> {
+    const archetype = 'type' in target ? (target as RootTarget).type.name : (target as ExecutionKey).archetype;
+    const bk = businessKey(target.namespaceId, target.businessId, archetype);
+    return this.locks.with(bk, async () => {
+      let runId = (target as { runId?: string }).runId;
+      if (!runId) {
+        const cur = await this.getCurrent(target.namespaceId, target.businessId, archetype);
+        if (!cur) throw notFound(target.businessId);
+        runId = cur.runId;
+      }
+      return fn({ namespaceId: target.namespaceId, businessId: target.businessId, archetype, runId });
+    });
+  }
+
+  async getCurrent(namespaceId: string, businessId: string, archetype: string): Promise<CurrentExecutionRow | undefined> {
+    const bk = businessKey(namespaceId, businessId, archetype);
+    const cached = this.cache.getCurrent(bk);
+    if (cached) return cached;
+    const row = await this.store.getCurrentExecution(namespaceId, businessId, archetype);
+    if (row) this.cache.setCurrent(row);
+    return row;
+  }
+
+  /** The execution, from the cache unless it is older than `minTc`. Caller holds the lock. */
+  async load(key: ExecutionKey, minTc: number): Promise<CachedExecution> {
+    const e = await this.loadOrUndefined(key, minTc);
+    if (!e) throw notFound(key.businessId);
+    if (e.row.transitionCount < minTc) {
+      // Even a fresh read is older than the ref: the ref cannot come from this execution.
+      throw new NotFoundError('reference is newer than the execution state (stale or forged token)');
+    }
+    return e;
+  }
+
+  async loadOrUndefined(key: ExecutionKey, minTc = 0): Promise<CachedExecution | undefined> {
+    const cached = this.cache.get(key);
+    if (cached && cached.row.transitionCount >= minTc) return cached;
+    const loaded = await this.store.loadExecution(key);
+    if (!loaded) return undefined;
+    if (!this.leases.has(loaded.execution.shardId)) {
+      throw new ChasmError('UNAVAILABLE', `shard ${loaded.execution.shardId} is not owned by this node`);
+    }
+    const tree = Tree.load(this.registry, loaded.nodes, loaded.tasks);
+    const rootType = tree.root.componentType!;
+    const state = tree.wrap(tree.root).state;
+    const e: CachedExecution = {
+      row: loaded.execution,
+      tree,
+      // Root state migrated from an older schema: the stored visibility record was computed by
+      // older code from the old shape. Unknown, so the next commit writes it afresh.
+      visibilityFingerprint:
+        tree.root.migratedFrom === undefined ? visibilityFingerprint(rootType, state, loaded.execution.status) : undefined,
+      visibilityTaskIds: loaded.tasks.filter((t) => t.kind === 'visibility').map((t) => t.taskId),
+    };
+    // Rows of tasks whose node no longer exists are garbage; delete them lazily.
+    if (tree.removedTasks.length > 0) {
+      this.tasks.discard(tree.removedTasks.splice(0));
+    }
+    this.cache.set(e);
+    this.metrics?.loads.inc();
+    return e;
+  }
+
+  /** The node a target names; a ref carrying a task id also requires that task to be live and valid. */
+  resolveNode(e: CachedExecution, target: Target): TreeNode {
+    if (!isRef(target)) return e.tree.root;
+    const node = e.tree.nodes.get(target.path);
+    if (!node || node.kind !== 'component' || node.initialTc !== target.initialTc) {
+      throw new NotFoundError(`component not found (it was removed or replaced)`);
+    }
+    if (target.taskId !== undefined) {
+      const live = node.tasks.find((t) => t.row.taskId === target.taskId);
+      if (!live) throw new TaskInvalidError('task no longer exists');
+      const type = this.registry.task(live.row.typeName);
+      const txn = new Transaction(e.tree, keyOf(e.row), this.clock.now(), e.row.transitionCount);
+      if (!taskValid(e.tree, txn.readContext(), node, type, taskPayload(type, live), taskAttributes(live))) {
+        throw new TaskInvalidError();
+      }
+    }
+    return node;
+  }
+
+  /** Runs `fn` as one transaction on a loaded execution and commits it. Caller holds the lock. */
+  async mutate<TOut>(
+    e: CachedExecution,
+    node: TreeNode,
+    fn: (component: AnyComponent, ctx: MutableContext) => TOut,
+    opts: CommitOptions,
+  ): Promise<UpdateResult<TOut>> {
+    const key: ExecutionKey = e.row;
+    const txn = new Transaction(e.tree, keyOf(key), this.clock.now(), e.row.transitionCount);
+    const component = e.tree.wrap(node);
+    let output: TOut;
+    e.tree.mutable = true;
+    try {
+      output = fn(component, txn.mutableContext());
+      if (output instanceof Promise) throw new TypeError('engine.update functions must be synchronous');
+      await this.commit(e, txn, opts);
+    } catch (err) {
+      // In-memory state may hold half-applied changes: reload from the database next time.
+      this.cache.drop(key);
+      throw err;
+    } finally {
+      e.tree.mutable = false;
+    }
+    const alive = e.tree.nodes.get(node.path) === node;
+    return { output, ref: alive ? { ...keyOf(key), path: node.path, initialTc: node.initialTc, executionTc: e.row.transitionCount } : undefined };
+  }
+
+  /**
+   * Writes a transaction: one store call fenced by the shard lease, then the cached execution,
+   * waiting long polls and the task processor learn of it. Caller holds the lock.
+   */
+  async commit(e: CachedExecution, txn: Transaction, opts: CommitOptions, replaceRunId?: string): Promise<void> {
+    const shardId = e.row.shardId;
+    const lease = this.leases.get(shardId);
+    const prepared = prepareCommit(e, txn, this.registry, () => this.leases.allocateTaskId(shardId), opts);
+    if (prepared.noop) return;
+    const started = performance.now();
+    try {
+      if (opts.create) {
+        await this.store.createExecution({
+          lease,
+          execution: { ...prepared.row, dbVersion: 1 },
+          nodes: prepared.diff.upserts,
+          tasks: prepared.insertTasks,
+          current: replaceRunId ? { mode: 'replace', previousRunId: replaceRunId } : { mode: 'create' },
+        });
+        applyCommit(e, { ...prepared, row: { ...prepared.row, dbVersion: 1 } });
+      } else {
+        await this.store.commit({
+          lease,
+          key: keyOf(e.row),
+          expectedDbVersion: e.row.dbVersion,
+          execution: prepared.row,
+          upsertNodes: prepared.diff.upserts,
+          deletePaths: prepared.diff.deletes,
+          insertTasks: prepared.insertTasks,
+          deleteTaskIds: prepared.deleteTaskIds,
+          ...(prepared.statusChanged ? { currentStatus: prepared.row.status } : {}),
+        });
+        applyCommit(e, prepared);
+      }
+    } catch (err) {
+      if (err instanceof ShardOwnershipLostError) this.shardLost(shardId);
+      throw err;
+    }
+    this.metrics?.commits.inc();
+    this.metrics?.commitLatency.observe((performance.now() - started) / 1000);
+    if (prepared.statusChanged) {
+      const cur = this.cache.getCurrent(businessKey(e.row.namespaceId, e.row.businessId, e.row.archetype));
+      if (cur && cur.runId === e.row.runId) this.cache.setCurrent({ ...cur, status: prepared.row.status });
+    }
+    this.notifier.notify(executionKeyString(e.row));
+    if (prepared.insertTasks.length > 0) this.tasks.enqueue(prepared.insertTasks);
+  }
+
+  /** Retries `fn` when another writer won (the cache was stale); conflicts are rare and short. */
+  async retryConflicts<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const retryable = err instanceof ConcurrentUpdateError || err instanceof CurrentExecutionChangedError;
+        if (!retryable || attempt >= MAX_CONFLICT_RETRIES) throw err;
+        this.cache.dropCurrentAll();
+      }
+    }
+  }
+
+  /** Called when a write was fenced off: this node must stop acting for the shard. */
+  shardLost(shardId: number): void {
+    this.leases.release(shardId);
+    this.cache.dropShard(shardId);
+    this.tasks.dropShard(shardId);
+    this.logger?.warn({ shardId }, 'shard ownership lost');
+  }
+}
+
+export function keyOf(k: ExecutionKey): ExecutionKey {
+  return { namespaceId: k.namespaceId, businessId: k.businessId, archetype: k.archetype, runId: k.runId };
+}
+
+export function rootRef(key: ExecutionKey, tc: number): ComponentRef {
+  return { ...keyOf(key), path: '', initialTc: 1, executionTc: tc };
+}
+
+export function notFound(businessId: string): NotFoundError {
+  return new NotFoundError(`execution not found: ${businessId}`, { businessId });
+}
