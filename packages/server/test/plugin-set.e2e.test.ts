@@ -1,4 +1,4 @@
-import { definePlugin, WORKFLOW_SERVICE } from '@chasm/core';
+import { definePlugin, TOKENS, WORKFLOW_SERVICE } from '@chasm/core';
 import { startTestServer } from '@chasm/runtime/testing';
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
@@ -48,10 +48,33 @@ describe('plugin set check', () => {
       coreApi: '*',
       module: () =>
         new ContainerModule(({ bind }) => {
-          bind(Symbol.for('chasm/RpcHandlers')).toConstantValue({ service: WORKFLOW_SERVICE, methods: { ListSchedules: async () => ({}) } });
+          bind(TOKENS.RpcHandlers).toConstantValue({ service: WORKFLOW_SERVICE, methods: { ListSchedules: async () => ({}) } });
         }),
     });
     await expect(startTestServer({ plugins: [sneaky] })).rejects.toThrow(/^ListSchedules is served but no loaded package declares it$/);
+  });
+
+  it('refuses an HTTP route served but not declared, or declared by two plugins', async () => {
+    const route = { method: 'GET' as const, path: '/api/v1/hello', handle: async () => ({ status: 200, body: 'hi' }) };
+    const serving = (name: string, routes: string[]) =>
+      definePlugin({
+        name,
+        version: '1.0.0',
+        coreApi: '*',
+        routes,
+        module: () =>
+          new ContainerModule(({ bind }) => {
+            bind(TOKENS.HttpRoutes).toConstantValue(route);
+          }),
+      });
+    await expect(startTestServer({ plugins: [serving('quiet', [])] })).rejects.toThrow(/^HTTP route GET \/api\/v1\/hello is served but no loaded package declares it$/);
+    await expect(startTestServer({ plugins: [serving('one', ['GET /api/v1/hello']), serving('two', ['GET /api/v1/hello'])] })).rejects.toThrow(
+      /^HTTP route GET \/api\/v1\/hello is served by both one and two; choose one$/,
+    );
+    await using server = await startTestServer({ plugins: [serving('one', ['GET /api/v1/hello'])], httpPort: 0 });
+    const res = await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/hello`);
+    expect(await res.json()).toBe('hi');
+    expect((await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/nope`)).status).toBe(404);
   });
 
   it('starts every built-in package together, with settings applied', async () => {
