@@ -1,5 +1,5 @@
 /**
- * Child process for the crash test (packages/server/test/crash.e2e.test.ts): runs a real server
+ * Child process for the crash test (packages/runtime/test/crash.e2e.test.ts): runs a real server
  * with the reference library on a durable store, then either schedules timers or waits for
  * them. The parent kills it with SIGKILL mid-way and restarts it; stdout lines are the protocol:
  *   schedule: prints `acked <i>` after each timer's commit is acknowledged, then `scheduled`.
