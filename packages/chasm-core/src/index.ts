@@ -22,6 +22,7 @@ export * from './plugin/package-version.js';
 export * from './engine/engine.js';
 export * from './persistence/store.js';
 export * from './visibility/query-parser.js';
+export * from './visibility/evaluate-filter.js';
 export * from './persistence/database.js';
 export * from './rpc.js';
 export * from './http.js';

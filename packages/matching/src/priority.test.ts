@@ -2,7 +2,6 @@ import { InvalidArgumentError } from '@chasm/core';
 import { describe, expect, it } from 'vitest';
 import { effectivePriority } from './priority.js';
 import { applyConfigUpdate, EMPTY_CONFIG } from './queue/task-queue-config.js';
-import { compileWorkerQuery } from './workers/worker-registry.js';
 
 describe('effectivePriority', () => {
   it('applies defaults and clips', () => {
@@ -33,15 +32,5 @@ describe('applyConfigUpdate', () => {
     expect(() => applyConfigUpdate(EMPTY_CONFIG, { setFairnessWeightOverrides: { a: 1 }, unsetFairnessWeightOverrides: ['a'] }, now)).toThrow(
       InvalidArgumentError,
     );
-  });
-});
-
-describe('compileWorkerQuery', () => {
-  const hb = { workerInstanceKey: 'k', workerIdentity: 'id', hostName: 'h', taskQueue: 'orders', sdkName: 's', sdkVersion: '1', status: 'RUNNING', heartbeatTime: new Date(0), heartbeat: {} };
-  it('matches AND / OR / STARTS_WITH', () => {
-    expect(compileWorkerQuery("TaskQueue = 'orders' AND Status = 'RUNNING'")(hb)).toBe(true);
-    expect(compileWorkerQuery("TaskQueue = 'x' OR HostName STARTS_WITH 'h'")(hb)).toBe(true);
-    expect(compileWorkerQuery("TaskQueue != 'orders'")(hb)).toBe(false);
-    expect(() => compileWorkerQuery('Nope = 1')).toThrow(InvalidArgumentError);
   });
 });

@@ -1,9 +1,9 @@
 import {
-  ChasmError,
   ConcurrentUpdateError,
   CurrentExecutionChangedError,
   ShardOwnershipLostError,
 } from '../errors.js';
+import { evaluateFilter } from '../visibility/evaluate-filter.js';
 import type {
   CommitMutation,
   CreateExecution,
@@ -16,11 +16,9 @@ import type {
   ShardLease,
   TaskRow,
   TaskScan,
-  VisibilityFilter,
   VisibilityPage,
   VisibilityQuery,
   VisibilityRecord,
-  VisibilityValue,
 } from '../persistence/store.js';
 
 const bk = (ns: string, id: string, arch: string): string => `${ns}\u0000${id}\u0000${arch}`;
@@ -161,7 +159,7 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   private matching(q: Pick<VisibilityQuery, 'namespaceId' | 'archetype' | 'filter'>): VisibilityRecord[] {
     return [...this.visibility.values()].filter(
-      (r) => r.namespaceId === q.namespaceId && r.archetype === q.archetype && (!q.filter || evaluate(q.filter, r)),
+      (r) => r.namespaceId === q.namespaceId && r.archetype === q.archetype && (!q.filter || evaluateFilter(q.filter, (field) => fieldValue(r, field))),
     );
   }
 }
@@ -174,46 +172,5 @@ function fieldValue(r: VisibilityRecord, field: string): unknown {
     case 'StartTime': return r.startTime;
     case 'CloseTime': return r.closeTime;
     default: return r.searchAttributes[field] ?? null;
-  }
-}
-
-function norm(v: unknown): number | string | boolean | null {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return Date.parse(v);
-  return v as number | string | boolean | null;
-}
-
-function cmpOp(a: unknown, op: string, b: VisibilityValue): boolean {
-  if (Array.isArray(a)) return op === '=' ? a.includes(b) : op === '!=' ? !a.includes(b) : false;
-  const x = norm(a);
-  const y = norm(b);
-  if (x === null) return op === '!=' ? y !== null : false;
-  switch (op) {
-    case '=': return x === y;
-    case '!=': return x !== y;
-    case '<': return y !== null && x < y;
-    case '>': return y !== null && x > y;
-    case '<=': return y !== null && x <= y;
-    case '>=': return y !== null && x >= y;
-    default: throw new ChasmError('INVALID_ARGUMENT', `unknown operator ${op}`);
-  }
-}
-
-function evaluate(f: VisibilityFilter, r: VisibilityRecord): boolean {
-  switch (f.kind) {
-    case 'and': return f.clauses.every((c) => evaluate(c, r));
-    case 'or': return f.clauses.some((c) => evaluate(c, r));
-    case 'not': return !evaluate(f.clause, r);
-    case 'compare': return cmpOp(fieldValue(r, f.field), f.op, f.value);
-    case 'in': return f.values.some((v) => cmpOp(fieldValue(r, f.field), '=', v));
-    case 'between': return cmpOp(fieldValue(r, f.field), '>=', f.low) && cmpOp(fieldValue(r, f.field), '<=', f.high);
-    case 'startsWith': {
-      const v = fieldValue(r, f.field);
-      return typeof v === 'string' && v.startsWith(f.prefix);
-    }
-    case 'isNull': {
-      const isNull = fieldValue(r, f.field) === null;
-      return f.negate ? !isNull : isNull;
-    }
   }
 }
