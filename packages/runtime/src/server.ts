@@ -22,6 +22,7 @@ import { key } from './grpc/handler-table.js';
 import { HttpFrontDoor } from './http/http-server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { MetricsServer } from './metrics/metrics-server.js';
+import { HttpMetrics } from './metrics/http-metrics.js';
 import { RpcMetrics } from './metrics/rpc-metrics.js';
 import { checkPlugins } from './plugins/check-plugins.js';
 import { loadPlugins, type PluginCatalogue } from './plugins/load-plugins.js';
@@ -124,7 +125,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     let httpPort: number | undefined;
     if (config.http) {
-      const http = new HttpFrontDoor(routes, logger.child({ component: 'http' }));
+      const http = new HttpFrontDoor(routes, logger.child({ component: 'http' }), new HttpMetrics(metrics));
       httpPort = await http.start(config.http.host, config.http.port);
       undo.push(() => http.stop());
     } else if (routes.length > 0) {

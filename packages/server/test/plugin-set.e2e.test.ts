@@ -71,10 +71,12 @@ describe('plugin set check', () => {
     await expect(startTestServer({ plugins: [serving('one', ['GET /api/v1/hello']), serving('two', ['GET /api/v1/hello'])] })).rejects.toThrow(
       /^HTTP route GET \/api\/v1\/hello is served by both one and two; choose one$/,
     );
-    await using server = await startTestServer({ plugins: [serving('one', ['GET /api/v1/hello'])], httpPort: 0 });
+    await using server = await startTestServer({ plugins: [serving('one', ['GET /api/v1/hello'])], httpPort: 0, metricsPort: 0 });
     const res = await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/hello`);
     expect(await res.json()).toBe('hi');
     expect((await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/nope`)).status).toBe(404);
+    const metrics = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+    expect(metrics).toContain('http_request_latency_count{method="GET",route="/api/v1/hello",status="200"} 1');
   });
 
   it('starts every built-in package together, with settings applied', async () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import findMyWay from 'find-my-way';
 import type { HttpMethod, HttpRoute } from '@chasm/core';
 import type { Logger } from 'pino';
+import type { HttpMetrics } from '../metrics/http-metrics.js';
 import { toHttpError } from './http-status.js';
 import { close, listen } from './listen.js';
 
@@ -23,6 +24,7 @@ export class HttpFrontDoor {
   constructor(
     routes: readonly HttpRoute[],
     private readonly logger: Logger,
+    private readonly metrics: HttpMetrics,
   ) {
     for (const route of routes) {
       try {
@@ -50,6 +52,8 @@ export class HttpFrontDoor {
 
   private async serve(route: HttpRoute, req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>): Promise<void> {
     const signal = AbortSignal.any([this.shutdown.signal, abortOnClose(res)]);
+    const done = this.metrics.begin(route.method, route.path);
+    res.once('finish', () => done(res.statusCode));
     try {
       const body = await readJson(req);
       if (body === TOO_LARGE) return send(res, 413, { code: 'RESOURCE_EXHAUSTED', message: `request body above ${MAX_BODY_BYTES} bytes` });
