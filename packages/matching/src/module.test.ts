@@ -1,4 +1,4 @@
-import { openDatabase, systemClock, TOKENS, type Database, type MigrationSet, type NamespaceResolver, type RpcHandlerSet, type ServiceLifecycle, migrate } from '@chasm/core';
+import { openDatabase, systemClock, TOKENS, type MigrationSet, type NamespaceResolver, type RpcHandlerSet, type ServiceLifecycle, migrate } from '@chasm/core';
 import { Container } from 'inversify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -63,8 +63,10 @@ describe('matchingModule', () => {
   });
 
   it('serves the activity-task RPCs once a feature binds an activity-task handler', async () => {
+    // A real (empty) database: resolving the handler sets builds the matching service on it.
+    const database = await openDatabase({ kind: 'pglite' });
     const container = new Container();
-    container.bind(TOKENS.Database).toConstantValue({ db: {} } as unknown as Database);
+    container.bind(TOKENS.Database).toConstantValue(database);
     container.bind(TOKENS.Clock).toConstantValue(systemClock);
     container.bind(TOKENS.Logger).toConstantValue(pino({ level: 'silent' }));
     container.bind(TOKENS.Metrics).toConstantValue(new Registry());
@@ -75,5 +77,6 @@ describe('matchingModule', () => {
     const [, activityTasks] = container.getAll<RpcHandlerSet>(TOKENS.RpcHandlers);
     expect(Object.keys(activityTasks?.methods ?? {})).toContain('PollActivityTaskQueue');
     expect(Object.keys(activityTasks?.methods ?? {})).toContain('RecordActivityTaskHeartbeatById');
+    await database.close();
   });
 });
