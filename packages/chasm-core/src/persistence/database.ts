@@ -35,6 +35,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // pool; unhandled, that event crashes the process. The pool already discards the client and
     // the next checkout opens a fresh connection, so there is nothing more to do here.
     pool.on('error', () => {});
+    // A checked-out client whose connection drops (Postgres stopped, backend terminated) emits
+    // 'error' on the client itself, which the pool does not listen to while it is lent out:
+    // unhandled, that too ends the process. The statement in flight fails on its own, and the
+    // pool drops the broken client when it comes back, so the listener only has to exist.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
     return { config, db, close: () => db.destroy() };
   }
