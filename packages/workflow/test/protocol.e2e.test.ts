@@ -13,7 +13,7 @@ let server: TestServer;
 let connection: Connection;
 
 beforeAll(async () => {
-  server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin] });
+  server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin], namespaces: ['default', 'other'] });
   connection = await Connection.connect({ address: server.address });
 });
 afterAll(async () => {
@@ -173,5 +173,32 @@ describe('workflow task protocol', () => {
     expect(Number(t2.previousStartedEventId)).toBe(3);
     expect(types(t2.history?.events)).toEqual(['WORKFLOW_TASK_COMPLETED', 'TIMER_STARTED', 'TIMER_FIRED', 'WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED']);
     expect(types(await history(workflowId))).toHaveLength(8);
+  });
+});
+
+describe('task tokens are bound to their namespace', () => {
+  it('refuses a workflow task token presented with another namespace, and changes nothing', async () => {
+    const q = `q-${randomUUID()}`;
+    const workflowId = `x-${randomUUID()}`;
+    await svc().startWorkflowExecution({ namespace: 'other', workflowId, workflowType: { name: 'wf' }, taskQueue: { name: q }, requestId: randomUUID() });
+    const task = await svc().pollWorkflowTaskQueue({ namespace: 'other', taskQueue: { name: q, kind: 1 }, identity: 'test-worker' });
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    const complete = {
+      taskToken: task.taskToken,
+      identity: 'test-worker',
+      commands: [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
+    };
+    for (const call of [
+      () => svc().respondWorkflowTaskCompleted({ namespace, ...complete }),
+      () => svc().respondWorkflowTaskFailed({ namespace, taskToken: task.taskToken, identity: 'test-worker', cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/token from a different namespace/) });
+    }
+    const d = await svc().describeWorkflowExecution({ namespace: 'other', execution: { workflowId } });
+    expect(d.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
+    // In its own namespace the same token works.
+    await svc().respondWorkflowTaskCompleted({ namespace: 'other', ...complete });
+    const closed = await svc().describeWorkflowExecution({ namespace: 'other', execution: { workflowId } });
+    expect(closed.workflowExecutionInfo?.status).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
   });
 });

@@ -104,6 +104,9 @@ describe('activity-task router', () => {
     expect(await refused('RespondActivityTaskCompleted', new TextEncoder().encode('garbage'))).toBe('INVALID_ARGUMENT');
     expect(w.calls).toHaveLength(1);
     expect(s.calls).toHaveLength(1);
+    // A request that names no namespace takes the token's (Temporal's namespace validator does too).
+    await (m['RespondActivityTaskCompleted'] as RpcMethod)({ taskToken: wfToken, identity: 'me' }, call);
+    expect(w.calls).toHaveLength(2);
   });
 
   it('routes by-id requests to the handler whose activities the ids address', async () => {

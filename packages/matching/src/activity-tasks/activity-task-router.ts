@@ -37,12 +37,15 @@ export function activityTaskRouterHandlers(
 
   /** The handler of a task token, after the checks every token gets (form, archetype, namespace). */
   const route = async (req: { namespace?: string | null; taskToken?: Uint8Array | null }): Promise<{ h: ActivityTaskHandler; token: ActivityToken }> => {
-    const namespaceId = await namespaces.idOf(req.namespace ?? '');
     const { token, form } = decodeActivityToken(req.taskToken, 'task_token');
     const h = byArchetype.get(token.ref.archetype);
     // A ref of another archetype, or a token in another feature's form, is not a task token.
     if (!h || h.tokenForm !== form) throw new InvalidArgumentError('task_token', 'task_token is malformed');
-    if (token.ref.namespaceId !== namespaceId) throw new InvalidArgumentError('task_token', 'token does not match namespace');
+    // Honoured only in its own namespace; a request naming none takes the token's (as Temporal's
+    // namespace validator does).
+    if (req.namespace && token.ref.namespaceId !== (await namespaces.idOf(req.namespace))) {
+      throw new InvalidArgumentError('task_token', 'Operation requested with a token from a different namespace.');
+    }
     return { h, token };
   };
 

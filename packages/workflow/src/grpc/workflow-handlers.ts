@@ -69,6 +69,18 @@ function checkChain(wf: WorkflowComponent, firstExecutionRunId: string | null | 
 export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, searchAttributes: SearchAttributeRegistry): RpcHandlerSet {
   const { engine, matching, namespaces, config } = deps;
 
+  /**
+   * A task token is honoured only in the namespace it was issued for: one presented with another
+   * (or an unknown) namespace changes nothing. As Temporal's namespace validator does, a request
+   * that names no namespace takes the token's. Temporal's wording.
+   */
+  const inNamespace = async <T extends { readonly namespaceId: string }>(namespace: string | null | undefined, token: T): Promise<T> => {
+    if (namespace && token.namespaceId !== (await namespaces.idOf(namespace))) {
+      throw new InvalidArgumentError('task_token', 'Operation requested with a token from a different namespace.');
+    }
+    return token;
+  };
+
   async function startOne(spec: RunSpec, namespace: string, policies: ReturnType<typeof startPolicies>) {
     const opts = {
       requestId: spec.requestId,
@@ -218,7 +230,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       },
 
       async RespondWorkflowTaskCompleted(req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) {
-        const token = decodeWorkflowTaskToken(req.taskToken);
+        const token = await inNamespace(req.namespace, decodeWorkflowTaskToken(req.taskToken));
         const t = target(token.namespaceId, token.workflowId, token.runId);
         try {
           const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req));
@@ -236,14 +248,14 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       },
 
       async RespondWorkflowTaskFailed(req: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest) {
-        const token = decodeWorkflowTaskToken(req.taskToken);
+        const token = await inNamespace(req.namespace, decodeWorkflowTaskToken(req.taskToken));
         await failTask(token, req.cause ?? 0, req.failure, req.identity ?? '', req.binaryChecksum ?? '');
         deps.metrics?.workflowTasks.inc({ outcome: 'failed' });
         return {};
       },
 
       async RespondQueryTaskCompleted(req: temporal.api.workflowservice.v1.IRespondQueryTaskCompletedRequest) {
-        const token = decodeTaskToken(req.taskToken);
+        const token = await inNamespace(req.namespace, decodeTaskToken(req.taskToken));
         if (token.kind !== 'query') throw new InvalidArgumentError('task_token', 'not a query task token');
         const ok = queries.answer(token.queryId, {
           completedType: req.completedType ?? 0,
