@@ -73,6 +73,12 @@ describe('composition', () => {
         type: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure',
         value: { namespace: 'ghost' },
       });
+      // A request naming no namespace: INVALID_ARGUMENT, as Temporal answers (not NOT_FOUND).
+      const unnamed = await grpcError(
+        () => connection.workflowService.pollActivityTaskQueue({ namespace: '', taskQueue: { name: 'q' } }),
+        GrpcStatus.INVALID_ARGUMENT,
+      );
+      expect(unnamed.details).toBe('namespace: Namespace not set on request.');
     } finally {
       await connection.close();
     }

@@ -145,6 +145,7 @@ describe('front door (real gRPC, @temporalio/client)', () => {
       GrpcStatus.INVALID_ARGUMENT,
     );
     expect(bad.details).toContain('namespace');
+
     const retention = await grpcError(
       () => connection.workflowService.registerNamespace({ namespace: 'neg', workflowExecutionRetentionPeriod: seconds(-5) }),
       GrpcStatus.INVALID_ARGUMENT,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConcurrentUpdateError, type Clock, type NamespaceResolver } from '@chasm/core';
+import { ConcurrentUpdateError, InvalidArgumentError, type Clock, type NamespaceResolver } from '@chasm/core';
 import { NamespaceAlreadyExistsError, NamespaceNotFoundError } from './namespace-errors.js';
 import { ArchivalState, NamespaceState, type NamespaceData, type NamespaceRecord } from './namespace-record.js';
 import type { NamespaceStore } from './namespace-store.js';
@@ -135,6 +135,8 @@ export class Namespaces implements NamespaceResolver {
   }
 
   async idOf(name: string): Promise<string> {
+    // Temporal's namespace validator refuses a request naming no namespace before any lookup.
+    if (!name) throw new InvalidArgumentError('namespace', 'Namespace not set on request.');
     const cached = this.byName.get(name);
     if (cached && cached.expiresAt > Date.now()) return cached.id;
     const record = await this.store.getByName(name);
