@@ -230,6 +230,12 @@ describe('canonical form', () => {
     expect(canonicalizeSpec({ cronString: ['@every 43h'] }).interval).toEqual([{ intervalSeconds: 43 * HOUR, phaseSeconds: 0 }]);
   });
 
+  it('the zone prefix of an @every string is dropped, as Temporal does', () => {
+    expect(canonicalizeSpec({ cronString: ['CRON_TZ=Europe/London @every 5m'] }).timezoneName).toBe('');
+    expect(canonicalizeSpec({ cronString: ['TZ=Nowhere/Land @every 5m'] }).interval).toEqual([{ intervalSeconds: 300, phaseSeconds: 0 }]);
+    invalid({ cronString: ['CRON_TZ=Europe/London @every 5m', 'CRON_TZ=Europe/London 0 * * * *'] }, 'spec.cron_string[1]', 'conflicting timezone names');
+  });
+
   it('a cron comment becomes the calendar comment', () => {
     expect(canonicalizeSpec({ cronString: ['0 12 * * * # lunch'] }).structuredCalendar[0]?.comment).toBe('lunch');
   });

@@ -61,7 +61,8 @@ export function parseCronString(input: string): ParsedCronString {
       if (p === undefined) throw new Error(`invalid duration "${phaseText}"`);
       phaseMs = p;
     }
-    return { interval: { intervalMs, phaseMs }, timezone };
+    // Temporal drops the zone of an @every string: intervals do not depend on it.
+    return { interval: { intervalMs, phaseMs }, timezone: '' };
   }
 
   c = PREDEFINED[c] ?? c;
