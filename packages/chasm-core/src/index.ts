@@ -24,6 +24,7 @@ export * from './persistence/store.js';
 export * from './visibility/query-parser.js';
 export * from './visibility/evaluate-filter.js';
 export * from './persistence/database.js';
+export * from './persistence/transient-errors.js';
 export * from './rpc.js';
 export * from './http.js';
 export * from './tokens.js';

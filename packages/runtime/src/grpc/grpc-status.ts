@@ -1,5 +1,5 @@
 import { Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
-import { ChasmError, ErrorCode } from '@chasm/core';
+import { ChasmError, ErrorCode, isTransientDatabaseError } from '@chasm/core';
 import { randomUUID } from 'node:crypto';
 import { encodeStatusDetails, type StatusDetail } from './status-details.js';
 
@@ -36,6 +36,10 @@ const ERRORDETAILS = 'temporal.api.errordetails.v1.';
  */
 export function toGrpcStatus(error: unknown): MappedError {
   const metadata = new Metadata();
+  if (!ChasmError.is(error) && isTransientDatabaseError(error)) {
+    // The database is away (stopped, restarting, unreachable): callers retry UNAVAILABLE silently.
+    return { status: { code: Status.UNAVAILABLE, details: 'the database is unavailable; retry later', metadata } };
+  }
   if (!ChasmError.is(error)) {
     const ref = randomUUID().slice(0, 8);
     return {
