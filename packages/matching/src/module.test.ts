@@ -1,4 +1,4 @@
-import { openDatabase, systemClock, TOKENS, type MigrationSet, type NamespaceResolver, type RpcHandlerSet, type ServiceLifecycle, migrate } from '@chasm/core';
+import { openDatabase, systemClock, TOKENS, type Database, type MigrationSet, type NamespaceResolver, type RpcHandlerSet, type ServiceLifecycle, migrate } from '@chasm/core';
 import { Container } from 'inversify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -7,17 +7,23 @@ import { ACTIVITY_TASK_HANDLERS, type ActivityTaskHandler } from './activity-tas
 import { MATCHING, type MatchingService } from './matching-service.js';
 import { matchingModule } from './module.js';
 
+/** A container with what the runtime binds before plugins load, and matching's module, on a real PGlite database. */
+async function matchingContainer(): Promise<{ container: Container; database: Database }> {
+  const database = await openDatabase({ kind: 'pglite' });
+  const container = new Container();
+  container.bind(TOKENS.Database).toConstantValue(database);
+  container.bind(TOKENS.Clock).toConstantValue(systemClock);
+  container.bind(TOKENS.Logger).toConstantValue(pino({ level: 'silent' }));
+  container.bind(TOKENS.Metrics).toConstantValue(new Registry());
+  const namespaces: NamespaceResolver = { idOf: async (n) => `id-${n}`, nameOf: async (id) => id.slice(3) };
+  container.bind(TOKENS.Namespaces).toConstantValue(namespaces);
+  await container.load(matchingModule());
+  return { container, database };
+}
+
 describe('matchingModule', () => {
   it('binds the service, migrations, gRPC methods and lifecycle', async () => {
-    const database = await openDatabase({ kind: 'pglite' });
-    const container = new Container();
-    container.bind(TOKENS.Database).toConstantValue(database);
-    container.bind(TOKENS.Clock).toConstantValue(systemClock);
-    container.bind(TOKENS.Logger).toConstantValue(pino({ level: 'silent' }));
-    container.bind(TOKENS.Metrics).toConstantValue(new Registry());
-    const namespaces: NamespaceResolver = { idOf: async (n) => `id-${n}`, nameOf: async (id) => id.slice(3) };
-    container.bind(TOKENS.Namespaces).toConstantValue(namespaces);
-    await container.load(matchingModule());
+    const { container, database } = await matchingContainer();
 
     const [migrations] = container.getAll<MigrationSet>(TOKENS.Migrations);
     expect(migrations?.table).toBe('matching_migrations');
@@ -63,15 +69,7 @@ describe('matchingModule', () => {
   });
 
   it('serves the activity-task RPCs once a feature binds an activity-task handler', async () => {
-    // A real (empty) database: resolving the handler sets builds the matching service on it.
-    const database = await openDatabase({ kind: 'pglite' });
-    const container = new Container();
-    container.bind(TOKENS.Database).toConstantValue(database);
-    container.bind(TOKENS.Clock).toConstantValue(systemClock);
-    container.bind(TOKENS.Logger).toConstantValue(pino({ level: 'silent' }));
-    container.bind(TOKENS.Metrics).toConstantValue(new Registry());
-    container.bind(TOKENS.Namespaces).toConstantValue({ idOf: async (n: string) => `id-${n}`, nameOf: async (id: string) => id.slice(3) });
-    await container.load(matchingModule());
+    const { container, database } = await matchingContainer();
     // Bound after matching's module is loaded, as a feature module would be.
     container.bind(ACTIVITY_TASK_HANDLERS).toConstantValue({ archetype: 'workflow.workflow', tokenForm: 'ref' } as unknown as ActivityTaskHandler);
     const [, activityTasks] = container.getAll<RpcHandlerSet>(TOKENS.RpcHandlers);

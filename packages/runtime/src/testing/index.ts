@@ -3,13 +3,13 @@
  * Start a real server in-process for end-to-end tests: gRPC on 127.0.0.1, port 0 by default,
  * PGlite in memory unless a database is given, namespace `default` registered.
  */
-import type { Container, ContainerModule } from 'inversify';
+import type { ContainerModule } from 'inversify';
 import type { AnyChasmPlugin, DatabaseConfig } from '@chasm/core';
 import type { ServerConfig } from '../config/server-config.js';
 import type { LogLevel } from '../logging/logger.js';
 import type { PluginCatalogue } from '../plugins/load-plugins.js';
 import { referencePlugin } from '../plugins/reference-plugin.js';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
 
 export { referencePlugin } from '../plugins/reference-plugin.js';
 export { spawnRuntime, RUNTIME_CLI, pluginPath, type RuntimeProcessOptions } from './runtime-process.js';
@@ -38,16 +38,8 @@ export interface TestServerOptions {
   readonly httpPort?: number;
 }
 
-export interface TestServer extends AsyncDisposable {
-  /** '127.0.0.1:PORT', ready for `Connection.connect({ address })`. */
-  readonly address: string;
-  readonly port: number;
-  readonly metricsPort: number | undefined;
-  readonly httpPort: number | undefined;
-  readonly container: Container;
-  readonly config: ServerConfig;
-  stop(): Promise<void>;
-}
+/** A running server (`address` is '127.0.0.1:PORT', ready for `Connection.connect`); `await using` stops it. */
+export interface TestServer extends RunningServer, AsyncDisposable {}
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const host = '127.0.0.1';
@@ -67,14 +59,5 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     plugins: options.plugins ?? [],
     modules: options.modules ?? [],
   });
-  return {
-    address: server.address,
-    port: server.port,
-    metricsPort: server.metricsPort,
-    httpPort: server.httpPort,
-    container: server.container,
-    config,
-    stop: () => server.stop(),
-    [Symbol.asyncDispose]: () => server.stop(),
-  };
+  return { ...server, [Symbol.asyncDispose]: () => server.stop() };
 }
