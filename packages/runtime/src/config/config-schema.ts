@@ -60,6 +60,7 @@ export const configFileSchema = z
     database: databaseSchema,
     shards: int(1, 16_384).default(DEFAULT_SHARDS),
     grpc: z.strictObject({ host: text.default('127.0.0.1'), port: port.default(DEFAULT_GRPC_PORT) }).default({ host: '127.0.0.1', port: DEFAULT_GRPC_PORT }),
+    /** Prometheus `/metrics`; its host defaults to loopback, so exposing gRPC does not expose metrics. */
     metrics: z.strictObject({ host: text.optional(), port }).nullish(),
     /** Plugins' HTTP routes; omit to disable. */
     http: z.strictObject({ host: text.optional(), port }).nullish(),
@@ -79,7 +80,7 @@ export const configFileSchema = z
     return {
       ...rest,
       database,
-      ...(metrics ? { metrics: { host: metrics.host ?? c.grpc.host, port: metrics.port } } : {}),
+      ...(metrics ? { metrics: { host: metrics.host ?? '127.0.0.1', port: metrics.port } } : {}),
       ...(http ? { http: { host: http.host ?? c.grpc.host, port: http.port } } : {}),
     };
   });

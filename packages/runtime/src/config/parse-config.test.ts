@@ -17,7 +17,8 @@ describe('parseConfig', () => {
       database: { kind: 'postgres', url: 'postgres://u@db:5432/t' },
       shards: 16,
       grpc: { host: '0.0.0.0', port: 7233 },
-      metrics: { host: '0.0.0.0', port: 9090 },
+      // gRPC on every interface does not put /metrics there too: it stays on loopback unless asked.
+      metrics: { host: '127.0.0.1', port: 9090 },
       packages: ['matching'],
       settings: {},
       namespaces: [{ name: 'default' }, { name: 'orders', retentionSeconds: 7 * 86400, description: 'o' }],
