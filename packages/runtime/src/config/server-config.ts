@@ -50,7 +50,7 @@ export function devConfig(options: {
     database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite' },
     shards: DEFAULT_SHARDS,
     grpc: { host, port: options.port ?? DEFAULT_GRPC_PORT },
-    ...(metricsPort === null ? {} : { metrics: { host, port: metricsPort } }),
+    ...(metricsPort === null ? {} : { metrics: { host: '127.0.0.1', port: metricsPort } }),
     ...(options.httpPort !== undefined ? { http: { host, port: options.httpPort } } : {}),
     packages: options.packages ?? [],
     namespaces: (options.namespaces ?? [DEFAULT_NAMESPACE]).map((name) => ({ name })),
