@@ -38,6 +38,7 @@ import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { runSpecOf, startPolicies } from './start-request.js';
+import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
@@ -157,15 +158,19 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        if (!req.signalName) throw new InvalidArgumentError('signal_name', 'SignalName is not set on request.');
-        await searchAttributes.validate(namespaceId, req.searchAttributes);
+        checkId('workflow_id', req.workflowId, config.maxIdLength, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
+        const signalName = checkSignalName('signal_name', req.signalName, config);
+        checkBlob('signal_input', req.signalInput, config);
         const signal = {
-          signalName: req.signalName,
+          signalName,
           input: req.signalInput,
           header: req.header,
           identity: req.identity ?? '',
           requestId: req.requestId || randomUUID(),
         };
+        // Every check of the start happens before the signal reaches a running execution.
+        const spec = runSpecOf(namespaceId, { ...req, input: req.input ?? null } as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, config, signal);
+        await searchAttributes.validate(namespaceId, req.searchAttributes);
         const policies = startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
         const useExisting = (req.workflowIdConflictPolicy ?? 0) === 0 || policies.conflictPolicy === 'useExisting';
         if (useExisting) {
@@ -180,7 +185,6 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
             if (!(e instanceof NotFoundError)) throw e;
           }
         }
-        const spec = runSpecOf(namespaceId, { ...req, input: req.input ?? null } as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, config, signal);
         const r = await startOne(spec, req.namespace ?? '', { ...policies, conflictPolicy: 'fail' });
         if (r.created) deps.metrics?.started.inc();
         return { runId: r.runId, started: r.created };
@@ -292,16 +296,16 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       async SignalWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const exec = requireExecution(req.workflowExecution);
-        if (!req.signalName) throw new InvalidArgumentError('signal_name', 'SignalName is not set on request.');
+        checkId('workflow_execution.workflow_id', exec.workflowId, config.maxIdLength, { name: 'WorkflowId' });
+        checkId('workflow_execution.run_id', exec.runId, config.maxIdLength, { name: 'RunId' });
+        const signalName = checkSignalName('signal_name', req.signalName, config);
+        const requestId = checkRequestId('request_id', req.requestId, config);
+        const identity = checkIdentity('identity', req.identity, config);
+        checkBlob('input', req.input, config);
+        checkHeader('header', req.header, config);
         await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
           if (wf.state.status !== 'running') throw closed();
-          signalRun(wf, ctx, {
-            signalName: req.signalName ?? '',
-            input: req.input,
-            header: req.header,
-            identity: req.identity ?? '',
-            requestId: req.requestId ?? '',
-          });
+          signalRun(wf, ctx, { signalName, input: req.input, header: req.header, identity, requestId });
         });
         return {};
       },
