@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
-import type { google, temporal } from '@temporalio/proto';
+import { type google, temporal } from '@temporalio/proto';
 import { testDatabaseConfigs } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
@@ -16,6 +16,7 @@ type StartReq = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 type SignalWithStartReq = temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest;
 type SignalReq = temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest;
 
+const { CommandType, EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 const namespace = 'default';
 const taskQueue = 'bad-input';
 const MiB = 1024 * 1024;
@@ -176,6 +177,49 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
     if (c.rpc === 'start') {
       await expect(svc().describeWorkflowExecution({ namespace, execution: { workflowId } })).rejects.toMatchObject({ code: 5 });
     }
+  });
+
+  type ActivityAttrs = temporal.api.command.v1.IScheduleActivityTaskCommandAttributes;
+  const badActivities: [string, string, ActivityAttrs][] = [
+    ['retry backoff coefficient 0.5', 'retry_policy.backoff_coefficient', { retryPolicy: { backoffCoefficient: 0.5 } }],
+    ['retry maximum attempts -1', 'retry_policy.maximum_attempts', { retryPolicy: { maximumAttempts: -1 } }],
+    ['a negative start-to-close timeout', 'start_to_close_timeout', { startToCloseTimeout: seconds(-1) }],
+    ['heartbeat timeout nanos of 2e9', 'heartbeat_timeout', { heartbeatTimeout: seconds(0, 2e9) }],
+    ['a NUL in the activity id', 'activity_id', { activityId: NUL }],
+    ['an activity type over 1000 bytes', 'activity_type', { activityType: { name: x(1001) } }],
+    ["the reserved '/_sys/' task queue prefix", 'task_queue', { taskQueue: { name: '/_sys/q/2' } }],
+  ];
+
+  it.each(badActivities)('ScheduleActivityTask: %s fails the workflow task with BAD_SCHEDULE_ACTIVITY_ATTRIBUTES', async (_name, field, attrs) => {
+    const q = `cmd-${randomUUID()}`;
+    const workflowId = `cmd-${randomUUID()}`;
+    await svc().startWorkflowExecution({ namespace, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: q }, requestId: randomUUID() });
+    const task = await svc().pollWorkflowTaskQueue({ namespace, taskQueue: { name: q, kind: 1 }, identity: 'hand' });
+    const err = (await svc()
+      .respondWorkflowTaskCompleted({
+        namespace,
+        taskToken: task.taskToken,
+        identity: 'hand',
+        commands: [
+          {
+            commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+            scheduleActivityTaskCommandAttributes: {
+              activityId: '1',
+              activityType: { name: 'act' },
+              taskQueue: { name: q },
+              startToCloseTimeout: seconds(10),
+              ...attrs,
+            },
+          },
+        ],
+      })
+      .catch((e: unknown) => e)) as { code: number; details: string };
+    expect(err.code).toBe(3);
+    expect(err.details).toContain(field);
+    const events = (await svc().getWorkflowExecutionHistory({ namespace, execution: { workflowId } })).history?.events ?? [];
+    expect(events.map((e) => e.eventType)).not.toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    const failed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    expect(failed?.workflowTaskFailedEventAttributes?.cause).toBe(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES);
   });
 
   it("answers with Temporal's messages", async () => {
