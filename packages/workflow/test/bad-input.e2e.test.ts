@@ -63,6 +63,14 @@ const cases: Case[] = [
   start('seconds and nanos of different signs', 'workflow_execution_timeout', { workflowExecutionTimeout: seconds(5, -1) }),
   start('a negative start delay', 'workflow_start_delay', { workflowStartDelay: seconds(-1) }),
   start('a cron schedule with a start delay', 'workflow_start_delay', { cronSchedule: '* * * * *', workflowStartDelay: seconds(5) }),
+  start('reuse policy TERMINATE_IF_RUNNING with a conflict policy', 'workflow_id_reuse_policy', {
+    workflowIdReusePolicy: temporal.api.enums.v1.WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING,
+    workflowIdConflictPolicy: temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+  }),
+  start('reuse policy REJECT_DUPLICATE with TERMINATE_EXISTING', 'workflow_id_reuse_policy', {
+    workflowIdReusePolicy: temporal.api.enums.v1.WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+    workflowIdConflictPolicy: temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+  }),
   // retry policy
   start('retry maximum attempts -1', 'retry_policy.maximum_attempts', { retryPolicy: { maximumAttempts: -1 } }),
   start('retry backoff coefficient 0.5', 'retry_policy.backoff_coefficient', { retryPolicy: { backoffCoefficient: 0.5 } }),
@@ -91,6 +99,9 @@ const cases: Case[] = [
   sws('a negative run timeout', 'workflow_run_timeout', { workflowRunTimeout: seconds(-5) }),
   sws('a NUL in the workflow id', 'workflow_id', { workflowId: NUL }),
   sws('a 3 MB memo', 'memo', { memo: { fields: { m: big(3 * MiB) } } }),
+  sws('conflict policy FAIL (signal-with-required-start)', 'workflow_id_conflict_policy', {
+    workflowIdConflictPolicy: temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+  }),
   // signal
   signal('no signal name', 'signal_name', { signalName: '' }),
   signal('a signal name over 1000 bytes', 'signal_name', { signalName: x(1001) }),
@@ -190,7 +201,37 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
     ["the reserved '/_sys/' task queue prefix", 'task_queue', { taskQueue: { name: '/_sys/q/2' } }],
   ];
 
-  it.each(badActivities)('ScheduleActivityTask: %s fails the workflow task with BAD_SCHEDULE_ACTIVITY_ATTRIBUTES', async (_name, field, attrs) => {
+  const badCommands: [string, string, temporal.api.command.v1.ICommand, number][] = [
+    ...badActivities.map(([name, field, attrs]): [string, string, temporal.api.command.v1.ICommand, number] => [
+      `ScheduleActivityTask: ${name}`,
+      field,
+      {
+        commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+        scheduleActivityTaskCommandAttributes: { activityId: '1', activityType: { name: 'act' }, startToCloseTimeout: seconds(10), ...attrs },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+    ]),
+    [
+      'StartTimer: a negative duration',
+      'start_to_fire_timeout',
+      { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 't', startToFireTimeout: seconds(-5) } },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+    ],
+    [
+      'StartTimer: nanos of 2e9',
+      'start_to_fire_timeout',
+      { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: 't', startToFireTimeout: seconds(1, 2e9) } },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+    ],
+    [
+      'StartTimer: a NUL in the timer id',
+      'timer_id',
+      { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: NUL, startToFireTimeout: seconds(5) } },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+    ],
+  ];
+
+  it.each(badCommands)('%s fails the workflow task with its cause', async (_name, field, command, cause) => {
     const q = `cmd-${randomUUID()}`;
     const workflowId = `cmd-${randomUUID()}`;
     await svc().startWorkflowExecution({ namespace, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: q }, requestId: randomUUID() });
@@ -200,26 +241,20 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
         namespace,
         taskToken: task.taskToken,
         identity: 'hand',
-        commands: [
-          {
-            commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-            scheduleActivityTaskCommandAttributes: {
-              activityId: '1',
-              activityType: { name: 'act' },
-              taskQueue: { name: q },
-              startToCloseTimeout: seconds(10),
-              ...attrs,
-            },
-          },
-        ],
+        commands: [command],
       })
       .catch((e: unknown) => e)) as { code: number; details: string };
     expect(err.code).toBe(3);
     expect(err.details).toContain(field);
     const events = (await svc().getWorkflowExecutionHistory({ namespace, execution: { workflowId } })).history?.events ?? [];
-    expect(events.map((e) => e.eventType)).not.toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
-    const failed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
-    expect(failed?.workflowTaskFailedEventAttributes?.cause).toBe(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES);
+    // Rolled back: the task failed with the cause (the retry is a transient attempt), and the command left no event.
+    expect(events.map((e) => e.eventType)).toEqual([
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    ]);
+    expect(events[3]?.workflowTaskFailedEventAttributes?.cause).toBe(cause);
   });
 
   it("answers with Temporal's messages", async () => {

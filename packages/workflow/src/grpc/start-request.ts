@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Context, type IdConflictPolicy, type IdReuse
 import type { WorkflowConfig } from '../config.js';
 import { msToDuration } from '@chasm/matching';
 import { Enums, type temporal } from '../proto.js';
-import { checkBlob, checkDuration, checkHeader, checkId, checkIdentity, checkMemo, checkRequestId, checkRetryPolicy, checkTaskQueueName } from './validate.js';
+import { checkBlob, checkDuration, checkHeader, checkId, checkIdentity, checkIdPolicies, checkMemo, checkRequestId, checkRetryPolicy, checkTaskQueueName } from './validate.js';
 import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
 import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
 
@@ -67,6 +67,7 @@ export function runSpecOf(
   const taskTimeout = checkDuration('workflow_task_timeout', req.workflowTaskTimeout, 'An invalid WorkflowTaskTimeoutSeconds is set on request.');
   const delay = checkDuration('workflow_start_delay', req.workflowStartDelay, 'An invalid WorkflowStartDelaySeconds is set on request.');
   const requestId = checkRequestId('request_id', req.requestId, config);
+  checkIdPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
   const identity = checkIdentity('identity', req.identity, config);
   checkBlob('input', req.input, config);
   checkMemo('memo', req.memo, config);

@@ -154,3 +154,21 @@ export const checkRequestId = (field: string, requestId: string | null | undefin
 /** A signal name: required, at most limit.maxIDLength. */
 export const checkSignalName = (field: string, name: string | null | undefined, limits: InputLimits): string =>
   checkId(field, name, limits.maxIdLength, { name: 'SignalName', notSet: 'SignalName is not set on request.' });
+
+/** Reuse and conflict policies that contradict each other (`ValidateWorkflowIdReusePolicy`). */
+export function checkIdPolicies(reuse: number | null | undefined, conflict: number | null | undefined): void {
+  const Reuse = Enums.WorkflowIdReusePolicy;
+  const Conflict = Enums.WorkflowIdConflictPolicy;
+  if ((conflict ?? 0) !== Conflict.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED && reuse === Reuse.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING) {
+    throw new InvalidArgumentError(
+      'workflow_id_reuse_policy',
+      'Invalid WorkflowIDReusePolicy: WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING cannot be used together with a WorkflowIDConflictPolicy',
+    );
+  }
+  if (conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING && reuse === Reuse.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
+    throw new InvalidArgumentError(
+      'workflow_id_reuse_policy',
+      'Invalid WorkflowIDReusePolicy: WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE cannot be used together with WorkflowIdConflictPolicy WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING',
+    );
+  }
+}

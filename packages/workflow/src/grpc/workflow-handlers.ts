@@ -161,6 +161,13 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         checkId('workflow_id', req.workflowId, config.maxIdLength, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
         const signalName = checkSignalName('signal_name', req.signalName, config);
         checkBlob('signal_input', req.signalInput, config);
+        if (req.workflowIdConflictPolicy === Enums.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
+          // Signal-with-required-start is not supported (Temporal's wording).
+          throw new InvalidArgumentError(
+            'workflow_id_conflict_policy',
+            'Invalid WorkflowIDConflictPolicy: WORKFLOW_ID_CONFLICT_POLICY_FAIL is not supported for this operation.',
+          );
+        }
         const signal = {
           signalName,
           input: req.signalInput,
