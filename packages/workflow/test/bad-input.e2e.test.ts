@@ -229,6 +229,23 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
       { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId: NUL, startToFireTimeout: seconds(5) } },
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
     ],
+    ...(
+      [
+        ['retry backoff coefficient 0.5', 'retry_policy.backoff_coefficient', { retryPolicy: { backoffCoefficient: 0.5 } }],
+        ['a NUL in the task queue', 'task_queue', { taskQueue: { name: NUL } }],
+        ['a workflow id over 1000 bytes', 'workflow_id', { workflowId: x(1001) }],
+        ['a negative run timeout', 'workflow_run_timeout', { workflowRunTimeout: seconds(-1) }],
+        ['a 3 MB input', 'input', { input: { payloads: [big(3 * MiB)] } }],
+      ] as [string, string, temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes][]
+    ).map(([name, field, attrs]): [string, string, temporal.api.command.v1.ICommand, number] => [
+      `StartChildWorkflowExecution: ${name}`,
+      field,
+      {
+        commandType: CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION,
+        startChildWorkflowExecutionCommandAttributes: { workflowId: `child-${randomUUID()}`, workflowType: { name: 'wf' }, ...attrs },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+    ]),
   ];
 
   it.each(badCommands)('%s fails the workflow task with its cause', async (_name, field, command, cause) => {

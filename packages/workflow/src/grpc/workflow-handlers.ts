@@ -244,7 +244,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const token = await inNamespace(req.namespace, decodeWorkflowTaskToken(req.taskToken));
         const t = target(token.namespaceId, token.workflowId, token.runId);
         try {
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req));
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req, config));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };

@@ -10,6 +10,7 @@ import type { NextRun } from './next-run.js';
 import type { StartedAttributes } from './start-run.js';
 import type { WorkflowComponent } from './workflow.js';
 import { applyChildCommand } from './child-tasks.js';
+import type { WorkflowConfig } from '../config.js';
 
 const RetryState = Enums.RetryState;
 const Initiator = Enums.ContinueAsNewInitiator;
@@ -151,8 +152,9 @@ export function applyExternalCommand(
   w: HistoryWriter,
   cmd: temporal.api.command.v1.ICommand,
   completedId: number,
+  config?: WorkflowConfig,
 ): 'newTask' | undefined {
-  const r = applyChildCommand(w, cmd, completedId);
+  const r = applyChildCommand(w, cmd, completedId, config);
   if (r === 'unsupported') {
     throw new BadCommandError(
       Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED,

@@ -6,6 +6,7 @@ import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching
 import { CommandType, Enums, HistoryEventMsg, type temporal } from '../proto.js';
 import { applyExternalCommand, continueAsNew, failWorkflow } from './close-commands.js';
 import { checkDuration, checkId } from '../grpc/validate.js';
+import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
 import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
 import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
@@ -74,7 +75,13 @@ export function checkTaskToken(wf: WorkflowComponent, token: WorkflowTaskToken):
  * RespondWorkflowTaskCompleted: WorkflowTaskCompleted (with sdk_metadata verbatim), one event per
  * command in command order, then the buffered events, then the next task if one is needed.
  */
-export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext, token: WorkflowTaskToken, req: Request): CompletionOutcome {
+export function completeWorkflowTask(
+  wf: WorkflowComponent,
+  ctx: MutableContext,
+  token: WorkflowTaskToken,
+  req: Request,
+  config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
+): CompletionOutcome {
   checkTaskToken(wf, token);
   const s = wf.state;
   const t = s.wft!;
@@ -153,7 +160,7 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
     }
     try {
       const before = s.nextEventId;
-      const r = applyCommand(w, cmd, completedId, identity);
+      const r = applyCommand(w, cmd, completedId, identity, config);
       const a = cmd.scheduleActivityTaskCommandAttributes;
       if (
         cmd.commandType === CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK &&
@@ -215,7 +222,7 @@ export class BadCommandAbort extends Error {
   }
 }
 
-function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, identity: string): 'newTask' | NextRun | undefined {
+function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, identity: string, config: WorkflowConfig): 'newTask' | NextRun | undefined {
   const s = w.wf.state;
   const wtc = long(completedId);
   const withMeta = (ev: temporal.api.history.v1.IHistoryEvent): temporal.api.history.v1.IHistoryEvent =>
@@ -311,7 +318,7 @@ function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, ident
     case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
     default:
-      return applyExternalCommand(w, cmd, completedId);
+      return applyExternalCommand(w, cmd, completedId, config);
   }
 }
 
