@@ -246,6 +246,57 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
       },
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
     ]),
+    [
+      'ContinueAsNew: a NUL in the task queue',
+      'task_queue',
+      { commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: { taskQueue: { name: NUL } } },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+    ],
+    [
+      'ContinueAsNew: retry backoff coefficient 0.5',
+      'retry_policy.backoff_coefficient',
+      {
+        commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+        continueAsNewWorkflowExecutionCommandAttributes: { retryPolicy: { backoffCoefficient: 0.5 } },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+    ],
+    [
+      'ContinueAsNew: a negative run timeout',
+      'workflow_run_timeout',
+      {
+        commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+        continueAsNewWorkflowExecutionCommandAttributes: { workflowRunTimeout: seconds(-1) },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+    ],
+    [
+      'SignalExternalWorkflowExecution: a NUL in the workflow id',
+      'execution.workflow_id',
+      {
+        commandType: CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+        signalExternalWorkflowExecutionCommandAttributes: { execution: { workflowId: NUL }, signalName: 's' },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    ],
+    [
+      'SignalExternalWorkflowExecution: no signal name',
+      'signal_name',
+      {
+        commandType: CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+        signalExternalWorkflowExecutionCommandAttributes: { execution: { workflowId: 'target' } },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    ],
+    [
+      'RequestCancelExternalWorkflowExecution: a workflow id over 1000 bytes',
+      'workflow_id',
+      {
+        commandType: CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION,
+        requestCancelExternalWorkflowExecutionCommandAttributes: { workflowId: x(1001) },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+    ],
   ];
 
   it.each(badCommands)('%s fails the workflow task with its cause', async (_name, field, command, cause) => {

@@ -8,6 +8,7 @@ import {
 import { BadCommandError } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { runSpecOf, startPolicies } from '../grpc/start-request.js';
+import { checkId } from '../grpc/validate.js';
 import { decodeMessage, encodeMessage, long } from '@chasm/matching';
 import { api, CommandType, Enums, type HistoryEvent, type temporal } from '../proto.js';
 import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
@@ -66,6 +67,14 @@ export function applyChildCommand(
     }
     case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
       const a = cmd.signalExternalWorkflowExecutionCommandAttributes ?? {};
+      // Temporal's ValidateSignalExternalWorkflowExecutionAttributes, plus no NUL: the target is looked up by these.
+      checkId('execution.workflow_id', a.execution?.workflowId, config.maxIdLength, {
+        name: 'WorkflowId',
+        notSet: 'WorkflowId is not set on SignalExternalWorkflowExecutionCommand.',
+      });
+      checkId('execution.run_id', a.execution?.runId, config.maxIdLength, { name: 'RunId' });
+      checkId('signal_name', a.signalName, config.maxIdLength, { name: 'SignalName', notSet: 'SignalName is not set on SignalExternalWorkflowExecutionCommand.' });
+      checkId('namespace', a.namespace, config.maxIdLength, { name: 'Namespace' });
       const namespace = a.namespace || s.namespace;
       const id = w.append(
         event('signalExternalWorkflowExecutionInitiatedEventAttributes', {
@@ -95,6 +104,12 @@ export function applyChildCommand(
     }
     case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: {
       const a = cmd.requestCancelExternalWorkflowExecutionCommandAttributes ?? {};
+      checkId('workflow_id', a.workflowId, config.maxIdLength, {
+        name: 'WorkflowId',
+        notSet: 'WorkflowId is not set on RequestCancelExternalWorkflowExecutionCommand.',
+      });
+      checkId('run_id', a.runId, config.maxIdLength, { name: 'RunId' });
+      checkId('namespace', a.namespace, config.maxIdLength, { name: 'Namespace' });
       const namespace = a.namespace || s.namespace;
       const execution = { workflowId: a.workflowId ?? '', runId: a.runId ?? '' };
       const id = w.append(
