@@ -325,6 +325,23 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
     expect(events[3]?.workflowTaskFailedEventAttributes?.cause).toBe(cause);
   });
 
+  it('refuses a NUL in the workflow id of the RPCs that address an execution, instead of failing in the store', async () => {
+    const execution = { workflowId: NUL };
+    const calls: [string, () => Promise<unknown>][] = [
+      ['describe', () => svc().describeWorkflowExecution({ namespace, execution })],
+      ['history', () => svc().getWorkflowExecutionHistory({ namespace, execution })],
+      ['terminate', () => svc().terminateWorkflowExecution({ namespace, workflowExecution: execution })],
+      ['cancel', () => svc().requestCancelWorkflowExecution({ namespace, workflowExecution: execution })],
+      ['query', () => svc().queryWorkflow({ namespace, execution, query: { queryType: 'q' } })],
+      ['run id', () => svc().describeWorkflowExecution({ namespace, execution: { workflowId: runningId, runId: NUL } })],
+    ];
+    for (const [name, call] of calls) {
+      const err = (await call().catch((e: unknown) => e)) as { code: number; details: string };
+      expect({ name, code: err.code }).toEqual({ name, code: 3 });
+      expect(err.details).toContain('workflow_execution.');
+    }
+  });
+
   it("answers with Temporal's messages", async () => {
     const message = async (c: Case): Promise<string> => ((await call(c, `msg-${randomUUID()}`).catch((e: unknown) => e)) as { details: string }).details;
     expect(await message(start('', '', { workflowId: x(1001) }))).toBe('workflow_id: WorkflowId length exceeds limit.');

@@ -57,7 +57,11 @@ const closed = (): NotFoundError => new NotFoundError('workflow execution alread
 function requireExecution(e: temporal.api.common.v1.IWorkflowExecution | null | undefined): { workflowId: string; runId: string } {
   const workflowId = e?.workflowId ?? '';
   if (!workflowId) throw new InvalidArgumentError('workflow_execution.workflow_id', 'WorkflowId is not set on request.');
-  return { workflowId, runId: e?.runId ?? '' };
+  // No length limit here (a run started under a larger limit stays addressable); a NUL, which no
+  // store can look up, is refused rather than failing in the store.
+  checkId('workflow_execution.workflow_id', workflowId, Infinity, { name: 'WorkflowId' });
+  const runId = checkId('workflow_execution.run_id', e?.runId, Infinity, { name: 'RunId' });
+  return { workflowId, runId };
 }
 
 function checkChain(wf: WorkflowComponent, firstExecutionRunId: string | null | undefined): void {
