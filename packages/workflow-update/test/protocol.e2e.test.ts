@@ -269,6 +269,27 @@ describe.each(e2eDialects())('update protocol over raw gRPC on $name', (dialect)
     await expect(svc().describeWorkflowExecution({ namespace, execution: { workflowId } })).rejects.toMatchObject({ code: 5 });
   });
 
+  it("ExecuteMultiOperation: the start is checked as StartWorkflowExecution is (the workflow package's checks), and nothing is stored", async () => {
+    const workflowId = `mo-${randomUUID()}`;
+    const update = { namespace, workflowExecution: { workflowId }, request: { meta: { updateId: 'm' }, input: { name: 'add' } } };
+    const bad = [
+      { taskQueue: { name: 'a\u0000b' } },
+      { retryPolicy: { backoffCoefficient: 0.5 } },
+      { workflowRunTimeout: { seconds: -1 as unknown as NonNullable<google.protobuf.IDuration['seconds']> } },
+    ];
+    for (const over of bad) {
+      const startOp = { namespace, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, requestId: randomUUID(), ...over };
+      const err = (await svc()
+        .executeMultiOperation({ namespace, operations: [{ startWorkflow: startOp }, { updateWorkflow: update }] })
+        .catch((e: unknown) => e)) as { code: number; metadata: { get(k: string): unknown[] } };
+      expect(err.code).toBe(3);
+      const status = google.rpc.Status.decode(err.metadata.get('grpc-status-details-bin')[0] as Uint8Array);
+      const failure = temporal.api.errordetails.v1.MultiOperationExecutionFailure.decode(status.details[0]!.value!);
+      expect(failure.statuses.map((st) => st.code)).toEqual([3, 10]);
+    }
+    await expect(svc().describeWorkflowExecution({ namespace, execution: { workflowId } })).rejects.toMatchObject({ code: 5 });
+  });
+
   it('answers the stage reached at the soft timeout (before the call deadline) instead of an error', async () => {
     const q = `q-${randomUUID()}`;
     const workflowId = await start(q);

@@ -22,8 +22,20 @@ export const workflowConfigSchema = z.strictObject({
   queryTimeoutMs: millis(30_000),
   /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
   queryIdleWaitMs: millis(5_000),
-  /** limit.blobSize.error: activity results and heartbeat details above it are INVALID_ARGUMENT. */
+  /**
+   * limit.blobSize.error: workflow inputs, signal inputs, activity results and heartbeat details
+   * above it are INVALID_ARGUMENT ('Blob data size exceeds limit.').
+   */
   blobSizeLimitBytes: count(2 * 1024 * 1024),
+  /** limit.memoSize.error: a start's memo above it is INVALID_ARGUMENT ('Memo size exceeds limit.'). */
+  memoSizeLimitBytes: count(2 * 1024 * 1024),
+  /**
+   * A start's or signal's header above it is INVALID_ARGUMENT. Ours: Temporal only records header
+   * sizes (the `header_size` metric); the default is the blob limit.
+   */
+  headerSizeLimitBytes: count(2 * 1024 * 1024),
+  /** limit.maxIDLength: workflow ids and types, task queue names, signal names, request ids, identities (UTF-8 bytes). */
+  maxIdLength: count(1000),
 });
 
 export type WorkflowConfig = Readonly<z.output<typeof workflowConfigSchema>>;

@@ -1,7 +1,8 @@
-import { asComponent, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
+import { asComponent, InvalidArgumentError, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
 import { decodeMessage, durationToMs, encodeActivityToken, encodeMessage, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { event } from '../history/events.js';
 import { api, Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
+import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
 import { HistoryWriter } from '../workflow/history-writer.js';
 import { scheduleWorkflowTask } from '../workflow/mutable-state.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
@@ -22,6 +23,19 @@ export class BadCommandError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** limit.maxIDLength (Temporal's default) for activity ids, types and task queues. */
+const MAX_ID_LENGTH = 1000;
+
+/** Runs front-door checks for a command: their INVALID_ARGUMENT becomes the command's failed cause. */
+function asBadCommand<T>(cause: number, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw new BadCommandError(cause, e.message);
+    throw e;
   }
 }
 
@@ -58,6 +72,19 @@ export function scheduleActivity(
   const BAD = Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES;
   if (!attrs.activityId) throw new BadCommandError(BAD, 'ActivityId is not set on ScheduleActivityTaskCommand.');
   if (!attrs.activityType?.name) throw new BadCommandError(BAD, 'ActivityType is not set on ScheduleActivityTaskCommand.');
+  // Temporal's ValidateAndNormalizeActivityAttributes: the task fails with BAD_SCHEDULE_ACTIVITY_ATTRIBUTES.
+  const timeouts = asBadCommand(BAD, () => {
+    if (attrs.taskQueue?.name) checkTaskQueueName('task_queue', attrs.taskQueue.name, MAX_ID_LENGTH);
+    checkRetryPolicy('retry_policy', attrs.retryPolicy);
+    checkId('activity_id', attrs.activityId, MAX_ID_LENGTH, { name: 'ActivityId', tooLong: 'ActivityId exceeds length limit.' });
+    checkId('activity_type', attrs.activityType?.name, MAX_ID_LENGTH, { name: 'ActivityType', tooLong: 'ActivityType exceeds length limit.' });
+    return {
+      s2c: checkDuration('schedule_to_close_timeout', attrs.scheduleToCloseTimeout, 'Invalid ScheduleToCloseTimeout.'),
+      s2s: checkDuration('schedule_to_start_timeout', attrs.scheduleToStartTimeout, 'Invalid ScheduleToStartTimeout.'),
+      stc: checkDuration('start_to_close_timeout', attrs.startToCloseTimeout, 'Invalid StartToCloseTimeout.'),
+      hb: checkDuration('heartbeat_timeout', attrs.heartbeatTimeout, 'Invalid HeartbeatTimeout.'),
+    };
+  });
   for (const key of w.wf.fields.activities.keys()) {
     if (w.wf.fields.activities.get(key)?.state.activityId === attrs.activityId) {
       throw new BadCommandError(
@@ -67,10 +94,7 @@ export function scheduleActivity(
     }
   }
   const run = s.runTimeoutMs;
-  let s2c = durationToMs(attrs.scheduleToCloseTimeout, 'schedule_to_close_timeout');
-  let s2s = durationToMs(attrs.scheduleToStartTimeout, 'schedule_to_start_timeout');
-  let stc = durationToMs(attrs.startToCloseTimeout, 'start_to_close_timeout');
-  let hb = durationToMs(attrs.heartbeatTimeout, 'heartbeat_timeout');
+  let { s2c, s2s, stc, hb } = timeouts;
   const clamp = (v: number): number => (run > 0 && (v === 0 || v > run) ? run : v);
   if (s2c > 0) {
     s2c = clamp(s2c);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Context, type IdConflictPolicy, type IdReusePolicy, type MutableContext } from '@chasm/core';
 import type { WorkflowConfig } from '../config.js';
-import { durationToMs, msToDuration } from '@chasm/matching';
+import { msToDuration } from '@chasm/matching';
 import { Enums, type temporal } from '../proto.js';
+import { checkBlob, checkDuration, checkHeader, checkId, checkIdentity, checkIdPolicies, checkMemo, checkRequestId, checkRetryPolicy, checkTaskQueueName } from './validate.js';
 import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
 import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
 
@@ -38,28 +39,43 @@ export function startPolicies(reuse: number | null | undefined, conflict: number
   return { reusePolicy, conflictPolicy, terminateExisting };
 }
 
-/** Validates a start (or signal-with-start) request and applies the frontend defaults. */
+/**
+ * Validates a start (or signal-with-start) request as Temporal's frontend and history services do
+ * (`prepareStartWorkflowRequest`, `ValidateStartWorkflowExecutionRequest`), before anything is
+ * stored, and applies the frontend defaults.
+ */
 export function runSpecOf(
   namespaceId: string,
   req: StartRequest,
   config: WorkflowConfig,
   signal?: StartSignal,
 ): RunSpec {
-  const workflowId = req.workflowId ?? '';
-  if (!workflowId) throw new InvalidArgumentError('workflow_id', 'WorkflowId is not set on request.');
-  if (workflowId.length > 1000) throw new InvalidArgumentError('workflow_id', 'WorkflowId exceeds length limit.');
-  const type = req.workflowType?.name ?? '';
-  if (!type) throw new InvalidArgumentError('workflow_type', 'WorkflowType is not set on request.');
-  const queue = req.taskQueue?.name ?? '';
-  if (!queue) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
-  const exec = durationToMs(req.workflowExecutionTimeout, 'workflow_execution_timeout');
-  let run = durationToMs(req.workflowRunTimeout, 'workflow_run_timeout');
-  if (exec < 0 || run < 0) throw new InvalidArgumentError('workflow_run_timeout', 'invalid timeout');
+  const max = config.maxIdLength;
+  const workflowId = checkId('workflow_id', req.workflowId, max, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
+  checkRetryPolicy('retry_policy', req.retryPolicy);
+  if (req.cronSchedule && req.workflowStartDelay) {
+    throw new InvalidArgumentError('workflow_start_delay', 'CronSchedule and WorkflowStartDelay may not be used together.');
+  }
+  const type = checkId('workflow_type', req.workflowType?.name, max, {
+    name: 'WorkflowType',
+    notSet: 'WorkflowType is not set on request.',
+    tooLong: 'WorkflowType length exceeds limit.',
+  });
+  const queue = checkTaskQueueName('task_queue', req.taskQueue?.name, max);
+  const exec = checkDuration('workflow_execution_timeout', req.workflowExecutionTimeout, 'An invalid WorkflowExecutionTimeoutSeconds is set on request.');
+  let run = checkDuration('workflow_run_timeout', req.workflowRunTimeout, 'An invalid WorkflowRunTimeoutSeconds is set on request.');
+  const taskTimeout = checkDuration('workflow_task_timeout', req.workflowTaskTimeout, 'An invalid WorkflowTaskTimeoutSeconds is set on request.');
+  const delay = checkDuration('workflow_start_delay', req.workflowStartDelay, 'An invalid WorkflowStartDelaySeconds is set on request.');
+  const requestId = checkRequestId('request_id', req.requestId, config);
+  checkIdPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
+  const identity = checkIdentity('identity', req.identity, config);
+  checkBlob('input', req.input, config);
+  checkMemo('memo', req.memo, config);
+  checkHeader('header', req.header, config);
   if (run === 0 || (exec > 0 && run > exec)) run = exec;
-  let task = durationToMs(req.workflowTaskTimeout, 'workflow_task_timeout') || config.defaultWorkflowTaskTimeoutMs;
+  let task = taskTimeout || config.defaultWorkflowTaskTimeoutMs;
   task = Math.min(task, config.maxWorkflowTaskTimeoutMs);
   if (run > 0) task = Math.min(task, run);
-  const delay = durationToMs(req.workflowStartDelay, 'workflow_start_delay');
   const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes = {
     workflowId,
     workflowType: { name: type },
@@ -68,7 +84,7 @@ export function runSpecOf(
     ...(exec > 0 ? { workflowExecutionTimeout: msToDuration(exec) } : {}),
     ...(run > 0 ? { workflowRunTimeout: msToDuration(run) } : {}),
     workflowTaskTimeout: msToDuration(task),
-    identity: req.identity ?? '',
+    identity,
     ...(req.retryPolicy ? { retryPolicy: req.retryPolicy } : {}),
     ...(req.cronSchedule ? { cronSchedule: req.cronSchedule } : {}),
     ...(req.memo ? { memo: req.memo } : {}),
@@ -81,7 +97,7 @@ export function runSpecOf(
   return {
     namespaceId,
     started,
-    requestId: req.requestId || randomUUID(),
+    requestId: requestId || randomUUID(),
     ...(signal ? { signal } : {}),
     ...(req.userMetadata ? { userMetadata: req.userMetadata } : {}),
   };

@@ -38,6 +38,7 @@ import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { runSpecOf, startPolicies } from './start-request.js';
+import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
@@ -56,7 +57,11 @@ const closed = (): NotFoundError => new NotFoundError('workflow execution alread
 function requireExecution(e: temporal.api.common.v1.IWorkflowExecution | null | undefined): { workflowId: string; runId: string } {
   const workflowId = e?.workflowId ?? '';
   if (!workflowId) throw new InvalidArgumentError('workflow_execution.workflow_id', 'WorkflowId is not set on request.');
-  return { workflowId, runId: e?.runId ?? '' };
+  // No length limit here (a run started under a larger limit stays addressable); a NUL, which no
+  // store can look up, is refused rather than failing in the store.
+  checkId('workflow_execution.workflow_id', workflowId, Infinity, { name: 'WorkflowId' });
+  const runId = checkId('workflow_execution.run_id', e?.runId, Infinity, { name: 'RunId' });
+  return { workflowId, runId };
 }
 
 function checkChain(wf: WorkflowComponent, firstExecutionRunId: string | null | undefined): void {
@@ -157,15 +162,26 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        if (!req.signalName) throw new InvalidArgumentError('signal_name', 'SignalName is not set on request.');
-        await searchAttributes.validate(namespaceId, req.searchAttributes);
+        checkId('workflow_id', req.workflowId, config.maxIdLength, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
+        const signalName = checkSignalName('signal_name', req.signalName, config);
+        checkBlob('signal_input', req.signalInput, config);
+        if (req.workflowIdConflictPolicy === Enums.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
+          // Signal-with-required-start is not supported (Temporal's wording).
+          throw new InvalidArgumentError(
+            'workflow_id_conflict_policy',
+            'Invalid WorkflowIDConflictPolicy: WORKFLOW_ID_CONFLICT_POLICY_FAIL is not supported for this operation.',
+          );
+        }
         const signal = {
-          signalName: req.signalName,
+          signalName,
           input: req.signalInput,
           header: req.header,
           identity: req.identity ?? '',
           requestId: req.requestId || randomUUID(),
         };
+        // Every check of the start happens before the signal reaches a running execution.
+        const spec = runSpecOf(namespaceId, { ...req, input: req.input ?? null } as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, config, signal);
+        await searchAttributes.validate(namespaceId, req.searchAttributes);
         const policies = startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
         const useExisting = (req.workflowIdConflictPolicy ?? 0) === 0 || policies.conflictPolicy === 'useExisting';
         if (useExisting) {
@@ -180,7 +196,6 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
             if (!(e instanceof NotFoundError)) throw e;
           }
         }
-        const spec = runSpecOf(namespaceId, { ...req, input: req.input ?? null } as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, config, signal);
         const r = await startOne(spec, req.namespace ?? '', { ...policies, conflictPolicy: 'fail' });
         if (r.created) deps.metrics?.started.inc();
         return { runId: r.runId, started: r.created };
@@ -233,7 +248,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const token = await inNamespace(req.namespace, decodeWorkflowTaskToken(req.taskToken));
         const t = target(token.namespaceId, token.workflowId, token.runId);
         try {
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req));
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req, config));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
@@ -292,16 +307,16 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       async SignalWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const exec = requireExecution(req.workflowExecution);
-        if (!req.signalName) throw new InvalidArgumentError('signal_name', 'SignalName is not set on request.');
+        checkId('workflow_execution.workflow_id', exec.workflowId, config.maxIdLength, { name: 'WorkflowId' });
+        checkId('workflow_execution.run_id', exec.runId, config.maxIdLength, { name: 'RunId' });
+        const signalName = checkSignalName('signal_name', req.signalName, config);
+        const requestId = checkRequestId('request_id', req.requestId, config);
+        const identity = checkIdentity('identity', req.identity, config);
+        checkBlob('input', req.input, config);
+        checkHeader('header', req.header, config);
         await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
           if (wf.state.status !== 'running') throw closed();
-          signalRun(wf, ctx, {
-            signalName: req.signalName ?? '',
-            input: req.input,
-            header: req.header,
-            identity: req.identity ?? '',
-            requestId: req.requestId ?? '',
-          });
+          signalRun(wf, ctx, { signalName, input: req.input, header: req.header, identity, requestId });
         });
         return {};
       },

@@ -8,8 +8,10 @@ import {
 import { BadCommandError } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { runSpecOf, startPolicies } from '../grpc/start-request.js';
+import { checkId } from '../grpc/validate.js';
 import { decodeMessage, encodeMessage, long } from '@chasm/matching';
 import { api, CommandType, Enums, type HistoryEvent, type temporal } from '../proto.js';
+import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { depsOf } from './deps.js';
 import { HistoryWriter, lastEvent, readHistory } from './history-writer.js';
 import { requestCancelWorkflow, scheduleWorkflowTask, signalWorkflow, terminateWorkflow } from './mutable-state.js';
@@ -24,6 +26,7 @@ export function applyChildCommand(
   w: HistoryWriter,
   cmd: temporal.api.command.v1.ICommand,
   completedId: number,
+  config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
 ): 'newTask' | undefined | 'unsupported' {
   const s = w.wf.state;
   const wtc = long(completedId);
@@ -34,10 +37,15 @@ export function applyChildCommand(
       if (!a.workflowId) throw new BadCommandError(BAD, 'Required field WorkflowId is not set on command.');
       if (!a.workflowType?.name) throw new BadCommandError(BAD, 'Required field WorkflowType is not set on command.');
       const namespace = a.namespace || s.namespace;
+      const taskQueue = { name: a.taskQueue?.name || s.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
+      // The child's start is checked now, as a start request is at the door (the StartChild task
+      // makes it later and must not meet a refusal it would retry forever). An InvalidArgumentError
+      // fails this workflow task with BAD_START_CHILD_EXECUTION_ATTRIBUTES.
+      runSpecOf(s.namespaceId, childStartRequest({ ...a, taskQueue }, 'validation'), config);
       const ev: HistoryEvent = event('startChildWorkflowExecutionInitiatedEventAttributes', {
         ...a,
         namespace,
-        taskQueue: { name: a.taskQueue?.name || s.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueue,
         parentClosePolicy: a.parentClosePolicy || Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
         workflowTaskCompletedEventId: wtc,
       });
@@ -59,6 +67,14 @@ export function applyChildCommand(
     }
     case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
       const a = cmd.signalExternalWorkflowExecutionCommandAttributes ?? {};
+      // Temporal's ValidateSignalExternalWorkflowExecutionAttributes, plus no NUL: the target is looked up by these.
+      checkId('execution.workflow_id', a.execution?.workflowId, config.maxIdLength, {
+        name: 'WorkflowId',
+        notSet: 'WorkflowId is not set on SignalExternalWorkflowExecutionCommand.',
+      });
+      checkId('execution.run_id', a.execution?.runId, config.maxIdLength, { name: 'RunId' });
+      checkId('signal_name', a.signalName, config.maxIdLength, { name: 'SignalName', notSet: 'SignalName is not set on SignalExternalWorkflowExecutionCommand.' });
+      checkId('namespace', a.namespace, config.maxIdLength, { name: 'Namespace' });
       const namespace = a.namespace || s.namespace;
       const id = w.append(
         event('signalExternalWorkflowExecutionInitiatedEventAttributes', {
@@ -88,6 +104,12 @@ export function applyChildCommand(
     }
     case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: {
       const a = cmd.requestCancelExternalWorkflowExecutionCommandAttributes ?? {};
+      checkId('workflow_id', a.workflowId, config.maxIdLength, {
+        name: 'WorkflowId',
+        notSet: 'WorkflowId is not set on RequestCancelExternalWorkflowExecutionCommand.',
+      });
+      checkId('run_id', a.runId, config.maxIdLength, { name: 'RunId' });
+      checkId('namespace', a.namespace, config.maxIdLength, { name: 'Namespace' });
       const namespace = a.namespace || s.namespace;
       const execution = { workflowId: a.workflowId ?? '', runId: a.runId ?? '' };
       const id = w.append(
@@ -133,6 +155,29 @@ async function recordOnParent(ctx: SideEffectContext, ref: ComponentRef, fn: (w:
   });
 }
 
+type ChildAttributes = temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes &
+  temporal.api.history.v1.IStartChildWorkflowExecutionInitiatedEventAttributes;
+
+/** The start request of a child: what the command is checked as, and what the StartChild task makes. */
+function childStartRequest(a: ChildAttributes, requestId: string): temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest {
+  return {
+    workflowId: a.workflowId ?? '',
+    workflowType: a.workflowType ?? null,
+    taskQueue: a.taskQueue ?? null,
+    input: a.input ?? null,
+    workflowExecutionTimeout: a.workflowExecutionTimeout ?? null,
+    workflowRunTimeout: a.workflowRunTimeout ?? null,
+    workflowTaskTimeout: a.workflowTaskTimeout ?? null,
+    retryPolicy: a.retryPolicy ?? null,
+    cronSchedule: a.cronSchedule ?? '',
+    memo: a.memo ?? null,
+    searchAttributes: a.searchAttributes ?? null,
+    header: a.header ?? null,
+    priority: a.priority ?? null,
+    requestId,
+  };
+}
+
 /** Starts the child run of a StartChildWorkflowExecutionInitiated event. */
 export const StartChild = lib.sideEffectTask<typeof Workflow, { readonly initiatedEventId: number }>({
   name: 'startChild',
@@ -153,26 +198,7 @@ export const StartChild = lib.sideEffectTask<typeof Workflow, { readonly initiat
     const a = info.attrs;
     if (!a) return;
     const namespaceId = await namespaceIdOf(ctx, ref, info.namespace, a.namespace ?? '');
-    const spec = runSpecOf(
-      namespaceId,
-      {
-        workflowId: a.workflowId ?? '',
-        workflowType: a.workflowType ?? null,
-        taskQueue: a.taskQueue ?? null,
-        input: a.input ?? null,
-        workflowExecutionTimeout: a.workflowExecutionTimeout ?? null,
-        workflowRunTimeout: a.workflowRunTimeout ?? null,
-        workflowTaskTimeout: a.workflowTaskTimeout ?? null,
-        retryPolicy: a.retryPolicy ?? null,
-        cronSchedule: a.cronSchedule ?? '',
-        memo: a.memo ?? null,
-        searchAttributes: a.searchAttributes ?? null,
-        header: a.header ?? null,
-        priority: a.priority ?? null,
-        requestId: `child-${ref.runId}-${p.initiatedEventId}`,
-      },
-      deps.config,
-    );
+    const spec = runSpecOf(namespaceId, childStartRequest(a, `child-${ref.runId}-${p.initiatedEventId}`), deps.config);
     const started = {
       ...spec.started,
       parentWorkflowNamespace: info.namespace,

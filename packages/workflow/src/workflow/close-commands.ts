@@ -10,6 +10,11 @@ import type { NextRun } from './next-run.js';
 import type { StartedAttributes } from './start-run.js';
 import type { WorkflowComponent } from './workflow.js';
 import { applyChildCommand } from './child-tasks.js';
+import type { WorkflowConfig } from '../config.js';
+import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
+
+/** limit.maxIDLength (Temporal's default). */
+const MAX_ID_LENGTH = 1000;
 
 const RetryState = Enums.RetryState;
 const Initiator = Enums.ContinueAsNewInitiator;
@@ -98,6 +103,14 @@ export function continueAsNew(
   completedId: number,
 ): NextRun {
   const s = w.wf.state;
+  // Temporal's ValidateContinueAsNewWorkflowExecutionAttributes (a refusal fails the task with
+  // BAD_CONTINUE_AS_NEW_ATTRIBUTES): the next run's type, queue, durations and retry policy.
+  if (a.workflowType?.name) checkId('workflow_type', a.workflowType.name, MAX_ID_LENGTH, { name: 'WorkflowType' });
+  if (a.taskQueue?.name) checkTaskQueueName('task_queue', a.taskQueue.name, MAX_ID_LENGTH);
+  checkDuration('workflow_run_timeout', a.workflowRunTimeout, 'Invalid WorkflowRunTimeout on ContinueAsNewWorkflowExecutionCommand.');
+  checkDuration('workflow_task_timeout', a.workflowTaskTimeout, 'Invalid WorkflowTaskTimeout on ContinueAsNewWorkflowExecutionCommand.');
+  checkDuration('backoff_start_interval', a.backoffStartInterval, 'Invalid BackoffStartInterval on ContinueAsNewWorkflowExecutionCommand.');
+  checkRetryPolicy('retry_policy', a.retryPolicy);
   const prev = startedAttributes(w.wf);
   const runId = randomUUID();
   const workflowType = a.workflowType?.name ? a.workflowType : prev.workflowType;
@@ -151,8 +164,9 @@ export function applyExternalCommand(
   w: HistoryWriter,
   cmd: temporal.api.command.v1.ICommand,
   completedId: number,
+  config?: WorkflowConfig,
 ): 'newTask' | undefined {
-  const r = applyChildCommand(w, cmd, completedId);
+  const r = applyChildCommand(w, cmd, completedId, config);
   if (r === 'unsupported') {
     throw new BadCommandError(
       Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED,

@@ -5,6 +5,8 @@ import { event } from '../history/events.js';
 import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { CommandType, Enums, HistoryEventMsg, type temporal } from '../proto.js';
 import { applyExternalCommand, continueAsNew, failWorkflow } from './close-commands.js';
+import { checkDuration, checkId } from '../grpc/validate.js';
+import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
 import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
 import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
@@ -23,6 +25,30 @@ const CLOSE_COMMANDS = new Set<number>([
   CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
   CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
   CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+]);
+
+/** limit.maxIDLength (Temporal's default) for the ids commands carry. */
+const MAX_ID_LENGTH = 1000;
+
+/** The failed cause of a command whose attributes are invalid (Temporal's `CommandAttrValidator`). */
+const BAD_ATTRIBUTES = new Map<number, number>([
+  [CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_START_TIMER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_CANCEL_TIMER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_RECORD_MARKER, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_WORKFLOW_EXECUTION_ATTRIBUTES],
+  [
+    CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION,
+    Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+  ],
+  [CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES],
 ]);
 
 /** What the handler does after the transaction committed. */
@@ -49,7 +75,13 @@ export function checkTaskToken(wf: WorkflowComponent, token: WorkflowTaskToken):
  * RespondWorkflowTaskCompleted: WorkflowTaskCompleted (with sdk_metadata verbatim), one event per
  * command in command order, then the buffered events, then the next task if one is needed.
  */
-export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext, token: WorkflowTaskToken, req: Request): CompletionOutcome {
+export function completeWorkflowTask(
+  wf: WorkflowComponent,
+  ctx: MutableContext,
+  token: WorkflowTaskToken,
+  req: Request,
+  config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
+): CompletionOutcome {
   checkTaskToken(wf, token);
   const s = wf.state;
   const t = s.wft!;
@@ -128,7 +160,7 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
     }
     try {
       const before = s.nextEventId;
-      const r = applyCommand(w, cmd, completedId, identity);
+      const r = applyCommand(w, cmd, completedId, identity, config);
       const a = cmd.scheduleActivityTaskCommandAttributes;
       if (
         cmd.commandType === CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK &&
@@ -142,6 +174,10 @@ export function completeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext,
       else if (r) nextRun = r;
     } catch (e) {
       if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message);
+      // A field the command carries is out of range (a Duration, an id): the task fails with the
+      // command's cause, as Temporal's command validator answers, rather than being left to retry.
+      const cause = BAD_ATTRIBUTES.get(cmd.commandType ?? 0);
+      if (e instanceof InvalidArgumentError && cause !== undefined) throw new BadCommandAbort(cause, e.message);
       throw e;
     }
   }
@@ -186,7 +222,7 @@ export class BadCommandAbort extends Error {
   }
 }
 
-function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, identity: string): 'newTask' | NextRun | undefined {
+function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, identity: string, config: WorkflowConfig): 'newTask' | NextRun | undefined {
   const s = w.wf.state;
   const wtc = long(completedId);
   const withMeta = (ev: temporal.api.history.v1.IHistoryEvent): temporal.api.history.v1.IHistoryEvent =>
@@ -203,8 +239,9 @@ function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, ident
       const a = cmd.startTimerCommandAttributes ?? {};
       const timerId = a.timerId ?? '';
       if (!timerId) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, 'TimerId is not set.');
+      checkId('timer_id', timerId, MAX_ID_LENGTH, { name: 'TimerId', tooLong: 'TimerId on StartTimerCommand exceeds length limit.' });
       if (s.timers[timerId]) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, `Timer ${timerId} already exists.`);
-      const ms = durationToMs(a.startToFireTimeout, 'start_to_fire_timeout');
+      const ms = checkDuration('start_to_fire_timeout', a.startToFireTimeout, 'An invalid StartToFireTimeout is set on StartTimerCommand.');
       const startedEventId = w.append(
         withMeta(event('timerStartedEventAttributes', { timerId, startToFireTimeout: msToDuration(ms), workflowTaskCompletedEventId: wtc })),
       );
@@ -281,7 +318,7 @@ function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, ident
     case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
     default:
-      return applyExternalCommand(w, cmd, completedId);
+      return applyExternalCommand(w, cmd, completedId, config);
   }
 }
 
