@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../src/testing/index.js';
 import type { temporal } from '../src/grpc/proto-root.js';
 
 type UpdateNamespaceResponse = temporal.api.workflowservice.v1.IUpdateNamespaceResponse;
-import { grpcError, rawUnaryCall, seconds, statusDetails } from './helpers.js';
+import { grpcError, rawBytesCall, rawUnaryCall, seconds, statusDetails } from './helpers.js';
 
 describe('front door (real gRPC, @temporalio/client)', () => {
   let server: TestServer;
@@ -135,6 +135,14 @@ describe('front door (real gRPC, @temporalio/client)', () => {
     expect(statusDetails(err)).toEqual([
       { type: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure', value: { namespace: 'nope' } },
     ]);
+  });
+
+  it('answers INVALID_ARGUMENT, not INTERNAL, for request bytes that are not a valid message', async () => {
+    // Field 1 (namespace) claims 10 bytes and carries 1: protobuf decoding fails.
+    const err = await grpcError(() => rawBytesCall(server.address, 'temporal.api.workflowservice.v1.WorkflowService', 'DescribeNamespace', Buffer.from([0x0a, 0x0a, 0x61])), GrpcStatus.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^request is not a valid WorkflowService\/DescribeNamespace request: /);
+    // The server is fine afterwards.
+    await connection.workflowService.getSystemInfo({});
   });
 
   it('answers INVALID_ARGUMENT naming the field for bad input', async () => {

@@ -63,3 +63,23 @@ export async function rawUnaryCall(
 export function seconds(n: number): google.protobuf.Duration {
   return proto.google.protobuf.Duration.fromObject({ seconds: n });
 }
+
+/** One unary call whose request is the given bytes as they are (to send what no client would encode). */
+export async function rawBytesCall(address: string, service: string, method: string, bytes: Buffer): Promise<object> {
+  const served = serviceMethods(service).find((m) => m.method === method);
+  if (!served) throw new Error(`no method ${service}/${method}`);
+  const client = new Client(address, credentials.createInsecure());
+  try {
+    return await new Promise<object>((resolve, reject) =>
+      client.makeUnaryRequest(
+        served.path,
+        (b: Buffer) => b,
+        served.definition.responseDeserialize,
+        bytes,
+        (err, res) => (err ? reject(err) : resolve(res ?? {})),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}

@@ -1,10 +1,10 @@
 import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import type { RpcCallContext } from '@chasm/core';
+import { InvalidArgumentError, type RpcCallContext } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
-import type { ServedMethod } from './service-definition.js';
+import { MalformedRequest, type ServedMethod } from './service-definition.js';
 
 export interface CallHandlerDeps {
   readonly logger: Logger;
@@ -62,7 +62,12 @@ export function unaryHandler(
 
     // Promise.resolve().then: a handler that throws synchronously is mapped like a rejection.
     Promise.resolve()
-      .then(() => route.handler(call.request, context))
+      .then(() => {
+        if (call.request instanceof MalformedRequest) {
+          throw new InvalidArgumentError('request', `request is not a valid ${name} request: ${call.request.reason}`);
+        }
+        return route.handler(call.request, context);
+      })
       .then(
         (response) => {
           finish(Status.OK);

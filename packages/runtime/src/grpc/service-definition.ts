@@ -33,7 +33,7 @@ export function serviceMethods(service: string): ServedMethod[] {
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (value) => toBuffer(req.encode(req.fromObject(value as Record<string, unknown>)).finish()),
-      requestDeserialize: (bytes) => req.decode(bytes),
+      requestDeserialize: (bytes) => decodeRequest(req, bytes),
       responseSerialize: (value) => {
         const encoded = res.encode(res.fromObject(value as Record<string, unknown>)).finish();
         const pre = (value as { [PRE_ENCODED_FIELDS]?: PreEncodedFields })[PRE_ENCODED_FIELDS];
@@ -51,6 +51,23 @@ export function serviceMethods(service: string): ServedMethod[] {
       definition,
     };
   });
+}
+
+/**
+ * A request whose bytes are not a valid message of its type (truncated, or a string that is not
+ * UTF-8). grpc-js answers INTERNAL when a deserializer throws; that is the caller's mistake, so
+ * the deserializer returns this instead and the call handler answers INVALID_ARGUMENT.
+ */
+export class MalformedRequest {
+  constructor(readonly reason: string) {}
+}
+
+function decodeRequest(type: { decode(bytes: Uint8Array): object }, bytes: Buffer): object {
+  try {
+    return type.decode(bytes);
+  } catch (e) {
+    return new MalformedRequest((e as Error).message);
+  }
 }
 
 /** The grpc-js `ServiceDefinition` for a list of methods of one service. */
