@@ -1,6 +1,7 @@
 import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { InvalidArgumentError, type RpcCallContext } from '@chasm/core';
 import type { Logger } from 'pino';
+import type { LogRateLimiter } from '../logging/log-rate-limiter.js';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
@@ -11,6 +12,11 @@ export interface CallHandlerDeps {
   readonly metrics: RpcMetrics;
   /** Aborted when the server stops, so long polls and waits end promptly. */
   readonly shutdown: AbortSignal;
+  /**
+   * Paces the UNAVAILABLE line, shared by all methods: during a database outage every call
+   * fails, and a line (with a stack) per call buried the log (issue 15).
+   */
+  readonly unavailableLog: LogRateLimiter;
 }
 
 /**
@@ -78,7 +84,13 @@ export function unaryHandler(
           if (mapped.internal) {
             deps.logger.error({ method: name, ref: mapped.internal.ref, err: mapped.internal.error }, 'rpc failed with an internal error');
           } else if (mapped.status.code === Status.UNAVAILABLE) {
-            deps.logger.warn({ method: name, err: error }, 'rpc unavailable');
+            // One short line (what the client was told, no stack) per interval, with how many
+            // calls were left out since the last one.
+            const suppressed = deps.unavailableLog.take();
+            if (suppressed !== undefined) {
+              const cause = error instanceof Error ? error.message.slice(0, 200) : undefined;
+              deps.logger.warn({ method: name, reason: mapped.status.details.slice(0, 200), cause, suppressed }, 'rpc unavailable');
+            }
           }
           finish(mapped.status.code);
           callback(mapped.status);

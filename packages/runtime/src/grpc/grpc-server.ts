@@ -3,6 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { LogRateLimiter } from '../logging/log-rate-limiter.js';
 import { unaryHandler } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
 import { serviceMethods, toServiceDefinition, type ServedMethod } from './service-definition.js';
@@ -17,6 +18,8 @@ export function servedProtoMethods(): ServedMethod[] {
 
 const MiB = 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 5_000;
+/** At most one 'rpc unavailable' line this often (a database outage fails every call). */
+const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
 
 export interface GrpcFrontDoorOptions {
   readonly handlerSets: readonly RpcHandlerSet[];
@@ -56,7 +59,12 @@ export class GrpcFrontDoor {
       // SDK clients keep idle connections alive with pings.
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const deps = { logger: this.options.logger, metrics: this.options.metrics, shutdown: this.shutdown.signal };
+    const deps = {
+      logger: this.options.logger,
+      metrics: this.options.metrics,
+      shutdown: this.shutdown.signal,
+      unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
+    };
     for (const service of SERVED_SERVICES) {
       const methods = this.methods.filter((m) => m.service === service);
       const impl: UntypedServiceImplementation = {};
