@@ -8,6 +8,7 @@ import type { Engine } from './engine.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { Deque } from './deque.js';
 import { TimerHeap } from './timer-heap.js';
+import { TransientFailureLog } from '../logging/transient-failure-log.js';
 
 export interface TaskProcessorOptions {
   /** Tasks run at once (side effects wait on I/O, so this is well above the core count). */
@@ -59,6 +60,8 @@ export class TaskProcessor {
   private scanTimer: NodeJS.Timeout | undefined;
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly o: Required<TaskProcessorOptions>;
+  /** Failed attempts: while the database is away, one short line per interval instead of one per task. */
+  private readonly failures: TransientFailureLog;
 
   constructor(
     private readonly host: TaskHost,
@@ -76,6 +79,7 @@ export class TaskProcessor {
       maxBackoffMs: opts.maxBackoffMs ?? 60_000,
       visibilityBatch: opts.visibilityBatch ?? 200,
     };
+    this.failures = new TransientFailureLog(logger);
   }
 
   async start(leases: readonly ShardLease[]): Promise<void> {
@@ -285,7 +289,7 @@ export class TaskProcessor {
       ? err.retryAfterMs
       : Math.min(this.o.maxBackoffMs, 100 * 2 ** Math.min(n, 20)) * (0.8 + Math.random() * 0.4);
     this.metrics?.tasks.inc({ type: row.typeName, outcome: 'retried' });
-    this.logger?.warn({ err, task: row.typeName, taskId: row.taskId, attempt: n }, 'task failed; will retry');
+    this.failures.report('warn', { task: row.typeName, taskId: row.taskId, attempt: n }, 'task failed; will retry', err);
     this.heap.push(this.clock.now().getTime() + backoff, row);
     this.arm();
   }

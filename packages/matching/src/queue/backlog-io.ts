@@ -1,4 +1,4 @@
-import { ResourceExhaustedError, type Clock } from '@chasm/core';
+import { ResourceExhaustedError, TransientFailureLog, type Clock } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { BacklogStore, BacklogTask } from '../backlog/backlog-store.js';
 import { compareKeys, type TaskKey } from '../backlog/task-key.js';
@@ -62,6 +62,8 @@ export class BacklogIO {
   #idLimit = 0;
   #closed = false;
   #deleteTimer: (() => void) | undefined;
+  /** Failed backlog I/O: while the database is away, one short line per interval, not one per retry. */
+  readonly #failures: TransientFailureLog;
 
   constructor(
     private readonly id: TaskQueueId,
@@ -75,6 +77,7 @@ export class BacklogIO {
     },
   ) {
     this.#rangeId = rangeId;
+    this.#failures = new TransientFailureLog(deps.logger);
     this.#atEnd = store === undefined;
     if (store) {
       // Ids are dense per range: [(range-1)*size+1, range*size], so they grow across owners.
@@ -152,7 +155,7 @@ export class BacklogIO {
         }
         // The write may have landed anyway: re-read from the last safe point so nothing is missed.
         this.#atEnd = false;
-        this.deps.logger.error({ err: e, taskQueue: this.id.name }, 'backlog append failed');
+        this.#failures.report('error', { taskQueue: this.id.name }, 'backlog append failed', e);
       }
     }
     for (const w of this.#pendingWrites.splice(0)) w.reject(new TaskQueueOwnershipLostError(this.id.name, this.#rangeId));
@@ -224,7 +227,7 @@ export class BacklogIO {
         for (const k of keys) this.#outstanding.delete(k.taskId);
       } catch (e) {
         // Harmless to retry: at worst a task is delivered again (at-least-once).
-        this.deps.logger.warn({ err: e, taskQueue: this.id.name }, 'backlog delete failed; will retry');
+        this.#failures.report('warn', { taskQueue: this.id.name }, 'backlog delete failed; will retry', e);
         this.#pendingDeletes.push(...keys);
         if (!this.#closed) this.#deleteTimer ??= this.deps.clock.schedule(new Date(this.#nowMs() + 1000), () => void this.#flushDeletes());
       }
@@ -275,7 +278,7 @@ export class BacklogIO {
         this.deps.events.refilled();
       } catch (e) {
         this.#reading = false;
-        this.deps.logger.error({ err: e, taskQueue: this.id.name }, 'backlog read failed; retrying');
+        this.#failures.report('error', { taskQueue: this.id.name }, 'backlog read failed; retrying', e);
         if (!this.#closed) this.deps.clock.schedule(new Date(this.#nowMs() + 1000), () => this.maybeRefill());
       }
     });

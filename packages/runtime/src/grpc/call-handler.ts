@@ -1,7 +1,7 @@
 import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { InvalidArgumentError, type RpcCallContext } from '@chasm/core';
 import type { Logger } from 'pino';
-import type { LogRateLimiter } from '../logging/log-rate-limiter.js';
+import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';

@@ -3,7 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
-import { LogRateLimiter } from '../logging/log-rate-limiter.js';
+import { LogRateLimiter } from '@chasm/core';
 import { unaryHandler } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
 import { serviceMethods, toServiceDefinition, type ServedMethod } from './service-definition.js';
