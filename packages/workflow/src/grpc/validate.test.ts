@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from '@chasm/core';
-import { long } from '@chasm/matching';
+import { encodePayloads, long } from '@chasm/matching';
 import { describe, expect, it } from 'vitest';
-import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName, MAX_DURATION_MS } from './validate.js';
+import { api } from '../proto.js';
+import { checkBlob, checkDuration, checkHeader, checkId, checkMemo, checkRetryPolicy, checkTaskQueueName, MAX_DURATION_MS } from './validate.js';
 
 const refusal = (f: () => unknown): { field: string; message: string } | undefined => {
   try {
@@ -71,5 +72,25 @@ describe('front-door checks', () => {
     expect(refusal(() => checkRetryPolicy('rp', { nonRetryableErrorTypes: ['TemporalTimeout:Unspecified'] }))?.message).toBe(
       'rp.non_retryable_error_types: Invalid timeout type value: Unspecified.',
     );
+  });
+});
+
+describe('size checks', () => {
+  const limits = { maxIdLength: 1000, blobSizeLimitBytes: 1000, memoSizeLimitBytes: 1000, headerSizeLimitBytes: 1000 };
+  const payload = (bytes: number, meta: Record<string, number> = { encoding: 10 }) => ({
+    metadata: Object.fromEntries(Object.entries(meta).map(([k, n]) => [k, new Uint8Array(n)])),
+    data: new Uint8Array(bytes),
+  });
+  it('measure the encoded size exactly around the limit (the bound only skips clear cases)', () => {
+    // Encoded: payloads field (tag+len) + payload (metadata entry + data field).
+    for (const data of [900, 950, 960, 970, 980, 990, 1000]) {
+      const p = { payloads: [payload(data)] };
+      const exact = encodePayloads(p)!.length;
+      const refused = refusal(() => checkBlob('input', p, limits)) !== undefined;
+      expect(refused).toBe(exact > 1000);
+      const m = { fields: { k: payload(data) } };
+      expect(refusal(() => checkMemo('memo', m, limits)) !== undefined).toBe(api.common.v1.Memo.encode(m).finish().length > 1000);
+      expect(refusal(() => checkHeader('header', m, limits)) !== undefined).toBe(api.common.v1.Header.encode(m).finish().length > 1000);
+    }
   });
 });

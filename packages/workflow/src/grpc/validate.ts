@@ -123,24 +123,50 @@ export function checkRetryPolicy(field: string, p: temporal.api.common.v1.IRetry
   }
 }
 
-/** Payloads against limit.blobSize.error (their encoded size, as Go's `proto.Size`). */
+/**
+ * Payloads against limit.blobSize.error (their encoded size, as Go's `proto.Size`). Encoding a
+ * request's payloads only to measure them would copy every start's input on the hot path, so the
+ * exact size is computed only when a cheap upper bound says it could be over the limit.
+ */
 export function checkBlob(field: string, p: temporal.api.common.v1.IPayloads | null | undefined, limits: InputLimits): void {
+  if (!p?.payloads?.length || payloadsUpperBound(p.payloads) <= limits.blobSizeLimitBytes) return;
   const n = encodePayloads(p)?.length ?? 0;
   if (n > limits.blobSizeLimitBytes) throw new InvalidArgumentError(field, 'Blob data size exceeds limit.');
 }
 
-/** A memo against limit.memoSize.error. */
+/** A memo against limit.memoSize.error (exact size only near the limit, as for payloads). */
 export function checkMemo(field: string, m: temporal.api.common.v1.IMemo | null | undefined, limits: InputLimits): void {
-  if (!m?.fields) return;
+  if (!m?.fields || payloadMapUpperBound(m.fields) <= limits.memoSizeLimitBytes) return;
   const n = api.common.v1.Memo.encode(m).finish().length;
   if (n > limits.memoSizeLimitBytes) throw new InvalidArgumentError(field, 'Memo size exceeds limit.');
 }
 
 /** A header against our header limit (Temporal records its size only). */
 export function checkHeader(field: string, h: temporal.api.common.v1.IHeader | null | undefined, limits: InputLimits): void {
-  if (!h?.fields) return;
+  if (!h?.fields || payloadMapUpperBound(h.fields) <= limits.headerSizeLimitBytes) return;
   const n = api.common.v1.Header.encode(h).finish().length;
   if (n > limits.headerSizeLimitBytes) throw new InvalidArgumentError(field, 'Header size exceeds limit.');
+}
+
+/**
+ * Upper bounds of encoded sizes, from lengths alone: a length-delimited field costs at most 6
+ * bytes of tag and length besides its content, and a string at most 3 UTF-8 bytes per UTF-16 unit.
+ */
+const FIELD = 6;
+function payloadUpperBound(p: temporal.api.common.v1.IPayload | null | undefined): number {
+  let n = FIELD + FIELD + (p?.data?.length ?? 0);
+  for (const [k, v] of Object.entries(p?.metadata ?? {})) n += 3 * FIELD + 3 * k.length + (v?.length ?? 0);
+  return n;
+}
+function payloadsUpperBound(payloads: readonly (temporal.api.common.v1.IPayload | null)[]): number {
+  let n = 0;
+  for (const p of payloads) n += payloadUpperBound(p);
+  return n;
+}
+function payloadMapUpperBound(fields: Readonly<Record<string, temporal.api.common.v1.IPayload | null>>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(fields)) n += 2 * FIELD + 3 * k.length + payloadUpperBound(v);
+  return n;
 }
 
 /** The identity a caller gives: optional, at most limit.maxIDLength. */
