@@ -131,6 +131,13 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
     connection = await Connection.connect({ address: server.address, interceptors: [] });
     runningId = `running-${randomUUID()}`;
     await svc().startWorkflowExecution({ namespace, workflowId: runningId, workflowType: { name: 'wf' }, taskQueue: { name: taskQueue }, requestId: randomUUID() });
+    // Visibility is written by a task after the start commits; the cases compare counts, so
+    // wait until the running workflow is counted before the first one takes its 'before'.
+    const deadline = Date.now() + 10_000;
+    while ((await count()) < 1) {
+      if (Date.now() > deadline) throw new Error('the running workflow never became visible');
+      await new Promise((r) => setTimeout(r, 20));
+    }
   });
   afterAll(async () => {
     await connection?.close();
