@@ -28,6 +28,8 @@ export * from './persistence/transient-errors.js';
 export * from './logging/log-rate-limiter.js';
 export * from './logging/transient-failure-log.js';
 export * from './rpc.js';
+export * from './service-client.js';
+export * from './callbacks.js';
 export * from './http.js';
 export * from './tokens.js';
 export * from './engine/chasm-engine.js';

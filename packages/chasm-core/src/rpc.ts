@@ -12,6 +12,8 @@ export interface RpcCallContext {
   readonly deadline: Date | undefined;
   /** Incoming metadata, lower-cased keys, first value only. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** True for in-process calls through the `ServiceClient` (another package, not a network caller). */
+  readonly internal?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

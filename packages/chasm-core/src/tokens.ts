@@ -24,6 +24,12 @@ export const TOKENS = {
   Metrics: Symbol.for('chasm/Metrics'),
   /** Resolves namespace names to ids (server-provided). */
   Namespaces: Symbol.for('chasm/Namespaces'),
+  /** In-process calls to the RPCs installed packages serve (runtime-provided `ServiceClient`). */
+  ServiceClient: Symbol.for('chasm/ServiceClient'),
+  /** Multi-bound: `CompletionReceiver`s of internal completion callbacks, one per archetype. */
+  CompletionReceivers: Symbol.for('chasm/CompletionReceivers'),
+  /** Multi-bound: `CallbackDeliverer`s for callback URL schemes (http/https: Nexus). */
+  CallbackDeliverers: Symbol.for('chasm/CallbackDeliverers'),
 } as const;
 
 /** A background service started after migrations and stopped before the database closes. */

@@ -5,6 +5,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
 import { ServerTokens } from './server-tokens.js';
 import { ServerFeatures } from './system/server-features.js';
+import { LocalServiceClient } from './grpc/local-service-client.js';
 
 export interface ContainerBase {
   readonly config: ServerConfig;
@@ -25,6 +26,8 @@ export async function createContainer(base: ContainerBase, modules: readonly Con
   container.bind(TOKENS.Logger).toConstantValue(base.logger);
   container.bind(TOKENS.Metrics).toConstantValue(base.metrics);
   container.bind(ServerTokens.Features).toConstantValue(new ServerFeatures());
+  // Attached to the routing table once the front door has built it (server.ts).
+  container.bind(TOKENS.ServiceClient).toConstantValue(new LocalServiceClient());
   await container.load(...modules);
   return container;
 }

@@ -17,6 +17,7 @@ import {
 import { collectDefaultMetrics, Registry as MetricsRegistry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
 import { createContainer, getAllOptional } from './container.js';
+import type { LocalServiceClient } from './grpc/local-service-client.js';
 import { GrpcFrontDoor, servedProtoMethods } from './grpc/grpc-server.js';
 import { key } from './grpc/handler-table.js';
 import { HttpFrontDoor } from './http/http-server.js';
@@ -113,6 +114,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       metrics: new RpcMetrics(metrics),
     });
     container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
+    frontDoor.attachLocalClient(container.get<LocalServiceClient>(TOKENS.ServiceClient));
 
     for (const service of getAllOptional<ServiceLifecycle>(container, TOKENS.Service)) {
       await service.start();

@@ -1,3 +1,4 @@
+import type { LocalServiceClient } from './local-service-client.js';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
@@ -43,6 +44,11 @@ export class GrpcFrontDoor {
     this.methods = servedProtoMethods();
     this.table = buildHandlerTable(this.methods, options.handlerSets);
     this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
+  }
+
+  /** Routes the in-process service client through this front door's table. */
+  attachLocalClient(client: LocalServiceClient): void {
+    client.attach(this.methods, this.table, this.shutdown.signal);
   }
 
   /** Methods answered by a package (the rest answer UNIMPLEMENTED). */
