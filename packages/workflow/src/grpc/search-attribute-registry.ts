@@ -38,6 +38,8 @@ const SYSTEM: Readonly<Record<string, number>> = {
   TemporalChangeVersion: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
   BuildIds: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
   BinaryChecksums: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  TemporalScheduledStartTime: Enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  TemporalScheduledById: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 };
 
 const I = Enums.IndexedValueType;

@@ -92,6 +92,9 @@ export function runSpecOf(
     ...(req.header ? { header: req.header } : {}),
     ...(delay > 0 ? { firstWorkflowTaskBackoff: msToDuration(delay) } : {}),
     ...(req.priority ? { priority: req.priority } : {}),
+    // A schedule passes its last result and failure on to the runs it starts (reference A.7).
+    ...(req.lastCompletionResult?.payloads?.length ? { lastCompletionResult: req.lastCompletionResult } : {}),
+    ...(req.continuedFailure ? { continuedFailure: req.continuedFailure } : {}),
     attempt: 1,
   };
   return {

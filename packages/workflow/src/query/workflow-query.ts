@@ -5,6 +5,9 @@ export const SYSTEM_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeTy
   TemporalChangeVersion: 'KeywordList',
   BuildIds: 'KeywordList',
   BinaryChecksums: 'KeywordList',
+  // Set by the scheduler on the workflows it starts (reference A.7).
+  TemporalScheduledStartTime: 'Datetime',
+  TemporalScheduledById: 'Keyword',
 };
 
 /** Temporal's names of workflow execution statuses (the built-in status column accepts them). */
