@@ -1,0 +1,54 @@
+import type { CompletionOutcome, MutableContext } from '@chasm/core';
+import type { SchedulerComponent } from '../scheduler/scheduler.js';
+import { refreshSummary } from '../scheduler/summary.js';
+import type { InvokerComponent } from './invoker.js';
+
+/**
+ * A workflow the schedule started has closed (reference A.8): record its outcome, pause on
+ * failure if asked, keep the last ten completed starts, and re-enable deferred starts. Returns
+ * false when the start is unknown or already completed (a repeated delivery): nothing changes.
+ */
+export function recordCompletion(root: SchedulerComponent, ctx: MutableContext, requestId: string, outcome: CompletionOutcome): boolean {
+  const invoker = root.fields.invoker.get() as InvokerComponent;
+  const inv = invoker.state;
+  const s = root.state;
+  const start = inv.bufferedStarts.find((b) => b.requestId === requestId && b.completed === null);
+  if (!start) return false;
+  const closeTime = outcome.closeTime.getTime();
+  start.completed = { status: outcome.status, closeTime };
+  // The callback can overtake the execute task's own record of the start.
+  start.runId ??= outcome.firstRunId;
+  start.startTime ??= closeTime;
+  if (start.attempt < 1) start.attempt = 1;
+
+  const last = root.fields.lastCompletion.get() ?? { success: null, failure: null };
+  if (outcome.status === 'completed') {
+    root.fields.lastCompletion.set({ success: outcome.result, failure: null });
+  } else {
+    root.fields.lastCompletion.set({ success: last.success, failure: outcome.failure });
+  }
+  // Only failures and timeouts pause; cancel and terminate never do.
+  if (s.pauseOnFailure && (outcome.status === 'failed' || outcome.status === 'timedOut')) {
+    s.paused = true;
+    s.notes = `paused, workflow ${outcome.status === 'failed' ? 'failed' : 'timed_out'}: ${start.workflowId}`;
+    s.conflictToken++;
+  }
+
+  // Keep only the most recently closed completed starts.
+  const completed = inv.bufferedStarts.filter((b) => b.completed !== null).sort((a, b) => b.completed!.closeTime - a.completed!.closeTime);
+  const keep = new Set(completed.slice(0, s.tweakables.recentCompletedKept));
+  inv.bufferedStarts = inv.bufferedStarts.filter((b) => b.completed === null || keep.has(b));
+
+  // Deferred starts are considered again, in order, as if due when this one closed.
+  let first = true;
+  for (const b of inv.bufferedStarts) {
+    if (b.attempt === -1) {
+      b.attempt = 0;
+      if (first) b.desiredTime = closeTime;
+      first = false;
+    }
+  }
+  void ctx;
+  refreshSummary(root);
+  return true;
+}
