@@ -10,8 +10,9 @@ export const BUILTIN_PLUGINS: PluginCatalogue = {
   'standalone-activity': () => import('@chasm/standalone-activity').then((m) => m.standaloneActivityPlugin),
   workflow: () => import('@chasm/workflow').then((m) => m.workflowPlugin),
   'workflow-update': () => import('@chasm/workflow-update').then((m) => m.workflowUpdatePlugin),
+  scheduler: () => import('@chasm/scheduler').then((m) => m.schedulerPlugin),
   tests: () => import('@chasm/runtime/testing').then((m) => m.referencePlugin),
 };
 
 /** What the dev server (`npm start`) loads: every built-in feature. */
-export const DEV_PACKAGES: readonly string[] = ['matching', 'standalone-activity', 'workflow', 'workflow-update'];
+export const DEV_PACKAGES: readonly string[] = ['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler'];

@@ -14,6 +14,7 @@ describe('plugin set check', () => {
     [['workflow'], /^workflow needs matching$/],
     [['matching', 'workflow-update'], /^workflow-update needs workflow$/],
     [['workflow-update'], /^workflow-update needs workflow$/],
+    [['matching', 'scheduler'], /^scheduler needs workflow$/],
   ])('refuses %j', async (packages, message) => {
     await expect(start(packages)).rejects.toThrow(message);
   });
@@ -80,8 +81,9 @@ describe('plugin set check', () => {
   });
 
   it('starts every built-in package together, with settings applied', async () => {
-    await using server = await start(['matching', 'standalone-activity', 'workflow', 'workflow-update'], {
+    await using server = await start(['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler'], {
       'workflow-update': { maxTotalUpdates: 5 },
+      scheduler: { maxBackfillers: 10 },
     });
     expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });

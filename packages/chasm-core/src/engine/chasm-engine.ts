@@ -39,6 +39,11 @@ export interface ChasmEngineOptions {
   /** Identifies this node in shard ownership. */
   readonly owner?: string;
   readonly cacheSize?: number;
+  /**
+   * Cached executions unused this long are dropped (default 60 s; 0 keeps them until the size
+   * bound evicts them): idle schedules and long-waiting workflows cost no memory.
+   */
+  readonly cacheIdleMs?: number;
   readonly tasks?: TaskProcessorOptions;
 }
 
@@ -57,6 +62,7 @@ export class ChasmEngine implements Engine, TaskHost {
   readonly processor: TaskProcessor;
   readonly owner: string;
   private readonly access: ExecutionAccess;
+  private evictTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly opts: ChasmEngineOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -85,9 +91,15 @@ export class ChasmEngine implements Engine, TaskHost {
   async startup(): Promise<void> {
     const leases = await this.access.leases.acquireAll(this.opts.store, this.owner);
     await this.processor.start(leases);
+    const idleMs = this.opts.cacheIdleMs ?? 60_000;
+    if (idleMs > 0) {
+      this.evictTimer = setInterval(() => this.access.cache.evictIdle(idleMs), Math.min(idleMs, 30_000));
+      this.evictTimer.unref();
+    }
   }
 
   async shutdown(): Promise<void> {
+    clearInterval(this.evictTimer);
     await this.processor.stop();
   }
 

@@ -23,9 +23,14 @@ export const executionKeyString = (k: ExecutionKey): string =>
  */
 export class ExecutionCache {
   private readonly executions = new Map<string, CachedExecution>();
+  /** When each cached execution was last used (monotonic ms), in the same LRU order. */
+  private readonly lastUsed = new Map<string, number>();
   private readonly current = new Map<string, CurrentExecutionRow>();
 
-  constructor(private readonly maxExecutions: number) {}
+  constructor(
+    private readonly maxExecutions: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   get(key: ExecutionKey): CachedExecution | undefined {
     const k = executionKeyString(key);
@@ -34,6 +39,7 @@ export class ExecutionCache {
       // Map order is insertion order: re-inserting makes this the most recently used.
       this.executions.delete(k);
       this.executions.set(k, e);
+      this.touch(k);
     }
     return e;
   }
@@ -41,13 +47,36 @@ export class ExecutionCache {
     const k = executionKeyString(e.row);
     this.executions.delete(k);
     this.executions.set(k, e);
+    this.touch(k);
     while (this.executions.size > this.maxExecutions) {
       const oldest = this.executions.keys().next().value as string;
       this.executions.delete(oldest);
+      this.lastUsed.delete(oldest);
     }
+  }
+  private touch(k: string): void {
+    this.lastUsed.delete(k);
+    this.lastUsed.set(k, this.now());
+  }
+  /**
+   * Drops executions unused for `idleMs`: a schedule or a workflow waiting days for its next
+   * timer should cost no memory until then (it is loaded again when the timer fires). Walks from
+   * the least recently used and stops at the first recent one. Returns how many were dropped.
+   */
+  evictIdle(idleMs: number): number {
+    const cutoff = this.now() - idleMs;
+    let n = 0;
+    for (const [k, t] of this.lastUsed) {
+      if (t > cutoff) break;
+      this.lastUsed.delete(k);
+      this.executions.delete(k);
+      n++;
+    }
+    return n;
   }
   drop(key: ExecutionKey): void {
     this.executions.delete(executionKeyString(key));
+    this.lastUsed.delete(executionKeyString(key));
     this.current.delete(businessKey(key.namespaceId, key.businessId, key.archetype));
   }
   getCurrent(bk: string): CurrentExecutionRow | undefined {
@@ -67,7 +96,12 @@ export class ExecutionCache {
   }
   /** Forgets everything of a shard (ownership lost). */
   dropShard(shardId: number): void {
-    for (const [k, e] of this.executions) if (e.row.shardId === shardId) this.executions.delete(k);
+    for (const [k, e] of this.executions) {
+      if (e.row.shardId === shardId) {
+        this.executions.delete(k);
+        this.lastUsed.delete(k);
+      }
+    }
     this.current.clear();
   }
   get size(): number {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ExecutionCache, type CachedExecution } from './execution-cache.js';
+
+const entry = (businessId: string): CachedExecution =>
+  ({ row: { namespaceId: 'n', businessId, archetype: 'a', runId: 'r', shardId: 1 }, tree: {}, visibilityFingerprint: undefined, visibilityTaskIds: [] }) as unknown as CachedExecution;
+const key = (businessId: string) => ({ namespaceId: 'n', businessId, archetype: 'a', runId: 'r' });
+
+describe('ExecutionCache', () => {
+  it('drops executions unused for the idle time, least recently used first, and keeps recent ones', () => {
+    let now = 0;
+    const cache = new ExecutionCache(100, () => now);
+    cache.set(entry('a'));
+    now = 10;
+    cache.set(entry('b'));
+    now = 20;
+    cache.set(entry('c'));
+    now = 30;
+    expect(cache.get(key('a'))).toBeDefined(); // a is used again: now the most recent
+    now = 45;
+    expect(cache.evictIdle(30)).toBe(1); // b (10) is older than 45 - 30; c (20) is not
+    expect(cache.get(key('b'))).toBeUndefined();
+    expect(cache.size).toBe(2);
+    now = 100;
+    expect(cache.evictIdle(30)).toBe(2);
+    expect(cache.size).toBe(0);
+  });
+
+  it('still evicts by size, and forgets the use time of what it evicts', () => {
+    let now = 0;
+    const cache = new ExecutionCache(2, () => now);
+    for (const id of ['a', 'b', 'c']) {
+      now++;
+      cache.set(entry(id));
+    }
+    expect(cache.get(key('a'))).toBeUndefined();
+    now = 1000;
+    expect(cache.evictIdle(10)).toBe(2);
+  });
+});
