@@ -116,4 +116,60 @@ describe.each(stores)('a firing schedule survives SIGKILL on $name', (kind) => {
     expect.soft(d.info.runningActions).toEqual([]);
     expect.soft(d.info.numActionsMissedCatchupWindow).toBe(0);
   });
+
+  it('after a long outage, nominal times older than the catch-up window are counted missed; younger ones are caught up', { timeout: 120_000 }, async () => {
+    quietRuntime();
+    const { database, drop } = await kind.make();
+    cleanups.push(drop);
+    const port = await freePort();
+    const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, packages, logLevel: 'error' });
+    let server = await spawn();
+    cleanups.push(() => server.kill9());
+    const bundle = await bundleTestWorkflows();
+    const native = await NativeConnection.connect({ address: server.address });
+    cleanups.push(() => native.close());
+    const taskQueue = `catchup-${randomUUID()}`;
+    const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: bundle });
+    const running = worker.run();
+    cleanups.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+
+    const scheduleId = `catchup-${randomUUID().slice(0, 8)}`;
+    const wfId = `${scheduleId}-wf`;
+    const handle = await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '1s' }] },
+      action: { type: 'startWorkflow', workflowType: 'quick', taskQueue, workflowId: wfId },
+      // 10 s is the smallest window Temporal honours (A.5).
+      policies: { overlap: 'ALLOW_ALL', catchupWindow: '10s' },
+    });
+    await eventually(async () => (await handle.describe()).info.numActionsTaken >= 2, 15_000, 'two actions before the outage');
+    await server.kill9();
+    const killedAt = Date.now();
+    // Down for 18 s: the first ~8 s of it fall outside the 10 s window by the time it is back.
+    await new Promise((r) => setTimeout(r, 18_000));
+    const restartAt = Date.now();
+    server = await spawn();
+    const d = await eventually(async () => {
+      const x = await handle.describe();
+      return x.info.numActionsMissedCatchupWindow > 0 && x.info.recentActions.some((a) => nominalOf(a.action.workflow.workflowId, wfId).getTime() > restartAt) && x;
+    }, 30_000, 'missed actions counted and firing again');
+    await handle.pause('done');
+    const nominals = new Set((await scheduledWorkflows(client, scheduleId)).map((w) => nominalOf(w.workflowId, wfId).getTime()));
+    // Clearly older than the window when the server came back: not started.
+    for (let t = Math.ceil((killedAt + 2_000) / 1000) * 1000; t <= restartAt - 12_000; t += 1000) expect(nominals.has(t), `nominal ${new Date(t).toISOString()} should be missed`).toBe(false);
+    // Clearly inside the window: caught up.
+    const visible = await eventually(async () => {
+      const ws = new Set((await scheduledWorkflows(client, scheduleId)).map((w) => nominalOf(w.workflowId, wfId).getTime()));
+      for (let t = Math.ceil((restartAt - 7_000) / 1000) * 1000; t < restartAt; t += 1000) if (!ws.has(t)) return false;
+      return ws;
+    }, 15_000, 'the nominal times inside the window were caught up');
+    expect(visible.size).toBeGreaterThan(0);
+    expect(d.info.numActionsMissedCatchupWindow).toBeGreaterThanOrEqual(4);
+  });
 });

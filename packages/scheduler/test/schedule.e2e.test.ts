@@ -110,6 +110,10 @@ describe.each(e2eDialects())('schedules through the SDK ($name)', (dialect) => {
     expect(u.info.nextActionTimes.length).toBeGreaterThan(0);
     for (const t of u.info.nextActionTimes) expect((t.getTime() - 300_000) % 7_200_000).toBe(0);
 
+    // Search attributes given on update replace the schedule's (A.10).
+    await handle.update((prev) => ({ ...prev, searchAttributes: { SchedOwner: ['changed'] } }));
+    expect((await handle.describe()).searchAttributes['SchedOwner']).toEqual(['changed']);
+
     await handle.delete();
     await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
     await expect(handle.pause('x')).rejects.toBeInstanceOf(ScheduleNotFoundError);
@@ -230,6 +234,32 @@ describe.each(e2eDialects())('schedules through the SDK ($name)', (dialect) => {
     d = await handle.describe();
     expect(d.state.paused).toBe(true);
     expect(d.state.note).toBe('stopped');
+    await handle.delete();
+  });
+
+  it('keepOriginalWorkflowId: the started workflow keeps the action id without the time suffix', async () => {
+    const scheduleId = uid('keep-id');
+    const wfId = `${scheduleId}-wf`;
+    await h.connection.workflowService.createSchedule({
+      namespace: ns,
+      scheduleId,
+      requestId: randomUUID(),
+      schedule: {
+        spec: { interval: [{ interval: secs(3600) }] },
+        action: { startWorkflow: { workflowId: wfId, workflowType: { name: 'quick' }, taskQueue: { name: h.taskQueue } } },
+        policies: { keepOriginalWorkflowId: true },
+        state: { paused: true },
+      },
+    });
+    const handle = h.client.schedule.getHandle(scheduleId);
+    expect((await handle.describe()).raw.schedule?.policies?.keepOriginalWorkflowId).toBe(true);
+    await handle.trigger();
+    const ws = await eventually(async () => {
+      const x = await scheduledWorkflows(h.client, scheduleId);
+      return x.length >= 1 && x;
+    }, 15_000, 'the triggered workflow is visible');
+    expect(ws.map((w) => w.workflowId)).toEqual([wfId]);
+    expect(await h.client.workflow.getHandle(wfId).result()).toBe('done');
     await handle.delete();
   });
 
