@@ -1,4 +1,4 @@
-import { ChasmError, ErrorCode, FailedPreconditionError, NotFoundError } from '@chasm/core';
+import { ChasmError, ErrorCode, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@chasm/core';
 
 /**
  * The package's typed errors. Messages follow Temporal's wording where a client might match on
@@ -27,4 +27,13 @@ export class EndpointVersionMismatchError extends FailedPreconditionError {
   ) {
     super(`nexus endpoint version mismatch. received: ${received} expected ${expected}`, { received, expected });
   }
+}
+
+/**
+ * A bad request field. The message always starts with `<field>: ` (InvalidArgumentError adds the
+ * prefix only when the message does not already mention the field, which a value such as
+ * `not-a-uuid` can do by accident).
+ */
+export function invalidField(field: string, message: string): InvalidArgumentError {
+  return new InvalidArgumentError(field, `${field}: ${message}`);
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@chasm/core';
+import { invalidField } from '../errors.js';
 
 /**
  * ListNexusEndpoints page tokens: the last name of the previous page (keyset paging in name
@@ -18,5 +18,5 @@ export function decodePageToken(token: Uint8Array | null | undefined): string | 
   } catch {
     // fall through: not a token this server wrote
   }
-  throw new InvalidArgumentError('next_page_token', 'invalid page token');
+  throw invalidField('next_page_token', 'invalid page token');
 }

@@ -1,4 +1,5 @@
-import { ChasmError, ErrorCode, InvalidArgumentError, type NamespaceResolver } from '@chasm/core';
+import { ChasmError, ErrorCode, type NamespaceResolver } from '@chasm/core';
+import { invalidField } from '../errors.js';
 import type { NexusConfig } from '../config.js';
 import type { EndpointDescription, EndpointSpec, EndpointTarget } from '../endpoints/endpoint.js';
 import { temporalProto, type temporal } from '../proto.js';
@@ -26,7 +27,7 @@ export async function validateSpec(
   limits: Limits,
   namespaces: NamespaceResolver,
 ): Promise<EndpointSpec> {
-  if (!spec) throw new InvalidArgumentError('spec', 'endpoint spec not set');
+  if (!spec) throw invalidField('spec', 'endpoint spec not set');
   const name = validateName(spec.name ?? '', limits.maxNameLength);
   const description = validateDescription(spec.description, limits.maxDescriptionBytes);
   const target = await validateTarget(spec.target, limits, namespaces);
@@ -34,10 +35,10 @@ export async function validateSpec(
 }
 
 export function validateName(name: string, maxLength: number): string {
-  if (name === '') throw new InvalidArgumentError('spec.name', 'endpoint name not set');
-  if (name.length > maxLength) throw new InvalidArgumentError('spec.name', `endpoint name exceeds length limit of ${maxLength}`);
+  if (name === '') throw invalidField('spec.name', 'endpoint name not set');
+  if (name.length > maxLength) throw invalidField('spec.name', `endpoint name exceeds length limit of ${maxLength}`);
   if (!ENDPOINT_NAME_PATTERN.test(name)) {
-    throw new InvalidArgumentError('spec.name', `endpoint name must match the regex: "${ENDPOINT_NAME_PATTERN.source}"`);
+    throw invalidField('spec.name', `endpoint name must match the regex: "${ENDPOINT_NAME_PATTERN.source}"`);
   }
   return name;
 }
@@ -45,7 +46,7 @@ export function validateName(name: string, maxLength: number): string {
 function validateDescription(d: temporal.api.common.v1.IPayload | null | undefined, maxBytes: number): EndpointDescription | undefined {
   if (!d) return undefined;
   const size = temporalProto.temporal.api.common.v1.Payload.encode(d).finish().length;
-  if (size > maxBytes) throw new InvalidArgumentError('spec.description', `description size exceeds limit of ${maxBytes}`);
+  if (size > maxBytes) throw invalidField('spec.description', `description size exceeds limit of ${maxBytes}`);
   const metadata: Record<string, Uint8Array> = {};
   for (const [k, v] of Object.entries(d.metadata ?? {})) metadata[k] = new Uint8Array(v);
   return { metadata, data: new Uint8Array(d.data ?? []) };
@@ -58,37 +59,37 @@ async function validateTarget(
 ): Promise<EndpointTarget> {
   if (target?.worker) {
     const namespace = target.worker.namespace ?? '';
-    if (namespace === '') throw new InvalidArgumentError('spec.target.worker.namespace', 'target namespace not set');
+    if (namespace === '') throw invalidField('spec.target.worker.namespace', 'target namespace not set');
     const taskQueue = validateTaskQueue(target.worker.taskQueue ?? '', limits.maxTaskQueueLength);
     const namespaceId = await namespaceIdOf(namespaces, namespace);
     return { kind: 'worker', namespaceId, namespace, taskQueue };
   }
   if (target?.external) return { kind: 'external', url: validateUrl(target.external.url ?? '', limits.maxUrlLength) };
-  throw new InvalidArgumentError('spec.target', 'empty target variant: set worker or external');
+  throw invalidField('spec.target', 'empty target variant: set worker or external');
 }
 
 function validateTaskQueue(taskQueue: string, maxLength: number): string {
   const field = 'spec.target.worker.task_queue';
-  if (taskQueue === '') throw new InvalidArgumentError(field, 'task queue name not set');
-  if (taskQueue.length > maxLength) throw new InvalidArgumentError(field, `task queue name exceeds length limit of ${maxLength}`);
+  if (taskQueue === '') throw invalidField(field, 'task queue name not set');
+  if (taskQueue.length > maxLength) throw invalidField(field, `task queue name exceeds length limit of ${maxLength}`);
   if (taskQueue.startsWith(RESERVED_TASK_QUEUE_PREFIX)) {
-    throw new InvalidArgumentError(field, `task queue name cannot start with reserved prefix ${RESERVED_TASK_QUEUE_PREFIX}`);
+    throw invalidField(field, `task queue name cannot start with reserved prefix ${RESERVED_TASK_QUEUE_PREFIX}`);
   }
   return taskQueue;
 }
 
 function validateUrl(url: string, maxLength: number): string {
   const field = 'spec.target.external.url';
-  if (url === '') throw new InvalidArgumentError(field, 'empty target URL');
-  if (url.length > maxLength) throw new InvalidArgumentError(field, `target URL length exceeds limit of ${maxLength}`);
+  if (url === '') throw invalidField(field, 'empty target URL');
+  if (url.length > maxLength) throw invalidField(field, `target URL length exceeds limit of ${maxLength}`);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidArgumentError(field, `invalid target URL: ${JSON.stringify(url)}`);
+    throw invalidField(field, `invalid target URL: ${JSON.stringify(url)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new InvalidArgumentError(field, `invalid target URL scheme: "${parsed.protocol.replace(/:$/, '')}", expected http or https`);
+    throw invalidField(field, `invalid target URL scheme: "${parsed.protocol.replace(/:$/, '')}", expected http or https`);
   }
   return url;
 }
@@ -98,7 +99,7 @@ async function namespaceIdOf(namespaces: NamespaceResolver, name: string): Promi
     return await namespaces.idOf(name);
   } catch (e) {
     if (ChasmError.is(e) && e.code === ErrorCode.NotFound) {
-      throw new InvalidArgumentError('spec.target.worker.namespace', `namespace ${JSON.stringify(name)} not found`);
+      throw invalidField('spec.target.worker.namespace', `namespace ${JSON.stringify(name)} not found`);
     }
     throw e;
   }
