@@ -120,6 +120,13 @@ describe.each(restartableDatabases())('Nexus endpoint registry on $name', (diale
     expect(num((await ops().getNexusEndpoint({ id: other.id! })).endpoint?.version)).toBe(1);
   });
 
+  it('lets exactly one of several racing creates of one name win', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => create(spec('racing', worker(`race-${i}`)))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code: number }).code).toBe(Code.ALREADY_EXISTS);
+    expect((await ops().listNexusEndpoints({ name: 'racing' })).endpoints).toHaveLength(1);
+  });
+
   it('refuses a stale version with FAILED_PRECONDITION and an unknown id with NOT_FOUND', async () => {
     const e = await create(spec('versioned'));
     await ops().updateNexusEndpoint({ id: e.id!, version: int64(1), spec: spec('versioned', worker('tq-2')) });
@@ -245,5 +252,12 @@ describe.each(restartableDatabases())('Nexus endpoint registry on $name', (diale
     await grpcError(() => ops().deleteNexusEndpoint({ id: kept.id!, version: int64(1) }), Code.FAILED_PRECONDITION);
     const registry = server.container.get<EndpointRegistry>(NEXUS_ENDPOINTS);
     expect((await registry.getByName('survivor'))?.id).toBe(kept.id);
+  });
+});
+
+describe('nexus settings', () => {
+  it('refuses a bad setting at start, naming it', async () => {
+    await expect(startTestServer({ plugins: [nexusPlugin], settings: { nexus: { maxPageSize: 0 } } })).rejects.toThrow(/^settings\.nexus\.maxPageSize: /);
+    await expect(startTestServer({ plugins: [nexusPlugin], settings: { nexus: { pageSize: 10 } } })).rejects.toThrow(/settings\.nexus/);
   });
 });

@@ -1,6 +1,7 @@
 import { OPERATOR_SERVICE, type NamespaceResolver, type RpcHandlerSet } from '@chasm/core';
 import type { NexusConfig } from '../config.js';
 import { EndpointNotFoundError } from '../errors.js';
+import type { NexusEndpoint } from '../endpoints/endpoint.js';
 import type { EndpointService } from '../endpoints/endpoint-service.js';
 import type { temporal } from '../proto.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -29,7 +30,7 @@ export interface EndpointHandlerDeps {
  * target namespace's existence) before the store is touched, so a bad request stores nothing.
  */
 export function endpointRpcHandlers({ endpoints, namespaces, config }: EndpointHandlerDeps): RpcHandlerSet {
-  const render = (e: Parameters<typeof renderEndpoint>[0]) => renderEndpoint(e, namespaces);
+  const render = (e: NexusEndpoint) => renderEndpoint(e, namespaces);
   return {
     service: OPERATOR_SERVICE,
     methods: {
