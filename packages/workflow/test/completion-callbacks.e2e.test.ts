@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   internalCallback,
+  NotFoundError,
   TOKENS,
   WORKFLOW_SERVICE,
   type CompletionOutcome,
@@ -39,11 +43,17 @@ class Inbox {
   readonly failures = new Map<string, number>();
   /** Deliveries attempted, by data (successful or not). */
   readonly attempts = new Map<string, number>();
+  /** Targets that are gone for good (the receiver answers NotFound). */
+  readonly gone = new Set<string>();
+  /** While set, every delivery fails with a retryable error (the receiver's side is down). */
+  down = false;
 
   readonly receiver: CompletionReceiver = {
     archetype: ARCHETYPE,
     receive: async (target: InternalCallbackTarget, outcome: CompletionOutcome) => {
       this.attempts.set(target.data, (this.attempts.get(target.data) ?? 0) + 1);
+      if (this.down) throw new Error('receiver is down');
+      if (this.gone.has(target.data)) throw new NotFoundError(`no start ${target.data}`);
       const left = this.failures.get(target.data) ?? 0;
       if (left > 0) {
         this.failures.set(target.data, left - 1);
@@ -231,6 +241,18 @@ describe.each(testDatabaseConfigs('chasm_wf_callbacks'))('completion callbacks o
     expect(inbox.count(data)).toBe(1);
   });
 
+  it('a receiver that answers NotFound makes the callback FAILED for good, without retries', async () => {
+    const data = `gone-${randomUUID()}`;
+    inbox.gone.add(data);
+    const { workflowId } = await start('quick', [], data);
+    const cb = await callbackState(workflowId, CallbackState.CALLBACK_STATE_FAILED);
+    expect(cb.attempt).toBe(1);
+    expect(cb.lastAttemptFailure?.message).toContain(data);
+    expect(cb.lastAttemptFailure?.applicationFailureInfo?.nonRetryable).toBe(true);
+    expect(cb.nextAttemptScheduleTime).toBeFalsy();
+    expect(inbox.attempts.get(data)).toBe(1);
+  });
+
   it('a remote start with a temporal://internal callback is refused, naming completion_callbacks, and stores nothing', async () => {
     const workflowId = `remote-${randomUUID()}`;
     const err = (await client.workflowService
@@ -254,5 +276,82 @@ describe.each(testDatabaseConfigs('chasm_wf_callbacks'))('completion callbacks o
     const text = await server.container.get<{ metrics(): Promise<string> }>(TOKENS.Metrics).metrics();
     expect(text).toMatch(/workflow_callback_delivery_total\{outcome="succeeded"\} [1-9]/);
     expect(text).toMatch(/workflow_callback_delivery_total\{outcome="retrying"\} [1-9]/);
+  });
+});
+
+/**
+ * Crash safety: the invocation is a task committed with the close (an outbox), and retries are
+ * timers in the task table, so a delivery that has not succeeded survives a restart. The first
+ * server's receiver is down; the callback backs off; a second server on the same database
+ * (another process in production) delivers it.
+ */
+describe.each(testDatabaseConfigs('chasm_wf_callbacks_restart'))('completion callbacks across a restart on $name', (dialect) => {
+  let drop: () => Promise<void> = async () => undefined;
+  let dir: string | undefined;
+  afterAll(async () => {
+    await drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a callback still backing off when the server stops is delivered by the next one', async () => {
+    quietRuntime();
+    const db = await dialect.open();
+    drop = db.drop;
+    // PGlite in memory dies with its server: give it a directory to restart on.
+    const database = db.config.kind === 'pglite' ? { kind: 'pglite' as const, dataDir: (dir = mkdtempSync(join(tmpdir(), 'chasm-cb-'))) } : db.config;
+    const serverWith = (inbox: Inbox) =>
+      startTestServer({
+        plugins: [matchingPlugin, workflowPlugin],
+        modules: [new ContainerModule(({ bind }) => void bind<CompletionReceiver>(TOKENS.CompletionReceivers).toConstantValue(inbox.receiver))],
+        database,
+        settings: { workflow: { callbackRetryInitialIntervalMs: 50, callbackRetryMaximumIntervalMs: 200 } },
+      });
+    const data = `restart-${randomUUID()}`;
+    const workflowId = `cb-${data}`;
+    const before = new Inbox();
+    before.down = true;
+    const first = await serverWith(before);
+    const bundle = await bundleTestWorkflows();
+    const connection = await Connection.connect({ address: first.address, interceptors: [] });
+    const native = await NativeConnection.connect({ address: first.address });
+    const worker = await Worker.create({ connection: native, namespace, taskQueue, workflowBundle: bundle, activities });
+    const running = worker.run();
+    let describe1: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
+    try {
+      await first.container.get<ServiceClient>(TOKENS.ServiceClient).call(WORKFLOW_SERVICE, 'StartWorkflowExecution', {
+        namespace,
+        workflowId,
+        workflowType: { name: 'quick' },
+        taskQueue: { name: taskQueue },
+        requestId: randomUUID(),
+        completionCallbacks: [{ nexus: internalCallback({ namespaceId: 'ns', archetype: ARCHETYPE, businessId: 'receiver', runId: 'r', data }) }],
+      });
+      const end = Date.now() + 15_000;
+      for (;;) {
+        describe1 = await connection.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId } });
+        const cb = describe1.callbacks[0];
+        if (cb?.state === CallbackState.CALLBACK_STATE_BACKING_OFF && (cb.attempt ?? 0) >= 2) break;
+        if (Date.now() > end) throw new Error(`callback never backed off: ${JSON.stringify(cb)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(describe1.callbacks[0]?.lastAttemptFailure?.message).toBe('receiver is down');
+      expect(describe1.callbacks[0]?.nextAttemptScheduleTime).toBeTruthy();
+    } finally {
+      worker.shutdown();
+      await running;
+      await native.close();
+      await connection.close();
+      await first.stop();
+    }
+    const after = new Inbox();
+    const second = await serverWith(after);
+    try {
+      const o = await after.first(data);
+      expect(o.status).toBe('completed');
+      expect(resultOf(o)).toBe('done');
+      expect(o.businessId).toBe(workflowId);
+    } finally {
+      await second.stop();
+    }
   });
 });
