@@ -228,6 +228,20 @@ describe.each(testDatabaseConfigs('chasm_wf_callbacks'))('completion callbacks o
     expect(f.terminatedFailureInfo).toBeTruthy();
   });
 
+  it('cancel delivers canceled, run timeout delivers timed out, as failures of those kinds', async () => {
+    const canceled = `canceled-${randomUUID()}`;
+    const timedOut = `timed-out-${randomUUID()}`;
+    const c = await start('forever', [], canceled);
+    await start('forever', [], timedOut, { workflowRunTimeout: { seconds: 1 } });
+    await client.workflow.getHandle(c.workflowId).cancel();
+    const oc = await inbox.first(canceled);
+    expect(oc).toMatchObject({ status: 'canceled', runId: c.runId, result: null });
+    expect(failureOf(oc).canceledFailureInfo).toBeTruthy();
+    const ot = await inbox.first(timedOut);
+    expect(ot).toMatchObject({ status: 'timedOut', result: null });
+    expect(failureOf(ot).timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE);
+  });
+
   it('a receiver that fails twice is retried with backoff, then succeeds; describe shows the attempts', async () => {
     const data = `flaky-${randomUUID()}`;
     inbox.failures.set(data, 2);

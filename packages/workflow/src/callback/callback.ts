@@ -12,7 +12,7 @@ export type CallbackStatus = 'standby' | 'scheduled' | 'backingOff' | 'succeeded
 export interface CallbackState {
   url: string;
   header: Record<string, string>;
-  /** Epoch ms: when the run that holds it started (the chain's first run for the starter's own). */
+  /** Epoch ms: when the run that holds it started (a run that continues a chain registers them anew). */
   registrationTime: number;
   status: CallbackStatus;
   /** Attempts completed so far; also the stamp of the pending invocation or backoff timer. */
