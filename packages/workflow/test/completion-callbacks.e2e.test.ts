@@ -43,6 +43,8 @@ class Inbox {
   readonly failures = new Map<string, number>();
   /** Deliveries attempted, by data (successful or not). */
   readonly attempts = new Map<string, number>();
+  /** Attempts that hang (never answer) still to come, by data. */
+  readonly hangs = new Map<string, number>();
   /** Targets that are gone for good (the receiver answers NotFound). */
   readonly gone = new Set<string>();
   /** While set, every delivery fails with a retryable error (the receiver's side is down). */
@@ -53,6 +55,11 @@ class Inbox {
     receive: async (target: InternalCallbackTarget, outcome: CompletionOutcome) => {
       this.attempts.set(target.data, (this.attempts.get(target.data) ?? 0) + 1);
       if (this.down) throw new Error('receiver is down');
+      const hangs = this.hangs.get(target.data) ?? 0;
+      if (hangs > 0) {
+        this.hangs.set(target.data, hangs - 1);
+        return new Promise<never>(() => undefined);
+      }
       if (this.gone.has(target.data)) throw new NotFoundError(`no start ${target.data}`);
       const left = this.failures.get(target.data) ?? 0;
       if (left > 0) {
@@ -107,7 +114,7 @@ describe.each(testDatabaseConfigs('chasm_wf_callbacks'))('completion callbacks o
         modules: [receivers],
         database: db.config,
         // Short retry delays keep the retry case quick; the policy's shape is the same.
-        settings: { workflow: { callbackRetryInitialIntervalMs: 50, callbackRetryMaximumIntervalMs: 200 } },
+        settings: { workflow: { callbackRetryInitialIntervalMs: 50, callbackRetryMaximumIntervalMs: 200, callbackRequestTimeoutMs: 500 } },
       }),
       bundleTestWorkflows(),
     ]);
@@ -255,6 +262,17 @@ describe.each(testDatabaseConfigs('chasm_wf_callbacks'))('completion callbacks o
     expect(inbox.count(data)).toBe(1);
   });
 
+  it('an attempt that hangs past callback.request.timeout is retried', async () => {
+    const data = `hang-${randomUUID()}`;
+    inbox.hangs.set(data, 1);
+    const { workflowId } = await start('quick', [], data);
+    const o = await inbox.first(data);
+    expect(o.status).toBe('completed');
+    const cb = await callbackState(workflowId, CallbackState.CALLBACK_STATE_SUCCEEDED);
+    expect(cb.attempt).toBe(2);
+    expect(inbox.attempts.get(data)).toBe(2);
+  });
+
   it('a receiver that answers NotFound makes the callback FAILED for good, without retries', async () => {
     const data = `gone-${randomUUID()}`;
     inbox.gone.add(data);
@@ -311,7 +329,8 @@ describe.each(testDatabaseConfigs('chasm_wf_callbacks_restart'))('completion cal
     quietRuntime();
     const db = await dialect.open();
     drop = db.drop;
-    // PGlite in memory dies with its server: give it a directory to restart on.
+    // PGlite in memory dies with its server: give it a directory to restart on (its first start,
+    // which initialises the directory, takes a few seconds).
     const database = db.config.kind === 'pglite' ? { kind: 'pglite' as const, dataDir: (dir = mkdtempSync(join(tmpdir(), 'chasm-cb-'))) } : db.config;
     const serverWith = (inbox: Inbox) =>
       startTestServer({

@@ -94,10 +94,11 @@ export const InvokeCallback = lib.sideEffectTask<typeof Callback, CallbackAttemp
       if (!wf) throw new Error('a callback outside a workflow run');
       return { callback: { url: cb.state.url, header: cb.state.header } as CompletionCallback, outcome: completionOutcomeOf(wf) as CompletionOutcome };
     });
-    const timeout = AbortSignal.timeout(deps.config.callbackRequestTimeoutMs);
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.config.callbackRequestTimeoutMs)]);
     let error: unknown;
     try {
-      await deps.delivery.deliver(callback, outcome, AbortSignal.any([ctx.signal, timeout]));
+      // Raced with the signal too: an internal receiver takes none, and a hung one must not hold the task.
+      await Promise.race([deps.delivery.deliver(callback, outcome, signal), whenAborted(signal)]);
     } catch (e) {
       error = e ?? new Error('callback delivery failed');
     }
@@ -111,6 +112,15 @@ export const InvokeCallback = lib.sideEffectTask<typeof Callback, CallbackAttemp
     else deps.logger?.warn({ ...log, err: error instanceof Error ? error.message : String(error) }, 'completion callback delivery failed');
   },
 });
+
+/** Rejects once `signal` aborts: the attempt took longer than callback.request.timeout, or the server stops. */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new ChasmError(ErrorCode.DeadlineExceeded, 'callback delivery timed out'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
 
 /** The backoff timer: BACKING_OFF -> SCHEDULED with a new invocation. */
 export const CallbackBackoff = lib.pureTask<typeof Callback, CallbackAttemptPayload>({
