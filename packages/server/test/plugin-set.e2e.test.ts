@@ -81,9 +81,10 @@ describe('plugin set check', () => {
   });
 
   it('starts every built-in package together, with settings applied', async () => {
-    await using server = await start(['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler'], {
+    await using server = await start(['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler', 'nexus'], {
       'workflow-update': { maxTotalUpdates: 5 },
       scheduler: { maxBackfillers: 10 },
+      nexus: { maxPageSize: 500 },
     });
     expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });

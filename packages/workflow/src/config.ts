@@ -36,6 +36,13 @@ export const workflowConfigSchema = z.strictObject({
   headerSizeLimitBytes: count(2 * 1024 * 1024),
   /** limit.maxIDLength: workflow ids and types, task queue names, signal names, request ids, identities (UTF-8 bytes). */
   maxIdLength: count(1000),
+  /** system.maxCallbacksPerWorkflow: completion callbacks a start may attach. */
+  maxCallbacksPerWorkflow: count(32),
+  /** callback.request.timeout: how long one delivery attempt may take. */
+  callbackRequestTimeoutMs: millis(10_000),
+  /** Delivery retries: delay(n) = min(initial * 2^(n-1), maximum), jittered (Temporal's system retry policy). */
+  callbackRetryInitialIntervalMs: millis(1_000),
+  callbackRetryMaximumIntervalMs: millis(60_000),
 });
 
 export type WorkflowConfig = Readonly<z.output<typeof workflowConfigSchema>>;

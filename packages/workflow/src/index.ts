@@ -26,6 +26,7 @@ export {
 } from './workflow/extensions.js';
 export { requestWorkflowTask } from './workflow/mutable-state.js';
 export { BadCommandError } from './activity/activity-state-machine.js';
-export { planWorkflowStart, type WorkflowStartPlan } from './grpc/start-request.js';
+export { callbackAdmission, planWorkflowStart, type WorkflowStartPlan } from './grpc/start-request.js';
+export type { CallbackAdmission } from './grpc/validate.js';
 // The default export is what a server loads when a config names this package by name or path.
 export { workflowPlugin, workflowPlugin as default } from './plugin.js';

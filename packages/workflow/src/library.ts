@@ -1,6 +1,8 @@
 import type { Library } from '@chasm/core';
 import { lib } from './library-builder.js';
 import { Activity } from './activity/activity.js';
+import { Callback } from './callback/callback.js';
+import { CallbackBackoff, InvokeCallback } from './callback/callback.tasks.js';
 import { ActivityTimeout, DispatchActivity } from './activity/activity.tasks.js';
 import { SearchAttributes } from './grpc/search-attribute-registry.js';
 import { registerDeps, type WorkflowDeps } from './workflow/deps.js';
@@ -10,12 +12,12 @@ import { hooks } from './workflow/mutable-state.js';
 import { Workflow } from './workflow/workflow.js';
 import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowTaskTimeout } from './workflow/workflow.tasks.js';
 
-/** The workflow library: the run (root `workflow.workflow`), its activities and its tasks. */
+/** The workflow library: the run (root `workflow.workflow`), its activities, its completion callbacks and its tasks. */
 export function createWorkflowLibrary(deps: WorkflowDeps): Library {
   registerDeps(deps);
   hooks.closed = (status) => deps.metrics?.closed.inc({ status });
   return lib.build({
-    components: [Workflow, Activity, SearchAttributes],
-    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout],
+    components: [Workflow, Activity, Callback, SearchAttributes],
+    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout, InvokeCallback, CallbackBackoff],
   });
 }

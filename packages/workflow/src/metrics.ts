@@ -6,6 +6,7 @@ export class WorkflowMetrics {
   readonly closed: Counter<'status'>;
   readonly workflowTasks: Counter<'outcome'>;
   readonly activityTasks: Counter<'outcome'>;
+  readonly callbackDeliveries: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -19,6 +20,12 @@ export class WorkflowMetrics {
     this.activityTasks = new Counter({
       name: 'workflow_activity_task_total',
       help: 'Activity tasks of workflows by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.callbackDeliveries = new Counter({
+      name: 'workflow_callback_delivery_total',
+      help: 'Completion callback delivery attempts by outcome (succeeded, retrying, failed)',
       labelNames: ['outcome'],
       registers: [registry],
     });

@@ -1,4 +1,4 @@
-import { TOKENS, type ChasmEngine, type Clock, type NamespaceResolver } from '@chasm/core';
+import { completionDelivery, TOKENS, type CallbackDeliverer, type ChasmEngine, type Clock, type CompletionReceiver, type NamespaceResolver } from '@chasm/core';
 import { ACTIVITY_TASK_HANDLERS, MATCHING, type ActivityTaskHandler, type MatchingService } from '@chasm/matching';
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
@@ -23,7 +23,17 @@ export const workflowModule = (config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG)
   options
     .bind<WorkflowDeps>(WORKFLOW_DEPS)
     .toResolvedValue(
-      (engine: ChasmEngine, matching: MatchingService, namespaces: NamespaceResolver, clock: Clock, logger: Logger, metrics: Registry, config: WorkflowConfig) => ({
+      (
+        engine: ChasmEngine,
+        matching: MatchingService,
+        namespaces: NamespaceResolver,
+        clock: Clock,
+        logger: Logger,
+        metrics: Registry,
+        config: WorkflowConfig,
+        receivers: CompletionReceiver[] | undefined,
+        deliverers: CallbackDeliverer[] | undefined,
+      ) => ({
         engine,
         matching,
         namespaces,
@@ -31,8 +41,21 @@ export const workflowModule = (config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG)
         logger: logger.child({ component: 'workflow' }),
         config,
         metrics: new WorkflowMetrics(metrics),
+        // Completion callbacks go to whatever the loaded packages bind (the scheduler's receiver,
+        // Nexus's http deliverer); none bound: starts with such callbacks are refused at the door.
+        delivery: completionDelivery(receivers ?? [], deliverers ?? []),
       }),
-      [TOKENS.Engine, MATCHING, TOKENS.Namespaces, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, WORKFLOW_CONFIG],
+      [
+        TOKENS.Engine,
+        MATCHING,
+        TOKENS.Namespaces,
+        TOKENS.Clock,
+        TOKENS.Logger,
+        TOKENS.Metrics,
+        WORKFLOW_CONFIG,
+        { serviceIdentifier: TOKENS.CompletionReceivers, isMultiple: true, optional: true },
+        { serviceIdentifier: TOKENS.CallbackDeliverers, isMultiple: true, optional: true },
+      ],
     )
     .inSingletonScope();
   options.bind(QueryRegistry).toResolvedValue(() => new QueryRegistry()).inSingletonScope();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { type google, temporal } from '@temporalio/proto';
+import { internalCallback } from '@chasm/core';
 import { testDatabaseConfigs } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
@@ -27,6 +28,8 @@ const seconds = (s: number | string, nanos = 0): google.protobuf.IDuration => ({
 const big = (bytes: number): temporal.api.common.v1.IPayload => ({ metadata: { encoding: utf8.encode('binary/plain') }, data: new Uint8Array(bytes) });
 const NUL = 'a\u0000b';
 const x = (n: number): string => 'x'.repeat(n);
+const internal = internalCallback({ namespaceId: 'ns', archetype: 'test.receiver', businessId: 'b', runId: 'r', data: 'd' });
+const https = { url: 'https://example.com/callback', header: {} };
 
 type Case =
   | { readonly rpc: 'start'; readonly name: string; readonly field: string; readonly req: Partial<StartReq> }
@@ -88,6 +91,14 @@ const cases: Case[] = [
   start('two inputs of 1.5 MB each', 'input', { input: { payloads: [big(1.5 * MiB), big(1.5 * MiB)] } }),
   start('a 3 MB memo', 'memo', { memo: { fields: { m: big(3 * MiB) } } }),
   start('a 3 MB header', 'header', { header: { fields: { h: big(3 * MiB) } } }),
+  // completion callbacks: internal ones are the server's own; no package here delivers any other
+  start('a temporal://internal callback from a remote caller', 'completion_callbacks', { completionCallbacks: [{ nexus: internal }] }),
+  start('an https callback no installed package delivers', 'completion_callbacks', { completionCallbacks: [{ nexus: https }] }),
+  start('a callback without nexus', 'completion_callbacks', { completionCallbacks: [{}] }),
+  start('a callback with a malformed URL', 'completion_callbacks', { completionCallbacks: [{ nexus: { url: 'not a url' } }] }),
+  start('33 callbacks (over system.maxCallbacksPerWorkflow)', 'completion_callbacks', {
+    completionCallbacks: Array.from({ length: 33 }, () => ({ nexus: https })),
+  }),
   // signal-with-start, against the running workflow: refused before the signal is delivered
   sws('no signal name', 'signal_name', { signalName: '' }),
   sws('a signal name over 1000 bytes', 'signal_name', { signalName: x(1001) }),
@@ -365,6 +376,12 @@ describe.each(testDatabaseConfigs('chasm_wf_bad_input'))('bad input at the front
     expect(await message(start('', '', { input: { payloads: [big(3 * MiB)] } }))).toBe('input: Blob data size exceeds limit.');
     expect(await message(start('', '', { memo: { fields: { m: big(3 * MiB) } } }))).toBe('memo: Memo size exceeds limit.');
     expect(await message(signal('', '', { signalName: '' }))).toBe('signal_name: SignalName is not set on request.');
+    expect(await message(start('', '', { completionCallbacks: [{ nexus: internal }] }))).toBe(
+      'completion_callbacks: temporal://internal callbacks are reserved for the server',
+    );
+    expect(await message(start('', '', { completionCallbacks: [{ nexus: https }] }))).toBe(
+      'completion_callbacks: no installed package delivers callbacks to https: URLs (callback 0)',
+    );
   });
 
   it('accepts what Temporal accepts at the limits, capping durations over 100 years', async () => {

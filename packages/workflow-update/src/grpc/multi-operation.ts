@@ -8,7 +8,7 @@ import {
   type NamespaceResolver,
   type RpcCallContext,
 } from '@chasm/core';
-import { planWorkflowStart, Workflow, type SearchAttributeRegistry, type WorkflowDeps, type WorkflowStartPlan } from '@chasm/workflow';
+import { callbackAdmission, planWorkflowStart, Workflow, type SearchAttributeRegistry, type WorkflowDeps, type WorkflowStartPlan } from '@chasm/workflow';
 import type { WorkflowUpdateConfig } from '../config.js';
 import { api, typeUrl, type temporal } from '../proto.js';
 import { admitUpdate, findUpdate } from '../update/registry.js';
@@ -112,7 +112,7 @@ export class MultiOperationHandler {
       if (startReq.requestEagerExecution) {
         throw new InvalidArgumentError('operations[0].start_workflow.request_eager_execution', 'RequestEagerExecution is not supported.');
       }
-      const p = planWorkflowStart(namespaceId, namespace, startReq, this.deps.workflow.config);
+      const p = planWorkflowStart(namespaceId, namespace, startReq, this.deps.workflow.config, callbackAdmission(this.deps.workflow, call));
       await this.deps.searchAttributes.validate(namespaceId, startReq.searchAttributes);
       return p;
     });

@@ -3,6 +3,7 @@ import { decodeMessage, jsonPayload, long, msToDuration, msToTimestamp } from '@
 import { api, Enums, type temporal } from '../proto.js';
 import type { ActivityState } from '../activity/activity.js';
 import { retryPolicyProto } from '../activity/activity-state-machine.js';
+import { callbackInfos } from '../callback/callback-info.js';
 import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
 
 const S = Enums.WorkflowExecutionStatus;
@@ -66,6 +67,7 @@ export function describeResponse(wf: WorkflowComponent): temporal.api.workflowse
         : {}),
     },
     pendingActivities: activities.map(pendingActivity),
+    callbacks: callbackInfos(wf),
     ...(t
       ? {
           pendingWorkflowTask: {

@@ -1,9 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, type Context, type IdConflictPolicy, type IdReusePolicy, type MutableContext } from '@chasm/core';
+import { InvalidArgumentError, type Context, type IdConflictPolicy, type IdReusePolicy, type MutableContext, type RpcCallContext } from '@chasm/core';
+import type { WorkflowDeps } from '../workflow/deps.js';
 import type { WorkflowConfig } from '../config.js';
 import { msToDuration } from '@chasm/matching';
 import { Enums, type temporal } from '../proto.js';
-import { checkBlob, checkDuration, checkHeader, checkId, checkIdentity, checkIdPolicies, checkMemo, checkRequestId, checkRetryPolicy, checkTaskQueueName } from './validate.js';
+import {
+  checkBlob,
+  checkCompletionCallbacks,
+  checkDuration,
+  checkHeader,
+  checkId,
+  checkIdentity,
+  checkIdPolicies,
+  checkMemo,
+  checkRequestId,
+  checkRetryPolicy,
+  checkTaskQueueName,
+  type CallbackAdmission,
+} from './validate.js';
 import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
 import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
 
@@ -39,6 +53,11 @@ export function startPolicies(reuse: number | null | undefined, conflict: number
   return { reusePolicy, conflictPolicy, terminateExisting };
 }
 
+/** What a start arriving through `call` may attach as completion callbacks (internal ones: in-process calls only). */
+export function callbackAdmission(deps: WorkflowDeps, call: RpcCallContext): CallbackAdmission {
+  return { internal: call.internal === true, delivery: deps.delivery, max: deps.config.maxCallbacksPerWorkflow };
+}
+
 /**
  * Validates a start (or signal-with-start) request as Temporal's frontend and history services do
  * (`prepareStartWorkflowRequest`, `ValidateStartWorkflowExecutionRequest`), before anything is
@@ -49,6 +68,7 @@ export function runSpecOf(
   req: StartRequest,
   config: WorkflowConfig,
   signal?: StartSignal,
+  callbacks?: CallbackAdmission,
 ): RunSpec {
   const max = config.maxIdLength;
   const workflowId = checkId('workflow_id', req.workflowId, max, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
@@ -72,6 +92,7 @@ export function runSpecOf(
   checkBlob('input', req.input, config);
   checkMemo('memo', req.memo, config);
   checkHeader('header', req.header, config);
+  const completionCallbacks = checkCompletionCallbacks('completion_callbacks', req.completionCallbacks, callbacks);
   if (run === 0 || (exec > 0 && run > exec)) run = exec;
   let task = taskTimeout || config.defaultWorkflowTaskTimeoutMs;
   task = Math.min(task, config.maxWorkflowTaskTimeoutMs);
@@ -95,6 +116,7 @@ export function runSpecOf(
     // A schedule passes its last result and failure on to the runs it starts (reference A.7).
     ...(req.lastCompletionResult?.payloads?.length ? { lastCompletionResult: req.lastCompletionResult } : {}),
     ...(req.continuedFailure ? { continuedFailure: req.continuedFailure } : {}),
+    ...(completionCallbacks.length > 0 ? { completionCallbacks: completionCallbacks.map((c) => ({ nexus: { url: c.url, header: c.header } })) } : {}),
     attempt: 1,
   };
   return {
@@ -120,8 +142,14 @@ export interface WorkflowStartPlan {
   run(wf: WorkflowComponent, ctx: MutableContext): void;
 }
 
-export function planWorkflowStart(namespaceId: string, namespace: string, req: StartRequest, config: WorkflowConfig): WorkflowStartPlan {
-  const spec = runSpecOf(namespaceId, req, config);
+export function planWorkflowStart(
+  namespaceId: string,
+  namespace: string,
+  req: StartRequest,
+  config: WorkflowConfig,
+  callbacks?: CallbackAdmission,
+): WorkflowStartPlan {
+  const spec = runSpecOf(namespaceId, req, config, undefined, callbacks);
   return {
     workflowId: spec.started.workflowId ?? '',
     requestId: spec.requestId,

@@ -1,8 +1,8 @@
-import { InvalidArgumentError } from '@chasm/core';
+import { completionDelivery, internalCallback, InvalidArgumentError, type CallbackDeliverer, type CompletionReceiver } from '@chasm/core';
 import { encodePayloads, long } from '@chasm/matching';
 import { describe, expect, it } from 'vitest';
 import { api } from '../proto.js';
-import { checkBlob, checkDuration, checkHeader, checkId, checkMemo, checkRetryPolicy, checkTaskQueueName, MAX_DURATION_MS } from './validate.js';
+import { checkBlob, checkCompletionCallbacks, checkDuration, checkHeader, checkId, checkMemo, checkRetryPolicy, checkTaskQueueName, MAX_DURATION_MS } from './validate.js';
 
 const refusal = (f: () => unknown): { field: string; message: string } | undefined => {
   try {
@@ -92,5 +92,36 @@ describe('size checks', () => {
       expect(refusal(() => checkMemo('memo', m, limits)) !== undefined).toBe(api.common.v1.Memo.encode(m).finish().length > 1000);
       expect(refusal(() => checkHeader('header', m, limits)) !== undefined).toBe(api.common.v1.Header.encode(m).finish().length > 1000);
     }
+  });
+
+  it('admits completion callbacks the installed packages can deliver, internal ones from in-process calls only', () => {
+    const receiver: CompletionReceiver = { archetype: 'test.receiver', receive: async () => undefined };
+    const http: CallbackDeliverer = { schemes: ['https:'], deliver: async () => undefined };
+    const internal = internalCallback({ namespaceId: 'n', archetype: 'test.receiver', businessId: 'b', runId: 'r', data: 'd' });
+    const none = completionDelivery([], []);
+    const both = completionDelivery([receiver], [http]);
+    const admit = (internalCall: boolean, delivery = both, max = 32) => ({ internal: internalCall, delivery, max });
+    const F = 'completion_callbacks';
+    expect(checkCompletionCallbacks(F, null, undefined)).toEqual([]);
+    expect(checkCompletionCallbacks(F, [{ nexus: internal }], admit(true))).toEqual([internal]);
+    expect(checkCompletionCallbacks(F, [{ nexus: { url: 'https://x.example/cb', header: { a: 'b' } } }], admit(false))).toEqual([
+      { url: 'https://x.example/cb', header: { a: 'b' } },
+    ]);
+    expect(refusal(() => checkCompletionCallbacks(F, [{ nexus: internal }], admit(false)))?.message).toBe(
+      'completion_callbacks: temporal://internal callbacks are reserved for the server',
+    );
+    expect(refusal(() => checkCompletionCallbacks(F, [{ nexus: internal }], admit(true, none)))?.message).toContain('no installed package receives');
+    expect(refusal(() => checkCompletionCallbacks(F, [{ nexus: { url: 'http://x.example' } }], admit(true)))?.message).toContain(
+      'no installed package delivers callbacks to http: URLs',
+    );
+    expect(refusal(() => checkCompletionCallbacks(F, [{ nexus: { url: 'temporal://internal', header: { 'temporal-callback-token': 'junk' } } }], admit(true)))?.message).toContain(
+      'invalid temporal-callback-token',
+    );
+    expect(refusal(() => checkCompletionCallbacks(F, [{}], admit(true)))?.message).toContain('not a Nexus callback');
+    expect(refusal(() => checkCompletionCallbacks(F, [{ nexus: internal }, { nexus: internal }], admit(true, both, 1)))?.message).toContain(
+      'cannot attach more than 1 callbacks',
+    );
+    // A request kind that takes no callbacks refuses any.
+    expect(refusal(() => checkCompletionCallbacks(F, [{ nexus: internal }], undefined))?.field).toBe(F);
   });
 });

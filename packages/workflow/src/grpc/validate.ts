@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@chasm/core';
+import { decodeInternalCallbackToken, CALLBACK_TOKEN_HEADER, INTERNAL_CALLBACK_URL, InvalidArgumentError, type CompletionCallback, type CompletionDelivery } from '@chasm/core';
 import { durationToMs, encodePayloads, type ProtoTime } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 
@@ -197,4 +197,57 @@ export function checkIdPolicies(reuse: number | null | undefined, conflict: numb
       'Invalid WorkflowIDReusePolicy: WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE cannot be used together with WorkflowIdConflictPolicy WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING',
     );
   }
+}
+
+/** Who may attach which completion callbacks to a start. */
+export interface CallbackAdmission {
+  /** The request came through the in-process ServiceClient (`call.internal`): internal callbacks are allowed. */
+  readonly internal: boolean;
+  /** What the installed packages can deliver. */
+  readonly delivery: CompletionDelivery;
+  /** system.maxCallbacksPerWorkflow */
+  readonly max: number;
+}
+
+/**
+ * A start's `completion_callbacks`: at most `max`, each a Nexus callback whose URL some installed
+ * package delivers. `temporal://internal` routes straight into another execution of this server,
+ * so only the server itself (an in-process call) may ask for one; a remote caller could otherwise
+ * forge completions of executions it does not own. Without an admission (a request kind that
+ * does not take callbacks), any callback is refused.
+ */
+export function checkCompletionCallbacks(
+  field: string,
+  callbacks: readonly temporal.api.common.v1.ICallback[] | null | undefined,
+  admission: CallbackAdmission | undefined,
+): CompletionCallback[] {
+  const list = callbacks ?? [];
+  if (list.length === 0) return [];
+  if (!admission) throw new InvalidArgumentError(field, 'completion callbacks are not supported on this request');
+  if (list.length > admission.max) {
+    throw new InvalidArgumentError(field, `cannot attach more than ${admission.max} callbacks to a workflow (${list.length} given)`);
+  }
+  return list.map((c, i) => {
+    const url = c.nexus?.url ?? '';
+    if (!c.nexus) throw new InvalidArgumentError(field, `callback ${i} is not a Nexus callback; only Nexus callbacks are supported`);
+    const header: Record<string, string> = { ...(c.nexus.header ?? {}) };
+    if (url === INTERNAL_CALLBACK_URL) {
+      if (!admission.internal) throw new InvalidArgumentError(field, `${INTERNAL_CALLBACK_URL} callbacks are reserved for the server`);
+      const token = header[CALLBACK_TOKEN_HEADER];
+      if (!token) throw new InvalidArgumentError(field, `internal callback ${i} has no ${CALLBACK_TOKEN_HEADER} header`);
+      try {
+        decodeInternalCallbackToken(token);
+      } catch {
+        throw new InvalidArgumentError(field, `internal callback ${i} has an invalid ${CALLBACK_TOKEN_HEADER}`);
+      }
+      if (!admission.delivery.accepts(url)) throw new InvalidArgumentError(field, 'no installed package receives internal callbacks');
+      return { url, header };
+    }
+    if (!url) throw new InvalidArgumentError(field, `callback ${i} has no URL`);
+    if (!URL.canParse(url)) throw new InvalidArgumentError(field, `callback ${i} has a malformed URL`);
+    if (!admission.delivery.accepts(url)) {
+      throw new InvalidArgumentError(field, `no installed package delivers callbacks to ${new URL(url).protocol} URLs (callback ${i})`);
+    }
+    return { url, header };
+  });
 }

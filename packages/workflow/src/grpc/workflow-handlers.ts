@@ -37,7 +37,7 @@ import type { WorkflowDeps } from '../workflow/deps.js';
 import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
-import { runSpecOf, startPolicies } from './start-request.js';
+import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
 import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
@@ -150,10 +150,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
   return {
     service: WORKFLOW_SERVICE,
     methods: {
-      async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest) {
+      async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         await searchAttributes.validate(namespaceId, req.searchAttributes);
-        const spec = runSpecOf(namespaceId, req, config);
+        const spec = runSpecOf(namespaceId, req, config, undefined, callbackAdmission(deps, call));
         const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy));
         if (r.created) deps.metrics?.started.inc();
         const started = r.created || (await createdByRequest(namespaceId, spec.started.workflowId ?? '', r.runId, spec.requestId));

@@ -50,6 +50,8 @@ function carried(wf: WorkflowComponent, prev: StartedAttributes): StartedAttribu
     parentInitiatedEventId: prev.parentInitiatedEventId ?? long(0),
     rootWorkflowExecution: prev.rootWorkflowExecution ?? null,
     priority: prev.priority ?? null,
+    // The chain's completion callbacks move to the next run: only the run that ends it delivers them.
+    completionCallbacks: prev.completionCallbacks ?? [],
   };
 }
 
@@ -92,7 +94,7 @@ export function failWorkflow(w: HistoryWriter, failure: Failure | null, complete
       ...(next ? { newExecutionRunId: next.runId } : {}),
     }),
   );
-  closeWorkflow(w, 'failed');
+  closeWorkflow(w, 'failed', next !== undefined);
   return next;
 }
 

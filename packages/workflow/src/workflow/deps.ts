@@ -1,4 +1,4 @@
-import type { ChasmEngine, Clock, Engine, NamespaceResolver } from '@chasm/core';
+import type { ChasmEngine, Clock, CompletionDelivery, Engine, NamespaceResolver } from '@chasm/core';
 import type { MatchingService } from '@chasm/matching';
 import type { Logger } from 'pino';
 import type { WorkflowConfig } from '../config.js';
@@ -13,6 +13,8 @@ export interface WorkflowDeps {
   readonly logger: Logger | undefined;
   readonly config: WorkflowConfig;
   readonly metrics: WorkflowMetrics | undefined;
+  /** Delivers completion callbacks through what the installed packages bind (receivers, deliverers). */
+  readonly delivery: CompletionDelivery;
 }
 
 /**

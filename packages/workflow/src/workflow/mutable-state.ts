@@ -6,6 +6,7 @@ import { HistoryWriter, readHistoryBytes } from './history-writer.js';
 import { encodeWorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
+import { triggerCallbacks } from '../callback/callback.tasks.js';
 import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
 import { workflowExtensions, type ProtocolMessage } from './extensions.js';
 
@@ -228,8 +229,10 @@ export function fireTimer(w: HistoryWriter, timerId: string): void {
 /**
  * Closes the run: pending work is dropped; the parent is told (unless a next run continues the
  * chain) and the parent close policy is applied to open children, both by side-effect tasks.
+ * Completion callbacks fire only when the chain ends here: with `chainContinues` (continue-as-new,
+ * a retry) the next run carries them (its started attributes) and these stay in STANDBY.
  */
-export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 'running'>): void {
+export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 'running'>, chainContinues = status === 'continuedAsNew'): void {
   const s = w.wf.state;
   s.status = status;
   s.closeTime = w.now;
@@ -243,6 +246,7 @@ export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 
       children: open.map((c) => ({ namespaceId: c.namespaceId, workflowId: c.workflowId, policy: c.parentClosePolicy })),
     });
   }
+  if (!chainContinues) triggerCallbacks(w.wf, w.ctx);
   for (const ext of workflowExtensions()) ext.onClose?.(w.wf, w.ctx, status);
   hooks.closed?.(s.status);
 }

@@ -1,4 +1,4 @@
-import type { MutableContext } from '@chasm/core';
+import type { CompletionCallback, MutableContext } from '@chasm/core';
 import { event } from '../history/events.js';
 import { durationToMs, encodeMessage, msToDuration, msToTimestamp } from '@chasm/matching';
 import { api, type temporal } from '../proto.js';
@@ -6,6 +6,7 @@ import { HistoryWriter } from './history-writer.js';
 import { armRunTimeout, scheduleWorkflowTask } from './mutable-state.js';
 import { upsertSearchAttributes } from './search-attributes.js';
 import { WorkflowBackoff } from './workflow.tasks.js';
+import { registerCallbacks } from '../callback/callback.tasks.js';
 import type { WorkflowComponent, WorkflowState } from './workflow.js';
 
 export type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
@@ -115,6 +116,7 @@ export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSp
       }),
     );
   }
+  registerCallbacks(wf, completionCallbacksOf(a), s.startTime);
   if (s.backoffUntil !== null) ctx.addTask(wf, WorkflowBackoff, {}, { at: new Date(s.backoffUntil) });
   else scheduleWorkflowTask(w);
   armRunTimeout(wf, ctx);
@@ -127,3 +129,8 @@ export function parentOf(a: StartedAttributes): { workflowId: string; runId: str
   return p?.workflowId ? { workflowId: p.workflowId, runId: p.runId ?? '' } : undefined;
 }
 
+
+/** The completion callbacks of a run's started attributes (validated at the door: each has `nexus`). */
+export function completionCallbacksOf(a: StartedAttributes): CompletionCallback[] {
+  return (a.completionCallbacks ?? []).flatMap((c) => (c.nexus ? [{ url: c.nexus.url ?? '', header: { ...(c.nexus.header ?? {}) } }] : []));
+}

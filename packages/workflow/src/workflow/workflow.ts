@@ -8,6 +8,7 @@ import {
 } from '@chasm/core';
 import { historyBatchCodec } from '../history/history-batch.js';
 import { Activity } from '../activity/activity.js';
+import { Callback } from '../callback/callback.js';
 
 /** A run's status, as in temporal.api.enums.v1.WorkflowExecutionStatus. */
 export type WorkflowStatus = 'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continuedAsNew' | 'timedOut';
@@ -149,6 +150,11 @@ export const Workflow = lib.component({
     history: dataMapOf(historyBatchCodec),
     /** Activities in flight, keyed by scheduled event id. */
     activities: mapOf(Activity),
+    /**
+     * Completion callbacks of the chain, keyed by index: STANDBY on every run, delivered by the
+     * run that ends the chain (a run that continues hands them to the next one).
+     */
+    callbacks: mapOf(Callback),
     /** Extension point: other packages (workflow-update) hang their components here. */
     extensions: mapOf('any'),
   },

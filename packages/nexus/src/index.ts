@@ -1,0 +1,17 @@
+/**
+ * @module @chasm/nexus
+ * Nexus for the CHASM server. So far: the cluster-wide Nexus endpoint registry, served as
+ * OperatorService Create/Get/Update/Delete/ListNexusEndpoints and exposed to other packages as
+ * an `EndpointRegistry` under `NEXUS_ENDPOINTS`.
+ */
+export type { NexusEndpoint, EndpointDescription, EndpointTarget, EndpointSpec } from './endpoints/endpoint.js';
+export { endpointUrlPrefix } from './endpoints/endpoint.js';
+export { NEXUS_ENDPOINTS, type EndpointRegistry } from './endpoints/endpoint-registry.js';
+export { nexusMigrations } from './endpoints/migrations.js';
+export { ENDPOINT_METHODS, endpointRpcHandlers } from './grpc/endpoint-handlers.js';
+export { ENDPOINT_NAME_PATTERN } from './grpc/validate-spec.js';
+export { nexusModule, NEXUS_CONFIG } from './module.js';
+export { DEFAULT_NEXUS_CONFIG, nexusConfigSchema, type NexusConfig } from './config.js';
+export { EndpointNameTakenError, EndpointNotFoundError, EndpointVersionMismatchError } from './errors.js';
+// The default export is what a server loads when a config names this package by name or path.
+export { nexusPlugin, nexusPlugin as default } from './plugin.js';

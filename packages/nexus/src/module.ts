@@ -1,0 +1,44 @@
+import { TOKENS, type Clock, type Database, type NamespaceResolver } from '@chasm/core';
+import { ContainerModule } from 'inversify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { DEFAULT_NEXUS_CONFIG, type NexusConfig } from './config.js';
+import { NEXUS_ENDPOINTS } from './endpoints/endpoint-registry.js';
+import { EndpointService } from './endpoints/endpoint-service.js';
+import { EndpointStore } from './endpoints/endpoint-store.js';
+import { nexusMigrations } from './endpoints/migrations.js';
+import { endpointRpcHandlers } from './grpc/endpoint-handlers.js';
+import { NexusMetrics } from './metrics.js';
+
+/** DI token of this package's validated settings (`settings.nexus` in the server config). */
+export const NEXUS_CONFIG = Symbol.for('chasm/NexusConfig');
+const NEXUS_METRICS = Symbol.for('chasm/NexusMetrics');
+
+/**
+ * Binds the endpoint registry (its table's migrations, the service, the five OperatorService
+ * methods) and exposes it to other packages as `NEXUS_ENDPOINTS`. The only place in the package
+ * that touches inversify: factories receive the runtime's services (TOKENS.*) as plain arguments.
+ */
+export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): ContainerModule =>
+  new ContainerModule(({ bind }) => {
+    bind<NexusConfig>(NEXUS_CONFIG).toConstantValue(config);
+    bind(TOKENS.Migrations).toConstantValue(nexusMigrations);
+    bind<NexusMetrics>(NEXUS_METRICS)
+      .toResolvedValue((registry: Registry) => new NexusMetrics(registry), [TOKENS.Metrics])
+      .inSingletonScope();
+    // One service behind both tokens, so the caller side's cache is the one the RPCs invalidate.
+    bind<EndpointService>(EndpointService)
+      .toResolvedValue(
+        (database: Database, clock: Clock, logger: Logger, metrics: NexusMetrics) =>
+          new EndpointService(new EndpointStore(database.db), clock, logger.child({ component: 'nexus' }), metrics),
+        [TOKENS.Database, TOKENS.Clock, TOKENS.Logger, NEXUS_METRICS],
+      )
+      .inSingletonScope();
+    bind(NEXUS_ENDPOINTS).toService(EndpointService);
+    bind(TOKENS.RpcHandlers)
+      .toResolvedValue(
+        (endpoints: EndpointService, namespaces: NamespaceResolver) => endpointRpcHandlers({ endpoints, namespaces, config }),
+        [EndpointService, TOKENS.Namespaces],
+      )
+      .inSingletonScope();
+  });
