@@ -178,6 +178,18 @@ describe.each(e2eDialects())('schedules through the SDK ($name)', (dialect) => {
       expect(desc.searchAttributes['SchedOwner']).toEqual(['action-sa']);
       expect(await h.client.workflow.getHandle(w.workflowId).result()).toBe('done');
     }
+    // Describe reports closed runs with their final status, and nothing running once all closed (A.12).
+    const closed = await eventually(async () => {
+      const x = await handle.describe();
+      return x.info.runningActions.length === 0 && x;
+    }, 10_000, 'no running actions once every run completed');
+    const statuses = (closed.raw.info?.recentActions ?? []).map((a) => a.startWorkflowStatus);
+    expect(statuses.length).toBeGreaterThanOrEqual(3);
+    for (const st of statuses) expect(st).toBe(temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    // The run carries the completion callback that reports back to the schedule (A.7).
+    const rawWf = await h.connection.workflowService.describeWorkflowExecution({ namespace: ns, execution: { workflowId: ids[0]! } });
+    expect(rawWf.callbacks?.length ?? 0).toBe(1);
+
     const listed = [];
     for await (const w of h.client.workflow.list({ query: `TemporalScheduledById = '${scheduleId}' AND TemporalScheduledStartTime = '${rfc3339Seconds(nominalOf(ids[0]!, wfId))}'` })) listed.push(w.workflowId);
     expect(listed).toEqual([ids[0]]);
