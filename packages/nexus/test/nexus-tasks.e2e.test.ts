@@ -198,16 +198,24 @@ describe.each(testDatabaseConfigs('nexus_tasks'))('Nexus task dispatch on $name'
     await grpcError(() => ws().respondNexusTaskCompleted({ namespace: 'default', taskToken: token, response }), Code.NOT_FOUND);
   });
 
-  it('answers a poll empty shortly before the caller deadline', async () => {
+  it('answers a poll empty shortly before the caller deadline, and keeps the heartbeat it carried', async () => {
     const started = Date.now();
+    const workerInstanceKey = `idle-${randomUUID()}`;
     const r = await client.withDeadline(inMs(3_000), () =>
-      ws().pollNexusTaskQueue({ namespace: 'default', taskQueue: { name: `idle-${randomUUID()}` }, identity: 'idle' }),
+      ws().pollNexusTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: `idle-${randomUUID()}` },
+        identity: 'idle',
+        workerHeartbeat: [{ workerInstanceKey, workerIdentity: 'idle', taskQueue: 'idle-queue' }],
+      }),
     );
     expect(r.taskToken?.length ?? 0).toBe(0);
     expect(r.request ?? null).toBeNull();
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(1_500);
     expect(elapsed).toBeLessThan(3_000);
+    const w = await ws().describeWorker({ namespace: 'default', workerInstanceKey });
+    expect(w.workerInfo?.workerHeartbeat?.taskQueue).toBe('idle-queue');
   });
 
   it('reports canceled when the caller aborts, and refuses the late answer', async () => {

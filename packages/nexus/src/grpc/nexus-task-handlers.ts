@@ -1,5 +1,5 @@
 import { InvalidArgumentError, WORKFLOW_SERVICE, type Clock, type NamespaceResolver, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
-import type { MatchingService } from '@chasm/matching';
+import { heartbeatFromProto, type MatchingService } from '@chasm/matching';
 import type { PendingNexusTask } from '../dispatch/pending-tasks.js';
 import type { NexusTaskDispatcher } from '../dispatch/task-dispatcher.js';
 import { decodeNexusTaskPayload } from '../dispatch/task-payload.js';
@@ -49,6 +49,9 @@ export function nexusTaskRpcHandlers(deps: NexusTaskHandlerDeps): RpcHandlerSet 
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const taskQueue = req.taskQueue?.name ?? '';
         if (!taskQueue) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
+        // Workers may send their heartbeat with the Nexus poll instead of RecordWorkerHeartbeat.
+        const heartbeats = (req.workerHeartbeat ?? []).filter((hb) => hb.workerInstanceKey);
+        if (heartbeats.length > 0) matching.recordWorkerHeartbeat(namespaceId, heartbeats.map((hb) => heartbeatFromProto(hb, clock.now())));
         let claimed: PendingNexusTask | undefined;
         const task = await matching.poll(
           {
