@@ -34,6 +34,8 @@ export type { TaskQueueConfig, TaskQueueConfigUpdate, RateLimitSetting, RateLimi
 export type { WorkerHeartbeatRecord, WorkerListQuery } from './workers/worker-registry.js';
 export { matchingMigrations } from './backlog/migrations.js';
 export { matchingRpcHandlers } from './grpc/matching-handlers.js';
+// For the poll RPCs other packages serve (PollNexusTaskQueue carries worker heartbeats too).
+export { heartbeatFromProto } from './grpc/proto-convert.js';
 export { matchingModule } from './module.js';
 // The activity-task contract shared by every feature whose executions have activity tasks.
 export {

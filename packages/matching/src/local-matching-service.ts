@@ -68,9 +68,9 @@ export class LocalMatchingService implements MatchingService, ServiceLifecycle {
       if (!q || q.closed || !q.hasRecentPoller(this.#options.stickyPollerUnavailableMs)) {
         throw new StickyWorkerUnavailableError(req.taskQueue.name);
       }
-      return q.add(task);
+      return q.add(task, req.syncOnlyUntil);
     }
-    return (await this.#queue(id, req.taskQueue)).add(task);
+    return (await this.#queue(id, req.taskQueue)).add(task, req.syncOnlyUntil);
   }
 
   async poll(req: PollRequest, signal: AbortSignal, deadline?: Date): Promise<PolledTask | undefined> {

@@ -44,7 +44,8 @@ export interface TaskQueueId {
 export interface MatchingService {
   /**
    * Hands the task to a waiting poller (sync match) or queues it, and resolves only after one
-   * of the two happened. Sticky queues reject with `StickyWorkerUnavailableError` when no poller
+   * of the two happened; with `syncOnlyUntil`, only a sync match counts and the call waits for a
+   * poller until then (outcome `'expired'` otherwise). Sticky queues reject with `StickyWorkerUnavailableError` when no poller
    * was seen for 10 s: the caller then adds to the normal queue.
    */
   addTask(req: AddTaskRequest): Promise<AddTaskResult>;

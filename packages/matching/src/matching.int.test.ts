@@ -380,4 +380,91 @@ describe.each(testDialects())('matching on $name', (dialect) => {
     svc.recordWorkerHeartbeat(NS, [{ ...hb('k2', 'billing'), status: 'SHUTDOWN' }]);
     expect(svc.describeWorker(NS, 'k2')).toBeUndefined();
   });
+
+  describe('sync-only adds (syncOnlyUntil, Nexus tasks)', () => {
+    const addSyncOnly = (queue: string, payload: string, untilMs: number, extra: Partial<AddTaskRequest> = {}) =>
+      add(queue, payload, { syncOnlyUntil: new Date(Date.now() + untilMs), ...extra }, 'nexus');
+
+    it('waits for a poller that arrives later and hands the task over without touching the backlog', async () => {
+      const q = newQueue();
+      const added = addSyncOnly(q, 'op', 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const t = await poll(q, { type: 'nexus' });
+      expect(t && dec(t.payload)).toBe('op');
+      expect(t?.syncMatched).toBe(true);
+      expect((await added).outcome).toBe('sync-matched');
+      expect(await backlogRows(q)).toBe(0);
+    });
+
+    it('reports expired at its deadline when no poller came, and stores nothing', async () => {
+      const q = newQueue();
+      const started = Date.now();
+      expect((await addSyncOnly(q, 'lonely', 500)).outcome).toBe('expired');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      expect(await backlogRows(q)).toBe(0);
+      // Nothing is left for a later poller either.
+      expect(await poll(q, { type: 'nexus', deadlineMs: 1_500 })).toBeUndefined();
+      const d = await svc.describeTaskQueue({ namespaceId: NS, name: q, type: 'nexus' });
+      expect(d.stats.approximateBacklogCount).toBe(0);
+    });
+
+    it('reports expired at once when the deadline has already passed', async () => {
+      const q = newQueue();
+      expect((await addSyncOnly(q, 'late', -1)).outcome).toBe('expired');
+    });
+
+    it('reports dropped when the accept hook finds the task stale, and the poll keeps waiting', async () => {
+      const q = newQueue();
+      const seen: string[] = [];
+      const polled = poll(q, {
+        type: 'nexus',
+        req: {
+          accept: async (t) => {
+            seen.push(dec(t.payload));
+            return dec(t.payload) === 'stale' ? 'stale' : 'accepted';
+          },
+        },
+      });
+      await pollerSeen(q, 'worker-1', { type: 'nexus' });
+      expect((await addSyncOnly(q, 'stale', 5_000)).outcome).toBe('dropped');
+      expect((await addSyncOnly(q, 'fresh', 5_000)).outcome).toBe('sync-matched');
+      const t = await polled;
+      expect(t && dec(t.payload)).toBe('fresh');
+      expect(seen).toEqual(['stale', 'fresh']);
+    });
+
+    it('offers the task to the next poller when an accept hook throws', async () => {
+      const q = newQueue();
+      const failing = poll(q, { type: 'nexus', req: { identity: 'flaky', accept: async () => Promise.reject(new Error('boom')) } });
+      await pollerSeen(q, 'flaky', { type: 'nexus' });
+      const added = addSyncOnly(q, 'retry-me', 10_000);
+      await expect(failing).rejects.toThrow('boom');
+      const t = await poll(q, { type: 'nexus' });
+      expect(t && dec(t.payload)).toBe('retry-me');
+      expect((await added).outcome).toBe('sync-matched');
+    });
+
+    it('goes ahead of backlogged tasks of the same queue', async () => {
+      const q = newQueue();
+      expect((await add(q, 'backlogged', {}, 'nexus')).outcome).toBe('spooled');
+      const added = addSyncOnly(q, 'urgent', 10_000);
+      const first = await poll(q, { type: 'nexus' });
+      expect(first && dec(first.payload)).toBe('urgent');
+      expect((await added).outcome).toBe('sync-matched');
+      const second = await poll(q, { type: 'nexus' });
+      expect(second && dec(second.payload)).toBe('backlogged');
+    });
+
+    it('releases waiting sync-only adds as expired when the service stops', async () => {
+      const q = newQueue();
+      const added = addSyncOnly(q, 'pending', 30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      await stopService();
+      try {
+        expect((await added).outcome).toBe('expired');
+      } finally {
+        await startService();
+      }
+    });
+  });
 });

@@ -30,6 +30,12 @@ export interface AddTaskRequest {
   readonly priority?: TaskPriority;
   /** After this instant the task is dropped instead of dispatched (schedule-to-start). */
   readonly scheduleToStartExpiry?: Date;
+  /**
+   * Sync match only (Nexus tasks): wait for a poller until this instant and report `'expired'`
+   * if none took the task, never writing it to the backlog. The caller is waiting for the task's
+   * answer with this deadline, so a task a worker could only see later would be useless.
+   */
+  readonly syncOnlyUntil?: Date;
 }
 
 export type AddTaskOutcome =
@@ -37,8 +43,13 @@ export type AddTaskOutcome =
   | 'sync-matched'
   /** Durable in the backlog (normal queues), or queued in memory (sticky queues, see ADR 0003). */
   | 'spooled'
-  /** Already past its schedule-to-start expiry: nothing to deliver. */
-  | 'dropped';
+  /**
+   * Already past its schedule-to-start expiry, or the accept hook found it stale: nothing to
+   * deliver.
+   */
+  | 'dropped'
+  /** `syncOnlyUntil` passed (or the queue closed) before a poller took it. Nothing was stored. */
+  | 'expired';
 
 export interface AddTaskResult {
   readonly outcome: AddTaskOutcome;

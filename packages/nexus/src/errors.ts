@@ -37,3 +37,13 @@ export class EndpointVersionMismatchError extends FailedPreconditionError {
 export function invalidField(field: string, message: string): InvalidArgumentError {
   return new InvalidArgumentError(field, `${field}: ${message}`);
 }
+
+/**
+ * An answer (RespondNexusTaskCompleted/Failed) for a task nobody waits for any more: already
+ * answered, timed out, canceled, or from before a restart. Temporal's wording.
+ */
+export class NexusTaskNotFoundError extends NotFoundError {
+  constructor(readonly taskId: string) {
+    super('Nexus task not found or already expired', { taskId });
+  }
+}

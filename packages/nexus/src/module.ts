@@ -1,13 +1,17 @@
-import { TOKENS, type Clock, type Database, type NamespaceResolver } from '@chasm/core';
+import { TOKENS, type Clock, type Database, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
+import { MATCHING, type MatchingService } from '@chasm/matching';
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_NEXUS_CONFIG, type NexusConfig } from './config.js';
+import { NEXUS_DISPATCHER } from './dispatch/nexus-dispatcher.js';
+import { NexusTaskDispatcher } from './dispatch/task-dispatcher.js';
 import { NEXUS_ENDPOINTS } from './endpoints/endpoint-registry.js';
 import { EndpointService } from './endpoints/endpoint-service.js';
 import { EndpointStore } from './endpoints/endpoint-store.js';
 import { nexusMigrations } from './endpoints/migrations.js';
 import { endpointRpcHandlers } from './grpc/endpoint-handlers.js';
+import { nexusTaskRpcHandlers } from './grpc/nexus-task-handlers.js';
 import { NexusMetrics } from './metrics.js';
 
 /** DI token of this package's validated settings (`settings.nexus` in the server config). */
@@ -16,8 +20,9 @@ const NEXUS_METRICS = Symbol.for('chasm/NexusMetrics');
 
 /**
  * Binds the endpoint registry (its table's migrations, the service, the five OperatorService
- * methods) and exposes it to other packages as `NEXUS_ENDPOINTS`. The only place in the package
- * that touches inversify: factories receive the runtime's services (TOKENS.*) as plain arguments.
+ * methods), exposed to other packages as `NEXUS_ENDPOINTS`, and the Nexus task dispatcher with
+ * the worker-side RPCs, exposed as `NEXUS_DISPATCHER`. The only place in the package that
+ * touches inversify: factories receive the runtime's services (TOKENS.*) as plain arguments.
  */
 export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): ContainerModule =>
   new ContainerModule(({ bind }) => {
@@ -39,6 +44,26 @@ export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): Contain
       .toResolvedValue(
         (endpoints: EndpointService, namespaces: NamespaceResolver) => endpointRpcHandlers({ endpoints, namespaces, config }),
         [EndpointService, TOKENS.Namespaces],
+      )
+      .inSingletonScope();
+    // One dispatcher behind the public token, the worker RPCs and the lifecycle: the pending
+    // tasks callers wait on are the ones the workers' answers settle.
+    bind<NexusTaskDispatcher>(NexusTaskDispatcher)
+      .toResolvedValue(
+        (matching: MatchingService, clock: Clock, logger: Logger, metrics: NexusMetrics) =>
+          new NexusTaskDispatcher({ matching, clock, logger: logger.child({ component: 'nexus' }), metrics }),
+        [MATCHING, TOKENS.Clock, TOKENS.Logger, NEXUS_METRICS],
+      )
+      .inSingletonScope();
+    bind(NEXUS_DISPATCHER).toService(NexusTaskDispatcher);
+    bind<ServiceLifecycle>(TOKENS.Service)
+      .toResolvedValue((d: NexusTaskDispatcher) => d, [NexusTaskDispatcher])
+      .inSingletonScope();
+    bind(TOKENS.RpcHandlers)
+      .toResolvedValue(
+        (dispatcher: NexusTaskDispatcher, matching: MatchingService, namespaces: NamespaceResolver, clock: Clock) =>
+          nexusTaskRpcHandlers({ dispatcher, matching, namespaces, clock }),
+        [NexusTaskDispatcher, MATCHING, TOKENS.Namespaces, TOKENS.Clock],
       )
       .inSingletonScope();
   });

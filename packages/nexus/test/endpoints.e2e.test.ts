@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseConfig } from '@chasm/core';
+import { matchingPlugin } from '@chasm/matching';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -21,8 +22,9 @@ const encoding = (s: string) => new TextEncoder().encode(s);
 const num = (v: unknown): number => Number(v);
 
 /**
- * The endpoint registry end to end: a runtime that knows no feature loads nexusPlugin, and the
- * official client's OperatorService talks to it over real gRPC, on each database.
+ * The endpoint registry end to end: a runtime that knows no feature loads nexusPlugin (and the
+ * matching it requires), and the official client's OperatorService talks to it over real gRPC,
+ * on each database.
  */
 describe.each(restartableDatabases())('Nexus endpoint registry on $name', (dialect) => {
   let database: { config: DatabaseConfig; drop(): Promise<void> };
@@ -31,7 +33,7 @@ describe.each(restartableDatabases())('Nexus endpoint registry on $name', (diale
   const ops = () => connection.operatorService;
 
   const start = async () => {
-    server = await startTestServer({ plugins: [nexusPlugin], database: database.config, namespaces: ['default', 'other'], settings: SETTINGS, metricsPort: 0 });
+    server = await startTestServer({ plugins: [matchingPlugin, nexusPlugin], database: database.config, namespaces: ['default', 'other'], settings: SETTINGS, metricsPort: 0 });
     connection = await Connection.connect({ address: server.address });
   };
   const stop = async () => {
@@ -257,7 +259,7 @@ describe.each(restartableDatabases())('Nexus endpoint registry on $name', (diale
 
 describe('nexus settings', () => {
   it('refuses a bad setting at start, naming it', async () => {
-    await expect(startTestServer({ plugins: [nexusPlugin], settings: { nexus: { maxPageSize: 0 } } })).rejects.toThrow(/^settings\.nexus\.maxPageSize: /);
-    await expect(startTestServer({ plugins: [nexusPlugin], settings: { nexus: { pageSize: 10 } } })).rejects.toThrow(/settings\.nexus/);
+    await expect(startTestServer({ plugins: [matchingPlugin, nexusPlugin], settings: { nexus: { maxPageSize: 0 } } })).rejects.toThrow(/^settings\.nexus\.maxPageSize: /);
+    await expect(startTestServer({ plugins: [matchingPlugin, nexusPlugin], settings: { nexus: { pageSize: 10 } } })).rejects.toThrow(/settings\.nexus/);
   });
 });

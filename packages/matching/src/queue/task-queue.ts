@@ -7,7 +7,7 @@ import type { PollerInfo, RateLimitSource, TaskQueueDescription, TaskQueueId, Ta
 import type { MatchingMetrics } from '../metrics.js';
 import type { EffectivePriority } from '../priority.js';
 import { RateLimiter } from '../rate-limiter.js';
-import type { AcceptResult, AddTaskResult, PolledTask, PollRequest, TaskQueueRef } from '../types.js';
+import type { AcceptResult, AddTaskOutcome, AddTaskResult, PolledTask, PollRequest, TaskQueueRef } from '../types.js';
 import type { MatchingOptions } from '../matching-options.js';
 import { BacklogIO } from './backlog-io.js';
 import { RateTracker } from './rate-tracker.js';
@@ -31,6 +31,17 @@ interface Waiter {
   finish(result: PolledTask | undefined, error?: unknown): void;
 }
 
+/**
+ * A sync-only task (`syncOnlyUntil`) waiting for a poller. It lives only here, never in the
+ * backlog, and its `add` call resolves when a poller takes it or its time is up.
+ */
+interface Offer {
+  readonly task: QueuedTask;
+  /** Its time ran out while a poller's accept hook ran: do not offer it again. */
+  expired: boolean;
+  settle(outcome: AddTaskOutcome): void;
+}
+
 /** Hand-off outcome: `retry` = the accept hook threw, the task must go back. */
 type Delivery = AcceptResult | 'retry';
 
@@ -41,6 +52,7 @@ type Delivery = AcceptResult | 'retry';
  */
 export class TaskQueue {
   readonly #waiters: Waiter[] = [];
+  readonly #offers: Offer[] = [];
   readonly #counters = new FairnessCounters();
   readonly #backlog: BacklogIO;
   readonly #countByPriority = new Map<number, number>();
@@ -127,7 +139,8 @@ export class TaskQueue {
 
   // ---------------------------------------------------------------------------------- add
 
-  async add(task: NewTask): Promise<AddTaskResult> {
+  /** Adds a task; with `syncOnlyUntil` it waits for a poller until then instead of spooling. */
+  async add(task: NewTask, syncOnlyUntil?: Date): Promise<AddTaskResult> {
     this.#assertOpen();
     const now = this.#nowMs();
     this.deps.metrics.tasksAdded.inc(this.#labels);
@@ -139,6 +152,7 @@ export class TaskQueue {
     const weight = this.#weightOf(p.fairnessKey, p.fairnessWeight);
     this.#addRate.record(now);
     this.#tracker(this.#addRateByPriority, p.priorityKey).record(now);
+    if (syncOnlyUntil) return this.#offer(task, weight, syncOnlyUntil, now);
 
     // Sync match: only when nothing queued should go first (same or better priority), so new
     // tasks never overtake a backlog.
@@ -160,6 +174,67 @@ export class TaskQueue {
     }
     await this.#spool(task, weight, now);
     return { outcome: 'spooled' };
+  }
+
+  /**
+   * A sync-only task: offered to waiting pollers (ahead of the backlog, since it cannot wait) and
+   * to every poller that arrives before `until`. Resolves `'expired'` at `until` unless a poller
+   * took it; nothing is written to the database either way.
+   */
+  #offer(task: NewTask, weight: number, until: Date, nowMs: number): Promise<AddTaskResult> {
+    if (until.getTime() <= nowMs) {
+      this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+      return Promise.resolve({ outcome: 'expired' });
+    }
+    const p = task.priority;
+    return new Promise<AddTaskResult>((resolve) => {
+      let settled = false;
+      const offer: Offer = {
+        task: {
+          key: { priority: p.priorityKey, pass: 0, taskId: --this.#syncSeq },
+          fairnessKey: p.fairnessKey,
+          fairnessWeight: weight,
+          payload: task.payload,
+          expiry: task.expiry,
+          createdAt: new Date(nowMs),
+        },
+        expired: false,
+        settle: (outcome) => {
+          if (settled) return;
+          settled = true;
+          cancelTimer();
+          const i = this.#offers.indexOf(offer);
+          if (i >= 0) this.#offers.splice(i, 1);
+          if (outcome === 'expired') this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+          resolve({ outcome });
+        },
+      };
+      const cancelTimer = this.deps.clock.schedule(until, () => {
+        // While a poller's accept hook runs the offer is out of the list: that delivery decides.
+        if (this.#offers.includes(offer)) offer.settle('expired');
+        else offer.expired = true;
+      });
+      this.#offers.push(offer);
+      this.#pump();
+    });
+  }
+
+  async #dispatchOffer(waiter: Waiter, offer: Offer): Promise<void> {
+    const d = await this.#deliver(waiter, this.#polled(offer.task, true));
+    if (d === 'retry') {
+      // The hook could not decide: offer it to the next poller while its time lasts.
+      if (offer.expired || this.#closed) offer.settle('expired');
+      else {
+        this.#offers.unshift(offer);
+        this.#pump();
+      }
+      return;
+    }
+    this.deps.metrics.tasksSyncMatched.inc(this.#labels);
+    if (d === 'stale') {
+      this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'stale' });
+      offer.settle('dropped');
+    } else offer.settle('sync-matched');
   }
 
   /** Queues the task in the backlog with its fairness pass; resolves once it is durable. */
@@ -295,6 +370,20 @@ export class TaskQueue {
     if (this.#closed) return;
     const now = this.#nowMs();
     let retryInMs = Infinity;
+    // Sync-only offers first: they expire with their caller's deadline, the backlog can wait.
+    while (this.#waiters.length > 0 && this.#offers.length > 0) {
+      const offer = this.#offers[0] as Offer;
+      const wait = this.#tokenWaitMs(offer.task.fairnessKey, offer.task.fairnessWeight, now);
+      if (wait > 0) {
+        this.#lastThrottledMs = now;
+        retryInMs = wait;
+        break;
+      }
+      this.#queueLimiter.tryTake(now);
+      this.#keyLimiter(offer.task.fairnessKey, offer.task.fairnessWeight, now)?.tryTake(now);
+      this.#offers.shift();
+      void this.#dispatchOffer(this.#waiters.shift() as Waiter, offer);
+    }
     while (this.#waiters.length > 0 && this.#backlog.buffer.size > 0) {
       const queueWait = this.#queueLimiter.waitMs(now);
       if (queueWait > 0) {
@@ -397,6 +486,11 @@ export class TaskQueue {
     return l;
   }
 
+  /** How long until both the queue's and the key's limiter have a token (0: now). */
+  #tokenWaitMs(key: string, weight: number, nowMs: number): number {
+    return Math.max(this.#queueLimiter.waitMs(nowMs), this.#keyLimiter(key, weight, nowMs)?.waitMs(nowMs) ?? 0);
+  }
+
   #takeTokens(key: string, weight: number, nowMs: number): boolean {
     const keyLimiter = this.#keyLimiter(key, weight, nowMs);
     if (this.#queueLimiter.waitMs(nowMs) > 0 || (keyLimiter && keyLimiter.waitMs(nowMs) > 0)) {
@@ -477,6 +571,8 @@ export class TaskQueue {
     if (this.#closed) return;
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.finish(undefined);
+    // No poller of this queue will take them now; their callers see the same as a timeout.
+    for (const o of [...this.#offers]) o.settle('expired');
     this.#pumpTimer?.();
     await this.#backlog.close();
     this.deps.metrics.backlogCount.remove(this.#labels);
