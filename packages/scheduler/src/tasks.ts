@@ -1,6 +1,5 @@
-import { ChasmError, ErrorCode, type MutableContext, type ServiceClient, WORKFLOW_SERVICE } from '@chasm/core';
+import { type MutableContext, WORKFLOW_SERVICE } from '@chasm/core';
 import { decodeMessage, temporalProto } from '@chasm/matching';
-import type { Logger } from 'pino';
 import { backfill } from './backfiller/backfill.js';
 import { Backfiller, type BackfillerComponent } from './backfiller/backfiller.js';
 import { generate, idleDeadline, type GenerateOutcome } from './generator/generate.js';
@@ -8,9 +7,11 @@ import { Generator, type GeneratorComponent } from './generator/generator.js';
 import { Invoker, type InvokerComponent, type WorkflowRef } from './invoker/invoker.js';
 import { hasExecutableWork, nextRetryTime, processBuffer, readyToStart } from './invoker/process-buffer.js';
 import { startWorkflowRequest, type StartContext } from './invoker/start-request.js';
+import { recordStartResults } from './invoker/record-starts.js';
+import { runStarts, type StartDeps, type StartWork } from './invoker/run-starts.js';
+import { dueStarts } from './generator/due-starts.js';
 import { schedulerIdentity } from './invoker/start-identity.js';
 import { lib } from './library-builder.js';
-import type { SchedulerMetrics } from './metrics.js';
 import { Scheduler, type SchedulerComponent } from './scheduler/scheduler.js';
 import { refreshSummary } from './scheduler/summary.js';
 
@@ -72,11 +73,15 @@ export function requestGenerate(ctx: MutableContext, root: SchedulerComponent): 
 }
 
 function afterGenerate(ctx: MutableContext, root: SchedulerComponent, o: GenerateOutcome): void {
-  const gen = root.fields.generator.get() as GeneratorComponent;
   if (o.buffered) ctx.addTask(root.fields.invoker.get() as InvokerComponent, ProcessBufferTask, { stamp: null });
-  // A new wake-up supersedes any armed before (timers carry the stamp).
+  armGenerator(ctx, root, o);
+}
+
+/** Arms the next wake-up (superseding any armed before: timers carry the stamp) and the idle close. */
+function armGenerator(ctx: MutableContext, root: SchedulerComponent, o: GenerateOutcome): void {
+  const gen = root.fields.generator.get() as GeneratorComponent;
   gen.state.timerStamp++;
-  if (o.wakeAt !== null) ctx.addTask(gen, GenerateTask, { stamp: gen.state.timerStamp }, { at: new Date(o.wakeAt) });
+  if (o.wakeAt !== null) ctx.addTask(gen, WakeTask, { stamp: gen.state.timerStamp }, { at: new Date(o.wakeAt) });
   if (o.idleAt !== null) ctx.addTask(root, IdleCloseTask, { deadline: o.idleAt }, { at: new Date(o.idleAt) });
 }
 
@@ -93,16 +98,8 @@ export function afterProcess(ctx: MutableContext, invoker: InvokerComponent, exe
   }
 }
 
-export interface ExecuteDeps {
-  readonly services: ServiceClient;
-  readonly logger?: Logger;
-  readonly metrics?: SchedulerMetrics;
-}
+export type ExecuteDeps = StartDeps;
 
-interface StartWork {
-  readonly requestId: string;
-  readonly request: object;
-}
 interface Work {
   readonly terminates: WorkflowRef[];
   readonly cancels: WorkflowRef[];
@@ -110,9 +107,6 @@ interface Work {
   readonly namespace: string;
   readonly scheduleId: string;
 }
-type StartResult = { readonly requestId: string } & ({ readonly ok: true; readonly runId: string; readonly started: boolean } | { readonly ok: false; readonly retryable: boolean; readonly message: string });
-
-const NON_RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.NotFound, ErrorCode.InvalidArgument, ErrorCode.AlreadyExists]);
 
 /**
  * Execute (side effect, reference A.6): terminates, cancels and starts workflows through the
@@ -126,7 +120,8 @@ export function executeTaskType(deps: ExecuteDeps) {
     validate: (ctx, inv) => hasExecutableWork(inv, ctx.now.getTime()),
     async execute(ctx, ref) {
       const { taskId: _taskId, ...invokerRef } = ref;
-      const work = await ctx.engine.read(invokerRef, (c, rctx) => collectWork(c as InvokerComponent, rctx.now.getTime(), { namespaceId: ref.namespaceId, runId: ref.runId }));
+      const key = { namespaceId: ref.namespaceId, runId: ref.runId };
+      const work = await ctx.engine.read(invokerRef, (c, rctx) => collectWork(c as InvokerComponent, rctx.now.getTime(), key));
       const identity = schedulerIdentity(work.namespace, work.scheduleId);
       const call = (method: string, request: object) => deps.services.call(WORKFLOW_SERVICE, method, request, { signal: ctx.signal });
       // Terminates and cancels are tried once; their errors are ignored (reference A.6).
@@ -148,30 +143,87 @@ export function executeTaskType(deps: ExecuteDeps) {
           identity,
         }).catch((e: unknown) => deps.logger?.debug({ err: e, workflowId: w.workflowId }, 'schedule overlap cancel failed'));
       }
-      const results: StartResult[] = [];
-      for (const s of work.starts) {
-        try {
-          const res = await call('StartWorkflowExecution', s.request) as { runId?: string; started?: boolean };
-          results.push({ requestId: s.requestId, ok: true, runId: res.runId ?? '', started: res.started !== false });
-          deps.metrics?.actions.inc({ outcome: 'started' });
-        } catch (e) {
-          const retryable = !(ChasmError.is(e) && NON_RETRYABLE.has(e.code));
-          results.push({ requestId: s.requestId, ok: false, retryable, message: e instanceof Error ? e.message : String(e) });
-          deps.metrics?.actions.inc({ outcome: retryable ? 'retry' : 'dropped' });
-          deps.logger?.[retryable ? 'warn' : 'info']({ scheduleId: work.scheduleId, code: ChasmError.is(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) }, 'schedule start failed');
-        }
-      }
-      await ctx.engine.update(invokerRef, (c, uctx) => applyResults(c as InvokerComponent, uctx, work, results));
+      const results = await runStarts(deps, work.scheduleId, work.starts, ctx.signal);
+      await ctx.engine.update(invokerRef, (c, uctx) => {
+        const invoker = c as InvokerComponent;
+        const inv = invoker.state;
+        const done = (list: WorkflowRef[], handled: readonly WorkflowRef[]) => list.filter((w) => !handled.some((h) => h.runId === w.runId));
+        inv.terminateWorkflows = done(inv.terminateWorkflows, work.terminates);
+        inv.cancelWorkflows = done(inv.cancelWorkflows, work.cancels);
+        const root = rootOf(invoker);
+        if (recordStartResults(root, invoker, uctx, results)) uctx.addTask(invoker, ProcessBufferTask, { stamp: null });
+        refreshSummary(root);
+        afterProcess(uctx, invoker, hasExecutableWork(invoker, uctx.now.getTime()));
+      });
     },
   });
 }
 
-/** The unwired execute task transitions add; the registry holds the wired one under the same name. */
-export const ExecuteTask = executeTaskType({
+const UNWIRED: StartDeps = {
   services: {
-    call: () => Promise.reject(new Error('scheduler.execute is not wired to a ServiceClient (use createSchedulerLibrary)')),
+    call: () => Promise.reject(new Error('scheduler tasks are not wired to a ServiceClient (use createSchedulerLibrary)')),
   },
-});
+};
+
+/** The unwired execute task transitions add; the registry holds the wired one under the same name. */
+export const ExecuteTask = executeTaskType(UNWIRED);
+
+/**
+ * The generator's wake-up timer (side effect, stamped). In the common case (`dueStarts`: nothing
+ * waiting, the due times all start now) it starts the workflows first, then buffers, resolves and
+ * records them in one transaction: one commit per action instead of three (generate, execute,
+ * record). Request ids are the ones the transaction computes, so a repeat after a crash is
+ * deduplicated by the workflow service. Otherwise it is a plain generator run.
+ */
+export function wakeTaskType(deps: StartDeps) {
+  return lib.sideEffectTask<typeof Generator, { readonly stamp: number }>({
+    name: 'wake',
+    component: Generator,
+    validate: (_ctx, g, p) => p.stamp === g.state.timerStamp,
+    async execute(ctx, ref) {
+      const { taskId: _taskId, ...genRef } = ref;
+      const key = { namespaceId: ref.namespaceId, runId: ref.runId };
+      const plan = await ctx.engine.read(genRef, (c, rctx) => {
+        const gen = c as GeneratorComponent;
+        const root = rootOf(gen);
+        const due = dueStarts(root, gen, rctx.now.getTime());
+        if (!due) return undefined;
+        const sc = startContextOf(root, key);
+        return { scheduleId: root.state.scheduleId, starts: due.map((b) => ({ requestId: b.requestId, workflowId: b.workflowId, request: startWorkflowRequest(sc, b) })) };
+      });
+      const results = plan ? await runStarts(deps, plan.scheduleId, plan.starts, ctx.signal) : [];
+      await ctx.engine.update(genRef, (c, uctx) => {
+        const gen = c as GeneratorComponent;
+        const root = rootOf(gen);
+        const invoker = root.fields.invoker.get() as InvokerComponent;
+        const outcome = generate(gen, uctx);
+        const execute = outcome.buffered ? processBuffer(invoker, uctx).execute : false;
+        if (results.length > 0) {
+          if (recordStartResults(root, invoker, uctx, results)) uctx.addTask(invoker, ProcessBufferTask, { stamp: null });
+          refreshSummary(root);
+        }
+        armGenerator(uctx, root, outcome);
+        afterProcess(uctx, invoker, execute && hasExecutableWork(invoker, uctx.now.getTime()));
+      });
+    },
+  });
+}
+
+export const WakeTask = wakeTaskType(UNWIRED);
+
+function startContextOf(root: SchedulerComponent, key: { namespaceId: string; runId: string }): StartContext {
+  const s = root.state;
+  const action = decodeMessage(temporalProto.temporal.api.schedule.v1.ScheduleAction, root.fields.action.get()?.action ?? null);
+  const last = root.fields.lastCompletion.get();
+  return {
+    namespace: s.namespace,
+    scheduleId: s.scheduleId,
+    action: action?.startWorkflow ?? {},
+    lastSuccess: last?.success ?? null,
+    lastFailure: last?.failure ?? null,
+    callbackTarget: { namespaceId: key.namespaceId, archetype: Scheduler.name, businessId: s.scheduleId, runId: key.runId },
+  };
+}
 
 function collectWork(invoker: InvokerComponent, now: number, key: { namespaceId: string; runId: string }): Work {
   const root = rootOf(invoker);
@@ -186,55 +238,7 @@ function collectWork(invoker: InvokerComponent, now: number, key: { namespaceId:
   const terminates = take(inv.terminateWorkflows);
   const cancels = take(inv.cancelWorkflows);
   const ready = take(inv.bufferedStarts.filter((b) => readyToStart(b, now)));
-  let starts: StartWork[] = [];
-  if (ready.length > 0) {
-    const action = decodeMessage(temporalProto.temporal.api.schedule.v1.ScheduleAction, root.fields.action.get()?.action ?? null);
-    const last = root.fields.lastCompletion.get();
-    const startCtx: StartContext = {
-      namespace: s.namespace,
-      scheduleId: s.scheduleId,
-      action: action?.startWorkflow ?? {},
-      lastSuccess: last?.success ?? null,
-      lastFailure: last?.failure ?? null,
-      callbackTarget: { namespaceId: key.namespaceId, archetype: Scheduler.name, businessId: s.scheduleId, runId: key.runId },
-    };
-    starts = ready.map((b) => ({ requestId: b.requestId, request: startWorkflowRequest(startCtx, b) }));
-  }
+  const sc = ready.length > 0 ? startContextOf(root, key) : undefined;
+  const starts = ready.map((b) => ({ requestId: b.requestId, workflowId: b.workflowId, request: startWorkflowRequest(sc!, b) }));
   return { terminates, cancels, starts, namespace: s.namespace, scheduleId: s.scheduleId };
-}
-
-function applyResults(invoker: InvokerComponent, ctx: MutableContext, work: Work, results: readonly StartResult[]): void {
-  const root = rootOf(invoker);
-  const s = root.state;
-  const inv = invoker.state;
-  const now = ctx.now.getTime();
-  const done = (list: WorkflowRef[], handled: readonly WorkflowRef[]) => list.filter((w) => !handled.some((h) => h.runId === w.runId));
-  inv.terminateWorkflows = done(inv.terminateWorkflows, work.terminates);
-  inv.cancelWorkflows = done(inv.cancelWorkflows, work.cancels);
-  const drop = new Set<string>();
-  for (const r of results) {
-    const b = inv.bufferedStarts.find((x) => x.requestId === r.requestId);
-    if (!b || b.runId !== null) continue; // recorded already (a repeat, or the completion came first)
-    if (r.ok) {
-      b.runId = r.runId;
-      b.startTime = now;
-      // started=false only when the request id matched: our own start, repeated after a crash.
-      s.info.actionCount++;
-    } else if (!r.retryable || b.attempt >= s.tweakables.maxStartAttempts) {
-      // WorkflowExecutionAlreadyStarted and other refusals drop the start silently.
-      drop.add(b.requestId);
-    } else {
-      b.attempt++;
-      b.backoffTime = now + retryDelay(s.tweakables.retryInitialMs, s.tweakables.retryMaxMs, b.attempt - 1);
-    }
-  }
-  if (drop.size > 0) inv.bufferedStarts = inv.bufferedStarts.filter((b) => !drop.has(b.requestId) || b.completed !== null);
-  refreshSummary(root);
-  afterProcess(ctx, invoker, hasExecutableWork(invoker, now));
-}
-
-/** The system retry policy: min(initial·2^(n-1), max), jittered to [0.8, 1.0) of it. */
-function retryDelay(initialMs: number, maxMs: number, n: number): number {
-  const d = Math.min(initialMs * 2 ** Math.max(0, n - 1), maxMs);
-  return Math.round(0.8 * d + Math.random() * 0.2 * d);
 }

@@ -45,6 +45,8 @@ class FakeWorkflows implements ServiceClient {
   readonly cancelled: string[] = [];
   readonly terminated: string[] = [];
   failNext = 0;
+  /** Completes each workflow inside its start call: the callback beats the start's record. */
+  onStart: ((s: Started) => Promise<void>) | undefined;
   async call<Res>(service: string, method: string, request: object): Promise<Res> {
     expect(service).toBe(WORKFLOW_SERVICE);
     const r = request as Record<string, unknown>;
@@ -61,7 +63,9 @@ class FakeWorkflows implements ServiceClient {
         if (prior.some((s) => s.status === 'running')) throw new ExecutionAlreadyStartedError('running', prior[0]!.runId, '');
         if (prior.length > 0 && req.workflowIdReusePolicy === 3) throw new ExecutionAlreadyStartedError('closed', prior[0]!.runId, '');
         const runId = `run-${this.started.length + 1}`;
-        this.started.push({ workflowId: req.workflowId!, runId, requestId: req.requestId!, status: 'running', request: req });
+        const started: Started = { workflowId: req.workflowId!, runId, requestId: req.requestId!, status: 'running', request: req };
+        this.started.push(started);
+        await this.onStart?.(started);
         return { runId, started: true } as Res;
       }
       case 'RequestCancelWorkflowExecution':
@@ -140,13 +144,17 @@ describe.each(stores)('scheduler component tree on $name', (factory) => {
     for (let i = 0; i < secondsToGo; i++) await t.advance(1000);
   };
   const complete = async (s: Started, status: CompletionStatus = 'completed') => {
+    await deliver(s, status);
+    await t.drain();
+  };
+  /** The workflow's completion callback, as the workflow package delivers it. */
+  const deliver = async (s: Started, status: CompletionStatus = 'completed') => {
     s.status = status;
     const token = s.request.completionCallbacks?.[0]?.nexus?.header?.['temporal-callback-token'];
     expect(token).toBeTruthy();
     const { decodeInternalCallbackToken } = await import('@chasm/core');
     const outcome: CompletionOutcome = { status, closeTime: t.clock.now(), businessId: s.workflowId, firstRunId: s.runId, runId: s.runId, result: null, failure: null };
     await receiver().receive(decodeInternalCallbackToken(token!), outcome);
-    await t.drain();
   };
 
   it('starts one workflow per interval time, named after the nominal time, with the scheduled-by attributes', async () => {
@@ -289,6 +297,20 @@ describe.each(stores)('scheduler component tree on $name', (factory) => {
       '2026-11-01T06:30:00.000Z',
       '2026-11-01T07:30:00.000Z',
     ]);
+  });
+
+  it('a completion that arrives before its start is recorded still closes the start (SKIP keeps running)', async () => {
+    // Inside the wake-up's side effect: draining there would wait for itself.
+    wf.onStart = (s) => deliver(s);
+    await create('quick', { spec: { interval: [{ interval: seconds(1) }] } });
+    await t.drain();
+    await tick(3);
+    expect(wf.started.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
+    const d = await describeSchedule('quick');
+    expect(Number(d.info.actionCount)).toBe(3);
+    expect(Number(d.info.overlapSkipped)).toBe(0);
+    expect(d.info.runningWorkflows).toHaveLength(0);
+    expect(d.info.recentActions.map((a: { startWorkflowStatus: number }) => a.startWorkflowStatus)).toEqual([2, 2, 2]);
   });
 
   it('refuses bad specs naming the field, storing nothing', async () => {

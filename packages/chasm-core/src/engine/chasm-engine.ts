@@ -63,11 +63,13 @@ export class ChasmEngine implements Engine, TaskHost {
   readonly owner: string;
   private readonly access: ExecutionAccess;
   private evictTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly metrics: EngineMetrics | undefined;
 
   constructor(private readonly opts: ChasmEngineOptions) {
     this.clock = opts.clock ?? systemClock;
     this.owner = opts.owner ?? `node-${randomUUID()}`;
     const metrics = opts.metrics ? new EngineMetrics(opts.metrics) : undefined;
+    this.metrics = metrics;
     this.processor = new TaskProcessor(this, opts.store, this.clock, opts.logger, metrics, opts.tasks);
     this.access = new ExecutionAccess({
       store: opts.store,
@@ -93,7 +95,10 @@ export class ChasmEngine implements Engine, TaskHost {
     await this.processor.start(leases);
     const idleMs = this.opts.cacheIdleMs ?? 60_000;
     if (idleMs > 0) {
-      this.evictTimer = setInterval(() => this.access.cache.evictIdle(idleMs), Math.min(idleMs, 30_000));
+      this.evictTimer = setInterval(() => {
+        this.access.cache.evictIdle(idleMs);
+        this.metrics?.cachedExecutions.set(this.access.cache.size);
+      }, Math.min(idleMs, 30_000));
       this.evictTimer.unref();
     }
   }

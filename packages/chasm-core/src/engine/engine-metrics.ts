@@ -9,6 +9,8 @@ export class EngineMetrics {
   readonly tasks: Counter<'type' | 'outcome'>;
   readonly taskLatency: Histogram<'kind'>;
   readonly pendingTasks: Gauge<'kind'>;
+  /** Executions held in the node's cache; set by the engine at each idle sweep. */
+  readonly cachedExecutions: Gauge;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -24,6 +26,7 @@ export class EngineMetrics {
       name: 'chasm_task_latency_seconds', help: 'Task execution latency', labelNames: ['kind'] as const, registers: [registry],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     }));
+    this.cachedExecutions = get('chasm_executions_cached', () => new Gauge({ name: 'chasm_executions_cached', help: 'Executions held in the node cache (idle ones are dropped after cacheIdleMs)', registers: [registry] }));
     this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
   }
 }

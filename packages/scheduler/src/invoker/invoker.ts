@@ -39,7 +39,16 @@ export interface InvokerState {
   terminateWorkflows: WorkflowRef[];
   /** Bumped when a retry timer is armed: only the latest is valid. */
   retryStamp: number;
+  /**
+   * Completions that arrived before their start was recorded: a wake-up starts workflows before
+   * its transaction commits, and a quick workflow's callback can win the race to the lock. The
+   * start's record applies them. Bounded; absent in state written before it existed.
+   */
+  earlyCompletions?: { requestId: string; status: CompletionStatus; closeTime: number }[];
 }
+
+/** Early completions kept at most (the oldest go first). */
+export const MAX_EARLY_COMPLETIONS = 50;
 
 /** Resolves overlap and starts, cancels and terminates workflows (reference A.6). */
 export const Invoker = lib.component({

@@ -1,7 +1,7 @@
 import type { CompletionOutcome, MutableContext } from '@chasm/core';
 import type { SchedulerComponent } from '../scheduler/scheduler.js';
 import { refreshSummary } from '../scheduler/summary.js';
-import type { InvokerComponent } from './invoker.js';
+import { MAX_EARLY_COMPLETIONS, type InvokerComponent } from './invoker.js';
 
 /**
  * A workflow the schedule started has closed (reference A.8): record its outcome, pause on
@@ -11,33 +11,26 @@ import type { InvokerComponent } from './invoker.js';
 export function recordCompletion(root: SchedulerComponent, ctx: MutableContext, requestId: string, outcome: CompletionOutcome): boolean {
   const invoker = root.fields.invoker.get() as InvokerComponent;
   const inv = invoker.state;
-  const s = root.state;
   const start = inv.bufferedStarts.find((b) => b.requestId === requestId && b.completed === null);
-  if (!start) return false;
   const closeTime = outcome.closeTime.getTime();
+  if (!start) {
+    if (inv.bufferedStarts.some((b) => b.requestId === requestId)) return false; // a repeated delivery
+    // Its start is not recorded yet (see InvokerState.earlyCompletions): keep it for the record.
+    const early = (inv.earlyCompletions ??= []);
+    if (early.some((e) => e.requestId === requestId)) return false;
+    early.push({ requestId, status: outcome.status, closeTime });
+    if (early.length > MAX_EARLY_COMPLETIONS) early.shift();
+    applyOutcome(root, outcome);
+    return true;
+  }
   start.completed = { status: outcome.status, closeTime };
   // The callback can overtake the execute task's own record of the start.
   start.runId ??= outcome.firstRunId;
   start.startTime ??= closeTime;
   if (start.attempt < 1) start.attempt = 1;
 
-  const last = root.fields.lastCompletion.get() ?? { success: null, failure: null };
-  if (outcome.status === 'completed') {
-    root.fields.lastCompletion.set({ success: outcome.result, failure: null });
-  } else {
-    root.fields.lastCompletion.set({ success: last.success, failure: outcome.failure });
-  }
-  // Only failures and timeouts pause; cancel and terminate never do.
-  if (s.pauseOnFailure && (outcome.status === 'failed' || outcome.status === 'timedOut')) {
-    s.paused = true;
-    s.notes = `paused, workflow ${outcome.status === 'failed' ? 'failed' : 'timed_out'}: ${start.workflowId}`;
-    s.conflictToken++;
-  }
-
-  // Keep only the most recently closed completed starts.
-  const completed = inv.bufferedStarts.filter((b) => b.completed !== null).sort((a, b) => b.completed!.closeTime - a.completed!.closeTime);
-  const keep = new Set(completed.slice(0, s.tweakables.recentCompletedKept));
-  inv.bufferedStarts = inv.bufferedStarts.filter((b) => b.completed === null || keep.has(b));
+  applyOutcome(root, outcome);
+  trimCompleted(root, invoker);
 
   // Deferred starts are considered again, in order, as if due when this one closed.
   let first = true;
@@ -51,4 +44,29 @@ export function recordCompletion(root: SchedulerComponent, ctx: MutableContext, 
   void ctx;
   refreshSummary(root);
   return true;
+}
+
+/** The last result or failure for the next start, and pause-on-failure. */
+function applyOutcome(root: SchedulerComponent, outcome: CompletionOutcome): void {
+  const s = root.state;
+  const last = root.fields.lastCompletion.get() ?? { success: null, failure: null };
+  if (outcome.status === 'completed') {
+    root.fields.lastCompletion.set({ success: outcome.result, failure: null });
+  } else {
+    root.fields.lastCompletion.set({ success: last.success, failure: outcome.failure });
+  }
+  // Only failures and timeouts pause; cancel and terminate never do.
+  if (s.pauseOnFailure && (outcome.status === 'failed' || outcome.status === 'timedOut')) {
+    s.paused = true;
+    s.notes = `paused, workflow ${outcome.status === 'failed' ? 'failed' : 'timed_out'}: ${outcome.businessId}`;
+    s.conflictToken++;
+  }
+}
+
+/** Keeps only the most recently closed completed starts. */
+export function trimCompleted(root: SchedulerComponent, invoker: InvokerComponent): void {
+  const inv = invoker.state;
+  const completed = inv.bufferedStarts.filter((b) => b.completed !== null).sort((a, b) => b.completed!.closeTime - a.completed!.closeTime);
+  const keep = new Set(completed.slice(0, root.state.tweakables.recentCompletedKept));
+  inv.bufferedStarts = inv.bufferedStarts.filter((b) => b.completed === null || keep.has(b));
 }
