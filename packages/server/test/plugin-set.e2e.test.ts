@@ -1,5 +1,6 @@
 import { definePlugin, TOKENS, WORKFLOW_SERVICE } from '@chasm/core';
 import { startTestServer } from '@chasm/runtime/testing';
+import { Connection } from '@temporalio/client';
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PLUGINS } from '../src/catalogue.js';
@@ -87,5 +88,20 @@ describe('plugin set check', () => {
       nexus: { maxPageSize: 500 },
     });
     expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    // The capabilities follow what the loaded packages serve.
+    const connection = await Connection.connect({ address: server.address });
+    const info = await connection.workflowService.getSystemInfo({});
+    expect(info.capabilities).toMatchObject({ supportsSchedules: true, countGroupByExecutionStatus: true });
+    const ns = await connection.workflowService.describeNamespace({ namespace: 'default' });
+    expect(ns.namespaceInfo?.capabilities).toMatchObject({ standaloneActivities: true, standaloneActivityOperatorCommands: true, syncUpdate: true });
+    // And GROUP BY ExecutionStatus is answered, as the flag promises.
+    await connection.workflowService.startWorkflowExecution({ namespace: 'default', workflowId: 'g1', workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, requestId: 'r-g1' });
+    let groups: unknown[] = [];
+    for (const deadline = Date.now() + 10_000; groups.length === 0 && Date.now() < deadline; ) {
+      groups = (await connection.workflowService.countWorkflowExecutions({ namespace: 'default', query: 'GROUP BY ExecutionStatus' })).groups ?? [];
+      if (groups.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(groups).toHaveLength(1);
+    await connection.close();
   });
 });

@@ -65,6 +65,7 @@ export function namespaceCapabilities(features: ServerFeatures): Record<string, 
     workflowTaskCompletionPagination: false,
     standaloneActivityStartDelay: false,
     standaloneActivityBatchOperations: false,
-    standaloneActivityOperatorCommands: false,
+    // Served by standalone-activity (its enableOperatorCommands setting is on by default).
+    standaloneActivityOperatorCommands: features.has('PauseActivityExecution'),
   };
 }

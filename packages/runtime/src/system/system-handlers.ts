@@ -46,7 +46,8 @@ export function systemHandlers(deps: SystemInfoDeps): RpcHandlerSet {
             buildIdBasedVersioning: false,
             upsertMemo: true,
             eagerWorkflowStart: false,
-            countGroupByExecutionStatus: false,
+            // The workflow package's CountWorkflowExecutions answers GROUP BY ExecutionStatus.
+            countGroupByExecutionStatus: deps.features.has('CountWorkflowExecutions'),
             nexus: false,
             serverScaledDeployments: false,
             serverScaledProviderCloudRun: false,
