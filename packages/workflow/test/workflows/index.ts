@@ -7,6 +7,7 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  makeContinueAsNewFunc,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -120,4 +121,15 @@ export async function echoSignals(): Promise<string[]> {
   setHandler(defineSignal<[string]>('echo'), (s) => void got.push(s));
   await condition(() => got.includes('stop'));
   return got;
+}
+
+/** Continues as new as another workflow type on another task queue (issue 11). */
+export async function hop(taskQueue: string): Promise<string> {
+  await makeContinueAsNewFunc<typeof landed>({ workflowType: 'landed', taskQueue })(taskQueue);
+  return 'not reached';
+}
+
+export async function landed(expectedQueue: string): Promise<string> {
+  const info = workflowInfo();
+  return `${info.workflowType} on ${info.taskQueue} (asked for ${expectedQueue})`;
 }

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowContinuedAsNewError } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { testDatabaseConfigs } from '@chasm/core/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
+import { matchingPlugin } from '@chasm/matching';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
+import type * as wf from './workflows/index.js';
+import { workflowPlugin } from '../src/index.js';
+
+/** Continue-as-new as the SDK client sees it (issue 11): result() with and without followRuns, and a hop to another type and queue. */
+describe.each(testDatabaseConfigs('chasm_wf_can'))('continue-as-new through the SDK on $name', (dialect) => {
+  let server: TestServer;
+  let bundle: WorkflowBundleWithSourceMap;
+  let client: Client;
+  let native: NativeConnection;
+  let drop: (() => Promise<void>) | undefined;
+  const workers: { worker: Worker; running: Promise<void> }[] = [];
+  const queueA = `can-a-${randomUUID().slice(0, 8)}`;
+  const queueB = `can-b-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    quietRuntime();
+    const db = await dialect.open();
+    drop = db.drop;
+    [server, bundle] = await Promise.all([startTestServer({ plugins: [matchingPlugin, workflowPlugin], database: db.config }), bundleTestWorkflows()]);
+    client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    native = await NativeConnection.connect({ address: server.address });
+    // Queue A's worker caches workflows, queue B's does not: the hop crosses both modes.
+    for (const [taskQueue, maxCachedWorkflows] of [[queueA, 100], [queueB, 0]] as const) {
+      const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: bundle, activities, maxCachedWorkflows, ...(maxCachedWorkflows === 0 ? { maxConcurrentWorkflowTaskExecutions: 2 } : {}) });
+      workers.push({ worker, running: worker.run() });
+    }
+  });
+  afterAll(async () => {
+    for (const w of workers) w.worker.shutdown();
+    await Promise.all(workers.map((w) => w.running));
+    await native?.close();
+    await client?.connection.close();
+    await server?.stop();
+    await drop?.();
+  });
+
+  it.each([
+    ['cached', () => queueA],
+    ['cache off', () => queueB],
+  ])('result() on a %s worker: without followRuns raises WorkflowContinuedAsNewError naming the next run; with followRuns it reaches the last run', async (_mode, queue) => {
+    const h = await client.workflow.start<typeof wf.chain>('chain', { taskQueue: queue(), workflowId: `chain-${randomUUID()}`, args: [0] });
+    const err = await client.workflow.getHandle(h.workflowId, h.firstExecutionRunId, { followRuns: false }).result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowContinuedAsNewError);
+    const next = (err as WorkflowContinuedAsNewError).newExecutionRunId;
+    expect(next).toMatch(/^[0-9a-f-]{36}$/);
+    expect(next).not.toBe(h.firstExecutionRunId);
+    expect(await client.workflow.getHandle(h.workflowId, h.firstExecutionRunId, { followRuns: true }).result()).toBe(30);
+    expect(await h.result()).toBe(30);
+  });
+
+  it('continues as another workflow type on another task queue, which runs it there', async () => {
+    const h = await client.workflow.start<typeof wf.hop>('hop', { taskQueue: queueA, workflowId: `hop-${randomUUID()}`, args: [queueB] });
+    expect(await h.result()).toBe(`landed on ${queueB} (asked for ${queueB})`);
+    const d = await client.workflow.getHandle(h.workflowId).describe();
+    expect(d.type).toBe('landed');
+    expect(d.taskQueue).toBe(queueB);
+  });
+});
