@@ -163,7 +163,8 @@ export function scheduleActivity(
 function armAttempt(a: ActivityComponent, ctx: MutableContext, at: number): void {
   const s = a.state;
   ctx.addTask(a, DispatchActivity, { attempt: s.attempt, taskQueue: s.taskQueue }, at > ctx.now.getTime() ? { at: new Date(at) } : {});
-  if (s.scheduleToStartMs > 0 && s.scheduleToStartMs < s.scheduleToCloseMs) {
+  // Schedule-to-close 0 means unlimited (start-to-close set, no run timeout): the timer is needed then too.
+  if (s.scheduleToStartMs > 0 && (s.scheduleToCloseMs === 0 || s.scheduleToStartMs < s.scheduleToCloseMs)) {
     ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToStart', attempt: s.attempt, stamp: s.stamp }, { at: new Date(at + s.scheduleToStartMs) });
   }
 }

@@ -1,6 +1,8 @@
 // Workflows for the end-to-end tests, bundled once per test file with bundleWorkflowCode.
 import {
+  ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -132,4 +134,16 @@ export async function hop(taskQueue: string): Promise<string> {
 export async function landed(expectedQueue: string): Promise<string> {
   const info = workflowInfo();
   return `${info.workflowType} on ${info.taskQueue} (asked for ${expectedQueue})`;
+}
+
+/** An activity on a queue nobody polls, with a schedule-to-start timeout and no schedule-to-close: which timeout ends it. */
+export async function unpolledActivity(taskQueue: string): Promise<string> {
+  const { greet: neverPolled } = proxyActivities<TestActivities>({ taskQueue, scheduleToStartTimeout: '1s', startToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
+  try {
+    await neverPolled('nobody');
+    return 'completed';
+  } catch (e) {
+    if (e instanceof ActivityFailure && e.cause instanceof TimeoutFailure) return `timed out: ${e.cause.timeoutType}`;
+    throw e;
+  }
 }

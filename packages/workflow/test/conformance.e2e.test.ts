@@ -9,8 +9,11 @@ import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js'
 import type * as wf from './workflows/index.js';
 import { workflowPlugin } from '../src/index.js';
 
-/** Continue-as-new as the SDK client sees it (issue 11): result() with and without followRuns, and a hop to another type and queue. */
-describe.each(testDatabaseConfigs('chasm_wf_can'))('continue-as-new through the SDK on $name', (dialect) => {
+/**
+ * Workflow conformance items of issue 11, through the SDK: continue-as-new as the client sees it
+ * (result() with and without followRuns, a hop to another type and queue) and activity timeouts.
+ */
+describe.each(testDatabaseConfigs('chasm_wf_conformance'))('workflow conformance through the SDK on $name', (dialect) => {
   let server: TestServer;
   let bundle: WorkflowBundleWithSourceMap;
   let client: Client;
@@ -62,5 +65,16 @@ describe.each(testDatabaseConfigs('chasm_wf_can'))('continue-as-new through the 
     const d = await client.workflow.getHandle(h.workflowId).describe();
     expect(d.type).toBe('landed');
     expect(d.taskQueue).toBe(queueB);
+  });
+
+  // Issue 11: without a schedule-to-close (start-to-close set, no run timeout) the
+  // schedule-to-start timer was never armed, and an unpolled activity waited forever.
+  it('an activity nobody polls times out with SCHEDULE_TO_START', async () => {
+    const r = await client.workflow.execute<typeof wf.unpolledActivity>('unpolledActivity', {
+      taskQueue: queueA,
+      workflowId: `s2s-${randomUUID()}`,
+      args: [`nobody-${randomUUID().slice(0, 8)}`],
+    });
+    expect(r).toBe('timed out: SCHEDULE_TO_START');
   });
 });
