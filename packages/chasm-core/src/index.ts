@@ -13,6 +13,7 @@ export * from './component/codec.js';
 export * from './component/lifecycle.js';
 export * from './component/component-type.js';
 export * from './task/task-type.js';
+export * from './task/system-retry.js';
 export * from './registry/library.js';
 export * from './registry/registry.js';
 export * from './registry/define-library.js';

@@ -135,6 +135,16 @@ const actionBytes = (c: CheckedSchedule): Uint8Array | null => encodeMessage(api
 export function scheduleRpcHandlers(deps: ScheduleHandlerDeps): RpcHandlerSet {
   const { engine, namespaces, services, config } = deps;
 
+  /** After an update or patch: fresh tunables, update time and token, then a generator run (reference A.10). */
+  const changed = (root: SchedulerComponent, ctx: MutableContext): void => {
+    const s = root.state;
+    s.tweakables = tweakablesOf(config);
+    s.info.updateTime = ctx.now.getTime();
+    s.conflictToken++;
+    refreshSummary(root);
+    requestGenerate(ctx, root);
+  };
+
   /** A running schedule; NOT_FOUND once deleted or closed idle. */
   const open = (root: SchedulerComponent): SchedulerComponent => {
     if (root.state.closed) throw new ScheduleNotFoundError(root.state.scheduleId);
@@ -267,11 +277,7 @@ export function scheduleRpcHandlers(deps: ScheduleHandlerDeps): RpcHandlerSet {
               s.searchAttributeValues = visibilityValues(req.searchAttributes);
             }
             if (req.memo) s.memo = encodeMessage(api.common.v1.Memo, api.common.v1.Memo.fromObject(req.memo));
-            s.tweakables = tweakablesOf(config);
-            s.info.updateTime = ctx.now.getTime();
-            s.conflictToken++;
-            refreshSummary(root);
-            requestGenerate(ctx, root);
+            changed(root, ctx);
           })
           .catch(notFound(scheduleId));
         deps.metrics?.schedules.inc({ event: 'updated' });
@@ -285,13 +291,9 @@ export function scheduleRpcHandlers(deps: ScheduleHandlerDeps): RpcHandlerSet {
         const patch = checkPatch('patch', req.patch);
         await engine
           .update(schedulerTarget(namespaceId, scheduleId), (root, ctx) => {
-            const s = open(root).state;
+            open(root);
             applyPatch(root, ctx, patch, config.maxBackfillers);
-            s.tweakables = tweakablesOf(config);
-            s.info.updateTime = ctx.now.getTime();
-            s.conflictToken++;
-            refreshSummary(root);
-            requestGenerate(ctx, root);
+            changed(root, ctx);
           })
           .catch(notFound(scheduleId));
         deps.metrics?.schedules.inc({ event: 'patched' });

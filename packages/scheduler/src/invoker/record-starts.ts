@@ -1,4 +1,4 @@
-import type { MutableContext } from '@chasm/core';
+import { systemRetryDelayMs, type MutableContext } from '@chasm/core';
 import type { SchedulerComponent } from '../scheduler/scheduler.js';
 import type { InvokerComponent } from './invoker.js';
 import type { StartResult } from './run-starts.js';
@@ -39,7 +39,7 @@ export function recordStartResults(root: SchedulerComponent, invoker: InvokerCom
       drop.add(b.requestId);
     } else {
       b.attempt++;
-      b.backoffTime = now + retryDelay(s.tweakables.retryInitialMs, s.tweakables.retryMaxMs, b.attempt - 1);
+      b.backoffTime = now + systemRetryDelayMs(b.attempt - 1, s.tweakables.retryInitialMs, s.tweakables.retryMaxMs);
     }
   }
   if (drop.size > 0) inv.bufferedStarts = inv.bufferedStarts.filter((b) => !drop.has(b.requestId) || b.completed !== null);
@@ -49,10 +49,4 @@ export function recordStartResults(root: SchedulerComponent, invoker: InvokerCom
     for (const b of inv.bufferedStarts) if (b.attempt === -1) b.attempt = 0;
   }
   return completedAny;
-}
-
-/** The system retry policy: min(initial·2^(n-1), max), jittered to [0.8, 1.0) of it. */
-function retryDelay(initialMs: number, maxMs: number, n: number): number {
-  const d = Math.min(initialMs * 2 ** Math.max(0, n - 1), maxMs);
-  return Math.round(0.8 * d + Math.random() * 0.2 * d);
 }

@@ -1,5 +1,5 @@
 import { lib } from '../library-builder.js';
-import { ChasmError, ErrorCode, type CompletionCallback, type CompletionOutcome, type MutableContext } from '@chasm/core';
+import { ChasmError, ErrorCode, systemRetryDelayMs, type CompletionCallback, type CompletionOutcome, type MutableContext } from '@chasm/core';
 import { depsOf } from '../workflow/deps.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import { Callback, type CallbackComponent } from './callback.js';
@@ -40,11 +40,8 @@ export function triggerCallbacks(wf: WorkflowComponent, ctx: MutableContext): vo
   }
 }
 
-/** Temporal's system retry policy: min(initial * 2^(n-1), max), jittered to [0.8d, d). */
-export function callbackBackoffMs(attempt: number, initialMs: number, maximumMs: number, random: () => number = Math.random): number {
-  const d = Math.min(initialMs * Math.pow(2, Math.max(0, attempt - 1)), maximumMs);
-  return Math.round(0.8 * d + random() * 0.2 * d);
-}
+/** Temporal's system retry policy (core's `systemRetryDelayMs`), under the name delivery uses. */
+export const callbackBackoffMs = systemRetryDelayMs;
 
 /** NotFound- and InvalidArgument-class errors: the target is gone or the callback is malformed; retrying cannot help. */
 function permanent(e: unknown): boolean {
