@@ -10,6 +10,14 @@ import { InvalidArgumentError } from './errors.js';
 
 /** The URL of callbacks delivered inside this server (Temporal's `temporal://internal`). */
 export const INTERNAL_CALLBACK_URL = 'temporal://internal';
+/**
+ * The URL a Nexus caller gives the handler worker for async completion (Temporal's
+ * `temporal://system` for worker-target endpoints). Delivered inside this server like
+ * `temporal://internal`, but a remote client (the handler worker) attaches it, so only receivers
+ * that check a secret of their own in the token (`CompletionReceiver.external`: the Nexus request
+ * id, known only to the handler that got the request) take it.
+ */
+export const SYSTEM_CALLBACK_URL = 'temporal://system';
 /** The header carrying an internal callback's token. */
 export const CALLBACK_TOKEN_HEADER = 'temporal-callback-token';
 
@@ -48,6 +56,11 @@ export interface InternalCallbackTarget {
 /** Receives internal callbacks for executions of one archetype (multi-bound: `TOKENS.CompletionReceivers`). */
 export interface CompletionReceiver {
   readonly archetype: string;
+  /**
+   * Takes `temporal://system` callbacks, which remote clients attach: set only by a receiver that
+   * refuses a token whose `data` does not carry its secret.
+   */
+  readonly external?: boolean;
   /**
    * Applies the outcome. Idempotent: delivery is at least once. Throws NotFound-class errors when
    * the target is gone (the delivery stops), anything else to be retried.
@@ -90,6 +103,8 @@ export function decodeInternalCallbackToken(token: string): InternalCallbackTarg
 export interface CompletionDelivery {
   /** Whether a callback with this URL can be delivered by the installed packages. */
   accepts(url: string): boolean;
+  /** Whether an internal (`temporal://internal`) or system (`temporal://system`) callback for `target` has a receiver. */
+  receives(url: string, target: InternalCallbackTarget): boolean;
   deliver(callback: CompletionCallback, outcome: CompletionOutcome, signal: AbortSignal): Promise<void>;
 }
 
@@ -113,15 +128,25 @@ export function completionDelivery(receivers: readonly CompletionReceiver[], del
     const scheme = schemeOf(url);
     return scheme === undefined ? undefined : deliverers.find((d) => d.schemes.includes(scheme));
   };
+  const receiverOf = (url: string, target: InternalCallbackTarget): CompletionReceiver | undefined => {
+    const r = byArchetype.get(target.archetype);
+    return r && (url === INTERNAL_CALLBACK_URL || r.external === true) ? r : undefined;
+  };
   return {
-    accepts: (url) => (url === INTERNAL_CALLBACK_URL ? byArchetype.size > 0 : delivererOf(url) !== undefined),
+    accepts: (url) =>
+      url === INTERNAL_CALLBACK_URL
+        ? byArchetype.size > 0
+        : url === SYSTEM_CALLBACK_URL
+          ? receivers.some((r) => r.external === true)
+          : delivererOf(url) !== undefined,
+    receives: (url, target) => (url === INTERNAL_CALLBACK_URL || url === SYSTEM_CALLBACK_URL) && receiverOf(url, target) !== undefined,
     async deliver(callback, outcome, signal) {
-      if (callback.url === INTERNAL_CALLBACK_URL) {
-        const token = callback.header[CALLBACK_TOKEN_HEADER];
+      if (callback.url === INTERNAL_CALLBACK_URL || callback.url === SYSTEM_CALLBACK_URL) {
+        const token = headerValue(callback.header, CALLBACK_TOKEN_HEADER);
         if (!token) throw new UndeliverableCallbackError(`internal callback without a ${CALLBACK_TOKEN_HEADER} header`);
         const target = decodeInternalCallbackToken(token);
-        const receiver = byArchetype.get(target.archetype);
-        if (!receiver) throw new UndeliverableCallbackError(`no installed package receives callbacks for ${target.archetype}`);
+        const receiver = receiverOf(callback.url, target);
+        if (!receiver) throw new UndeliverableCallbackError(`no installed package receives ${callback.url} callbacks for ${target.archetype}`);
         await receiver.receive(target, outcome);
         return;
       }
@@ -130,4 +155,12 @@ export function completionDelivery(receivers: readonly CompletionReceiver[], del
       await deliverer.deliver(callback, outcome, signal);
     },
   };
+}
+
+/** A header value by case-insensitive key (clients may send `Temporal-Callback-Token`). */
+export function headerValue(header: Readonly<Record<string, string>>, key: string): string | undefined {
+  const direct = header[key];
+  if (direct !== undefined) return direct;
+  const k = Object.keys(header).find((h) => h.toLowerCase() === key);
+  return k === undefined ? undefined : header[k];
 }

@@ -19,6 +19,26 @@ export const nexusConfigSchema = z.strictObject({
   defaultPageSize: positive(100),
   /** The largest page size a request may ask for; larger is INVALID_ARGUMENT (NexusEndpointListMaxPageSize). */
   maxPageSize: positive(1000),
+  /** The longest a single Nexus request may take (nexusoperation.request.timeout). */
+  requestTimeoutMs: positive(10_000),
+  /** Less time than this left before a schedule timeout: no call, the operation times out (nexusoperation.limit.request.timeout.min). */
+  minRequestTimeoutMs: positive(1_500),
+  /** Longest operation token a handler may return (nexusoperation.limit.operation.token.length). */
+  maxOperationTokenLength: positive(4096),
+  /** Largest input a workflow may send and sync result a handler may return, in bytes (limit.blobSize.error). */
+  maxInputBytes: positive(2 * 1024 * 1024),
+  maxResultBytes: positive(2 * 1024 * 1024),
+  /** Largest total size of a command's Nexus header, in bytes (nexusoperation.limit.header.size). */
+  maxHeaderBytes: positive(8 * 1024),
+  /** Longest service and operation names (nexusoperation.limit.service.name.length / operation.name.length). */
+  maxServiceNameLength: positive(1000),
+  maxOperationNameLength: positive(1000),
+  /** Pending operations per workflow run (nexusoperation.limit.pendingOperations). */
+  maxPendingOperations: positive(2000),
+  /** Consecutive destination-down failures that open an endpoint's circuit breaker. */
+  circuitBreakerFailures: positive(5),
+  /** How long an open circuit stays open before one trial call. */
+  circuitBreakerOpenMs: positive(60_000),
 });
 
 export type NexusConfig = Readonly<z.output<typeof nexusConfigSchema>>;

@@ -17,6 +17,9 @@ export { NexusTaskDispatcher } from './dispatch/task-dispatcher.js';
 export { decodeNexusTaskToken, encodeNexusTaskToken, type NexusTaskToken } from './dispatch/task-token.js';
 export { NEXUS_TASK_METHODS, REQUEST_TIMEOUT_HEADER, nexusTaskRpcHandlers } from './grpc/nexus-task-handlers.js';
 export { nexusModule, NEXUS_CONFIG } from './module.js';
+export { createNexusLibrary } from './library.js';
+export { NexusOperation, WorkflowOperations, type OperationState, type OperationStatus, type OperationComponent } from './operation/operation.js';
+export type { OperationOwner, OperationOutcome } from './operation/operation-owner.js';
 export { DEFAULT_NEXUS_CONFIG, nexusConfigSchema, type NexusConfig } from './config.js';
 export { EndpointNameTakenError, EndpointNotFoundError, EndpointVersionMismatchError, NexusTaskNotFoundError } from './errors.js';
 // The default export is what a server loads when a config names this package by name or path.

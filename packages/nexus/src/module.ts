@@ -1,4 +1,4 @@
-import { TOKENS, type Clock, type Database, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
+import { TOKENS, type Clock, type CompletionReceiver, type Database, type Engine, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
 import { MATCHING, type MatchingService } from '@chasm/matching';
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
@@ -13,6 +13,9 @@ import { nexusMigrations } from './endpoints/migrations.js';
 import { endpointRpcHandlers } from './grpc/endpoint-handlers.js';
 import { nexusTaskRpcHandlers } from './grpc/nexus-task-handlers.js';
 import { NexusMetrics } from './metrics.js';
+import { createNexusLibrary } from './library.js';
+import { EndpointCircuitBreakers } from './operation/circuit-breakers.js';
+import { operationCompletionReceiver } from './operation/completion-receiver.js';
 
 /** DI token of this package's validated settings (`settings.nexus` in the server config). */
 export const NEXUS_CONFIG = Symbol.for('chasm/NexusConfig');
@@ -58,6 +61,28 @@ export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): Contain
     bind(NEXUS_DISPATCHER).toService(NexusTaskDispatcher);
     bind<ServiceLifecycle>(TOKENS.Service)
       .toResolvedValue((d: NexusTaskDispatcher) => d, [NexusTaskDispatcher])
+      .inSingletonScope();
+    // The caller side: Nexus operations in workflow runs, invoked through the dispatcher above,
+    // completed by the callbacks of the runs handlers start.
+    bind(TOKENS.Library)
+      .toResolvedValue(
+        (endpoints: EndpointService, dispatcher: NexusTaskDispatcher, logger: Logger, metrics: NexusMetrics) =>
+          createNexusLibrary({
+            endpoints,
+            dispatcher,
+            breakers: new EndpointCircuitBreakers({ consecutiveFailures: config.circuitBreakerFailures, openMs: config.circuitBreakerOpenMs }),
+            config,
+            metrics,
+            logger: logger.child({ component: 'nexus' }),
+          }),
+        [EndpointService, NexusTaskDispatcher, TOKENS.Logger, NEXUS_METRICS],
+      )
+      .inSingletonScope();
+    bind<CompletionReceiver>(TOKENS.CompletionReceivers)
+      .toResolvedValue(
+        (engine: Engine, logger: Logger, metrics: NexusMetrics) => operationCompletionReceiver(engine, logger.child({ component: 'nexus' }), metrics),
+        [TOKENS.Engine, TOKENS.Logger, NEXUS_METRICS],
+      )
       .inSingletonScope();
     bind(TOKENS.RpcHandlers)
       .toResolvedValue(

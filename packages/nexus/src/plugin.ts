@@ -5,18 +5,20 @@ import { NEXUS_TASK_METHODS } from './grpc/nexus-task-handlers.js';
 import { nexusModule } from './module.js';
 
 /**
- * The nexus plugin. So far the cluster-wide endpoint registry (OperatorService) and the handler
- * side: the dispatcher that hands Nexus requests to workers and the worker RPCs
- * (PollNexusTaskQueue, RespondNexusTask{Completed,Failed}). Nexus operations, callbacks and the
- * Nexus HTTP handler come later (issue 12). Needs matching: Nexus tasks are sync-matched there.
+ * The nexus plugin: the cluster-wide endpoint registry (OperatorService); the handler side (the
+ * dispatcher that hands Nexus requests to workers, PollNexusTaskQueue and
+ * RespondNexusTask{Completed,Failed}); and the caller side in workflow runs (the NexusOperation
+ * component, ScheduleNexusOperation / RequestCancelNexusOperation, async completion through the
+ * callbacks of the runs handlers start). Needs matching (Nexus tasks are sync-matched there) and
+ * workflow (operations live in runs). Standalone operations and the Nexus HTTP API come later.
  */
 export const nexusPlugin = definePlugin({
   name: 'nexus',
   version: packageVersion(import.meta.url),
-  description: 'Nexus: the endpoint registry (OperatorService *NexusEndpoint*) and Nexus task dispatch to workers',
+  description: 'Nexus: endpoints, task dispatch to workers, and Nexus operations called from workflows',
   // peerDependencies['@chasm/core'] of package.json: the server refuses a core outside it.
   coreApi: packageCoreRange(import.meta.url),
-  requires: ['matching'],
+  requires: ['matching', 'workflow'],
   config: nexusConfigSchema,
   serves: [
     { service: OPERATOR_SERVICE, methods: [...ENDPOINT_METHODS] },

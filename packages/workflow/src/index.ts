@@ -23,8 +23,11 @@ export {
   type StartingTask,
   type CompletingTask,
   type ProtocolMessage,
+  type Command,
+  type DescribeResponse,
 } from './workflow/extensions.js';
-export { requestWorkflowTask } from './workflow/mutable-state.js';
+export { recordExternalEvent, requestWorkflowTask } from './workflow/mutable-state.js';
+export { readHistory } from './workflow/history-writer.js';
 export { BadCommandError } from './activity/activity-state-machine.js';
 export { callbackAdmission, planWorkflowStart, type WorkflowStartPlan } from './grpc/start-request.js';
 export type { CallbackAdmission } from './grpc/validate.js';

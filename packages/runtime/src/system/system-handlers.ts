@@ -48,7 +48,8 @@ export function systemHandlers(deps: SystemInfoDeps): RpcHandlerSet {
             eagerWorkflowStart: false,
             // The workflow package's CountWorkflowExecutions answers GROUP BY ExecutionStatus.
             countGroupByExecutionStatus: deps.features.has('CountWorkflowExecutions'),
-            nexus: false,
+            // The nexus package: endpoints, Nexus tasks and operations called from workflows.
+            nexus: deps.features.has('RespondNexusTaskCompleted'),
             serverScaledDeployments: false,
             serverScaledProviderCloudRun: false,
           },

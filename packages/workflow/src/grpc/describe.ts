@@ -5,6 +5,7 @@ import type { ActivityState } from '../activity/activity.js';
 import { retryPolicyProto } from '../activity/activity-state-machine.js';
 import { callbackInfos } from '../callback/callback-info.js';
 import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
+import { workflowExtensions } from '../workflow/extensions.js';
 
 const S = Enums.WorkflowExecutionStatus;
 export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
@@ -38,6 +39,12 @@ function pendingActivity(a: ActivityState): temporal.api.workflow.v1.IPendingAct
 
 /** DescribeWorkflowExecutionResponse for a run. */
 export function describeResponse(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse {
+  const out = describeRun(wf);
+  for (const ext of workflowExtensions()) ext.describe?.(wf, out);
+  return out;
+}
+
+function describeRun(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse {
   const s = wf.state;
   const activities = wf.fields.activities.keys().map((k) => wf.fields.activities.get(k)!.state);
   const t = s.wft;

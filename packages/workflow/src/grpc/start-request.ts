@@ -125,8 +125,14 @@ export function runSpecOf(
     requestId: requestId || randomUUID(),
     ...(signal ? { signal } : {}),
     ...(req.userMetadata ? { userMetadata: req.userMetadata } : {}),
+    // Links to the executions that caused this start (a Nexus caller's scheduled event), kept on
+    // WorkflowExecutionStarted as Temporal does: the handler side of "linked both ways".
+    ...(req.links?.length ? { links: req.links.slice(0, MAX_LINKS) } : {}),
   };
 }
+
+/** Temporal's frontend.maxLinksPerRequest default. */
+const MAX_LINKS = 10;
 
 /**
  * A validated StartWorkflowExecution request, ready for `engine.start` / `updateWithStart`:

@@ -1,4 +1,14 @@
-import { decodeInternalCallbackToken, CALLBACK_TOKEN_HEADER, INTERNAL_CALLBACK_URL, InvalidArgumentError, type CompletionCallback, type CompletionDelivery } from '@chasm/core';
+import {
+  decodeInternalCallbackToken,
+  headerValue,
+  CALLBACK_TOKEN_HEADER,
+  INTERNAL_CALLBACK_URL,
+  InvalidArgumentError,
+  SYSTEM_CALLBACK_URL,
+  type CompletionCallback,
+  type CompletionDelivery,
+  type InternalCallbackTarget,
+} from '@chasm/core';
 import { durationToMs, encodePayloads, type ProtoTime } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 
@@ -231,16 +241,18 @@ export function checkCompletionCallbacks(
     const url = c.nexus?.url ?? '';
     if (!c.nexus) throw new InvalidArgumentError(field, `callback ${i} is not a Nexus callback; only Nexus callbacks are supported`);
     const header: Record<string, string> = { ...(c.nexus.header ?? {}) };
-    if (url === INTERNAL_CALLBACK_URL) {
-      if (!admission.internal) throw new InvalidArgumentError(field, `${INTERNAL_CALLBACK_URL} callbacks are reserved for the server`);
-      const token = header[CALLBACK_TOKEN_HEADER];
+    if (url === INTERNAL_CALLBACK_URL || url === SYSTEM_CALLBACK_URL) {
+      if (url === INTERNAL_CALLBACK_URL && !admission.internal) throw new InvalidArgumentError(field, `${INTERNAL_CALLBACK_URL} callbacks are reserved for the server`);
+      const token = headerValue(header, CALLBACK_TOKEN_HEADER);
       if (!token) throw new InvalidArgumentError(field, `internal callback ${i} has no ${CALLBACK_TOKEN_HEADER} header`);
+      let target: InternalCallbackTarget;
       try {
-        decodeInternalCallbackToken(token);
+        target = decodeInternalCallbackToken(token);
       } catch {
         throw new InvalidArgumentError(field, `internal callback ${i} has an invalid ${CALLBACK_TOKEN_HEADER}`);
       }
-      if (!admission.delivery.accepts(url)) throw new InvalidArgumentError(field, 'no installed package receives internal callbacks');
+      // A remote client's temporal://system callback reaches only receivers that check their own secret.
+      if (!admission.delivery.receives(url, target)) throw new InvalidArgumentError(field, `no installed package receives ${url} callbacks for ${target.archetype}`);
       return { url, header };
     }
     if (!url) throw new InvalidArgumentError(field, `callback ${i} has no URL`);

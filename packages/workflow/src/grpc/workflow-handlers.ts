@@ -20,7 +20,7 @@ import {
   terminateWorkflow,
   type SignalInput,
 } from '../workflow/mutable-state.js';
-import { BadCommandAbort, checkTaskToken, completeWorkflowTask } from '../workflow/complete-workflow-task.js';
+import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { type QueryRegistry } from '../workflow/queries.js';
 import {
@@ -248,7 +248,8 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const token = await inNamespace(req.namespace, decodeWorkflowTaskToken(req.taskToken));
         const t = target(token.namespaceId, token.workflowId, token.runId);
         try {
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req, config));
+          const prepared = await prepareCompletion(token.namespaceId, req.commands ?? []);
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req, config, prepared));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };

@@ -49,6 +49,8 @@ const BAD_ATTRIBUTES = new Map<number, number>([
   [CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES],
   [CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES],
   [CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES],
+  [CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES],
 ]);
 
 /** What the handler does after the transaction committed. */
@@ -81,6 +83,7 @@ export function completeWorkflowTask(
   token: WorkflowTaskToken,
   req: Request,
   config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
+  prepared: ReadonlyMap<string, unknown> = NOTHING_PREPARED,
 ): CompletionOutcome {
   checkTaskToken(wf, token);
   const s = wf.state;
@@ -144,6 +147,7 @@ export function completeWorkflowTask(
     completedEventId: completedId,
     identity,
     heartbeat: req.forceCreateNewWorkflowTask === true,
+    prepared,
   };
   // Protocol messages (updates) are applied at their PROTOCOL_MESSAGE command's position, the
   // rest (rejections carry no command) after all commands, as Temporal's handleCommands does.
@@ -160,7 +164,7 @@ export function completeWorkflowTask(
     }
     try {
       const before = s.nextEventId;
-      const r = applyCommand(w, cmd, completedId, identity, config);
+      const r = applyCommand(w, cmd, completing, identity, config);
       const a = cmd.scheduleActivityTaskCommandAttributes;
       if (
         cmd.commandType === CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK &&
@@ -222,8 +226,22 @@ export class BadCommandAbort extends Error {
   }
 }
 
-function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, identity: string, config: WorkflowConfig): 'newTask' | NextRun | undefined {
+const NOTHING_PREPARED: ReadonlyMap<string, unknown> = new Map();
+
+/** Runs the extensions' `prepare` hooks for a completion (outside the transaction). */
+export async function prepareCompletion(namespaceId: string, commands: readonly Command[]): Promise<ReadonlyMap<string, unknown>> {
+  let out: Map<string, unknown> | undefined;
+  for (const ext of workflowExtensions()) {
+    if (!ext.prepare) continue;
+    const r = await ext.prepare(namespaceId, commands);
+    if (r !== undefined) (out ??= new Map()).set(ext.name, r);
+  }
+  return out ?? NOTHING_PREPARED;
+}
+
+function applyCommand(w: HistoryWriter, cmd: Command, task: CompletingTask, identity: string, config: WorkflowConfig): 'newTask' | NextRun | undefined {
   const s = w.wf.state;
+  const completedId = task.completedEventId;
   const wtc = long(completedId);
   const withMeta = (ev: temporal.api.history.v1.IHistoryEvent): temporal.api.history.v1.IHistoryEvent =>
     cmd.userMetadata ? { ...ev, userMetadata: cmd.userMetadata } : ev;
@@ -318,6 +336,11 @@ function applyCommand(w: HistoryWriter, cmd: Command, completedId: number, ident
     case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
     default:
+      for (const ext of workflowExtensions()) {
+        const r = ext.applyCommand?.(w, cmd, task);
+        if (r === 'newTask') return 'newTask';
+        if (r) return undefined;
+      }
       return applyExternalCommand(w, cmd, completedId, config);
   }
 }

@@ -1,5 +1,8 @@
 import type { MutableContext } from '@chasm/core';
 import type { HistoryEvent, temporal } from '../proto.js';
+
+export type Command = temporal.api.command.v1.ICommand;
+export type DescribeResponse = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
 import type { WorkflowComponent, WorkflowStatus } from './workflow.js';
 
 export type ProtocolMessage = temporal.api.protocol.v1.IMessage;
@@ -29,6 +32,8 @@ export interface CompletingTask {
   readonly identity: string;
   /** force_create_new_workflow_task: a heartbeat, the worker is not done with its activation. */
   readonly heartbeat: boolean;
+  /** What each extension's `prepare` resolved for this completion, by extension name. */
+  readonly prepared: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -47,6 +52,20 @@ export interface WorkflowExtension {
    * extension's. Throw BadCommandError to fail the task with a cause.
    */
   applyMessage?(h: WorkflowHistory, msg: ProtocolMessage, task: CompletingTask): boolean;
+  /**
+   * Runs before the completion's transaction, outside the lock: the place for the I/O a command
+   * needs (the Nexus endpoint a ScheduleNexusOperation names). Its result reaches `applyCommand`
+   * as `task.prepared.get(name)`. Return undefined when the completion holds nothing of yours.
+   */
+  prepare?(namespaceId: string, commands: readonly Command[]): Promise<unknown>;
+  /**
+   * A command the workflow package does not handle, at its position. Returns false when it is not
+   * this extension's, 'newTask' when a workflow task must follow. Throw BadCommandError (or an
+   * InvalidArgumentError, mapped to the command's BAD_*_ATTRIBUTES cause) to fail the task.
+   */
+  applyCommand?(h: WorkflowHistory, cmd: Command, task: CompletingTask): boolean | 'newTask';
+  /** Adds this extension's part to DescribeWorkflowExecution (e.g. pending Nexus operations). */
+  describe?(wf: WorkflowComponent, out: DescribeResponse): void;
   /** After all commands and messages of a completion (the run may have just closed). */
   afterCompletion?(h: WorkflowHistory, task: CompletingTask): void;
   /** Something only a new workflow task can deliver is waiting (checked after each completion). */

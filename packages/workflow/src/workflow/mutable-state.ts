@@ -262,6 +262,20 @@ export function requestWorkflowTask(wf: WorkflowComponent, ctx: MutableContext):
   w.commit();
 }
 
+/**
+ * Appends an externally caused event from outside a workflow task (an extension's task: a Nexus
+ * operation started or completed), buffered while a workflow task is started, and schedules a
+ * workflow task to deliver it. The run must be running. Returns the event id, or undefined when
+ * buffered (its id is assigned when the task completes).
+ */
+export function recordExternalEvent(wf: WorkflowComponent, ctx: MutableContext, ev: HistoryEvent): number | undefined {
+  const w = new HistoryWriter(wf, ctx);
+  const id = w.external(ev);
+  scheduleWorkflowTask(w);
+  w.commit();
+  return id;
+}
+
 const PARENT_CLOSE_ABANDON = Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON;
 
 /** Metrics hook set by the library. */

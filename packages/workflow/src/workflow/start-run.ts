@@ -28,6 +28,7 @@ export interface RunSpec {
   readonly requestId: string;
   readonly signal?: StartSignal;
   readonly userMetadata?: temporal.api.sdk.v1.IUserMetadata | null;
+  readonly links?: readonly temporal.api.common.v1.ILink[];
 }
 
 /** The initial state of a run (the engine's `init`); `runId` is the engine's new run id. */
@@ -93,8 +94,9 @@ export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSp
   s.namespace = namespace;
   const w = new HistoryWriter(wf, ctx);
   const a = spec.started;
-  w.append(
-    event('workflowExecutionStartedEventAttributes', {
+  w.append({
+    ...(spec.links ? { links: [...spec.links] } : {}),
+    ...event('workflowExecutionStartedEventAttributes', {
       ...a,
       originalExecutionRunId: s.runId,
       firstExecutionRunId: s.firstExecutionRunId,
@@ -104,7 +106,7 @@ export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSp
         ? { workflowExecutionExpirationTime: msToTimestamp(s.startTime + s.executionTimeoutMs) }
         : {}),
     }),
-  );
+  });
   if (spec.signal) {
     w.append(
       event('workflowExecutionSignaledEventAttributes', {
