@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseConfig } from '@chasm/core';
 import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -33,7 +34,7 @@ describe.each(restartableDatabases())('Nexus endpoint registry on $name', (diale
   const ops = () => connection.operatorService;
 
   const start = async () => {
-    server = await startTestServer({ plugins: [matchingPlugin, nexusPlugin], database: database.config, namespaces: ['default', 'other'], settings: SETTINGS, metricsPort: 0 });
+    server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin, nexusPlugin], database: database.config, namespaces: ['default', 'other'], settings: SETTINGS, metricsPort: 0 });
     connection = await Connection.connect({ address: server.address });
   };
   const stop = async () => {
@@ -259,7 +260,7 @@ describe.each(restartableDatabases())('Nexus endpoint registry on $name', (diale
 
 describe('nexus settings', () => {
   it('refuses a bad setting at start, naming it', async () => {
-    await expect(startTestServer({ plugins: [matchingPlugin, nexusPlugin], settings: { nexus: { maxPageSize: 0 } } })).rejects.toThrow(/^settings\.nexus\.maxPageSize: /);
-    await expect(startTestServer({ plugins: [matchingPlugin, nexusPlugin], settings: { nexus: { pageSize: 10 } } })).rejects.toThrow(/settings\.nexus/);
+    await expect(startTestServer({ plugins: [matchingPlugin, workflowPlugin, nexusPlugin], settings: { nexus: { maxPageSize: 0 } } })).rejects.toThrow(/^settings\.nexus\.maxPageSize: /);
+    await expect(startTestServer({ plugins: [matchingPlugin, workflowPlugin, nexusPlugin], settings: { nexus: { pageSize: 10 } } })).rejects.toThrow(/settings\.nexus/);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TOKENS, type NamespaceResolver } from '@chasm/core';
 import { testDatabaseConfigs } from '@chasm/core/testing';
 import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -74,7 +75,7 @@ describe.each(testDatabaseConfigs('nexus_tasks'))('Nexus task dispatch on $name'
   beforeAll(async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
     database = await db.open();
-    server = await startTestServer({ plugins: [matchingPlugin, nexusPlugin], database: database.config, namespaces: ['default', 'other'] });
+    server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin, nexusPlugin], database: database.config, namespaces: ['default', 'other'] });
     dispatcher = server.container.get<NexusDispatcher>(NEXUS_DISPATCHER);
     defaultId = await server.container.get<NamespaceResolver>(TOKENS.Namespaces).idOf('default');
     client = await Connection.connect({ address: server.address });

@@ -5,7 +5,7 @@ import { BUILTIN_PLUGINS, DEV_PACKAGES } from '../src/catalogue.js';
 
 /** The dev server's package set serves the Nexus endpoint registry through the catalogue's `nexus`. */
 describe('nexus in the dev package set', () => {
-  it('serves the endpoint registry, and does not advertise Nexus before the caller side exists', async () => {
+  it('serves the endpoint registry and advertises Nexus', async () => {
     await using server = await startTestServer({ packages: [...DEV_PACKAGES], catalogue: BUILTIN_PLUGINS });
     const connection = await Connection.connect({ address: server.address });
     try {
@@ -15,9 +15,9 @@ describe('nexus in the dev package set', () => {
       expect(created.endpoint?.urlPrefix).toBe(`/nexus/endpoints/${created.endpoint?.id}/services`);
       const listed = await connection.operatorService.listNexusEndpoints({});
       expect(listed.endpoints?.map((e) => e.spec?.name)).toEqual(['dev-endpoint']);
-      // Nexus operations (the caller side) are not served yet, so the capability stays off.
+      // Endpoints, Nexus tasks and operations called from workflows are served: the SDK may use Nexus.
       const info = await connection.workflowService.getSystemInfo({});
-      expect(info.capabilities?.nexus).toBe(false);
+      expect(info.capabilities?.nexus).toBe(true);
     } finally {
       await connection.close();
     }

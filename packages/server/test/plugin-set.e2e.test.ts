@@ -16,6 +16,7 @@ describe('plugin set check', () => {
     [['matching', 'workflow-update'], /^workflow-update needs workflow$/],
     [['workflow-update'], /^workflow-update needs workflow$/],
     [['matching', 'scheduler'], /^scheduler needs workflow$/],
+    [['matching', 'nexus'], /^nexus needs workflow$/],
   ])('refuses %j', async (packages, message) => {
     await expect(start(packages)).rejects.toThrow(message);
   });
