@@ -19,6 +19,10 @@ export const nexusConfigSchema = z.strictObject({
   defaultPageSize: positive(100),
   /** The largest page size a request may ask for; larger is INVALID_ARGUMENT (NexusEndpointListMaxPageSize). */
   maxPageSize: positive(1000),
+  /** Longest operation id, request id and identity of a standalone operation (limit.maxIDLength). */
+  maxIdLength: positive(1000),
+  /** How long Describe (with a long-poll token) and PollNexusOperationExecution wait at most. */
+  longPollTimeoutMs: positive(20_000),
   /** The longest a single Nexus request may take (nexusoperation.request.timeout). */
   requestTimeoutMs: positive(10_000),
   /** Less time than this left before a schedule timeout: no call, the operation times out (nexusoperation.limit.request.timeout.min). */

@@ -47,3 +47,17 @@ export class NexusTaskNotFoundError extends NotFoundError {
     super('Nexus task not found or already expired', { taskId });
   }
 }
+
+/**
+ * A running standalone operation already has this id (conflict policy FAIL, or the reuse policy
+ * refuses). Carries NexusOperationExecutionAlreadyStartedFailure for the SDK.
+ */
+export class NexusOperationAlreadyStartedError extends ChasmError {
+  constructor(operationId: string, runId: string, startRequestId: string) {
+    super(ErrorCode.AlreadyExists, `nexus operation execution already started: ${operationId}`, {
+      currentRunId: runId,
+      currentRequestId: startRequestId,
+      statusDetail: { type: 'temporal.api.errordetails.v1.NexusOperationExecutionAlreadyStartedFailure', value: { startRequestId, runId } },
+    });
+  }
+}

@@ -22,7 +22,16 @@ export class NexusMetrics {
   /** Completions delivered by handler callbacks, by outcome (completed, failed, canceled, terminated, timedOut, rejected). */
   readonly callbackCompletions: Counter<'outcome'>;
 
+  /** StartNexusOperationExecution calls by outcome (created, existing). */
+  readonly standaloneStarts: Counter<'outcome'>;
+
   constructor(registry: Registry) {
+    this.standaloneStarts = new Counter({
+      name: 'chasm_nexus_standalone_operation_starts_total',
+      help: 'StartNexusOperationExecution calls by outcome (created, existing)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     this.operationAttempts = new Counter({
       name: 'chasm_nexus_operation_attempts_total',
       help: 'Nexus operation start attempts by result',

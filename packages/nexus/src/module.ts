@@ -15,7 +15,8 @@ import { nexusTaskRpcHandlers } from './grpc/nexus-task-handlers.js';
 import { NexusMetrics } from './metrics.js';
 import { createNexusLibrary } from './library.js';
 import { EndpointCircuitBreakers } from './operation/circuit-breakers.js';
-import { operationCompletionReceiver } from './operation/completion-receiver.js';
+import { operationCompletionReceiver, standaloneCompletionReceiver } from './operation/completion-receiver.js';
+import { operationRpcHandlers } from './grpc/operation-handlers.js';
 
 /** DI token of this package's validated settings (`settings.nexus` in the server config). */
 export const NEXUS_CONFIG = Symbol.for('chasm/NexusConfig');
@@ -64,18 +65,27 @@ export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): Contain
       .inSingletonScope();
     // The caller side: Nexus operations in workflow runs, invoked through the dispatcher above,
     // completed by the callbacks of the runs handlers start.
+    bind(EndpointCircuitBreakers)
+      .toConstantValue(new EndpointCircuitBreakers({ consecutiveFailures: config.circuitBreakerFailures, openMs: config.circuitBreakerOpenMs }));
     bind(TOKENS.Library)
       .toResolvedValue(
-        (endpoints: EndpointService, dispatcher: NexusTaskDispatcher, logger: Logger, metrics: NexusMetrics) =>
-          createNexusLibrary({
-            endpoints,
-            dispatcher,
-            breakers: new EndpointCircuitBreakers({ consecutiveFailures: config.circuitBreakerFailures, openMs: config.circuitBreakerOpenMs }),
-            config,
-            metrics,
-            logger: logger.child({ component: 'nexus' }),
-          }),
-        [EndpointService, NexusTaskDispatcher, TOKENS.Logger, NEXUS_METRICS],
+        (endpoints: EndpointService, dispatcher: NexusTaskDispatcher, breakers: EndpointCircuitBreakers, logger: Logger, metrics: NexusMetrics) =>
+          createNexusLibrary({ endpoints, dispatcher, breakers, config, metrics, logger: logger.child({ component: 'nexus' }) }),
+        [EndpointService, NexusTaskDispatcher, EndpointCircuitBreakers, TOKENS.Logger, NEXUS_METRICS],
+      )
+      .inSingletonScope();
+    // Standalone operations (issue 13): the same component as its own execution.
+    bind(TOKENS.RpcHandlers)
+      .toResolvedValue(
+        (engine: Engine, namespaces: NamespaceResolver, endpoints: EndpointService, breakers: EndpointCircuitBreakers, logger: Logger, metrics: NexusMetrics) =>
+          operationRpcHandlers({ engine, namespaces, endpoints, breakers, config, metrics, logger: logger.child({ component: 'nexus' }) }),
+        [TOKENS.Engine, TOKENS.Namespaces, EndpointService, EndpointCircuitBreakers, TOKENS.Logger, NEXUS_METRICS],
+      )
+      .inSingletonScope();
+    bind<CompletionReceiver>(TOKENS.CompletionReceivers)
+      .toResolvedValue(
+        (engine: Engine, logger: Logger, metrics: NexusMetrics) => standaloneCompletionReceiver(engine, logger.child({ component: 'nexus' }), metrics),
+        [TOKENS.Engine, TOKENS.Logger, NEXUS_METRICS],
       )
       .inSingletonScope();
     bind<CompletionReceiver>(TOKENS.CompletionReceivers)

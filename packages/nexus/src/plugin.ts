@@ -2,6 +2,7 @@ import { definePlugin, OPERATOR_SERVICE, packageCoreRange, packageVersion, WORKF
 import { nexusConfigSchema } from './config.js';
 import { ENDPOINT_METHODS } from './grpc/endpoint-handlers.js';
 import { NEXUS_TASK_METHODS } from './grpc/nexus-task-handlers.js';
+import { OPERATION_METHODS } from './grpc/operation-handlers.js';
 import { nexusModule } from './module.js';
 
 /**
@@ -10,7 +11,8 @@ import { nexusModule } from './module.js';
  * RespondNexusTask{Completed,Failed}); and the caller side in workflow runs (the NexusOperation
  * component, ScheduleNexusOperation / RequestCancelNexusOperation, async completion through the
  * callbacks of the runs handlers start). Needs matching (Nexus tasks are sync-matched there) and
- * workflow (operations live in runs). Standalone operations and the Nexus HTTP API come later.
+ * workflow (operations live in runs).
+ * Standalone operations are the same component as its own execution. The Nexus HTTP API comes later.
  */
 export const nexusPlugin = definePlugin({
   name: 'nexus',
@@ -22,7 +24,7 @@ export const nexusPlugin = definePlugin({
   config: nexusConfigSchema,
   serves: [
     { service: OPERATOR_SERVICE, methods: [...ENDPOINT_METHODS] },
-    { service: WORKFLOW_SERVICE, methods: [...NEXUS_TASK_METHODS] },
+    { service: WORKFLOW_SERVICE, methods: [...NEXUS_TASK_METHODS, ...OPERATION_METHODS] },
   ],
   module: (config) => nexusModule(config),
 });

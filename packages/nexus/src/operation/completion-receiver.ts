@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { NexusMetrics } from '../metrics.js';
 import { temporalProto } from '../proto.js';
 import { decodeCallbackData } from './callback-data.js';
-import { PENDING } from './operation.js';
+import { NexusOperation, operationTarget, PENDING } from './operation.js';
 import { completedByCallback } from './operation-machine.js';
 import type { OperationOutcome } from './operation-owner.js';
 import { operationsOf } from './workflow-extension.js';
@@ -38,12 +38,35 @@ export function operationCompletionReceiver(engine: Engine, logger?: Logger, met
           if (wf.state.status !== 'running') throw new NotFoundError('workflow execution already completed');
           const op = operationsOf(wf)?.fields.operations.get(String(data.scheduledEventId));
           if (!op || op.state.requestId !== data.requestId || !PENDING.has(op.state.status)) throw new NotFoundError('operation not found');
-          completedByCallback(op, ctx, operationOutcomeOf(outcome), '', outcome.closeTime.getTime() < ctx.now.getTime() ? ctx.now.getTime() : outcome.closeTime.getTime());
+          completedByCallback(op, ctx, operationOutcomeOf(outcome), '', Math.min(outcome.closeTime.getTime(), ctx.now.getTime()));
         });
         metrics?.callbackCompletions.inc({ outcome: outcome.status });
       } catch (e) {
         metrics?.callbackCompletions.inc({ outcome: 'rejected' });
         logger?.debug({ workflowId: target.businessId, scheduledEventId: data.scheduledEventId, err: e instanceof Error ? e.message : String(e) }, 'nexus completion refused');
+        throw e;
+      }
+    },
+  };
+}
+
+/** Receives the completion callbacks of the runs handlers start for standalone operations. */
+export function standaloneCompletionReceiver(engine: Engine, logger?: Logger, metrics?: NexusMetrics): CompletionReceiver {
+  return {
+    archetype: NexusOperation.name,
+    external: true,
+    async receive(target, outcome) {
+      const data = decodeCallbackData(target.data);
+      if (!data) throw new NotFoundError('operation not found');
+      try {
+        await engine.update(operationTarget(target.namespaceId, target.businessId, target.runId), (op, ctx) => {
+          if (op.state.requestId !== data.requestId || !PENDING.has(op.state.status)) throw new NotFoundError('operation not found');
+          completedByCallback(op, ctx, operationOutcomeOf(outcome), '', Math.min(outcome.closeTime.getTime(), ctx.now.getTime()));
+        });
+        metrics?.callbackCompletions.inc({ outcome: outcome.status });
+      } catch (e) {
+        metrics?.callbackCompletions.inc({ outcome: 'rejected' });
+        logger?.debug({ operationId: target.businessId, err: e instanceof Error ? e.message : String(e) }, 'nexus completion refused');
         throw e;
       }
     },

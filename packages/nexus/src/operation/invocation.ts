@@ -66,7 +66,7 @@ interface Snapshot {
 async function snapshotOf(ctx: SideEffectContext, ref: ComponentRef): Promise<Snapshot> {
   return ctx.engine.read(ref, (c, rctx) => {
     const op = c as OperationComponent;
-    return { state: structuredClone(op.state), owner: ownerOf(op).describe(op), now: rctx.now.getTime() };
+    return { state: structuredClone(op.state), owner: ownerOf(op).describe(op, rctx.key), now: rctx.now.getTime() };
   });
 }
 

@@ -1,9 +1,10 @@
 import { lib } from '../library-builder.js';
-import { systemRetryDelayMs, type MutableContext, type SideEffectContext, type ComponentRef, type TaskAttributes } from '@chasm/core';
+import { FailedPreconditionError, systemRetryDelayMs, type MutableContext, type SideEffectContext, type ComponentRef, type TaskAttributes } from '@chasm/core';
 import { temporalProto } from '../proto.js';
-import { NexusOperation, PENDING, WorkflowOperations, type OperationComponent } from './operation.js';
+import { NexusOperation, operationHooks, PENDING, WorkflowOperations, type OperationComponent } from './operation.js';
 import type { Failure, NexusLink, OperationOutcome, OperationOwner, Payload } from './operation-owner.js';
 import { workflowOwner } from './workflow-owner.js';
+import { standaloneOwner } from './standalone-owner.js';
 
 const FailureMsg = temporalProto.temporal.api.failure.v1.Failure;
 const TimeoutType = temporalProto.temporal.api.enums.v1.TimeoutType;
@@ -15,6 +16,7 @@ export const RETRY_MAXIMUM_MS = 3_600_000;
 /** Where the operation's progress goes: its workflow run (standalone operations come next). */
 export function ownerOf(op: OperationComponent): OperationOwner {
   if (op.parent(WorkflowOperations)) return workflowOwner;
+  if (op.state.standalone) return standaloneOwner;
   throw new Error(`nexus operation at '${op.path}' has no owner`);
 }
 
@@ -204,3 +206,33 @@ export function completedByCallback(op: OperationComponent, ctx: MutableContext,
 }
 
 export type { Payload };
+
+/** → TERMINATED (reference C.2): from the pending statuses and CANCELED; the outcome says who and why. */
+export function terminate(op: OperationComponent, ctx: MutableContext, reason: string, identity: string, requestId: string): void {
+  const s = op.state;
+  const st = s.standalone;
+  if (st && requestId && st.terminateRequestId === requestId) return;
+  if (!PENDING.has(s.status) && s.status !== 'canceled') throw new FailedPreconditionError('operation already completed');
+  s.status = 'terminated';
+  s.closedTime = ctx.now.getTime();
+  s.nextAttemptScheduleTime = null;
+  if (st) {
+    st.terminateRequestId = requestId;
+    st.failure = FailureMsg.encode(FailureMsg.fromObject({ message: reason, terminatedFailureInfo: { identity } })).finish();
+  }
+}
+
+operationHooks.terminate = (op, ctx, reason) => terminate(op, ctx, reason, '', '');
+
+/** RequestCancel on a standalone operation (reference C.4): a repeated request id is a no-op. */
+export function requestCancelStandalone(op: OperationComponent, ctx: MutableContext, req: { requestId: string; reason: string; identity: string }): void {
+  const s = op.state;
+  const st = s.standalone!;
+  if (st.cancelRequestId && st.cancelRequestId === req.requestId) return;
+  if (!PENDING.has(s.status)) throw new FailedPreconditionError('operation already completed');
+  if (s.cancellation) throw new FailedPreconditionError(`cancellation already requested with request ID ${st.cancelRequestId}`);
+  st.cancelRequestId = req.requestId;
+  st.cancelReason = req.reason;
+  st.cancelIdentity = req.identity;
+  requestCancel(op, ctx, 0);
+}

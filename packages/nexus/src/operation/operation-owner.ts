@@ -1,4 +1,4 @@
-import type { MutableContext } from '@chasm/core';
+import type { ExecutionKey, MutableContext } from '@chasm/core';
 import type { temporal } from '../proto.js';
 import type { OperationComponent } from './operation.js';
 
@@ -19,7 +19,7 @@ export type OperationOutcome =
  */
 export interface OperationOwner {
   /** Namespace id and name, and the caller's identity for links and callbacks. */
-  describe(op: OperationComponent): OwnerInfo;
+  describe(op: OperationComponent, key: ExecutionKey): OwnerInfo;
   started(op: OperationComponent, ctx: MutableContext, links: readonly NexusLink[]): void;
   closed(op: OperationComponent, ctx: MutableContext, outcome: OperationOutcome): void;
   /** The cancel request reached the handler (failure null) or failed for good. */

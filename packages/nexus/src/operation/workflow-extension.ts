@@ -9,6 +9,7 @@ import { temporalProto, type temporal } from '../proto.js';
 import type { EndpointCircuitBreakers } from './circuit-breakers.js';
 import { NexusOperation, OPERATIONS_KEY, PENDING, WorkflowOperations, type OperationComponent, type WorkflowOperationsComponent } from './operation.js';
 import { requestCancel, scheduled } from './operation-machine.js';
+import { checkNexusHeader } from './header.js';
 
 const { CommandType, EventType, WorkflowTaskFailedCause: Cause, PendingNexusOperationState: PendingState, NexusOperationCancellationState: CancelState } =
   temporalProto.temporal.api.enums.v1;
@@ -19,8 +20,6 @@ const BAD_SCHEDULE = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATI
 const BAD_CANCEL = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES;
 const LIMIT = Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_NEXUS_OPERATIONS_LIMIT_EXCEEDED;
 
-/** Header keys a caller may not set (Temporal's disallowed operation headers). */
-const DISALLOWED_HEADERS = new Set(['request-timeout', 'xdc-redirection', 'xdc-redirection-api']);
 
 export interface NexusExtensionDeps {
   readonly endpoints: EndpointRegistry;
@@ -106,15 +105,7 @@ function schedule(h: WorkflowHistory, cmd: Command, completedId: number, prepare
   if (!endpoint) throw new BadCommandError(BAD_SCHEDULE, `endpoint "${name}" not found`);
   const input = a.input ? PayloadMsg.encode(PayloadMsg.fromObject(a.input)).finish() : null;
   if (input && input.length > config.maxInputBytes) throw new BadCommandError(BAD_SCHEDULE, 'ScheduleNexusOperationCommandAttributes.Input exceeds size limit.');
-  const header: Record<string, string> = {};
-  let headerBytes = 0;
-  for (const [k, v] of Object.entries(a.nexusHeader ?? {})) {
-    const key = k.toLowerCase();
-    if (DISALLOWED_HEADERS.has(key)) throw new BadCommandError(BAD_SCHEDULE, `ScheduleNexusOperationCommandAttributes.NexusHeader contains a disallowed header key: ${k}`);
-    header[key] = v;
-    headerBytes += key.length + v.length;
-  }
-  if (headerBytes > config.maxHeaderBytes) throw new BadCommandError(BAD_SCHEDULE, 'ScheduleNexusOperationCommandAttributes.NexusHeader exceeds size limit.');
+  const header = checkNexusHeader(a.nexusHeader, config, (msg) => new BadCommandError(BAD_SCHEDULE, `ScheduleNexusOperationCommandAttributes.${msg}`));
   const wf = h.wf;
   if (pendingOperations(wf).length >= config.maxPendingOperations) {
     throw new BadCommandError(LIMIT, `workflow has reached the pending nexus operation limit of ${config.maxPendingOperations} for this namespace`);

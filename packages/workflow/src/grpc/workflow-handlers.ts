@@ -157,7 +157,17 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy));
         if (r.created) deps.metrics?.started.inc();
         const started = r.created || (await createdByRequest(namespaceId, spec.started.workflowId ?? '', r.runId, spec.requestId));
-        return { runId: r.runId, started, status: Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING };
+        // A link to the run's WorkflowExecutionStarted: a Nexus handler hands it back to its caller,
+        // whose NexusOperationStarted then links to this run (links both ways).
+        const link = {
+          workflowEvent: {
+            namespace: req.namespace ?? '',
+            workflowId: spec.started.workflowId ?? '',
+            runId: r.runId,
+            eventRef: { eventId: long(1), eventType: Enums.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED },
+          },
+        };
+        return { runId: r.runId, started, status: Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, link };
       },
 
       async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
