@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { ChasmError, RetryableTaskError } from '../errors.js';
@@ -51,7 +52,7 @@ export class TaskProcessor {
   private readonly attempts = new Map<string, number>();
   private readonly pendingDeletes = new Map<number, TaskRow[]>();
   private readonly shards = new Set<number>();
-  private readonly abort = new AbortController();
+  private readonly abort = abortControllerForMany();
   private readonly idleWaiters: (() => void)[] = [];
   private inFlight = 0;
   private running = false;
@@ -343,4 +344,15 @@ export class TaskProcessor {
     }
     this.pump();
   }
+}
+
+/**
+ * The processor's shutdown signal: every running side-effect task may listen to it (a Nexus call,
+ * a callback delivery), so hundreds of listeners at once are normal, not a leak; Node's default
+ * warning at 11 is lifted for this one signal.
+ */
+function abortControllerForMany(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
