@@ -348,4 +348,28 @@ describe.each(testDatabaseConfigs('nexus_caller'))('Nexus operations from workfl
       await h.terminate('test over').catch(() => undefined);
     }
   });
+
+  it('an input over the size limit fails the workflow task with BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES, nothing scheduled', async () => {
+    const callerQueue = `nexus-callers-${run}-big`;
+    await startWorker(callerQueue, {});
+    const workflowId = `big-input-${randomUUID().slice(0, 8)}`;
+    const h: WorkflowHandle = await client.workflow.start<typeof wf.callWithBigInput>('callWithBigInput', {
+      taskQueue: callerQueue,
+      workflowId,
+      args: [endpoint, 2 * 1024 * 1024 + 100],
+    });
+    try {
+      const failed = await eventually(
+        async () => eventsOf(await rawHistory(client, workflowId), EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)[0],
+        30_000,
+        'a WorkflowTaskFailed event',
+      );
+      const a = failed.workflowTaskFailedEventAttributes!;
+      expect(WorkflowTaskFailedCause[a.cause ?? 0]).toBe('WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES');
+      expect(a.failure?.message).toContain('Input exceeds size limit');
+      expect(nexusEventNames(await rawHistory(client, workflowId))).toEqual([]);
+    } finally {
+      await h.terminate('test over').catch(() => undefined);
+    }
+  });
 });

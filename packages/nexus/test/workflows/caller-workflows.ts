@@ -147,6 +147,11 @@ export async function callUnknownEndpoint(endpoint: string): Promise<string> {
   return nexusClient(endpoint).executeOperation('echo', 'never');
 }
 
+/** An operation whose input is `bytes` characters long (over the server's 2 MiB input limit, it is refused). */
+export async function callWithBigInput(endpoint: string, bytes: number): Promise<string> {
+  return nexusClient(endpoint).executeOperation('echo', 'x'.repeat(bytes));
+}
+
 // ---- handlers (started by the Nexus operations) ----
 
 export async function greetHandler(name: string): Promise<string> {
