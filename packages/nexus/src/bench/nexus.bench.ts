@@ -76,6 +76,8 @@ const eventMs = (t: { seconds?: unknown; nanos?: unknown } | null | undefined): 
   Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) / 1e6;
 const NEXUS_SCHEDULED = 48; // temporal.api.enums.v1.EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED
 const NEXUS_COMPLETED = 50; // EVENT_TYPE_NEXUS_OPERATION_COMPLETED
+const ACTIVITY_SCHEDULED = 10; // EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+const ACTIVITY_COMPLETED = 12; // EVENT_TYPE_ACTIVITY_TASK_COMPLETED
 
 interface Phase {
   readonly name: string;
@@ -215,15 +217,15 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
     const pgCpu = postgresCpuMs(pg0, postgresSnapshot());
 
     // The operation as the caller's history records it.
+    // hello-activity: the activity's round trip the same way (scheduled → completed), the yardstick.
     const opLatencies: number[] = [];
-    if (phase.nexus) {
-      await pool(ids.slice(0, HISTORY_SAMPLES), 10, async (id) => {
-        const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-        const s = events.find((e) => e.eventType === NEXUS_SCHEDULED);
-        const c = events.find((e) => e.eventType === NEXUS_COMPLETED);
-        if (s && c) opLatencies.push(eventMs(c.eventTime) - eventMs(s.eventTime));
-      });
-    }
+    const [from, to] = phase.nexus ? [NEXUS_SCHEDULED, NEXUS_COMPLETED] : [ACTIVITY_SCHEDULED, ACTIVITY_COMPLETED];
+    await pool(ids.slice(0, HISTORY_SAMPLES), 10, async (id) => {
+      const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+      const s = events.find((e) => e.eventType === from);
+      const c = events.find((e) => e.eventType === to);
+      if (s && c) opLatencies.push(eventMs(c.eventTime) - eventMs(s.eventTime));
+    });
     // Visibility writes trail the completions: let them land before counting commits.
     const deadline = Date.now() + 30_000;
     while ((await client.workflow.count(`TaskQueue = '${callerQueue}' AND ExecutionStatus = 'Completed'`)).count < N && Date.now() < deadline) {
@@ -244,9 +246,7 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
     console.log(
       `${phase.name}: ${N} ${phase.unit}s, ${(N / seconds).toFixed(0)} ${phase.unit}s/s end to end (${CONCURRENCY} concurrent callers); ` +
         `workflow start → result p50 ${ms(percentile(latencies, 50))} p99 ${ms(percentile(latencies, 99))}` +
-        (phase.nexus
-          ? `; operation scheduled → completed (caller history, ${opLatencies.length} samples) p50 ${ms(percentile(opLatencies, 50))} p99 ${ms(percentile(opLatencies, 99))}`
-          : '') +
+        `; ${phase.nexus ? 'operation' : 'activity'} scheduled → completed (caller history, ${opLatencies.length} samples) p50 ${ms(percentile(opLatencies, 50))} p99 ${ms(percentile(opLatencies, 99))}` +
         `; database commits/${phase.unit} ${((commits1 - commits0) / N).toFixed(2)} (incl. one server shutdown)` +
         `; engine commits/${phase.unit} ${((engine1 - engine0) / N).toFixed(2)}` +
         `; CPU per ${phase.unit}: server ${ms(serverCpu)}, Postgres ${ms(pgCpu / N)}` +

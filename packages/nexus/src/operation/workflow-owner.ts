@@ -65,7 +65,7 @@ function wrap(op: OperationComponent, cause: Failure): Failure {
   };
 }
 
-/** Outcomes become history events; a closed operation leaves the run's map (reference D.3). */
+/** Outcomes become history events; a closed operation leaves the run's map after the next workflow task (reference D.3). */
 export const workflowOwner: OperationOwner = {
   describe(op): OwnerInfo {
     const wf = callerRunOf(op)!;
@@ -115,7 +115,8 @@ export const workflowOwner: OperationOwner = {
         record(op, ctx, { eventType: EventType.EVENT_TYPE_NEXUS_OPERATION_TIMED_OUT, nexusOperationTimedOutEventAttributes: { scheduledEventId, failure: wrap(op, outcome.failure), requestId } });
         break;
     }
-    op.parent(WorkflowOperations)?.fields.operations.delete(String(s.scheduledEventId));
+    // The node stays until the next workflow task completes (the extension's afterCompletion): a
+    // cancel command sent before the worker saw this outcome still finds its operation (D.2).
   },
   cancellationResult(op, ctx, failure) {
     const s = op.state;
