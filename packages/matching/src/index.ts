@@ -92,5 +92,6 @@ export {
   searchAttributeValue,
   searchAttributeValues,
 } from './proto/search-attributes.js';
+export { retryPolicyToProto, type RetryPolicyMs } from './proto/retry-policy.js';
 // The default export is what a server loads when a config names this package by name or path.
 export { matchingPlugin, matchingPlugin as default } from './plugin.js';
