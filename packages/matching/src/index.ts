@@ -4,7 +4,8 @@
  * stride-scheduled fairness, rate limits, worker heartbeats, and the matching gRPC methods.
  * Features call `MatchingService.addTask` / `poll` through the `MATCHING` DI token. Also home of
  * what features share one level above the framework: the activity-task router and its contract
- * (features bind an `ActivityTaskHandler`), and the proto time and payload conversions.
+ * (features bind an `ActivityTaskHandler`), and the proto time, payload and search-attribute
+ * conversions.
  */
 export type {
   AcceptResult,
@@ -85,5 +86,12 @@ export {
   type Payload,
   type Payloads,
 } from './proto/payloads.js';
+export {
+  searchAttributeTypeName,
+  searchAttributeTypeNames,
+  searchAttributeValue,
+  searchAttributeValues,
+} from './proto/search-attributes.js';
+export { retryPolicyToProto, type RetryPolicyMs } from './proto/retry-policy.js';
 // The default export is what a server loads when a config names this package by name or path.
 export { matchingPlugin, matchingPlugin as default } from './plugin.js';

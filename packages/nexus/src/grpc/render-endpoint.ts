@@ -1,9 +1,10 @@
 import { ChasmError, ErrorCode, type NamespaceResolver } from '@chasm/core';
+import { msToTimestamp, type Timestamp } from '@chasm/matching';
 import { endpointUrlPrefix, type EndpointTarget, type NexusEndpoint } from '../endpoints/endpoint.js';
 
 /**
  * `temporal.api.nexus.v1.Endpoint` as a plain object: responses go through the message's
- * `fromObject`, which takes numbers for int64 and Timestamp fields as `{ seconds, nanos }`.
+ * `fromObject`, which takes Timestamp fields as `{ seconds, nanos }`.
  */
 export interface EndpointMessage {
   readonly id: string;
@@ -18,18 +19,6 @@ export interface EndpointMessage {
   };
 }
 type TargetMessage = { readonly worker: { readonly namespace: string; readonly taskQueue: string } } | { readonly external: { readonly url: string } };
-interface Timestamp {
-  readonly seconds: number;
-  readonly nanos: number;
-}
-
-/** A Date as a google.protobuf.Timestamp (int64 seconds accept numbers in `fromObject`). */
-function timestamp(d: Date): Timestamp {
-  const ms = d.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
-}
-
 /**
  * An endpoint as `temporal.api.nexus.v1.Endpoint`. As in Temporal, `last_modified_time` is set
  * only once the endpoint has been updated (version > 1), and a worker target shows the
@@ -39,8 +28,8 @@ export async function renderEndpoint(e: NexusEndpoint, namespaces: NamespaceReso
   return {
     id: e.id,
     version: e.version,
-    createdTime: timestamp(e.createdAt),
-    ...(e.version > 1 ? { lastModifiedTime: timestamp(e.updatedAt) } : {}),
+    createdTime: msToTimestamp(e.createdAt),
+    ...(e.version > 1 ? { lastModifiedTime: msToTimestamp(e.updatedAt) } : {}),
     urlPrefix: endpointUrlPrefix(e.id),
     spec: {
       name: e.name,

@@ -14,7 +14,7 @@ import {
   type VisibilityFilter,
   type VisibilityQueryLanguage,
 } from '@chasm/core';
-import { decodeMessage, encodeMessage, long, msToTimestamp, optionalTimestampToMs, temporalProto, type ProtoTime, type temporal } from '@chasm/matching';
+import { decodeMessage, encodeMessage, long, msToTimestamp, optionalTimestampToMs, searchAttributeValues, temporalProto, type ProtoTime, type temporal } from '@chasm/matching';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { SchedulerConfig } from '../config.js';
@@ -27,7 +27,7 @@ import type { OverlapPolicy, SchedulerState, Tweakables } from '../scheduler/sch
 import { recentActions, refreshSummary } from '../scheduler/summary.js';
 import { matchingTimes } from '../spec/index.js';
 import { BackfillTask, requestGenerate } from '../tasks.js';
-import { checkCustomAttributes, customAttributeTypes, visibilityValues } from './custom-attributes.js';
+import { checkCustomAttributes, customAttributeTypes } from './custom-attributes.js';
 import { decodeConflictToken, describeResponse, encodeConflictToken, renderRecentAction, renderSpec } from './render.js';
 import { checkBackfill, checkNotes, checkRequestId, checkSchedule, checkScheduleId, overlapPolicyName, type CheckedSchedule } from './validate.js';
 
@@ -207,7 +207,7 @@ export function scheduleRpcHandlers(deps: ScheduleHandlerDeps): RpcHandlerSet {
                 tweakables: tweakablesOf(config),
                 memo: req.memo ? encodeMessage(api.common.v1.Memo, api.common.v1.Memo.fromObject(req.memo)) : null,
                 searchAttributes: Object.keys(req.searchAttributes?.indexedFields ?? {}).length ? encodeMessage(api.common.v1.SearchAttributes, api.common.v1.SearchAttributes.fromObject(req.searchAttributes!)) : null,
-                searchAttributeValues: visibilityValues(req.searchAttributes),
+                searchAttributeValues: searchAttributeValues(req.searchAttributes),
                 summary: { recentActions: [], futureActionTimes: [], runningWorkflows: 0, bufferedStarts: 0, nextActionTime: null },
               };
               scheduleFields(s, checked);
@@ -274,7 +274,7 @@ export function scheduleRpcHandlers(deps: ScheduleHandlerDeps): RpcHandlerSet {
             if (req.searchAttributes) {
               const fields = req.searchAttributes.indexedFields ?? {};
               s.searchAttributes = Object.keys(fields).length ? encodeMessage(api.common.v1.SearchAttributes, api.common.v1.SearchAttributes.fromObject(req.searchAttributes)) : null;
-              s.searchAttributeValues = visibilityValues(req.searchAttributes);
+              s.searchAttributeValues = searchAttributeValues(req.searchAttributes);
             }
             if (req.memo) s.memo = encodeMessage(api.common.v1.Memo, api.common.v1.Memo.fromObject(req.memo));
             changed(root, ctx);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@chasm/core';
-import { durationToMs, msToDuration, optionalDurationToMs, type ProtoTime, type temporal } from '@chasm/matching';
+import { durationToMs, optionalDurationToMs, type ProtoTime, type temporal } from '@chasm/matching';
 
 /** A retry policy with every default filled in (reference B.2). A standalone activity always has one. */
 export interface RetryPolicyState {
@@ -128,16 +128,6 @@ export function normalizeOptions(
     retry: normalizeRetryPolicy(req.retryPolicy),
     priority: normalizePriority(req.priority),
   };
-}
-
-export function retryPolicyToProto(r: RetryPolicyState): temporal.api.common.v1.IRetryPolicy {
-  return {
-    initialInterval: msToDuration(r.initialIntervalMs),
-    backoffCoefficient: r.backoffCoefficient,
-    maximumInterval: msToDuration(r.maximumIntervalMs),
-    maximumAttempts: r.maximumAttempts,
-    nonRetryableErrorTypes: r.nonRetryableErrorTypes,
-  } as unknown as temporal.api.common.v1.IRetryPolicy;
 }
 
 export function priorityToProto(p: PriorityState): temporal.api.common.v1.IPriority {

@@ -1,8 +1,8 @@
 import type { Context, VisibilityRecord } from '@chasm/core';
 import { isTerminal, type ActivityComponent, type ActivityState, type ActivityStatus } from '../activity/activity.js';
-import { priorityToProto, retryPolicyToProto, type ActivityOptionsState } from '../activity/activity-options.js';
+import { priorityToProto, type ActivityOptionsState } from '../activity/activity-options.js';
 import { scheduleToCloseDeadline } from '../activity/activity.tasks.js';
-import { decodeFailure, decodeHeader, decodePayloads, msToDuration, msToTimestamp, type Timestamp, type temporal } from '@chasm/matching';
+import { decodeFailure, decodeHeader, decodePayloads, msToDuration, msToTimestamp, retryPolicyToProto, type Timestamp, type temporal } from '@chasm/matching';
 
 /** State → response messages, as plain objects the server encodes with `fromObject`. */
 

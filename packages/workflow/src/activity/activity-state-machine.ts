@@ -1,5 +1,5 @@
 import { asComponent, InvalidArgumentError, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
-import { decodeMessage, durationToMs, encodeActivityToken, encodeMessage, long, msToDuration, msToTimestamp } from '@chasm/matching';
+import { decodeMessage, durationToMs, encodeActivityToken, encodeMessage, long, msToDuration, msToTimestamp, retryPolicyToProto } from '@chasm/matching';
 import { event } from '../history/events.js';
 import { api, Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
@@ -48,16 +48,6 @@ export function normaliseRetryPolicy(p: temporal.api.common.v1.IRetryPolicy | nu
     maximumIntervalMs: durationToMs(p?.maximumInterval, 'retry_policy.maximum_interval') || initial * 100,
     maximumAttempts: p?.maximumAttempts ?? 0,
     nonRetryableErrorTypes: [...(p?.nonRetryableErrorTypes ?? [])],
-  };
-}
-
-export function retryPolicyProto(r: RetryPolicySpec): temporal.api.common.v1.IRetryPolicy {
-  return {
-    initialInterval: msToDuration(r.initialIntervalMs),
-    backoffCoefficient: r.backoffCoefficient,
-    maximumInterval: msToDuration(r.maximumIntervalMs),
-    maximumAttempts: r.maximumAttempts,
-    nonRetryableErrorTypes: r.nonRetryableErrorTypes,
   };
 }
 
@@ -121,7 +111,7 @@ export function scheduleActivity(
     startToCloseTimeout: msToDuration(stc),
     heartbeatTimeout: msToDuration(hb),
     workflowTaskCompletedEventId: long(completedEventId),
-    retryPolicy: retryPolicyProto(retry),
+    retryPolicy: retryPolicyToProto(retry),
     ...(attrs.priority ? { priority: attrs.priority } : {}),
   });
   if (userMetadata) ev.userMetadata = userMetadata;
@@ -213,7 +203,7 @@ export function startActivity(
     scheduleToCloseTimeout: msToDuration(s.scheduleToCloseMs),
     startToCloseTimeout: msToDuration(s.startToCloseMs),
     heartbeatTimeout: msToDuration(s.heartbeatMs),
-    retryPolicy: retryPolicyProto(s.retry),
+    retryPolicy: retryPolicyToProto(s.retry),
     priority: decodeMessage(Common.Priority, s.priority),
   };
 }

@@ -2,7 +2,6 @@ import type { VisibilityRecord } from '@chasm/core';
 import { decodeMessage, jsonPayload, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import type { ActivityState } from '../activity/activity.js';
-import { retryPolicyProto } from '../activity/activity-state-machine.js';
 import { callbackInfos } from '../callback/callback-info.js';
 import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
 import { workflowExtensions } from '../workflow/extensions.js';
@@ -112,5 +111,3 @@ export function executionInfoFromRecord(r: VisibilityRecord): temporal.api.workf
     historyLength: long(0),
   };
 }
-
-export { retryPolicyProto };

@@ -10,6 +10,7 @@ import {
   type NamespaceResolver,
   type RpcHandlerSet,
 } from '@chasm/core';
+import { searchAttributeTypeNames } from '@chasm/matching';
 import { Enums, type temporal } from '../proto.js';
 import { SYSTEM_SEARCH_ATTRIBUTES } from '../query/workflow-query.js';
 
@@ -42,18 +43,6 @@ const SYSTEM: Readonly<Record<string, number>> = {
   TemporalScheduledById: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 };
 
-const I = Enums.IndexedValueType;
-/** IndexedValueType → the type name the query language and component schemas use. */
-const TYPE_NAMES: Readonly<Partial<Record<number, SearchAttributeType>>> = {
-  [I.INDEXED_VALUE_TYPE_TEXT]: 'Text',
-  [I.INDEXED_VALUE_TYPE_KEYWORD]: 'Keyword',
-  [I.INDEXED_VALUE_TYPE_INT]: 'Int',
-  [I.INDEXED_VALUE_TYPE_DOUBLE]: 'Double',
-  [I.INDEXED_VALUE_TYPE_BOOL]: 'Bool',
-  [I.INDEXED_VALUE_TYPE_DATETIME]: 'Datetime',
-  [I.INDEXED_VALUE_TYPE_KEYWORD_LIST]: 'KeywordList',
-};
-
 /** Reads (cached) and changes the registered search attributes of namespaces. */
 export class SearchAttributeRegistry {
   private readonly cache = new Map<string, Record<string, number>>();
@@ -75,12 +64,8 @@ export class SearchAttributeRegistry {
 
   /** name → type name ('Keyword', 'Int', …), custom attributes only. */
   async types(namespaceId: string): Promise<Map<string, SearchAttributeType>> {
-    const types = new Map<string, SearchAttributeType>();
-    for (const [k, v] of Object.entries(await this.custom(namespaceId))) {
-      const t = TYPE_NAMES[v];
-      if (t) types.set(k, t); // AddSearchAttributes refuses UNSPECIFIED, so every stored type has a name
-    }
-    return types;
+    // AddSearchAttributes refuses UNSPECIFIED, so every stored type has a name
+    return searchAttributeTypeNames(await this.custom(namespaceId));
   }
 
   async validate(namespaceId: string, sa: temporal.api.common.v1.ISearchAttributes | null | undefined): Promise<void> {

@@ -1,21 +1,6 @@
 import type { SearchAttributeValue } from '@chasm/core';
-import { encodeMessage } from '@chasm/matching';
+import { encodeMessage, searchAttributeValue } from '@chasm/matching';
 import { api, type Payload, type temporal } from '../proto.js';
-
-const dec = new TextDecoder();
-
-/** Decodes an indexed search attribute payload (JSON) to a visibility value; null removes it. */
-export function searchAttributeValue(p: Payload | null | undefined): SearchAttributeValue {
-  if (!p?.data || p.data.length === 0) return null;
-  try {
-    const v: unknown = JSON.parse(dec.decode(p.data));
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-    if (Array.isArray(v)) return v.length === 0 ? null : v.map(String);
-    return null;
-  } catch {
-    return null;
-  }
-}
 
 export interface SearchAttributeStore {
   searchAttributes: Record<string, SearchAttributeValue>;
