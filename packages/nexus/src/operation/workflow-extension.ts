@@ -68,7 +68,7 @@ export function nexusWorkflowExtension(deps: NexusExtensionDeps): WorkflowExtens
     },
     applyCommand(h, cmd, task) {
       if (cmd.commandType === CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION) {
-        schedule(h, cmd, task.completedEventId, task.prepared.get('nexus') as Prepared | undefined, config);
+        schedule(h, cmd, task.completedEventId, task.prepared?.get('nexus') as Prepared | undefined, config);
         return true;
       }
       if (cmd.commandType === CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION) {

@@ -33,7 +33,7 @@ export interface CompletingTask {
   /** force_create_new_workflow_task: a heartbeat, the worker is not done with its activation. */
   readonly heartbeat: boolean;
   /** What each extension's `prepare` resolved for this completion, by extension name. */
-  readonly prepared: ReadonlyMap<string, unknown>;
+  readonly prepared?: ReadonlyMap<string, unknown>;
 }
 
 /**
