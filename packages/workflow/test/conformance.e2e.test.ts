@@ -77,4 +77,41 @@ describe.each(testDatabaseConfigs('chasm_wf_conformance'))('workflow conformance
     });
     expect(r).toBe('timed out: SCHEDULE_TO_START');
   });
+
+  // Issue 11: search attribute payloads come back stamped with their registered type, so a
+  // Datetime set through the untyped option is a Date again (client and workflow), not a string.
+  it('stamps search attributes with their registered types: Describe, List, the started event and upserts', async () => {
+    const DATETIME = 6; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME
+    await client.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: { CustomDatetimeField: DATETIME, CustomDatetimeField2: DATETIME },
+    });
+    const when = new Date('2026-01-02T03:04:05.000Z');
+    const workflowId = `sa-types-${randomUUID()}`;
+    const h = await client.workflow.start<typeof wf.datetimeAttributes>('datetimeAttributes', {
+      taskQueue: queueA,
+      workflowId,
+      args: ['2026-02-03T04:05:06.000Z'],
+      searchAttributes: { CustomDatetimeField: [when] },
+    });
+    // Inside the workflow: the started event's attribute and the upserted one are Dates.
+    expect(await h.result()).toEqual({ startedIsDate: true, upsertedIsDate: true });
+    const d = await h.describe();
+    const raw = d.raw.workflowExecutionInfo?.searchAttributes?.indexedFields ?? {};
+    const typeOf = (name: string): string => new TextDecoder().decode(raw[name]?.metadata?.['type'] ?? new Uint8Array());
+    expect(typeOf('CustomDatetimeField')).toBe('Datetime');
+    expect(typeOf('CustomDatetimeField2')).toBe('Datetime');
+    expect(d.searchAttributes['CustomDatetimeField']).toEqual([when]);
+    // The started event in the history carries the type too.
+    const history = await h.fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {};
+    expect(new TextDecoder().decode(started['CustomDatetimeField']?.metadata?.['type'] ?? new Uint8Array())).toBe('Datetime');
+    // List: typed as well.
+    let listed: unknown;
+    for (let i = 0; i < 100 && listed === undefined; i++) {
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus = 'Completed'` })) listed = w.searchAttributes['CustomDatetimeField'];
+      if (listed === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed).toEqual([when]);
+  });
 });

@@ -112,9 +112,11 @@ export class MultiOperationHandler {
       if (startReq.requestEagerExecution) {
         throw new InvalidArgumentError('operations[0].start_workflow.request_eager_execution', 'RequestEagerExecution is not supported.');
       }
-      const p = planWorkflowStart(namespaceId, namespace, startReq, this.deps.workflow.config, callbackAdmission(this.deps.workflow, call));
-      await this.deps.searchAttributes.validate(namespaceId, startReq.searchAttributes);
-      return p;
+      const plan = (sa: typeof startReq.searchAttributes) =>
+        planWorkflowStart(namespaceId, namespace, { ...startReq, searchAttributes: sa ?? null }, this.deps.workflow.config, callbackAdmission(this.deps.workflow, call));
+      plan(startReq.searchAttributes);
+      // The stored attributes carry their registered types (Temporal's ApplyTypeMap).
+      return plan(await this.deps.searchAttributes.validate(namespaceId, startReq.searchAttributes));
     });
     const update = await asOperation(1, () => {
       if (updateReq.namespace && updateReq.namespace !== namespace) {

@@ -89,13 +89,13 @@ function describeRun(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDe
 
 const BUILTIN_SA = new Set(['WorkflowType', 'TaskQueue', 'ExecutionTime']);
 
-/** A List entry from a visibility record. */
-export function executionInfoFromRecord(r: VisibilityRecord): temporal.api.workflow.v1.IWorkflowExecutionInfo {
+/** A List entry from a visibility record; search attribute payloads carry their types (`types`: name → type name). */
+export function executionInfoFromRecord(r: VisibilityRecord, types: ReadonlyMap<string, string> = new Map()): temporal.api.workflow.v1.IWorkflowExecutionInfo {
   const sa = r.searchAttributes;
   const indexed: Record<string, temporal.api.common.v1.IPayload> = {};
   for (const [k, v] of Object.entries(sa)) {
     if (BUILTIN_SA.has(k) || v === null || v === undefined) continue;
-    indexed[k] = jsonPayload(v);
+    indexed[k] = jsonPayload(v, types.get(k));
   }
   const execTime = typeof sa['ExecutionTime'] === 'string' ? Date.parse(sa['ExecutionTime']) : r.startTime.getTime();
   return {

@@ -13,6 +13,7 @@ import {
 import { searchAttributeTypeNames } from '@chasm/matching';
 import { Enums, type temporal } from '../proto.js';
 import { SYSTEM_SEARCH_ATTRIBUTES } from '../query/workflow-query.js';
+import { stampSearchAttributes } from '../workflow/search-attributes.js';
 
 /** Custom search attributes of one namespace: name → IndexedValueType number. */
 export interface SearchAttributesState {
@@ -68,15 +69,28 @@ export class SearchAttributeRegistry {
     return searchAttributeTypeNames(await this.custom(namespaceId));
   }
 
-  async validate(namespaceId: string, sa: temporal.api.common.v1.ISearchAttributes | null | undefined): Promise<void> {
+  /** Every search attribute's type name, custom and system (what payloads are stamped with). */
+  async allTypes(namespaceId: string): Promise<Map<string, SearchAttributeType>> {
+    return new Map([...searchAttributeTypeNames(SYSTEM), ...(await this.types(namespaceId))]);
+  }
+
+  /**
+   * Refuses attributes the namespace does not define; returns them stamped with their types
+   * (`stampSearchAttributes`), which is what the run stores and echoes.
+   */
+  async validate(
+    namespaceId: string,
+    sa: temporal.api.common.v1.ISearchAttributes | null | undefined,
+  ): Promise<temporal.api.common.v1.ISearchAttributes | null | undefined> {
     const names = Object.keys(sa?.indexedFields ?? {});
-    if (names.length === 0) return;
+    if (names.length === 0) return sa;
     const custom = await this.custom(namespaceId);
     for (const n of names) {
       if (!(n in custom) && !(n in SYSTEM_SEARCH_ATTRIBUTES)) {
         throw new InvalidArgumentError('search_attributes', `search attribute ${n} is not defined`);
       }
     }
+    return stampSearchAttributes(sa, await this.allTypes(namespaceId));
   }
 
   async change(namespaceId: string, fn: (attrs: Record<string, number>) => void): Promise<void> {

@@ -37,6 +37,7 @@ import type { WorkflowDeps } from '../workflow/deps.js';
 import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
+import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
 import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
@@ -152,8 +153,8 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     methods: {
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        await searchAttributes.validate(namespaceId, req.searchAttributes);
-        const spec = runSpecOf(namespaceId, req, config, undefined, callbackAdmission(deps, call));
+        const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes);
+        const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, config, undefined, callbackAdmission(deps, call));
         const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy));
         if (r.created) deps.metrics?.started.inc();
         const started = r.created || (await createdByRequest(namespaceId, spec.started.workflowId ?? '', r.runId, spec.requestId));
@@ -190,8 +191,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           requestId: req.requestId || randomUUID(),
         };
         // Every check of the start happens before the signal reaches a running execution.
-        const spec = runSpecOf(namespaceId, { ...req, input: req.input ?? null } as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, config, signal);
-        await searchAttributes.validate(namespaceId, req.searchAttributes);
+        const startReq = (sa: temporal.api.common.v1.ISearchAttributes | null | undefined): temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest =>
+          ({ ...req, input: req.input ?? null, searchAttributes: sa ?? null }) as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
+        runSpecOf(namespaceId, startReq(req.searchAttributes), config, signal);
+        const spec = runSpecOf(namespaceId, startReq(await searchAttributes.validate(namespaceId, req.searchAttributes)), config, signal);
         const policies = startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
         const useExisting = (req.workflowIdConflictPolicy ?? 0) === 0 || policies.conflictPolicy === 'useExisting';
         if (useExisting) {
@@ -259,7 +262,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const t = target(token.namespaceId, token.workflowId, token.runId);
         try {
           const prepared = await prepareCompletion(token.namespaceId, req.commands ?? []);
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, req, config, prepared));
+          // Search attributes the commands carry are stamped with their types before they are stored.
+          const completion = completionHasSearchAttributes(req) ? stampCompletion(req, await searchAttributes.allTypes(token.namespaceId)) : req;
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, config, prepared));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
@@ -447,8 +452,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           pageSize: req.pageSize || 100,
           ...(req.nextPageToken?.length ? { pageToken: dec.decode(req.nextPageToken) } : {}),
         });
+        const types = await searchAttributes.allTypes(namespaceId);
         return {
-          executions: page.records.map((r) => executionInfoFromRecord(r)),
+          executions: page.records.map((r) => executionInfoFromRecord(r, types)),
           nextPageToken: page.nextPageToken ? enc.encode(page.nextPageToken) : EMPTY,
         };
       },

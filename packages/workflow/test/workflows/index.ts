@@ -147,3 +147,15 @@ export async function unpolledActivity(taskQueue: string): Promise<string> {
     throw e;
   }
 }
+
+/**
+ * Reads its Datetime search attribute as the started event gave it, upserts another Datetime
+ * through the untyped API, and reports what it saw after the upsert (Date or string).
+ */
+export async function datetimeAttributes(upsertIso: string): Promise<{ startedIsDate: boolean; upsertedIsDate: boolean }> {
+  const started = workflowInfo().searchAttributes['CustomDatetimeField']?.[0];
+  upsertSearchAttributes({ CustomDatetimeField2: [new Date(upsertIso)] });
+  const upserted = workflowInfo().searchAttributes['CustomDatetimeField2']?.[0];
+  await sleep(10);
+  return { startedIsDate: started instanceof Date, upsertedIsDate: upserted instanceof Date };
+}
