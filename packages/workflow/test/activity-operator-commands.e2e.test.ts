@@ -239,6 +239,37 @@ describe.each(testDatabaseConfigs('chasm_wf_actops'))('activity operator command
     released.add(key);
   });
 
+  it('update options for all activities (match_all), then restore_original brings back the scheduled options', async () => {
+    const key = `restore-${randomUUID().slice(0, 8)}`;
+    const { h, workflowId } = await start(key);
+    await until('the first attempt', () => (runsOf(key).length === 1 ? true : undefined));
+    const svc = client.workflowService;
+    const updated: temporal.api.workflowservice.v1.IUpdateActivityOptionsResponse = await svc.updateActivityOptions({
+      namespace,
+      execution: { workflowId },
+      matchAll: true,
+      activityOptions: { heartbeatTimeout: secs(30), priority: { priorityKey: 2 } },
+      updateMask: { paths: ['heartbeatTimeout', 'priority.priority_key'] },
+    });
+    expect(Number(updated.activityOptions?.heartbeatTimeout?.seconds)).toBe(30);
+    expect(updated.activityOptions?.priority?.priorityKey).toBe(2);
+    expect((await pending(workflowId))?.priority?.priorityKey).toBe(2);
+
+    const restored: temporal.api.workflowservice.v1.IUpdateActivityOptionsResponse = await svc.updateActivityOptions({
+      namespace,
+      execution: { workflowId },
+      type: 'operated',
+      restoreOriginal: true,
+    });
+    expect(Number(restored.activityOptions?.heartbeatTimeout?.seconds)).toBe(2);
+    expect(restored.activityOptions?.priority?.priorityKey ?? 0).toBe(0);
+    const p = await pending(workflowId);
+    expect(Number(p?.activityOptions?.heartbeatTimeout?.seconds)).toBe(2);
+    expect(p?.state).toBe(P.PENDING_ACTIVITY_STATE_STARTED);
+    released.add(key);
+    expect(await h.result()).toBe('done on attempt 1');
+  });
+
   it('bad input is refused with the right code, naming the field, and stores nothing', async () => {
     const key = `bad-${randomUUID().slice(0, 8)}`;
     const { h, workflowId, activityId } = await start(key);
