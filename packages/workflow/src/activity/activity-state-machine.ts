@@ -39,6 +39,37 @@ function asBadCommand<T>(cause: number, check: () => T): T {
   }
 }
 
+export interface ActivityTimeouts {
+  readonly s2c: number;
+  readonly s2s: number;
+  readonly stc: number;
+  readonly hb: number;
+}
+
+/**
+ * Temporal's timeout rules for an activity of a run (`ValidateActivityScheduleAttributes`): the
+ * run timeout caps them, schedule-to-close bounds the others, and one of schedule-to-close or
+ * start-to-close must be set (undefined when neither is). Shared by ScheduleActivityTask and
+ * UpdateActivityOptions.
+ */
+export function normaliseTimeouts(t: ActivityTimeouts, runTimeoutMs: number): ActivityTimeouts | undefined {
+  const run = runTimeoutMs;
+  let { s2c, s2s, stc } = t;
+  const clamp = (v: number): number => (run > 0 && (v === 0 || v > run) ? run : v);
+  if (s2c > 0) {
+    s2c = clamp(s2c);
+    s2s = s2s > 0 ? Math.min(s2s, s2c) : s2c;
+    stc = stc > 0 ? Math.min(stc, s2c) : s2c;
+  } else if (stc > 0) {
+    s2c = run;
+    s2s = s2s > 0 ? clamp(s2s) : run;
+    stc = clamp(stc);
+  } else {
+    return undefined;
+  }
+  return { s2c, s2s, stc, hb: Math.min(t.hb, stc) };
+}
+
 /** Temporal's activity retry defaults: 1 s, x2, at most 100x the initial interval, unlimited. */
 export function normaliseRetryPolicy(p: temporal.api.common.v1.IRetryPolicy | null | undefined): RetryPolicySpec {
   const initial = durationToMs(p?.initialInterval, 'retry_policy.initial_interval') || 1000;
@@ -83,21 +114,9 @@ export function scheduleActivity(
       );
     }
   }
-  const run = s.runTimeoutMs;
-  let { s2c, s2s, stc, hb } = timeouts;
-  const clamp = (v: number): number => (run > 0 && (v === 0 || v > run) ? run : v);
-  if (s2c > 0) {
-    s2c = clamp(s2c);
-    s2s = s2s > 0 ? Math.min(s2s, s2c) : s2c;
-    stc = stc > 0 ? Math.min(stc, s2c) : s2c;
-  } else if (stc > 0) {
-    s2c = run;
-    s2s = s2s > 0 ? clamp(s2s) : run;
-    stc = clamp(stc);
-  } else {
-    throw new BadCommandError(BAD, 'A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.');
-  }
-  hb = Math.min(hb, stc);
+  const normalised = normaliseTimeouts(timeouts, s.runTimeoutMs);
+  if (!normalised) throw new BadCommandError(BAD, 'A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.');
+  const { s2c, s2s, stc, hb } = normalised;
   const retry = normaliseRetryPolicy(attrs.retryPolicy);
   const taskQueue = attrs.taskQueue?.name || s.taskQueue;
   const ev: HistoryEvent = event('activityTaskScheduledEventAttributes', {
@@ -143,16 +162,45 @@ export function scheduleActivity(
     cancelRequested: false,
     cancelRequestedEventId: 0,
     stamp: 0,
+    paused: false,
+    pauseInfo: null,
+    resetPending: null,
+    resetAttemptsOnRetry: false,
   };
   const a = w.wf.fields.activities.create(String(scheduledEventId), state);
   armAttempt(a, w.ctx, now);
-  if (s2c > 0) w.ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToClose', attempt: 1, stamp: 0 }, { at: new Date(now + s2c) });
+  armScheduleToClose(a, w.ctx);
 }
 
-/** Dispatches the current attempt at `at` and arms its schedule-to-start timeout. */
-function armAttempt(a: ActivityComponent, ctx: MutableContext, at: number): void {
+/**
+ * The schedule-to-close timer. It carries its deadline: UpdateActivityOptions re-arms it, and a
+ * timer for an older deadline is then stale.
+ */
+export function armScheduleToClose(a: ActivityComponent, ctx: MutableContext): void {
   const s = a.state;
-  ctx.addTask(a, DispatchActivity, { attempt: s.attempt, taskQueue: s.taskQueue }, at > ctx.now.getTime() ? { at: new Date(at) } : {});
+  if (s.scheduleToCloseMs <= 0) return;
+  const deadline = s.scheduledTime + s.scheduleToCloseMs;
+  ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToClose', attempt: s.attempt, stamp: s.stamp, deadline }, { at: new Date(deadline) });
+}
+
+/** Start-to-close (with its deadline, see armScheduleToClose) and heartbeat timers of the running attempt. */
+export function armRunningTimers(a: ActivityComponent, ctx: MutableContext): void {
+  const s = a.state;
+  const deadline = s.startedTime + s.startToCloseMs;
+  ctx.addTask(a, ActivityTimeout, { kind: 'startToClose', attempt: s.attempt, stamp: s.stamp, deadline }, { at: new Date(deadline) });
+  if (s.heartbeatMs > 0) {
+    const from = Math.max(s.startedTime, s.lastHeartbeatTime);
+    ctx.addTask(a, ActivityTimeout, { kind: 'heartbeat', attempt: s.attempt, stamp: s.stamp }, { at: new Date(from + s.heartbeatMs) });
+  }
+}
+
+/**
+ * Dispatches the current attempt at `at` and arms its schedule-to-start timeout. Both carry the
+ * stamp: pausing, resetting or updating a scheduled activity bumps it, which makes them stale.
+ */
+export function armAttempt(a: ActivityComponent, ctx: MutableContext, at: number): void {
+  const s = a.state;
+  ctx.addTask(a, DispatchActivity, { attempt: s.attempt, taskQueue: s.taskQueue, stamp: s.stamp }, at > ctx.now.getTime() ? { at: new Date(at) } : {});
   // Schedule-to-close 0 means unlimited (start-to-close set, no run timeout): the timer is needed then too.
   if (s.scheduleToStartMs > 0 && (s.scheduleToCloseMs === 0 || s.scheduleToStartMs < s.scheduleToCloseMs)) {
     ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToStart', attempt: s.attempt, stamp: s.stamp }, { at: new Date(at + s.scheduleToStartMs) });
@@ -171,20 +219,20 @@ export function startActivity(
   attempt: number,
   identity: string,
   requestId: string,
+  taskQueue?: string,
 ): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse | undefined {
   const s = a.state;
   const wf = workflowOf(a);
   if (wf.state.status !== 'running' || s.attempt !== attempt || s.status !== 'scheduled') return undefined;
+  // A task matched before a pause, or on the queue UpdateActivityOptions moved it away from, is stale.
+  if (s.paused || (taskQueue !== undefined && taskQueue !== s.taskQueue)) return undefined;
   const now = ctx.now.getTime();
   s.status = 'started';
   s.startedTime = now;
   s.startedIdentity = identity;
   s.startedRequestId = requestId;
   s.stamp++;
-  ctx.addTask(a, ActivityTimeout, { kind: 'startToClose', attempt, stamp: s.stamp }, { at: new Date(now + s.startToCloseMs) });
-  if (s.heartbeatMs > 0) {
-    ctx.addTask(a, ActivityTimeout, { kind: 'heartbeat', attempt, stamp: s.stamp }, { at: new Date(now + s.heartbeatMs) });
-  }
+  armRunningTimers(a, ctx);
   const ws = wf.state;
   return {
     taskToken: activityTaskToken(ref, attempt),
@@ -259,6 +307,12 @@ export function completeActivity(a: ActivityComponent, ctx: MutableContext, resu
 
 export function cancelActivity(a: ActivityComponent, ctx: MutableContext, details: Payloads | null | undefined, identity: string): void {
   const s = a.state;
+  // A worker that stops a paused or reset attempt with a cancellation (the workflow asked for
+  // none) yields the attempt: it is retried like a failure, never closed as canceled.
+  if (!s.cancelRequested && (s.paused || s.resetPending)) {
+    failActivity(a, ctx, { message: s.resetPending ? 'Activity reset' : 'Activity paused', source: 'Server', canceledFailureInfo: details ? { details } : {} }, identity, null);
+    return;
+  }
   finish(a, ctx, (started) =>
     event('activityTaskCanceledEventAttributes', {
       ...(details ? { details } : {}),
@@ -291,17 +345,37 @@ function nextRetry(s: ActivityState, failure: Failure | null | undefined, now: n
   return { delayMs };
 }
 
-/** Moves to the next attempt after `delayMs`. No events: retries are invisible in history. */
+/**
+ * Moves to the next attempt after `delayMs`. No events: retries are invisible in history. A reset
+ * requested while the attempt ran starts over at attempt 1 at once; a paused activity keeps its
+ * next attempt until it is unpaused.
+ */
 function retry(a: ActivityComponent, ctx: MutableContext, failure: Failure | null | undefined, delayMs: number): void {
   const s = a.state;
   const now = ctx.now.getTime();
-  s.attempt++;
+  if (s.resetPending) {
+    if (s.resetPending.resetHeartbeat) clearHeartbeat(s);
+    s.resetPending = null;
+    s.resetAttemptsOnRetry = false;
+    s.attempt = 1;
+    delayMs = 0;
+  } else if (s.resetAttemptsOnRetry) {
+    s.resetAttemptsOnRetry = false;
+    s.attempt = 1;
+  } else {
+    s.attempt++;
+  }
   s.status = 'scheduled';
   s.stamp++;
   s.lastFailure = failure ? FailureMsg.encode(failure).finish() : null;
   s.currentAttemptScheduledTime = now + delayMs;
   s.startedTime = 0;
-  armAttempt(a, ctx, now + delayMs);
+  if (!s.paused) armAttempt(a, ctx, now + delayMs);
+}
+
+export function clearHeartbeat(s: ActivityState): void {
+  s.heartbeatDetails = null;
+  s.lastHeartbeatTime = 0;
 }
 
 /** RespondActivityTaskFailed: retry, or write Started + Failed. */
@@ -314,7 +388,8 @@ export function failActivity(
 ): void {
   const s = a.state;
   if (lastHeartbeatDetails) s.heartbeatDetails = encodeMessage(Common.Payloads, lastHeartbeatDetails as temporal.api.common.v1.Payloads);
-  const next = nextRetry(s, failure, ctx.now.getTime());
+  // A reset attempt always starts over, whatever the failure (the SDK reports it as ActivityReset).
+  const next = s.resetPending ? { delayMs: 0 } : nextRetry(s, failure, ctx.now.getTime());
   if ('delayMs' in next) {
     retry(a, ctx, failure, next.delayMs);
     return;
@@ -350,7 +425,7 @@ export function timeoutActivity(a: ActivityComponent, ctx: MutableContext, kind:
     },
   };
   if (kind === 'startToClose' || kind === 'heartbeat') {
-    const next = nextRetry(s, failure, ctx.now.getTime());
+    const next = s.resetPending ? { delayMs: 0 } : nextRetry(s, failure, ctx.now.getTime());
     if ('delayMs' in next) {
       retry(a, ctx, failure, next.delayMs);
       return;
@@ -376,8 +451,14 @@ function finishTimedOut(a: ActivityComponent, ctx: MutableContext, failure: Fail
   );
 }
 
-/** RecordActivityTaskHeartbeat: keeps details, re-arms the heartbeat timeout, reports cancellation. */
-export function heartbeatActivity(a: ActivityComponent, ctx: MutableContext, details: Payloads | null | undefined): boolean {
+export interface HeartbeatAnswer {
+  readonly cancelRequested: boolean;
+  readonly activityPaused: boolean;
+  readonly activityReset: boolean;
+}
+
+/** RecordActivityTaskHeartbeat: keeps details, re-arms the heartbeat timeout, reports cancellation, pause and reset. */
+export function heartbeatActivity(a: ActivityComponent, ctx: MutableContext, details: Payloads | null | undefined): HeartbeatAnswer {
   const s = a.state;
   const now = ctx.now.getTime();
   if (details) s.heartbeatDetails = encodeMessage(Common.Payloads, details as temporal.api.common.v1.Payloads);
@@ -386,7 +467,7 @@ export function heartbeatActivity(a: ActivityComponent, ctx: MutableContext, det
     s.stamp++;
     ctx.addTask(a, ActivityTimeout, { kind: 'heartbeat', attempt: s.attempt, stamp: s.stamp }, { at: new Date(now + s.heartbeatMs) });
   }
-  return s.cancelRequested;
+  return { cancelRequested: s.cancelRequested, activityPaused: s.paused, activityReset: s.resetPending !== null };
 }
 
 /** RequestCancelActivityTask: cancels a not-yet-started activity at once, otherwise flags it. */

@@ -19,8 +19,10 @@ export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: Workfl
   return {
     archetype: Workflow.name,
     tokenForm: 'ref',
-    async onPolled(task, _polled, poller) {
-      const r = await engine.update(task.ref, (c, ctx) => startActivity(asComponent(c, Activity), ctx, task.ref, task.attempt, poller.identity, randomUUID()));
+    async onPolled(task, polled, poller) {
+      const r = await engine.update(task.ref, (c, ctx) =>
+        startActivity(asComponent(c, Activity), ctx, task.ref, task.attempt, poller.identity, randomUUID(), polled.taskQueue.name),
+      );
       return r.output;
     },
     async complete(token, req) {
@@ -55,7 +57,7 @@ export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: Workfl
         checkAttempt(a, token.attempt);
         return heartbeatActivity(a, ctx, req.details);
       });
-      return { cancelRequested: r.output };
+      return r.output;
     },
     async tokenById(namespaceId, workflowId, runId, activityId) {
       // Without a workflow id the ids address an activity outside any workflow: not ours.

@@ -7,6 +7,8 @@ import { timeoutActivity, type ActivityTimeoutKind } from './activity-state-mach
 export interface DispatchActivityPayload {
   readonly attempt: number;
   readonly taskQueue: string;
+  /** The activity's stamp when armed; absent in tasks written before operator commands. */
+  readonly stamp?: number;
 }
 
 /**
@@ -17,7 +19,8 @@ export interface DispatchActivityPayload {
 export const DispatchActivity = lib.sideEffectTask<typeof Activity, DispatchActivityPayload>({
   name: 'dispatchActivity',
   component: Activity,
-  validate: (_ctx, a, p) => a.state.attempt === p.attempt && a.state.status === 'scheduled',
+  validate: (_ctx, a, p) =>
+    a.state.attempt === p.attempt && a.state.status === 'scheduled' && !a.state.paused && (p.stamp === undefined || p.stamp === a.state.stamp),
   async execute(ctx, ref, p) {
     const { matching } = depsOf(ctx.engine);
     await matching.addTask({
@@ -33,6 +36,12 @@ export interface ActivityTimeoutPayload {
   readonly kind: ActivityTimeoutKind;
   readonly attempt: number;
   readonly stamp: number;
+  /**
+   * Schedule-to-close and start-to-close: the deadline the timer was armed for. When
+   * UpdateActivityOptions changes the timeout it arms a new timer, and the old one is stale.
+   * Absent in timers written before operator commands.
+   */
+  readonly deadline?: number;
 }
 
 export const ActivityTimeout = lib.pureTask<typeof Activity, ActivityTimeoutPayload>({
@@ -42,11 +51,12 @@ export const ActivityTimeout = lib.pureTask<typeof Activity, ActivityTimeoutPayl
     const s = a.state;
     switch (p.kind) {
       case 'scheduleToClose':
-        return true;
+        return p.deadline === undefined || p.deadline === s.scheduledTime + s.scheduleToCloseMs;
       case 'scheduleToStart':
-        return s.attempt === p.attempt && s.status === 'scheduled';
+        // A paused activity is not waiting for a worker; pause and unpause bump the stamp.
+        return s.attempt === p.attempt && s.status === 'scheduled' && !s.paused && s.stamp === p.stamp;
       case 'startToClose':
-        return s.attempt === p.attempt && s.status === 'started';
+        return s.attempt === p.attempt && s.status === 'started' && (p.deadline === undefined || p.deadline === s.startedTime + s.startToCloseMs);
       case 'heartbeat':
         return s.attempt === p.attempt && s.status === 'started' && s.stamp === p.stamp;
     }

@@ -42,10 +42,37 @@ export interface ActivityState {
   cancelRequestedEventId: number;
   /** Bumped whenever a timeout must be re-armed (heartbeat) or an attempt changes. */
   stamp: number;
+  /**
+   * Operator pause (PauseActivity). A scheduled attempt is not dispatched; a running one learns
+   * it from its heartbeat response and, when it yields with retries left, the next attempt waits.
+   */
+  paused: boolean;
+  pauseInfo: PauseInfo | null;
+  /** ResetActivity on a running attempt: applied when the attempt yields (back to attempt 1). */
+  resetPending: { resetHeartbeat: boolean } | null;
+  /** UnpauseActivity(reset_attempts) on a running attempt: the next attempt is attempt 1. */
+  resetAttemptsOnRetry: boolean;
 }
+
+/** Who paused the activity, when and why (PendingActivityInfo.pause_info, manual). */
+export interface PauseInfo {
+  time: number;
+  identity: string;
+  reason: string;
+}
+
+/** Fields added by schema version 2 (operator commands), with their values for older state. */
+const V2_DEFAULTS: Pick<ActivityState, 'paused' | 'pauseInfo' | 'resetPending' | 'resetAttemptsOnRetry'> = {
+  paused: false,
+  pauseInfo: null,
+  resetPending: null,
+  resetAttemptsOnRetry: false,
+};
 
 export const Activity = lib.component({
   name: 'activity',
+  schemaVersion: 2,
+  migrate: (state: unknown): ActivityState => ({ ...V2_DEFAULTS, ...(state as Omit<ActivityState, keyof typeof V2_DEFAULTS>) }),
   // Removed from the tree when it reaches a terminal outcome, so it is always "running".
   lifecycle: (_s: ActivityState) => 'running',
 });

@@ -2,6 +2,7 @@ import type { VisibilityRecord } from '@chasm/core';
 import { decodeMessage, jsonPayload, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import type { ActivityState } from '../activity/activity.js';
+import { activityOptionsProto } from '../activity/activity-operator.js';
 import { callbackInfos } from '../callback/callback-info.js';
 import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
 import { workflowExtensions } from '../workflow/extensions.js';
@@ -19,12 +20,25 @@ export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
 
 const Common = api.common.v1;
 
-function pendingActivity(a: ActivityState): temporal.api.workflow.v1.IPendingActivityInfo {
+/** Temporal's GetActivityState: cancel requested wins, then started (pause requested) or paused. */
+function pendingState(a: ActivityState): number {
   const P = Enums.PendingActivityState;
+  if (a.cancelRequested) return P.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+  if (a.status === 'started') return a.paused ? P.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED : P.PENDING_ACTIVITY_STATE_STARTED;
+  return a.paused ? P.PENDING_ACTIVITY_STATE_PAUSED : P.PENDING_ACTIVITY_STATE_SCHEDULED;
+}
+
+function pendingActivity(a: ActivityState): temporal.api.workflow.v1.IPendingActivityInfo {
   return {
     activityId: a.activityId,
     activityType: { name: a.activityType },
-    state: a.cancelRequested ? P.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED : a.status === 'started' ? P.PENDING_ACTIVITY_STATE_STARTED : P.PENDING_ACTIVITY_STATE_SCHEDULED,
+    state: pendingState(a),
+    paused: a.paused,
+    ...(a.pauseInfo
+      ? { pauseInfo: { pauseTime: msToTimestamp(a.pauseInfo.time), manual: { identity: a.pauseInfo.identity, reason: a.pauseInfo.reason } } }
+      : {}),
+    activityOptions: activityOptionsProto(a),
+    priority: decodeMessage(Common.Priority, a.priority) ?? {},
     heartbeatDetails: decodeMessage(Common.Payloads, a.heartbeatDetails),
     ...(a.lastHeartbeatTime ? { lastHeartbeatTime: msToTimestamp(a.lastHeartbeatTime) } : {}),
     ...(a.startedTime ? { lastStartedTime: msToTimestamp(a.startedTime) } : {}),

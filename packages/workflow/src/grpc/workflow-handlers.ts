@@ -36,6 +36,7 @@ import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import type { WorkflowDeps } from '../workflow/deps.js';
 import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
+import { activityOperatorHandlers } from './activity-operator-handlers.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
@@ -151,6 +152,8 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
   return {
     service: WORKFLOW_SERVICE,
     methods: {
+      ...activityOperatorHandlers(deps),
+
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes);

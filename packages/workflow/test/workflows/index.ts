@@ -159,3 +159,19 @@ export async function datetimeAttributes(upsertIso: string): Promise<{ startedIs
   await sleep(10);
   return { startedIsDate: started instanceof Date, upsertedIsDate: upserted instanceof Date };
 }
+
+/** The activity the operator-command tests pause, reset and update (activity-operator-commands.e2e.test.ts). */
+export interface OperatedActivities {
+  operated(key: string): Promise<string>;
+}
+
+/** Runs `operated(key)` under a fixed activity id: it heartbeats until the test releases it. */
+export async function operatedActivity(key: string, activityId: string): Promise<string> {
+  const { operated } = proxyActivities<OperatedActivities>({
+    activityId,
+    startToCloseTimeout: '60s',
+    heartbeatTimeout: '2s',
+    retry: { initialInterval: '200ms', backoffCoefficient: 1, maximumInterval: '200ms' },
+  });
+  return operated(key);
+}
