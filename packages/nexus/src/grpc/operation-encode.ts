@@ -2,6 +2,7 @@ import type { VisibilityRecord } from '@chasm/core';
 import { long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { temporalProto, type temporal } from '../proto.js';
 import { PENDING, type OperationComponent, type OperationState, type OperationStatus } from '../operation/operation.js';
+import { BLOCKED_REASON, cancellationInfoProto, pendingState } from '../operation/operation-proto.js';
 
 const E = temporalProto.temporal.api.enums.v1;
 const PayloadMsg = temporalProto.temporal.api.common.v1.Payload;
@@ -30,23 +31,6 @@ const RECORD_STATUS: Readonly<Record<string, number>> = {
   timedOut: E.NexusOperationExecutionStatus.NEXUS_OPERATION_EXECUTION_STATUS_TIMED_OUT,
 };
 
-const CANCEL_STATE = {
-  unspecified: E.NexusOperationCancellationState.NEXUS_OPERATION_CANCELLATION_STATE_SCHEDULED,
-  scheduled: E.NexusOperationCancellationState.NEXUS_OPERATION_CANCELLATION_STATE_SCHEDULED,
-  backingOff: E.NexusOperationCancellationState.NEXUS_OPERATION_CANCELLATION_STATE_BACKING_OFF,
-  succeeded: E.NexusOperationCancellationState.NEXUS_OPERATION_CANCELLATION_STATE_SUCCEEDED,
-  failed: E.NexusOperationCancellationState.NEXUS_OPERATION_CANCELLATION_STATE_FAILED,
-} as const;
-
-const pendingState = (s: OperationStatus): number =>
-  s === 'started'
-    ? E.PendingNexusOperationState.PENDING_NEXUS_OPERATION_STATE_STARTED
-    : s === 'backingOff'
-      ? E.PendingNexusOperationState.PENDING_NEXUS_OPERATION_STATE_BACKING_OFF
-      : s === 'scheduled'
-        ? E.PendingNexusOperationState.PENDING_NEXUS_OPERATION_STATE_SCHEDULED
-        : E.PendingNexusOperationState.PENDING_NEXUS_OPERATION_STATE_UNSPECIFIED;
-
 const failureOf = (b: Uint8Array | null): temporal.api.failure.v1.IFailure | undefined => (b ? FailureMsg.decode(b) : undefined);
 
 /** The outcome Describe (include_outcome) and Poll return: the result, the outcome failure, or the last attempt's. */
@@ -72,7 +56,7 @@ export function describeInfo(op: OperationComponent, key: { businessId: string; 
     service: s.service,
     operation: s.operation,
     status: STATUS_PROTO[s.status],
-    state: isBlocked ? E.PendingNexusOperationState.PENDING_NEXUS_OPERATION_STATE_BLOCKED : pendingState(s.status),
+    state: pendingState(s.status, blocked),
     ...(s.scheduleToCloseMs > 0 ? { scheduleToCloseTimeout: msToDuration(s.scheduleToCloseMs), expirationTime: msToTimestamp(s.scheduledTime + s.scheduleToCloseMs) } : {}),
     ...(s.scheduleToStartMs > 0 ? { scheduleToStartTimeout: msToDuration(s.scheduleToStartMs) } : {}),
     ...(s.startToCloseMs > 0 ? { startToCloseTimeout: msToDuration(s.startToCloseMs) } : {}),
@@ -83,20 +67,8 @@ export function describeInfo(op: OperationComponent, key: { businessId: string; 
     ...(s.lastAttemptFailure ? { lastAttemptFailure: failureOf(s.lastAttemptFailure)! } : {}),
     ...(s.nextAttemptScheduleTime !== null && PENDING.has(s.status) ? { nextAttemptScheduleTime: msToTimestamp(s.nextAttemptScheduleTime) } : {}),
     executionDuration: msToDuration(Math.max(0, end - s.scheduledTime)),
-    ...(c
-      ? {
-          cancellationInfo: {
-            requestedTime: msToTimestamp(c.requestedTime),
-            state: CANCEL_STATE[c.status],
-            attempt: c.attempt,
-            ...(c.lastAttemptCompleteTime !== null ? { lastAttemptCompleteTime: msToTimestamp(c.lastAttemptCompleteTime) } : {}),
-            ...(c.lastAttemptFailure ? { lastAttemptFailure: failureOf(c.lastAttemptFailure)! } : {}),
-            ...(c.nextAttemptScheduleTime !== null ? { nextAttemptScheduleTime: msToTimestamp(c.nextAttemptScheduleTime) } : {}),
-            reason: st.cancelReason,
-          },
-        }
-      : {}),
-    ...(isBlocked ? { blockedReason: 'The circuit breaker is open.' } : {}),
+    ...(c ? { cancellationInfo: { ...cancellationInfoProto(c), reason: st.cancelReason } } : {}),
+    ...(isBlocked ? { blockedReason: BLOCKED_REASON } : {}),
     requestId: s.requestId,
     operationToken: s.operationToken,
     stateTransitionCount: long(transitions),

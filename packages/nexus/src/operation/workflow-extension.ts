@@ -10,11 +10,10 @@ import type { EndpointCircuitBreakers } from './circuit-breakers.js';
 import { NexusOperation, OPERATIONS_KEY, PENDING, WorkflowOperations, type OperationComponent, type WorkflowOperationsComponent } from './operation.js';
 import { requestCancel, scheduled } from './operation-machine.js';
 import { checkNexusHeader } from './header.js';
+import { BLOCKED_REASON, cancellationInfoProto, decodeFailure, pendingState } from './operation-proto.js';
 
-const { CommandType, EventType, WorkflowTaskFailedCause: Cause, PendingNexusOperationState: PendingState, NexusOperationCancellationState: CancelState } =
-  temporalProto.temporal.api.enums.v1;
+const { CommandType, EventType, WorkflowTaskFailedCause: Cause } = temporalProto.temporal.api.enums.v1;
 const PayloadMsg = temporalProto.temporal.api.common.v1.Payload;
-const FailureMsg = temporalProto.temporal.api.failure.v1.Failure;
 
 const BAD_SCHEDULE = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_NEXUS_OPERATION_ATTRIBUTES;
 const BAD_CANCEL = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_NEXUS_OPERATION_ATTRIBUTES;
@@ -182,27 +181,11 @@ function cancel(h: WorkflowHistory, scheduledEventId: number, completedId: numbe
   if (PENDING.has(op.state.status)) requestCancel(op, h.ctx, requestedId);
 }
 
-const CANCEL_STATE = {
-  unspecified: CancelState.NEXUS_OPERATION_CANCELLATION_STATE_SCHEDULED,
-  scheduled: CancelState.NEXUS_OPERATION_CANCELLATION_STATE_SCHEDULED,
-  backingOff: CancelState.NEXUS_OPERATION_CANCELLATION_STATE_BACKING_OFF,
-  succeeded: CancelState.NEXUS_OPERATION_CANCELLATION_STATE_SUCCEEDED,
-  failed: CancelState.NEXUS_OPERATION_CANCELLATION_STATE_FAILED,
-} as const;
-
-const decodeFailure = (b: Uint8Array | null): temporal.api.failure.v1.IFailure | undefined => (b ? FailureMsg.decode(b) : undefined);
-
 /** Reference D.3, "pending operations in DescribeWorkflowExecution". */
 function pendingInfo(op: OperationComponent, circuitOpen: boolean): temporal.api.workflow.v1.IPendingNexusOperationInfo {
   const s = op.state;
   const blocked = circuitOpen && s.status === 'scheduled';
-  const state = blocked
-    ? PendingState.PENDING_NEXUS_OPERATION_STATE_BLOCKED
-    : s.status === 'started'
-      ? PendingState.PENDING_NEXUS_OPERATION_STATE_STARTED
-      : s.status === 'backingOff'
-        ? PendingState.PENDING_NEXUS_OPERATION_STATE_BACKING_OFF
-        : PendingState.PENDING_NEXUS_OPERATION_STATE_SCHEDULED;
+  const state = pendingState(s.status, circuitOpen);
   const c = s.cancellation;
   return {
     endpoint: s.endpoint,
@@ -215,22 +198,11 @@ function pendingInfo(op: OperationComponent, circuitOpen: boolean): temporal.api
     state,
     attempt: s.attempt,
     ...(s.lastAttemptCompleteTime !== null ? { lastAttemptCompleteTime: msToTimestamp(s.lastAttemptCompleteTime) } : {}),
-    ...(s.lastAttemptFailure ? { lastAttemptFailure: decodeFailure(s.lastAttemptFailure)! } : {}),
+    ...(s.lastAttemptFailure ? { lastAttemptFailure: decodeFailure(s.lastAttemptFailure) } : {}),
     ...(s.nextAttemptScheduleTime !== null ? { nextAttemptScheduleTime: msToTimestamp(s.nextAttemptScheduleTime) } : {}),
     scheduledEventId: long(s.scheduledEventId),
-    ...(blocked ? { blockedReason: 'The circuit breaker is open.' } : {}),
-    ...(c
-      ? {
-          cancellationInfo: {
-            requestedTime: msToTimestamp(c.requestedTime),
-            state: CANCEL_STATE[c.status],
-            attempt: c.attempt,
-            ...(c.lastAttemptCompleteTime !== null ? { lastAttemptCompleteTime: msToTimestamp(c.lastAttemptCompleteTime) } : {}),
-            ...(c.lastAttemptFailure ? { lastAttemptFailure: decodeFailure(c.lastAttemptFailure)! } : {}),
-            ...(c.nextAttemptScheduleTime !== null ? { nextAttemptScheduleTime: msToTimestamp(c.nextAttemptScheduleTime) } : {}),
-          },
-        }
-      : {}),
+    ...(blocked ? { blockedReason: BLOCKED_REASON } : {}),
+    ...(c ? { cancellationInfo: cancellationInfoProto(c) } : {}),
   };
 }
 
