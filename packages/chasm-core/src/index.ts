@@ -31,6 +31,7 @@ export * from './logging/transient-failure-log.js';
 export * from './rpc.js';
 export * from './service-client.js';
 export * from './callbacks.js';
+export * from './standalone-rpc.js';
 export * from './http.js';
 export * from './tokens.js';
 export * from './engine/chasm-engine.js';

@@ -5,9 +5,10 @@ import {
   InvalidArgumentError,
   NotFoundError,
   WORKFLOW_SERVICE,
-  decodeRef,
   encodeRef,
   parseVisibilityQuery,
+  countGroupedByStatus,
+  longPollSeenTransitions,
   type Context,
   type Engine,
   type IdConflictPolicy,
@@ -59,7 +60,6 @@ export interface OperationServiceDeps {
 
 const REUSE: Readonly<Record<number, IdReusePolicy>> = { 1: 'allowDuplicate', 2: 'allowDuplicateFailedOnly', 3: 'rejectDuplicate' };
 const CONFLICT: Readonly<Record<number, IdConflictPolicy>> = { 1: 'fail', 2: 'useExisting' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Runs `fn`; the engine's "execution not found" becomes `operation not found for ID: X`. */
 async function forOperation<T>(operationId: string, fn: () => Promise<T>): Promise<T> {
@@ -183,18 +183,7 @@ export function operationRpcHandlers(deps: OperationServiceDeps): RpcHandlerSet 
         if (!req.longPollToken || req.longPollToken.length === 0) {
           return forOperation(operationId, () => engine.read(operationTarget(namespaceId, operationId, runId), (op, ctx) => describe(op, ctx, req)));
         }
-        if (!runId) throw new InvalidArgumentError('run_id', 'run_id is required when long_poll_token is set');
-        if (!UUID.test(runId)) throw new InvalidArgumentError('run_id', 'invalid run id');
-        let token;
-        try {
-          token = decodeRef(req.longPollToken, 'long_poll_token');
-        } catch {
-          throw new InvalidArgumentError('long_poll_token', 'invalid long poll token');
-        }
-        if (token.namespaceId !== namespaceId || token.businessId !== operationId || token.runId !== runId || token.archetype !== NexusOperation.name) {
-          throw new InvalidArgumentError('long_poll_token', 'long poll token does not match execution');
-        }
-        const seen = token.executionTc;
+        const seen = longPollSeenTransitions(req.longPollToken, { namespaceId, businessId: operationId, runId, archetype: NexusOperation.name });
         const r = await forOperation(operationId, () =>
           engine.poll(operationTarget(namespaceId, operationId, runId), (op, ctx) => (ctx.transitionCount > seen ? describe(op, ctx, req) : undefined), {
             signal: call.signal,
@@ -248,16 +237,8 @@ export function operationRpcHandlers(deps: OperationServiceDeps): RpcHandlerSet 
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const { filter, groupBy } = parseVisibilityQuery(req.query ?? '', OPERATION_QUERY_LANGUAGE);
         if (!groupBy) return { count: await engine.count(NexusOperation, { namespaceId, ...(filter ? { filter } : {}) }), groups: [] };
-        const groups: { groupValues: temporal.api.common.v1.IPayload[]; count: number }[] = [];
-        let total = 0;
-        for (const status of EXECUTION_STATUS_NAMES) {
-          const byStatus = { kind: 'compare' as const, field: 'Status', op: '=' as const, value: status };
-          const count = await engine.count(NexusOperation, { namespaceId, filter: filter ? { kind: 'and', clauses: [filter, byStatus] } : byStatus });
-          if (count === 0) continue;
-          total += count;
-          groups.push({ groupValues: [jsonPayload(status, 'Keyword')], count });
-        }
-        return { count: total, groups };
+        const r = await countGroupedByStatus(engine, NexusOperation, { namespaceId, filter, field: 'Status', statuses: EXECUTION_STATUS_NAMES });
+        return { count: r.count, groups: r.groups.map((g) => ({ groupValues: [jsonPayload(g.status, 'Keyword')], count: g.count })) };
       },
 
       async RequestCancelNexusOperationExecution(req: temporal.api.workflowservice.v1.IRequestCancelNexusOperationExecutionRequest) {

@@ -4,9 +4,10 @@ import {
   ErrorCode,
   InvalidArgumentError,
   WORKFLOW_SERVICE,
-  decodeRef,
   encodeRef,
   parseVisibilityQuery,
+  countGroupedByStatus,
+  longPollSeenTransitions,
   type Engine,
   type IdConflictPolicy,
   type IdReusePolicy,
@@ -14,7 +15,7 @@ import {
   type RpcCallContext,
   type RpcHandlerSet,
 } from '@chasm/core';
-import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type Payload, type temporal } from '@chasm/matching';
+import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type temporal } from '@chasm/matching';
 import type { Logger } from 'pino';
 import { Activity, activityTarget, isTerminal, type ActivityComponent } from '../activity/activity.js';
 import { normalizeOptions, normalizePriority, normalizeRetryPolicy, normalizeTimeouts } from '../activity/activity-options.js';
@@ -37,7 +38,6 @@ export interface ActivityServiceDeps {
 const REUSE: Readonly<Record<number, IdReusePolicy>> = { 1: 'allowDuplicate', 2: 'allowDuplicateFailedOnly', 3: 'rejectDuplicate' };
 const CONFLICT: Readonly<Record<number, IdConflictPolicy>> = { 1: 'fail', 2: 'useExisting' };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * WorkflowService methods of standalone activities: lifecycle and operator commands. The worker
@@ -129,18 +129,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         if (!req.longPollToken || req.longPollToken.length === 0) {
           return forActivity(activityId, () => engine.read(activityTarget(namespaceId, activityId, runId), (a, ctx) => build(a, ctx)));
         }
-        if (!runId) throw new InvalidArgumentError('run_id', 'run_id is required when long_poll_token is set');
-        if (!UUID.test(runId)) throw new InvalidArgumentError('run_id', 'invalid run id');
-        let token;
-        try {
-          token = decodeRef(req.longPollToken, 'long_poll_token');
-        } catch {
-          throw new InvalidArgumentError('long_poll_token', 'invalid long poll token');
-        }
-        if (token.namespaceId !== namespaceId || token.businessId !== activityId || token.runId !== runId || token.archetype !== Activity.name) {
-          throw new InvalidArgumentError('long_poll_token', 'long poll token does not match execution');
-        }
-        const seen = token.executionTc;
+        const seen = longPollSeenTransitions(req.longPollToken, { namespaceId, businessId: activityId, runId, archetype: Activity.name });
         const r = await forActivity(activityId, () =>
           engine.poll(activityTarget(namespaceId, activityId, runId), (a, ctx) => (ctx.transitionCount > seen ? build(a, ctx) : undefined), {
             signal: call.signal,
@@ -186,16 +175,8 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const { filter, groupBy } = parseVisibilityQuery(req.query, ACTIVITY_QUERY_LANGUAGE);
         if (!groupBy) return { count: await engine.count(Activity, { namespaceId, ...(filter ? { filter } : {}) }), groups: [] };
-        const groups: { groupValues: Payload[]; count: number }[] = [];
-        let total = 0;
-        for (const status of EXECUTION_STATUS_NAMES) {
-          const byStatus = { kind: 'compare' as const, field: EXECUTION_STATUS_ATTRIBUTE, op: '=' as const, value: status };
-          const count = await engine.count(Activity, { namespaceId, filter: filter ? { kind: 'and', clauses: [filter, byStatus] } : byStatus });
-          if (count === 0) continue;
-          total += count;
-          groups.push({ groupValues: [jsonPayload(status, 'Keyword')], count });
-        }
-        return { count: total, groups };
+        const r = await countGroupedByStatus(engine, Activity, { namespaceId, filter, field: EXECUTION_STATUS_ATTRIBUTE, statuses: EXECUTION_STATUS_NAMES });
+        return { count: r.count, groups: r.groups.map((g) => ({ groupValues: [jsonPayload(g.status, 'Keyword')], count: g.count })) };
       },
 
       async RequestCancelActivityExecution(req: temporal.api.workflowservice.v1.RequestCancelActivityExecutionRequest) {
