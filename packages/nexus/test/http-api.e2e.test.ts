@@ -188,6 +188,45 @@ describe.each(restartableDatabases())('the Nexus HTTP API on $name', (db) => {
     expect(cb?.state).toBe(temporal.api.enums.v1.CallbackState.CALLBACK_STATE_SUCCEEDED);
   });
 
+  it('a start whose callback is not http(s) is refused: temporal:// callbacks are the server\'s own', async () => {
+    const res = await post(`${opUrl('runWorkflow')}?callback=${encodeURIComponent('temporal://system')}`, { name: 'x', workflowId: `sys-${run}` });
+    expect(res.status).toBe(400);
+  });
+
+  it('an external endpoint: operation failures, non-retryable handler errors and cancellation reach the caller as over a worker target', async () => {
+    const failed = await client.workflow.execute<typeof wf.callExpectingFailure>('callExpectingFailure', {
+      taskQueue: callerQueue,
+      workflowId: `ext-fail-${run}`,
+      args: [externalEndpoint, 'failSync', { text: 'ext' }],
+    });
+    expect(failed.map((l) => l.message).join(' | ')).toContain('the operation failed: ext');
+    const bad = await client.workflow.execute<typeof wf.callExpectingFailure>('callExpectingFailure', {
+      taskQueue: callerQueue,
+      workflowId: `ext-bad-${run}`,
+      args: [externalEndpoint, 'badRequest', { text: 'ext' }],
+    });
+    expect(bad.map((l) => l.message).join(' | ')).toContain('bad request: ext');
+    const handlerId = `ext-cancellable-${run}`;
+    const canceled = await client.workflow.execute<typeof wf.callAndCancel>('callAndCancel', { taskQueue: callerQueue, workflowId: `ext-cancel-${run}`, args: [externalEndpoint, handlerId] });
+    expect(canceled.token).toBeTruthy();
+    expect(canceled.failure[1]).toMatchObject({ name: 'CancelledFailure' });
+    const h = await client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: handlerId } });
+    expect(h.workflowExecutionInfo?.status).toBe(Status.WORKFLOW_EXECUTION_STATUS_CANCELED);
+  });
+
+  it('an unreachable external endpoint: the attempt fails as UNAVAILABLE and is retried', async () => {
+    const name = `unreachable-${run}`;
+    await connection.operatorService.createNexusEndpoint({ spec: { name, target: { external: { url: 'http://127.0.0.1:1/nexus' } } } });
+    const h = await client.workflow.start<typeof wf.callEcho>('callEcho', { taskQueue: callerQueue, workflowId: `unreachable-${run}`, args: [name, 'never'] });
+    const pending = await eventually(async () => {
+      const d = await client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: h.workflowId } });
+      const op = d.pendingNexusOperations?.[0];
+      return op && (op.attempt ?? 0) >= 2 ? op : undefined;
+    }, 20_000, 'a retried attempt');
+    expect(pending.lastAttemptFailure?.message).toContain('request to the Nexus endpoint failed');
+    await h.terminate('test over');
+  });
+
   it('the callback URL: forged, other-namespace and missing tokens are refused and change nothing; a valid one completes; a replay is 404', async () => {
     const callerId = `cb-caller-${run}`;
     const handlerWf = `cb-handler-${run}`;

@@ -172,6 +172,8 @@ function startRoute(deps: NexusRouteDeps): HttpRoute {
         const callbackHeader: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (k.startsWith('nexus-callback-') && k !== 'nexus-callback-url') callbackHeader[k.slice('nexus-callback-'.length)] = v;
         const callback = req.query.get('callback') ?? req.headers['nexus-callback-url'] ?? '';
+        // temporal:// callbacks are this server's own, handed to workers only by the invocation task.
+        if (callback && !/^https?:\/\//i.test(callback)) return handlerError('BAD_REQUEST', 'the callback URL must be http or https');
         const now = Date.now();
         const r = await deps.dispatcher.dispatch({
           namespaceId: t.target.namespaceId,
