@@ -246,10 +246,10 @@ describe.each(restartableDatabases())('the Nexus HTTP API on $name', (db) => {
       runId: caller.firstExecutionRunId,
       data: encodeCallbackData({ scheduledEventId: Number(scheduled.eventId), requestId: scheduled.nexusOperationScheduledEventAttributes!.requestId! }),
     });
-    const complete = (path: string, t: string | undefined, value: string): Promise<Response> =>
+    const complete = (path: string, t: string | undefined, value: string, extra: Record<string, string> = {}): Promise<Response> =>
       fetch(`${base}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'nexus-operation-state': 'succeeded', ...(t ? { 'temporal-callback-token': t } : {}) },
+        headers: { 'content-type': 'application/json', 'nexus-operation-state': 'succeeded', ...(t ? { 'temporal-callback-token': t } : {}), ...extra },
         body: JSON.stringify(value),
       });
     const sig = token.slice(token.lastIndexOf('.') + 1);
@@ -259,11 +259,16 @@ describe.each(restartableDatabases())('the Nexus HTTP API on $name', (db) => {
     expect((await complete('/namespaces/default/nexus/callback', undefined, 'none')).status).toBe(401);
     expect((await complete('/namespaces/other/nexus/callback', token, 'other namespace')).status).toBe(403);
     expect((await complete('/namespaces/missing/nexus/callback', token, 'missing namespace')).status).toBe(404);
+    expect((await complete('/namespaces/default/nexus/callback', token, 'bad start time', { 'nexus-operation-start-time': 'yesterday-ish' })).status).toBe(400);
+    expect((await complete('/namespaces/default/nexus/callback', token, 'bad state', { 'nexus-operation-state': 'done' })).status).toBe(400);
     const d = await caller.describe();
     expect(d.status.name).toBe('RUNNING');
     expect((await rawHistory(client, callerId)).some((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_COMPLETED)).toBe(false);
 
-    const ok = await complete('/namespaces/default/nexus/callback', token, 'completed over http');
+    const ok = await complete('/namespaces/default/nexus/callback', token, 'completed over http', {
+      'nexus-operation-token': 'ignored-once-started',
+      'nexus-operation-start-time': new Date().toUTCString(),
+    });
     expect(ok.status).toBe(200);
     expect(await caller.result()).toBe('completed over http');
     const replay = await complete('/namespaces/default/nexus/callback', token, 'again');

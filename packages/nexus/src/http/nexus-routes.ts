@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ChasmError, ErrorCode, type CompletionOutcome, type CompletionReceiver, type HttpRequest, type HttpResponse, type HttpRoute, type NamespaceResolver } from '@chasm/core';
+import { ChasmError, ErrorCode, type CompletionOutcome, type HttpRequest, type HttpResponse, type HttpRoute, type NamespaceResolver } from '@chasm/core';
 import { msToTimestamp } from '@chasm/matching';
 import type { Logger } from 'pino';
 import type { NexusConfig } from '../config.js';
 import type { NexusDispatcher, NexusTaskResult } from '../dispatch/nexus-dispatcher.js';
 import type { EndpointRegistry } from '../endpoints/endpoint-registry.js';
+import type { CompletionStartInfo, OperationCompletionReceiver } from '../operation/completion-receiver.js';
 import { temporalProto, type temporal } from '../proto.js';
 import type { CallbackTokenSigner } from './callback-token.js';
 import { contentHeaderOf, contentToPayload, httpHeadersOf, payloadToContent } from './content.js';
@@ -141,7 +142,7 @@ export interface NexusRouteDeps {
   readonly namespaces: NamespaceResolver;
   readonly signer: CallbackTokenSigner;
   /** The receivers of completions for operations, by archetype (the same path temporal://system callbacks take). */
-  readonly receivers: readonly CompletionReceiver[];
+  readonly receivers: readonly OperationCompletionReceiver[];
   readonly config: NexusConfig;
   readonly logger?: Logger;
 }
@@ -264,6 +265,17 @@ function completionOf(req: HttpRequest): CompletionOutcome | string {
   return `invalid request operation state: "${state ?? ''}"`;
 }
 
+/** The start information of a completion (used if it beats the start response); or why it is malformed. */
+function startInfoOf(req: HttpRequest): CompletionStartInfo | string {
+  const links = parseLinks(req.headers['nexus-link']);
+  if (!links) return 'failed to decode links from request headers';
+  const startHeader = req.headers['nexus-operation-start-time'];
+  const startTime = startHeader ? new Date(startHeader) : undefined;
+  if (startTime && Number.isNaN(startTime.getTime())) return 'failed to parse operation start time header';
+  const token = req.headers['nexus-operation-token'];
+  return { ...(token ? { operationToken: token } : {}), ...(startTime ? { startTime } : {}), links };
+}
+
 /**
  * The callback URL external handlers complete operations at (Temporal's
  * nexus_completion_http_handler.go). The `temporal-callback-token` must carry this server's
@@ -294,7 +306,9 @@ function callbackRoute(deps: NexusRouteDeps): HttpRoute {
         if (!receiver) return handlerError('NOT_FOUND', 'operation not found');
         const outcome = completionOf(req);
         if (typeof outcome === 'string') return handlerError('BAD_REQUEST', outcome);
-        await receiver.receive(target, outcome);
+        const start = startInfoOf(req);
+        if (typeof start === 'string') return handlerError('BAD_REQUEST', start);
+        await receiver.receive(target, outcome, start);
         return { status: 200 };
       });
     },
