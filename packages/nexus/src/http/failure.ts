@@ -34,7 +34,8 @@ export const HANDLER_ERROR_STATUS: Readonly<Record<string, number>> = {
 /** The handler error type an HTTP status stands for, when the body does not say. */
 export function handlerErrorTypeOfStatus(status: number): string {
   for (const [type, s] of Object.entries(HANDLER_ERROR_STATUS)) if (s === status) return type;
-  return status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
+  // Any other 4xx is the caller's fault; anything else (5xx, or a status the protocol does not use) the handler's.
+  return status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
 }
 
 /**
