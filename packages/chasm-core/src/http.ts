@@ -1,5 +1,6 @@
 /**
- * How a plugin contributes HTTP routes (JSON over HTTP, beside the gRPC front door). Plugins
+ * How a plugin contributes HTTP routes (JSON over HTTP, beside the gRPC front door; a route
+ * marked `raw` takes and answers bytes of any content type instead). Plugins
  * bind `HttpRoute`s to TOKENS.HttpRoutes and declare them in their plugin definition; the
  * runtime serves them on its HTTP port. Handlers throw only ChasmError subclasses: the runtime
  * maps them to HTTP statuses in one table, as it does for gRPC.
@@ -15,8 +16,10 @@ export interface HttpRequest {
   readonly query: URLSearchParams;
   /** Lower-cased header names, first value only. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The parsed JSON body; undefined when there is none. */
+  /** The parsed JSON body; undefined when there is none, and always on a `raw` route. */
   readonly body: unknown;
+  /** The body's bytes, on a `raw` route only (empty when there is none); never parsed. */
+  readonly rawBody?: Uint8Array;
   /** Aborted when the client goes away or the server stops. */
   readonly signal: AbortSignal;
 }
@@ -25,6 +28,8 @@ export interface HttpResponse {
   readonly status: number;
   /** Sent as JSON; omitted for an empty body. */
   readonly body?: unknown;
+  /** Sent as is, instead of `body`, with `headers` (content-type included) as the route sets them. */
+  readonly rawBody?: Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -32,7 +37,31 @@ export interface HttpRoute {
   readonly method: HttpMethod;
   /** A path pattern with `:name` segments, e.g. '/api/v1/leases/:namespace/:name'. */
   readonly path: string;
+  /**
+   * Take the body as bytes (`rawBody`, any content type) instead of parsed JSON. Such a route
+   * speaks a protocol of its own (e.g. Nexus): it should answer its errors itself; what it throws
+   * still maps through the runtime's table.
+   */
+  readonly raw?: boolean;
   handle(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/**
+ * Where the runtime's HTTP front door listens, as a base URL (`http://127.0.0.1:7243`), once it
+ * does; undefined while it does not (no HTTP port configured, or not started yet). Bound by the
+ * runtime under TOKENS.HttpAddress, for packages that hand their own URLs to others (callbacks).
+ */
+export class HttpAddress {
+  #baseUrl: string | undefined;
+
+  get baseUrl(): string | undefined {
+    return this.#baseUrl;
+  }
+
+  /** Called by the runtime when its HTTP port is bound. */
+  set(baseUrl: string | undefined): void {
+    this.#baseUrl = baseUrl;
+  }
 }
 
 /** The declaration form of a route, `'PUT /api/v1/leases/:namespace/:name'`. */

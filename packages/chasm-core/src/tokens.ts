@@ -9,6 +9,8 @@ export const TOKENS = {
   RpcHandlers: Symbol.for('chasm/RpcHandlers'),
   /** Multi-bound: `HttpRoute`s (one, or a list per binding) a package serves on the runtime's HTTP port. */
   HttpRoutes: Symbol.for('chasm/HttpRoutes'),
+  /** The runtime's `HttpAddress`: the base URL its HTTP port serves, once bound. */
+  HttpAddress: Symbol.for('chasm/HttpAddress'),
   /** Multi-bound: `{ table, migrations }` each package needs run before start. */
   Migrations: Symbol.for('chasm/Migrations'),
   /** Multi-bound: `Lifecycle` hooks (start/stop) for background services. */

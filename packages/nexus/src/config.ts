@@ -43,6 +43,12 @@ export const nexusConfigSchema = z.strictObject({
   circuitBreakerFailures: positive(5),
   /** How long an open circuit stays open before one trial call. */
   circuitBreakerOpenMs: positive(60_000),
+  /**
+   * The base URL external Nexus handlers reach this server's HTTP API at: the callback URL they
+   * get is `<base>/namespaces/<namespace>/nexus/callback` (nexusoperation.callback.endpoint.template).
+   * Default: the address the runtime's HTTP port listens on.
+   */
+  callbackBaseUrl: z.url().optional(),
 });
 
 export type NexusConfig = Readonly<z.output<typeof nexusConfigSchema>>;

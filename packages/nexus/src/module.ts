@@ -1,4 +1,15 @@
-import { TOKENS, type Clock, type CompletionReceiver, type Database, type Engine, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
+import {
+  TOKENS,
+  type CallbackDeliverer,
+  type Clock,
+  type CompletionReceiver,
+  type Database,
+  type Engine,
+  type HttpAddress,
+  type HttpRoute,
+  type NamespaceResolver,
+  type ServiceLifecycle,
+} from '@chasm/core';
 import { MATCHING, type MatchingService } from '@chasm/matching';
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
@@ -17,6 +28,9 @@ import { createNexusLibrary } from './library.js';
 import { EndpointCircuitBreakers } from './operation/circuit-breakers.js';
 import { operationCompletionReceiver, standaloneCompletionReceiver } from './operation/completion-receiver.js';
 import { operationRpcHandlers } from './grpc/operation-handlers.js';
+import { CallbackTokenSigner } from './http/callback-token.js';
+import { httpCallbackDeliverer, HttpNexusClient } from './http/http-transport.js';
+import { nexusHttpRoutes } from './http/nexus-routes.js';
 
 /** DI token of this package's validated settings (`settings.nexus` in the server config). */
 export const NEXUS_CONFIG = Symbol.for('chasm/NexusConfig');
@@ -67,13 +81,56 @@ export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): Contain
     // completed by the callbacks of the runs handlers start.
     bind(EndpointCircuitBreakers)
       .toConstantValue(new EndpointCircuitBreakers({ consecutiveFailures: config.circuitBreakerFailures, openMs: config.circuitBreakerOpenMs }));
+    // External targets and the Nexus HTTP API (ADR 0014): the signer of callback tokens (its key
+    // in nexus_secrets), the HTTP client, the routes, and the deliverer of http(s) callbacks.
+    bind(CallbackTokenSigner)
+      .toResolvedValue((database: Database) => new CallbackTokenSigner(database.db), [TOKENS.Database])
+      .inSingletonScope();
+    bind(HttpNexusClient).toConstantValue(new HttpNexusClient());
     bind(TOKENS.Library)
       .toResolvedValue(
-        (endpoints: EndpointService, dispatcher: NexusTaskDispatcher, breakers: EndpointCircuitBreakers, logger: Logger, metrics: NexusMetrics) =>
-          createNexusLibrary({ endpoints, dispatcher, breakers, config, metrics, logger: logger.child({ component: 'nexus' }) }),
-        [EndpointService, NexusTaskDispatcher, EndpointCircuitBreakers, TOKENS.Logger, NEXUS_METRICS],
+        (
+          endpoints: EndpointService,
+          dispatcher: NexusTaskDispatcher,
+          breakers: EndpointCircuitBreakers,
+          http: HttpNexusClient,
+          signer: CallbackTokenSigner,
+          address: HttpAddress,
+          logger: Logger,
+          metrics: NexusMetrics,
+        ) =>
+          createNexusLibrary({
+            endpoints,
+            dispatcher,
+            breakers,
+            config,
+            http,
+            signer,
+            callbackBaseUrl: () => address.baseUrl,
+            metrics,
+            logger: logger.child({ component: 'nexus' }),
+          }),
+        [EndpointService, NexusTaskDispatcher, EndpointCircuitBreakers, HttpNexusClient, CallbackTokenSigner, TOKENS.HttpAddress, TOKENS.Logger, NEXUS_METRICS],
       )
       .inSingletonScope();
+    bind<HttpRoute[]>(TOKENS.HttpRoutes)
+      .toResolvedValue(
+        (endpoints: EndpointService, dispatcher: NexusTaskDispatcher, namespaces: NamespaceResolver, signer: CallbackTokenSigner, engine: Engine, logger: Logger, metrics: NexusMetrics) => {
+          const log = logger.child({ component: 'nexus' });
+          return nexusHttpRoutes({
+            endpoints,
+            dispatcher,
+            namespaces,
+            signer,
+            receivers: [standaloneCompletionReceiver(engine, log, metrics), operationCompletionReceiver(engine, log, metrics)],
+            config,
+            logger: log,
+          });
+        },
+        [EndpointService, NexusTaskDispatcher, TOKENS.Namespaces, CallbackTokenSigner, TOKENS.Engine, TOKENS.Logger, NEXUS_METRICS],
+      )
+      .inSingletonScope();
+    bind<CallbackDeliverer>(TOKENS.CallbackDeliverers).toConstantValue(httpCallbackDeliverer());
     // Standalone operations (issue 13): the same component as its own execution.
     bind(TOKENS.RpcHandlers)
       .toResolvedValue(

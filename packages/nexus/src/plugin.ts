@@ -3,6 +3,7 @@ import { nexusConfigSchema } from './config.js';
 import { ENDPOINT_METHODS } from './grpc/endpoint-handlers.js';
 import { NEXUS_TASK_METHODS } from './grpc/nexus-task-handlers.js';
 import { OPERATION_METHODS } from './grpc/operation-handlers.js';
+import { NEXUS_ROUTES } from './http/nexus-routes.js';
 import { nexusModule } from './module.js';
 
 /**
@@ -12,7 +13,9 @@ import { nexusModule } from './module.js';
  * component, ScheduleNexusOperation / RequestCancelNexusOperation, async completion through the
  * callbacks of the runs handlers start). Needs matching (Nexus tasks are sync-matched there) and
  * workflow (operations live in runs).
- * Standalone operations are the same component as its own execution. The Nexus HTTP API comes later.
+ * Standalone operations are the same component as its own execution. The Nexus HTTP API (start and
+ * cancel on an endpoint, the completion callback URL) is served on the runtime's HTTP port, and
+ * endpoints with an external target are called over it (ADR 0014).
  */
 export const nexusPlugin = definePlugin({
   name: 'nexus',
@@ -26,6 +29,7 @@ export const nexusPlugin = definePlugin({
     { service: OPERATOR_SERVICE, methods: [...ENDPOINT_METHODS] },
     { service: WORKFLOW_SERVICE, methods: [...NEXUS_TASK_METHODS, ...OPERATION_METHODS] },
   ],
+  routes: [...NEXUS_ROUTES],
   module: (config) => nexusModule(config),
 });
 

@@ -1,5 +1,5 @@
 import { Container, type ContainerModule } from 'inversify';
-import { TOKENS, type Database } from '@chasm/core';
+import { HttpAddress, TOKENS, type Database } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
@@ -26,6 +26,8 @@ export async function createContainer(base: ContainerBase, modules: readonly Con
   container.bind(TOKENS.Logger).toConstantValue(base.logger);
   container.bind(TOKENS.Metrics).toConstantValue(base.metrics);
   container.bind(ServerTokens.Features).toConstantValue(new ServerFeatures());
+  // Set once the HTTP front door listens (server.ts).
+  container.bind(TOKENS.HttpAddress).toConstantValue(new HttpAddress());
   // Attached to the routing table once the front door has built it (server.ts).
   container.bind(TOKENS.ServiceClient).toConstantValue(new LocalServiceClient());
   await container.load(...modules);

@@ -1,5 +1,6 @@
 import type { Container, ContainerModule } from 'inversify';
 import {
+  type HttpAddress,
   CHASM_CORE_VERSION,
   migrate,
   openDatabase,
@@ -130,6 +131,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const http = new HttpFrontDoor(routes, logger.child({ component: 'http' }), new HttpMetrics(metrics));
       httpPort = await http.start(config.http.host, config.http.port);
       undo.push(() => http.stop());
+      container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort));
     } else if (routes.length > 0) {
       logger.info({ routes: routes.length }, 'plugins contribute HTTP routes, but no http port is configured');
     }
@@ -187,4 +189,10 @@ async function runMigrations(database: Database, sets: readonly MigrationSet[], 
     await migrate(database, set.table, set.migrations);
     logger.debug({ table: set.table, count: Object.keys(set.migrations).length }, 'migrations applied');
   }
+}
+
+/** The URL others reach the HTTP port at: a wildcard listen address is reached on loopback. */
+function httpBaseUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
 }

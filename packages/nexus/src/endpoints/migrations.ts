@@ -8,6 +8,10 @@ import { sql, type Kysely } from 'kysely';
  * the database's, so two racing creates cannot both win) and collated "C", so List's order and
  * its keyset page tokens compare bytes the same way on PGlite and on any Postgres locale. The
  * description and target live in `spec` (jsonb, bytes as base64): nothing queries inside them.
+ *
+ * `nexus_secrets`: the cluster's secrets by name, created once by the first node that needs one
+ * (insert, do nothing on conflict, read back) so every node and every restart signs with the same
+ * key. Today one: `callback-hmac`, the key of the signed callback tokens (ADR 0014).
  */
 export const nexusMigrations: MigrationSet = {
   table: 'nexus_migrations',
@@ -23,6 +27,17 @@ export const nexusMigrations: MigrationSet = {
           .addColumn('spec', 'jsonb', (c) => c.notNull())
           .addColumn('created_at', 'timestamptz', (c) => c.notNull())
           .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+          .execute();
+      },
+    },
+    '2026-12-06-001-nexus-secrets': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('nexus_secrets')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'timestamptz', (c) => c.notNull())
           .execute();
       },
     },

@@ -3,6 +3,9 @@ import { msToTimestamp } from '@chasm/matching';
 import type { Logger } from 'pino';
 import type { NexusConfig } from '../config.js';
 import type { NexusDispatcher, NexusTaskResult } from '../dispatch/nexus-dispatcher.js';
+import type { CallbackTokenSigner } from '../http/callback-token.js';
+import type { HttpNexusClient } from '../http/http-transport.js';
+import { callbackUrl } from '../http/nexus-routes.js';
 import type { EndpointRegistry } from '../endpoints/endpoint-registry.js';
 import type { NexusEndpoint } from '../endpoints/endpoint.js';
 import type { NexusMetrics } from '../metrics.js';
@@ -32,6 +35,10 @@ export interface InvocationDeps {
   readonly dispatcher: NexusDispatcher;
   readonly breakers: EndpointCircuitBreakers;
   readonly config: NexusConfig;
+  /** External targets: the Nexus HTTP client, the callback token signer, and this server's base URL for callbacks. */
+  readonly http: HttpNexusClient;
+  readonly signer: CallbackTokenSigner;
+  readonly callbackBaseUrl: () => string | undefined;
   readonly metrics?: NexusMetrics;
   readonly logger?: Logger;
 }
@@ -142,6 +149,33 @@ async function guarded(deps: InvocationDeps, endpointId: string, call: () => Pro
   }
 }
 
+/** Sends a start or cancel request to the endpoint's target: a worker's task queue through matching, or a URL over HTTP. */
+function send(deps: InvocationDeps, endpoint: NexusEndpoint, request: temporal.api.nexus.v1.IRequest, deadline: Date, signal: AbortSignal): Promise<NexusTaskResult> {
+  const target = endpoint.target;
+  return target.kind === 'worker'
+    ? deps.dispatcher.dispatch({ namespaceId: target.namespaceId, taskQueue: target.taskQueue, deadline, signal, request })
+    : deps.http.dispatch({ url: target.url, request, deadline, signal });
+}
+
+/**
+ * The completion callback the handler gets: `temporal://system` with the plain internal token for
+ * worker targets (the worker is ours to trust with it); for external targets this server's
+ * callback URL, with the token signed (ADR 0014).
+ */
+async function completionCallbackFor(deps: InvocationDeps, endpoint: NexusEndpoint, o: OwnerInfo, s: OperationState): Promise<{ url: string; token: string }> {
+  const target = {
+    namespaceId: o.namespaceId,
+    archetype: o.archetype,
+    businessId: o.businessId,
+    runId: o.runId,
+    data: encodeCallbackData({ scheduledEventId: s.scheduledEventId, requestId: s.requestId }),
+  };
+  if (endpoint.target.kind === 'worker') return { url: SYSTEM_CALLBACK_URL, token: encodeInternalCallbackToken(target) };
+  const base = deps.config.callbackBaseUrl ?? deps.callbackBaseUrl();
+  if (!base) throw new ChasmError(ErrorCode.Unavailable, 'no callback URL for external Nexus endpoints: set settings.nexus.callbackBaseUrl or serve the HTTP port');
+  return { url: callbackUrl(base, o.namespace), token: await deps.signer.sign(target) };
+}
+
 function circuitOpen(endpoint: string): ChasmError {
   return new ChasmError(ErrorCode.Unavailable, `the circuit breaker of Nexus endpoint ${endpoint} is open`);
 }
@@ -151,9 +185,6 @@ async function attempt(deps: InvocationDeps, ctx: SideEffectContext, snap: Snaps
   const s = snap.state;
   const endpoint = await resolveEndpoint(deps, s);
   if (!endpoint) return { kind: 'attemptFailed', failure: handlerFailure('NOT_FOUND', 'endpoint not registered', false), retryable: false };
-  if (endpoint.target.kind !== 'worker') {
-    return { kind: 'attemptFailed', failure: handlerFailure('NOT_IMPLEMENTED', 'external Nexus endpoint targets are not supported by this server yet', false), retryable: false };
-  }
   const timeout = callTimeout(s, snap.now, deps.config);
   if (timeout.kind && timeout.ms < deps.config.minRequestTimeoutMs) return { kind: 'timedOut', timeout: timeout.kind };
   const header: Record<string, string> = { ...s.header };
@@ -163,14 +194,12 @@ async function attempt(deps: InvocationDeps, ctx: SideEffectContext, snap: Snaps
   );
   if (Number.isFinite(opTimeout) && header['operation-timeout'] === undefined) header['operation-timeout'] = `${Math.max(0, Math.floor(opTimeout))}ms`;
   const o = snap.owner;
-  const target = endpoint.target;
+  const callback = await completionCallbackFor(deps, endpoint, o, s);
   const r = await guarded(deps, endpoint.id, () =>
-    deps.dispatcher.dispatch({
-      namespaceId: target.namespaceId,
-      taskQueue: target.taskQueue,
-      deadline: new Date(snap.now + timeout.ms),
-      signal: ctx.signal,
-      request: {
+    send(
+      deps,
+      endpoint,
+      {
         header,
         scheduledTime: msToTimestamp(snap.now),
         capabilities: { temporalFailureResponses: true },
@@ -179,21 +208,15 @@ async function attempt(deps: InvocationDeps, ctx: SideEffectContext, snap: Snaps
           service: s.service,
           operation: s.operation,
           requestId: s.requestId,
-          callback: SYSTEM_CALLBACK_URL,
-          callbackHeader: {
-            [CALLBACK_TOKEN_HEADER]: encodeInternalCallbackToken({
-              namespaceId: o.namespaceId,
-              archetype: o.archetype,
-              businessId: o.businessId,
-              runId: o.runId,
-              data: encodeCallbackData({ scheduledEventId: s.scheduledEventId, requestId: s.requestId }),
-            }),
-          },
+          callback: callback.url,
+          callbackHeader: { [CALLBACK_TOKEN_HEADER]: callback.token },
           ...(s.input ? { payload: PayloadMsg.decode(s.input) } : {}),
           links: [o.callerLink],
         },
       },
-    }),
+      new Date(snap.now + timeout.ms),
+      ctx.signal,
+    ),
   );
   if (!r) throw circuitOpen(endpoint.name);
   switch (r.outcome) {
@@ -259,27 +282,25 @@ export function wiredCancelTask(deps: InvocationDeps) {
     const result = await (async (): Promise<{ failure: Failure | null; retryable: boolean }> => {
       const endpoint = await resolveEndpoint(deps, s);
       if (!endpoint) return { failure: handlerFailure('NOT_FOUND', 'endpoint not registered', false), retryable: false };
-      if (endpoint.target.kind !== 'worker') return { failure: handlerFailure('NOT_IMPLEMENTED', 'external Nexus endpoint targets are not supported by this server yet', false), retryable: false };
       const left = Math.min(
         deps.config.requestTimeoutMs,
         s.startToCloseMs > 0 && s.startedTime !== null ? s.startToCloseMs - (snap.now - s.startedTime) : Infinity,
         s.scheduleToCloseMs > 0 ? s.scheduleToCloseMs - (snap.now - s.scheduledTime) : Infinity,
       );
       if (left < deps.config.minRequestTimeoutMs) return { failure: { message: 'operation timed out before cancellation could be delivered', timeoutFailureInfo: {} }, retryable: false };
-      const target = endpoint.target;
       const r = await guarded(deps, endpoint.id, () =>
-        deps.dispatcher.dispatch({
-          namespaceId: target.namespaceId,
-          taskQueue: target.taskQueue,
-          deadline: new Date(snap.now + left),
-          signal: ctx.signal,
-          request: {
+        send(
+          deps,
+          endpoint,
+          {
             header: { ...s.header },
             capabilities: { temporalFailureResponses: true },
             endpoint: endpoint.name,
             cancelOperation: { service: s.service, operation: s.operation, operationToken: s.operationToken, operationId: s.operationToken },
           },
-        }),
+          new Date(snap.now + left),
+          ctx.signal,
+        ),
       );
       if (!r) throw circuitOpen(endpoint.name);
       switch (r.outcome) {

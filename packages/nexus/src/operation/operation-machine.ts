@@ -199,9 +199,9 @@ export function cancelAttempted(op: OperationComponent, ctx: MutableContext, fai
  * A completion delivered by the handler's callback (reference C.5): a pending operation that has
  * not seen its start response is started first, then closed with the outcome.
  */
-export function completedByCallback(op: OperationComponent, ctx: MutableContext, outcome: OperationOutcome, token: string, startTime: number): void {
+export function completedByCallback(op: OperationComponent, ctx: MutableContext, outcome: OperationOutcome, token: string, startTime: number, links: readonly NexusLink[] = []): void {
   const s = op.state;
-  if (s.status === 'scheduled' || s.status === 'backingOff') started(op, ctx, token, [], startTime);
+  if (s.status === 'scheduled' || s.status === 'backingOff') started(op, ctx, token, links, startTime);
   closed(op, ctx, outcome);
 }
 

@@ -11,7 +11,7 @@ import { close, listen } from './listen.js';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /**
- * Serves the HTTP routes plugins contribute (JSON in, JSON out), with find-my-way as the router
+ * Serves the HTTP routes plugins contribute (JSON in, JSON out; bytes for `raw` routes), with find-my-way as the router
  * (fastify's: maintained, radix tree, `:param` segments). Two routes with the same method and
  * path fail start-up in the router itself. Handler errors map through `toHttpError`; anything
  * else is a bug: 500 with a reference, and the stack in the log.
@@ -55,8 +55,9 @@ export class HttpFrontDoor {
     const done = this.metrics.begin(route.method, route.path);
     res.once('finish', () => done(res.statusCode));
     try {
-      const body = await readJson(req);
-      if (body === TOO_LARGE) return send(res, 413, { code: 'RESOURCE_EXHAUSTED', message: `request body above ${MAX_BODY_BYTES} bytes` });
+      const bytes = await readBody(req);
+      if (bytes === TOO_LARGE) return send(res, 413, { code: 'RESOURCE_EXHAUSTED', message: `request body above ${MAX_BODY_BYTES} bytes` });
+      const body = route.raw ? undefined : parseJson(bytes);
       if (body === BAD_JSON) return send(res, 400, { code: 'INVALID_ARGUMENT', message: 'request body is not valid JSON' });
       const url = new URL(req.url ?? '/', 'http://localhost');
       const headers: Record<string, string> = {};
@@ -68,9 +69,11 @@ export class HttpFrontDoor {
         query: url.searchParams,
         headers,
         body,
+        ...(route.raw ? { rawBody: bytes } : {}),
         signal,
       });
-      send(res, out.status, out.body, out.headers);
+      if (out.rawBody !== undefined) sendRaw(res, out.status, out.rawBody, out.headers);
+      else send(res, out.status, out.body, out.headers);
     } catch (e) {
       const mapped = toHttpError(e);
       if (mapped) return send(res, mapped.status, mapped.body);
@@ -84,7 +87,7 @@ export class HttpFrontDoor {
 const TOO_LARGE = Symbol('tooLarge');
 const BAD_JSON = Symbol('badJson');
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<Uint8Array | typeof TOO_LARGE> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -92,12 +95,21 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) return TOO_LARGE;
     chunks.push(chunk);
   }
-  if (size === 0) return undefined;
+  return Buffer.concat(chunks);
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) as unknown;
   } catch {
     return BAD_JSON;
   }
+}
+
+function sendRaw(res: ServerResponse, status: number, body: Uint8Array, headers: Readonly<Record<string, string>> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) }).end(body);
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Readonly<Record<string, string>> = {}): void {
