@@ -4,7 +4,7 @@ import { testDatabaseConfigs } from '@chasm/core/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { workflowPlugin } from '@chasm/workflow';
-import { Client, Connection, NexusOperationAlreadyStartedError, NexusOperationFailureError } from '@temporalio/client';
+import { Client, Connection, NexusOperationAlreadyStartedError, NexusOperationFailureError, NexusOperationIdConflictPolicy } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nexusPlugin } from '../src/index.js';
@@ -70,9 +70,19 @@ describe.each(testDatabaseConfigs('nexus_standalone'))('standalone Nexus operati
   it('runs an async workflow-backed operation to its result; the handler workflow links back to the operation', async () => {
     const opId = id('async');
     const workflowId = id('standalone-greet');
-    const handle = await svc().startOperation('runWorkflow', { name: 'Ada', workflowId }, { id: opId, scheduleToCloseTimeout: '60s' });
-    expect(await handle.result()).toBe('Hello, Ada!');
+    const handle = await svc().startOperation('waitSignal', { n: 7, workflowId }, { id: opId, scheduleToCloseTimeout: '60s' });
+    // While the handler workflow waits: RUNNING, and STARTED once the handler returned its token.
+    const running = await eventually(async () => {
+      const r = (await handle.describe()).raw;
+      return r.state === 3 ? r : undefined; // PENDING_NEXUS_OPERATION_STATE_STARTED
+    }, 20_000, 'the operation started');
+    expect(running.status).toBe(1); // RUNNING
+    expect(running.operationToken).not.toBe('');
+    await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING', 20_000, 'the handler workflow running');
+    await client.workflow.getHandle(workflowId).signal<[]>('release');
+    expect(await handle.result()).toBe('done-7');
     const d = await handle.describe();
+    expect(d.raw.status).toBe(2); // COMPLETED
     expect(d.raw.operationToken).not.toBe('');
     // The handler's run keeps the caller link on its started event, and the operation keeps the run's.
     const history = await rawHistory(client, workflowId);
@@ -109,6 +119,27 @@ describe.each(testDatabaseConfigs('nexus_standalone'))('standalone Nexus operati
     const d = await handle.describe();
     expect(d.raw.status).toBe(4); // CANCELED
     expect(d.raw.cancellationInfo?.reason).toBe('no longer needed');
+    // The handler workflow got the cancel request and ended cancelled.
+    await eventually(
+      async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'CANCELLED',
+      20_000,
+      'the handler workflow cancelled',
+    );
+  });
+
+  it('returns the running operation for a second start with the same id under USE_EXISTING', async () => {
+    const opId = id('use-existing');
+    const first = await svc().startOperation('hang', 'x', { id: opId, scheduleToCloseTimeout: '60s' });
+    expect(first.runId).toBeTruthy();
+    const second = await svc().startOperation('hang', 'y', {
+      id: opId,
+      scheduleToCloseTimeout: '60s',
+      idConflictPolicy: NexusOperationIdConflictPolicy.USE_EXISTING,
+    });
+    expect(second.runId).toBe(first.runId);
+    expect((await second.describe()).raw.status).toBe(1); // RUNNING
+    await first.terminate('done');
+    expect((await first.describe()).raw.status).toBe(5); // TERMINATED
   });
 
   it('times out at schedule-to-close when the handler never completes', async () => {

@@ -5,10 +5,14 @@
  *   2. sync Nexus operations: caller workflows that each run one sync operation (the handler
  *      returns its input) through an endpoint whose target is an SDK worker's task queue;
  *   3. async workflow-backed operations: each operation starts a handler workflow (@temporalio/nexus
- *      WorkflowRunOperationHandler) whose completion callback completes the caller's operation.
+ *      WorkflowRunOperationHandler) whose completion callback completes the caller's operation;
+ *   4. standalone activity: an activity started by the client (`client.activity.start`, no
+ *      workflow), the yardstick for
+ *   5. standalone sync Nexus operations: `client.nexus` startOperation of the sync `echo` operation
+ *      (no workflow), then its result.
  *
- * For each: throughput end to end (BENCH_CONCURRENCY concurrent callers), workflow latency
- * (start → result) p50/p99, for the Nexus phases the operation's latency as the caller's history
+ * For each: throughput end to end (BENCH_CONCURRENCY concurrent callers), workflow (or, for the
+ * standalone phases, activity / operation) latency (start → result) p50/p99, for the Nexus phases the operation's latency as the caller's history
  * records it (NexusOperationScheduled → NexusOperationCompleted event times) p50/p99, database
  * commits per workflow (`pg_stat_database.xact_commit` around the phase's server process, so
  * including one start-up and shutdown), engine commits (`chasm_commits_total`), and server /
@@ -54,7 +58,12 @@ const HISTORY_SAMPLES = Number(process.env['BENCH_HISTORY_SAMPLES'] ?? 200);
 const require = createRequire(import.meta.url);
 /** The runtime CLI and the plugins it loads, as built modules (the bench runs from dist). */
 const CLI = require.resolve('@chasm/runtime/cli');
-const PACKAGES = [require.resolve('@chasm/matching'), require.resolve('@chasm/workflow'), fileURLToPath(new URL('../index.js', import.meta.url))];
+const PACKAGES = [
+  require.resolve('@chasm/matching'),
+  require.resolve('@chasm/workflow'),
+  require.resolve('@chasm/standalone-activity'),
+  fileURLToPath(new URL('../index.js', import.meta.url)),
+];
 const WORKFLOWS = fileURLToPath(new URL('../../test/workflows/caller-workflows.ts', import.meta.url));
 
 /** The same service as the e2e tests' (test/workflows/service.ts), with the two operations measured here. */
@@ -71,6 +80,7 @@ const handler = nexus.serviceHandler(service, {
   ),
 });
 
+const plural = (unit: string): string => (unit.endsWith('y') ? `${unit.slice(0, -1)}ies` : `${unit}s`);
 const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : 'n/a');
 const eventMs = (t: { seconds?: unknown; nanos?: unknown } | null | undefined): number =>
   Number(t?.seconds ?? 0) * 1000 + Number(t?.nanos ?? 0) / 1e6;
@@ -82,10 +92,15 @@ const ACTIVITY_COMPLETED = 12; // EVENT_TYPE_ACTIVITY_TASK_COMPLETED
 interface Phase {
   readonly name: string;
   readonly unit: string;
-  /** Starts workflow `i` on `taskQueue` and returns its id; the bench awaits its result. */
+  /** Starts workflow (or standalone execution) `i` on `taskQueue` and returns its id; the bench awaits its result. */
   start(client: Client, taskQueue: string, endpoint: string, i: number): Promise<string>;
   readonly expect: (i: number, result: unknown) => boolean;
   readonly nexus: boolean;
+  /** A standalone phase: no workflow; `result` awaits the execution's result, `completed` counts the completed ones. */
+  readonly standalone?: {
+    result(client: Client, id: string): Promise<unknown>;
+    completed(client: Client, taskQueue: string, endpoint: string): Promise<number>;
+  };
 }
 
 const PHASES: readonly Phase[] = [
@@ -122,7 +137,41 @@ const PHASES: readonly Phase[] = [
     },
     expect: (i, r) => (r as { result?: string } | undefined)?.result === `Hello, ${i}!`,
   },
+  {
+    name: 'standalone activity',
+    unit: 'activity',
+    nexus: false,
+    async start(client, taskQueue, _endpoint, i) {
+      const id = `standalone-activity-${i}-${randomUUID()}`;
+      await client.activity.start('greet', { id, taskQueue, args: [String(i)], startToCloseTimeout: '30s' });
+      return id;
+    },
+    expect: (i, r) => r === `Hello, ${i}!`,
+    standalone: {
+      result: (client, id) => client.activity.getHandle(id).result(),
+      completed: async (client, taskQueue) => Number((await client.activity.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`)).count),
+    },
+  },
+  {
+    name: 'standalone sync Nexus operation',
+    unit: 'operation',
+    nexus: true,
+    async start(client, _taskQueue, endpoint, i) {
+      const id = `standalone-sync-${i}-${randomUUID()}`;
+      await client.nexus.createServiceClient({ endpoint, service }).startOperation('echo', String(i), { id, scheduleToCloseTimeout: '30s' });
+      return id;
+    },
+    expect: (i, r) => r === `echo: ${i}`,
+    standalone: {
+      result: (client, id) => client.nexus.getHandle<string>(id).result(),
+      completed: async (client, _taskQueue, endpoint) => Number((await client.nexus.count(`Endpoint = '${endpoint}' AND ExecutionStatus = 'Completed'`)).count),
+    },
+  },
 ];
+
+/** Awaits the result of what `phase.start` started. */
+const resultOf = (phase: Phase, client: Client, id: string): Promise<unknown> =>
+  phase.standalone ? phase.standalone.result(client, id) : client.workflow.getHandle(id).result();
 
 async function spawn(pg: BenchPostgres, metricsPort?: number): Promise<ServerProcess> {
   return spawnServerProcess({
@@ -184,7 +233,7 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
       CONCURRENCY,
       async (i) => {
         const id = await phase.start(client, callerQueue, endpoint, i);
-        await client.workflow.getHandle(id).result();
+        await resultOf(phase, client, id);
       },
     );
     await new Promise((r) => setTimeout(r, 1000));
@@ -204,7 +253,7 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
       async (i) => {
         const t0 = performance.now();
         const id = await phase.start(client, callerQueue, endpoint, i);
-        const result = await client.workflow.getHandle(id).result();
+        const result = await resultOf(phase, client, id);
         const t1 = performance.now();
         latencies.push(t1 - t0);
         last = Math.max(last, t1);
@@ -220,7 +269,7 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
     // hello-activity: the activity's round trip the same way (scheduled → completed), the yardstick.
     const opLatencies: number[] = [];
     const [from, to] = phase.nexus ? [NEXUS_SCHEDULED, NEXUS_COMPLETED] : [ACTIVITY_SCHEDULED, ACTIVITY_COMPLETED];
-    await pool(ids.slice(0, HISTORY_SAMPLES), 10, async (id) => {
+    await pool(phase.standalone ? [] : ids.slice(0, HISTORY_SAMPLES), 10, async (id) => {
       const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
       const s = events.find((e) => e.eventType === from);
       const c = events.find((e) => e.eventType === to);
@@ -228,7 +277,11 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
     });
     // Visibility writes trail the completions: let them land before counting commits.
     const deadline = Date.now() + 30_000;
-    while ((await client.workflow.count(`TaskQueue = '${callerQueue}' AND ExecutionStatus = 'Completed'`)).count < N && Date.now() < deadline) {
+    const completed = async (): Promise<number> =>
+      phase.standalone
+        ? phase.standalone.completed(client, callerQueue, endpoint)
+        : (await client.workflow.count(`TaskQueue = '${callerQueue}' AND ExecutionStatus = 'Completed'`)).count;
+    while ((await completed()) < N && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, 1000));
@@ -244,9 +297,11 @@ async function runPhase(phase: Phase, pg: BenchPostgres, bundle: WorkflowBundleW
     opLatencies.sort((a, b) => a - b);
     const serverCpu = cpu0 && cpu1 ? (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / N : NaN;
     console.log(
-      `${phase.name}: ${N} ${phase.unit}s, ${(N / seconds).toFixed(0)} ${phase.unit}s/s end to end (${CONCURRENCY} concurrent callers); ` +
-        `workflow start → result p50 ${ms(percentile(latencies, 50))} p99 ${ms(percentile(latencies, 99))}` +
-        `; ${phase.nexus ? 'operation' : 'activity'} scheduled → completed (caller history, ${opLatencies.length} samples) p50 ${ms(percentile(opLatencies, 50))} p99 ${ms(percentile(opLatencies, 99))}` +
+      `${phase.name}: ${N} ${plural(phase.unit)}, ${(N / seconds).toFixed(0)} ${plural(phase.unit)}/s end to end (${CONCURRENCY} concurrent callers); ` +
+        `${phase.standalone ? phase.unit : 'workflow'} start → result p50 ${ms(percentile(latencies, 50))} p99 ${ms(percentile(latencies, 99))}` +
+        (phase.standalone
+          ? ''
+          : `; ${phase.nexus ? 'operation' : 'activity'} scheduled → completed (caller history, ${opLatencies.length} samples) p50 ${ms(percentile(opLatencies, 50))} p99 ${ms(percentile(opLatencies, 99))}`) +
         `; database commits/${phase.unit} ${((commits1 - commits0) / N).toFixed(2)} (incl. one server shutdown)` +
         `; engine commits/${phase.unit} ${((engine1 - engine0) / N).toFixed(2)}` +
         `; CPU per ${phase.unit}: server ${ms(serverCpu)}, Postgres ${ms(pgCpu / N)}` +
