@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createPostgresDatabase, dropPostgresDatabase } from '@chasm/core';
-import { freePort, pool, type ChildDatabase, type ServerProcess } from '@chasm/core/testing';
+import { freePort, pool, type ServerProcess, restartableDatabaseConfigs } from '@chasm/core/testing';
 import { pluginPath, spawnRuntime } from '@chasm/runtime/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -34,25 +30,7 @@ import type * as wf from './workflows/caller-workflows.js';
  */
 const COUNT = 200;
 
-const stores: { name: string; make(): Promise<{ database: ChildDatabase; drop(): Promise<void> }> }[] = [
-  {
-    name: 'pglite',
-    make: async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'chasm-nexus-crash-'));
-      return { database: { kind: 'pglite', dataDir }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-];
-if ((process.env['TEST_DIALECTS'] ?? '').includes('postgres')) {
-  const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  stores.push({
-    name: 'postgres',
-    make: async () => {
-      const name = `chasm_nexus_crash_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`;
-      return { database: { kind: 'postgres', url: await createPostgresDatabase(base, name) }, drop: () => dropPostgresDatabase(base, name) };
-    },
-  });
-}
+const stores = restartableDatabaseConfigs('chasm_nexus_crash');
 
 const packages = ['@chasm/matching', '@chasm/workflow', '@chasm/nexus'].map((p) => pluginPath(p, import.meta.url));
 
@@ -64,7 +42,7 @@ describe.each(stores)('Nexus operations in flight survive SIGKILL on $name', (st
 
   it(`completes all ${COUNT} async operations, each exactly once, after a kill -9 midway`, { timeout: 240_000 }, async () => {
     quietRuntime();
-    const { database, drop } = await store.make();
+    const { config: database, drop } = await store.open();
     cleanups.push(drop);
     const port = await freePort();
     const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, packages, logLevel: 'error' });

@@ -1,8 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { DatabaseConfig } from '@chasm/core';
-import { testDatabaseConfigs } from '@chasm/core/testing';
+import { restartableDatabaseConfigs } from '@chasm/core/testing';
 import { expect } from 'vitest';
 
 /** gRPC status codes the tests expect (numeric, as @grpc/grpc-js reports them). */
@@ -27,21 +23,5 @@ export async function grpcError(fn: () => Promise<unknown>, code: number): Promi
   return err;
 }
 
-/**
- * The databases the e2e tests run on, each reopenable across a server restart: PGlite in a
- * temporary data directory (not in memory, which a restart would lose), and Postgres when
- * TEST_DIALECTS names it (a fresh database, dropped afterwards).
- */
-export function restartableDatabases(): { name: string; open(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> }[] {
-  return testDatabaseConfigs('nexus').map((d) =>
-    d.name === 'pglite'
-      ? {
-          name: 'pglite',
-          async open() {
-            const dataDir = await mkdtemp(join(tmpdir(), 'chasm-nexus-'));
-            return { config: { kind: 'pglite', dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
-          },
-        }
-      : d,
-  );
-}
+/** The databases the e2e tests run on, each reopenable across a server restart (core's `restartableDatabaseConfigs`). */
+export const restartableDatabases = (): ReturnType<typeof restartableDatabaseConfigs> => restartableDatabaseConfigs('nexus');

@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createPostgresDatabase, dropPostgresDatabase } from '@chasm/core';
-import { freePort, pool, type ChildDatabase, type ServerProcess } from '@chasm/core/testing';
+import { freePort, pool, type ServerProcess, restartableDatabaseConfigs } from '@chasm/core/testing';
 import { pluginPath, spawnRuntime } from '@chasm/runtime/testing';
 import { Client, Connection, NexusOperationAlreadyStartedError, type NexusOperationHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -24,25 +20,7 @@ import { callerTestService } from './workflows/service.js';
  */
 const COUNT = 200;
 
-const stores: { name: string; make(): Promise<{ database: ChildDatabase; drop(): Promise<void> }> }[] = [
-  {
-    name: 'pglite',
-    make: async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'chasm-nexus-sa-crash-'));
-      return { database: { kind: 'pglite', dataDir }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-];
-if ((process.env['TEST_DIALECTS'] ?? '').includes('postgres')) {
-  const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  stores.push({
-    name: 'postgres',
-    make: async () => {
-      const name = `chasm_nexus_sa_crash_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`;
-      return { database: { kind: 'postgres', url: await createPostgresDatabase(base, name) }, drop: () => dropPostgresDatabase(base, name) };
-    },
-  });
-}
+const stores = restartableDatabaseConfigs('chasm_nexus_sa_crash');
 
 const packages = ['@chasm/matching', '@chasm/workflow', '@chasm/nexus'].map((p) => pluginPath(p, import.meta.url));
 
@@ -54,7 +32,7 @@ describe.each(stores)('standalone Nexus operations in flight survive SIGKILL on 
 
   it(`completes all ${COUNT} standalone async operations, each exactly once, after a kill -9 midway`, { timeout: 240_000 }, async () => {
     quietRuntime();
-    const { database, drop } = await store.make();
+    const { config: database, drop } = await store.open();
     cleanups.push(drop);
     const port = await freePort();
     const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, packages, logLevel: 'error' });

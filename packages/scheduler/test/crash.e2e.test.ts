@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createPostgresDatabase, dropPostgresDatabase } from '@chasm/core';
-import { freePort, type ChildDatabase, type ServerProcess } from '@chasm/core/testing';
+import { freePort, type ServerProcess, restartableDatabaseConfigs } from '@chasm/core/testing';
 import { pluginPath, spawnRuntime } from '@chasm/runtime/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleTestWorkflows, eventually, nextSecondAfter, nominalOf, quietRuntime, rfc3339Seconds, scheduledWorkflows } from './helpers.js';
@@ -21,25 +17,7 @@ import { bundleTestWorkflows, eventually, nextSecondAfter, nominalOf, quietRunti
  */
 const SECONDS = 30;
 
-const stores: { name: string; make(): Promise<{ database: ChildDatabase; drop(): Promise<void> }> }[] = [
-  {
-    name: 'pglite',
-    make: async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'chasm-sched-crash-'));
-      return { database: { kind: 'pglite', dataDir }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-];
-if ((process.env['TEST_DIALECTS'] ?? '').includes('postgres')) {
-  const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  stores.push({
-    name: 'postgres',
-    make: async () => {
-      const name = `chasm_sched_crash_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`;
-      return { database: { kind: 'postgres', url: await createPostgresDatabase(base, name) }, drop: () => dropPostgresDatabase(base, name) };
-    },
-  });
-}
+const stores = restartableDatabaseConfigs('chasm_sched_crash');
 
 const packages = ['@chasm/matching', '@chasm/workflow', '@chasm/scheduler'].map((p) => pluginPath(p, import.meta.url));
 
@@ -51,7 +29,7 @@ describe.each(stores)('a firing schedule survives SIGKILL on $name', (kind) => {
 
   it(`starts exactly one workflow per second for ${SECONDS} s across two kill -9s`, { timeout: 180_000 }, async () => {
     quietRuntime();
-    const { database, drop } = await kind.make();
+    const { config: database, drop } = await kind.open();
     cleanups.push(drop);
     const port = await freePort();
     const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, packages, logLevel: 'error' });
@@ -119,7 +97,7 @@ describe.each(stores)('a firing schedule survives SIGKILL on $name', (kind) => {
 
   it('after a long outage, nominal times older than the catch-up window are counted missed; younger ones are caught up', { timeout: 120_000 }, async () => {
     quietRuntime();
-    const { database, drop } = await kind.make();
+    const { config: database, drop } = await kind.open();
     cleanups.push(drop);
     const port = await freePort();
     const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, packages, logLevel: 'error' });

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createPostgresDatabase, dropPostgresDatabase } from '@chasm/core';
+import { restartableDatabaseConfigs } from '@chasm/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, freePort, spawnServer, type ChildDatabase, type ServerProcess } from '../src/testing/index.js';
+import { eventually, freePort, spawnServer, type ServerProcess } from '../src/testing/index.js';
 import { quietRuntime } from './helpers.js';
 
 /**
@@ -20,25 +17,7 @@ import { quietRuntime } from './helpers.js';
  */
 const COUNT = 1_000;
 
-const stores: { name: string; make(): Promise<{ database: ChildDatabase; drop(): Promise<void> }> }[] = [
-  {
-    name: 'pglite',
-    make: async () => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'chasm-sa-crash-'));
-      return { database: { kind: 'pglite', dataDir }, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-];
-if ((process.env['TEST_DIALECTS'] ?? '').includes('postgres')) {
-  const base = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  stores.push({
-    name: 'postgres',
-    make: async () => {
-      const name = `chasm_sa_crash_${Date.now().toString(36)}`;
-      return { database: { kind: 'postgres', url: await createPostgresDatabase(base, name) }, drop: () => dropPostgresDatabase(base, name) };
-    },
-  });
-}
+const stores = restartableDatabaseConfigs('chasm_sa_crash');
 
 async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -57,7 +36,7 @@ describe.each(stores)('standalone activities survive SIGKILL on $name', (kind) =
 
   it(`completes all ${COUNT} activities exactly once after a kill -9 midway`, { timeout: 240_000 }, async () => {
     quietRuntime();
-    const { database, drop } = await kind.make();
+    const { config: database, drop } = await kind.open();
     cleanups.push(drop);
     const port = await freePort();
     let server: ServerProcess = await spawnServer({ database, port });

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPostgresDatabase, dropPostgresDatabase, openDatabase, type Database, type DatabaseConfig } from '../persistence/database.js';
 
 /** A database kind integration tests run against; every `open()` gives a fresh, empty database. */
@@ -73,4 +76,25 @@ export function testDatabaseConfigs(prefix: string): TestDatabaseConfig[] {
     });
   }
   return out;
+}
+
+/** A database a restarted (or child) server can reopen: PGlite on disk, or a Postgres URL. */
+export type RestartableDatabase = { readonly kind: 'pglite'; readonly dataDir: string } | { readonly kind: 'postgres'; readonly url: string };
+
+/**
+ * Like `testDatabaseConfigs`, but PGlite lives in a temporary data directory instead of memory,
+ * so a server killed and started again (crash and restart tests, child processes) finds its data.
+ */
+export function restartableDatabaseConfigs(prefix: string): { readonly name: 'pglite' | 'postgres'; open(): Promise<{ config: RestartableDatabase; drop(): Promise<void> }> }[] {
+  return testDatabaseConfigs(prefix).map((d) =>
+    d.name === 'pglite'
+      ? {
+          name: 'pglite',
+          async open() {
+            const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+            return { config: { kind: 'pglite', dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
+          },
+        }
+      : { name: d.name, open: async () => d.open() as Promise<{ config: RestartableDatabase; drop(): Promise<void> }> },
+  );
 }
