@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { openMemoryPGlite } from './pglite-snapshot.js';
 
 /** Where data lives: a Postgres server, or embedded PGlite (in memory, or in a directory). */
 export type DatabaseConfig =
@@ -43,9 +44,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
     return { config, db, close: () => db.destroy() };
   }
-  const lite = new PGlite(config.dataDir ?? 'memory://', {
-    parsers: { [INT8_OID]: (v: string) => Number(v), [NUMERIC_OID]: (v: string) => Number(v) },
-  });
+  const options = { parsers: { [INT8_OID]: (v: string) => Number(v), [NUMERIC_OID]: (v: string) => Number(v) } };
+  const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
+  const lite = inMemory ? await openMemoryPGlite(options) : new PGlite(config.dataDir, options);
   await lite.waitReady;
   const db = new Kysely<any>({ dialect: new PGliteDialect(lite) }); // eslint-disable-line @typescript-eslint/no-explicit-any
   return { config, db, close: () => db.destroy() };
