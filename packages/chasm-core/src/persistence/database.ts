@@ -44,7 +44,13 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
     return { config, db, close: () => db.destroy() };
   }
-  const options = { parsers: { [INT8_OID]: (v: string) => Number(v), [NUMERIC_OID]: (v: string) => Number(v) } };
+  const options = {
+    parsers: { [INT8_OID]: (v: string) => Number(v), [NUMERIC_OID]: (v: string) => Number(v) },
+    // Postgres' 128 MB default buffer pool is zeroed at start inside the WebAssembly heap and
+    // stays resident: with 32 MB a boot costs ~0.9 s less CPU and ~50 MB less RSS. The data
+    // itself lives in memory (or in files the OS caches) anyway, so a miss is a copy, not a seek.
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
+  };
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
   const lite = inMemory ? await openMemoryPGlite(options) : new PGlite(config.dataDir, options);
   await lite.waitReady;
