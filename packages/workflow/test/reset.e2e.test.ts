@@ -193,6 +193,31 @@ describe.each(testDatabaseConfigs('chasm_reset_e2e'))('ResetWorkflowExecution on
       expect(await current.result()).toBe(5);
     });
 
+    it('rebuilds the activity and timer pending at the reset point: the activity is dispatched again, the timer fires', async () => {
+      const activityQueue = `${taskQueue}-act-${randomUUID().slice(0, 8)}`;
+      const h = await client.workflow.start<typeof wf.pendingAtReset>('pendingAtReset', {
+        taskQueue,
+        workflowId: id('pending'),
+        args: [activityQueue, 2500],
+      });
+      const baseRunId = h.firstExecutionRunId;
+      await waitUntil(async () => completedIds(await history(h.workflowId, baseRunId)).length >= 1);
+      await h.signal('poke');
+      await waitUntil(async () => completedIds(await history(h.workflowId, baseRunId)).length >= 2);
+      const last = completedIds(await history(h.workflowId, baseRunId)).at(-1)!;
+      const newRunId = await reset(h.workflowId, baseRunId, last);
+      const current = client.workflow.getHandle<typeof wf.pendingAtReset>(h.workflowId, newRunId);
+      const d = await current.describe();
+      expect(d.raw.pendingActivities?.map((a) => a.activityType?.name)).toEqual(['greet']);
+      const events = await history(h.workflowId, newRunId);
+      expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toBe(true);
+      const activityWorker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: activityQueue, activities });
+      expect(await activityWorker.runUntil(current.result())).toBe('Hello, reset! slept 1');
+      const done = await history(h.workflowId, newRunId);
+      expect(done.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)).toHaveLength(1);
+      expect(done.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)).toHaveLength(1);
+    });
+
     it('records reset points in Describe, and the new run carries them', async () => {
       const h = await waitingOnSignal('points', 1);
       const baseRunId = h.firstExecutionRunId;
