@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { testDatabaseConfigs } from '@chasm/core/testing';
-import { matchingPlugin } from '@chasm/matching';
+import { long, matchingPlugin } from '@chasm/matching';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
@@ -67,7 +67,7 @@ describe.each(testDatabaseConfigs('chasm_reset_e2e'))('ResetWorkflowExecution on
         namespace: 'default',
         workflowExecution: { workflowId, runId },
         reason: 'reset by test',
-        workflowTaskFinishEventId: eventId,
+        workflowTaskFinishEventId: long(eventId),
         requestId: randomUUID(),
         ...extra,
       })
@@ -101,7 +101,7 @@ describe.each(testDatabaseConfigs('chasm_reset_e2e'))('ResetWorkflowExecution on
     });
 
     /** Starts signalQuery, adds `n` and waits until the worker has processed it. */
-    async function waitingOnSignal(name: string, n: number): Promise<WorkflowHandle<typeof wf.signalQuery>> {
+    async function waitingOnSignal(name: string, n: number): Promise<WorkflowHandleWithFirstExecutionRunId<typeof wf.signalQuery>> {
       const h = await client.workflow.start<typeof wf.signalQuery>('signalQuery', { taskQueue, workflowId: id(name) });
       await h.signal<[number]>('add', n);
       await waitUntil(async () => (await h.query<number>('total')) === n);
@@ -268,7 +268,7 @@ describe.each(testDatabaseConfigs('chasm_reset_e2e'))('ResetWorkflowExecution on
         namespace: 'default',
         workflowExecution: { workflowId },
         reason: 'bad',
-        workflowTaskFinishEventId: eventId,
+        workflowTaskFinishEventId: long(eventId),
         requestId: randomUUID(),
       });
 
