@@ -238,6 +238,23 @@ describe.each(testDatabaseConfigs('chasm_reset_e2e'))('ResetWorkflowExecution on
       expect(await current.result()).toBe(1);
     });
 
+    it('resetting a run that is no longer current terminates the running current run', async () => {
+      const h = await waitingOnSignal('noncurrent', 6);
+      const baseRunId = h.firstExecutionRunId;
+      const point = completedIds(await history(h.workflowId, baseRunId)).at(-1)!;
+      const second = await reset(h.workflowId, baseRunId, point);
+      const third = await reset(h.workflowId, baseRunId, point);
+      expect(new Set([baseRunId, second, third]).size).toBe(3);
+      const b = await client.workflow.getHandle(h.workflowId, second).describe();
+      expect(b.status.name).toBe('TERMINATED');
+      expect(b.raw.workflowExtendedInfo?.resetRunId).toBe(third);
+      const current = client.workflow.getHandle<typeof wf.signalQuery>(h.workflowId);
+      expect((await current.describe()).runId).toBe(third);
+      await waitUntil(async () => (await current.query<number>('total')) === 6);
+      await current.signal('finish');
+      expect(await current.result()).toBe(6);
+    });
+
     it('is idempotent by request_id', async () => {
       const h = await waitingOnSignal('idem', 2);
       const baseRunId = h.firstExecutionRunId;
