@@ -16,9 +16,29 @@ const ReapplyType = Enums.ResetReapplyType;
  * Temporal's GetResetReapplyExcludeTypes: the deprecated reset_reapply_type says what to include
  * (SIGNAL: signals only, NONE: nothing), reset_reapply_exclude_types what to leave out.
  */
-export function signalsExcluded(req: Pick<Request, 'resetReapplyType' | 'resetReapplyExcludeTypes'>): boolean {
-  if (req.resetReapplyType === ReapplyType.RESET_REAPPLY_TYPE_NONE) return true;
-  return (req.resetReapplyExcludeTypes ?? []).includes(Exclude.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL);
+export function reapplyExclusions(req: Pick<Request, 'resetReapplyType' | 'resetReapplyExcludeTypes'>): { signals: boolean; updates: boolean } {
+  const types = req.resetReapplyExcludeTypes ?? [];
+  const only = req.resetReapplyType ?? 0;
+  return {
+    signals: only === ReapplyType.RESET_REAPPLY_TYPE_NONE || types.includes(Exclude.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL),
+    updates:
+      only === ReapplyType.RESET_REAPPLY_TYPE_NONE ||
+      only === ReapplyType.RESET_REAPPLY_TYPE_SIGNAL ||
+      types.includes(Exclude.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE),
+  };
+}
+
+/**
+ * Temporal's reapplyEvents: signals, and updates the run admitted or accepted (an Accepted event
+ * without its request follows an Admitted one, which already carries it).
+ */
+export function eventsToReapply(tail: readonly HistoryEvent[], excluded: { signals: boolean; updates: boolean }): HistoryEvent[] {
+  return tail.filter((e) => {
+    if (e.workflowExecutionSignaledEventAttributes) return !excluded.signals;
+    if (e.workflowExecutionUpdateAdmittedEventAttributes) return !excluded.updates;
+    if (e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest) return !excluded.updates;
+    return false;
+  });
 }
 
 const target = (namespaceId: string, workflowId: string, runId?: string) => ({
@@ -70,7 +90,7 @@ export function resetWorkflowExecution(deps: WorkflowDeps) {
       if (current.runId === base.runId) tail = r.output;
     }
     tail ??= await engine.read(target(namespaceId, workflowId, base.runId), (wf) => readHistory(wf, finishEventId));
-    const reapply = signalsExcluded(req) ? [] : tail.filter((e) => e.workflowExecutionSignaledEventAttributes);
+    const reapply = eventsToReapply(tail, reapplyExclusions(req));
     const spec: ResetRunSpec = { base, newRunId, requestId, reason, reapply };
     let replay: ReplayedRun | undefined;
     const started = await engine.start(

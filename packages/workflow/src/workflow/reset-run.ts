@@ -111,7 +111,7 @@ export interface ResetRunSpec {
   readonly newRunId: string;
   readonly requestId: string;
   readonly reason: string;
-  /** Signals of the base run after the reset point, to apply again (empty when excluded). */
+  /** Signals and updates of the base run after the reset point, to apply again (none when excluded). */
   readonly reapply: readonly HistoryEvent[];
 }
 
@@ -171,15 +171,29 @@ export function writeResetRun(wf: WorkflowComponent, ctx: MutableContext, spec: 
     ctx.addTask(wf, TimerFire, { timerId, stamp: timer.stamp }, { at: new Date(timer.fireAt) });
   }
   for (const ev of replay.externalRequests) rearmExternal(wf, ctx, ev);
-  for (const ev of spec.reapply) reapplySignal(w, ev);
+  for (const ev of spec.reapply) reapplyEvent(w, ev);
   registerCallbacks(wf, completionCallbacksOf(spec.base.copied[0]!.workflowExecutionStartedEventAttributes ?? {}), s.startTime);
   armRunTimeout(wf, ctx);
   scheduleWorkflowTask(w);
   w.commit();
 }
 
-/** Temporal's reapplyEvents for a signal: the same signal, appended to the new run. */
-function reapplySignal(w: HistoryWriter, ev: HistoryEvent): void {
+/**
+ * Temporal's reapplyEvents: a signal is appended again; an admitted or accepted update becomes
+ * UpdateAdmitted (origin REAPPLY) carrying its request, which the worker then accepts and
+ * completes (the update package takes the acceptance of an update it does not know from it).
+ */
+function reapplyEvent(w: HistoryWriter, ev: HistoryEvent): void {
+  const request = ev.workflowExecutionUpdateAdmittedEventAttributes?.request ?? ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+  if (request) {
+    w.append(
+      event('workflowExecutionUpdateAdmittedEventAttributes', {
+        request,
+        origin: Enums.UpdateAdmittedEventOrigin.UPDATE_ADMITTED_EVENT_ORIGIN_REAPPLY,
+      }),
+    );
+    return;
+  }
   const a = ev.workflowExecutionSignaledEventAttributes;
   if (!a) return;
   const s = w.wf.state;
