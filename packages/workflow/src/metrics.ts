@@ -7,6 +7,7 @@ export class WorkflowMetrics {
   readonly workflowTasks: Counter<'outcome'>;
   readonly activityTasks: Counter<'outcome'>;
   readonly callbackDeliveries: Counter<'outcome'>;
+  readonly resets: Counter;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -29,5 +30,6 @@ export class WorkflowMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     });
+    this.resets = new Counter({ name: 'workflow_reset_total', help: 'Workflow resets (ResetWorkflowExecution)', registers: [registry] });
   }
 }

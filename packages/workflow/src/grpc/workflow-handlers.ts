@@ -37,6 +37,7 @@ import type { WorkflowDeps } from '../workflow/deps.js';
 import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { activityOperatorHandlers } from './activity-operator-handlers.js';
+import { resetWorkflowExecution } from './reset-handler.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
@@ -153,6 +154,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     service: WORKFLOW_SERVICE,
     methods: {
       ...activityOperatorHandlers(deps),
+      ResetWorkflowExecution: resetWorkflowExecution(deps),
 
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');

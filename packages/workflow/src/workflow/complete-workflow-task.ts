@@ -15,6 +15,7 @@ import { TimerFire } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
 import { closeWithNextRun, type NextRun } from './next-run.js';
 import { workflowExtensions, type CompletingTask, type ProtocolMessage } from './extensions.js';
+import { recordResetPoint } from './reset-points.js';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type Command = temporal.api.command.v1.ICommand;
@@ -132,6 +133,7 @@ export function completeWorkflowTask(
       ...(req.workerVersionStamp ? { workerVersion: req.workerVersionStamp } : {}),
     }),
   );
+  recordResetPoint(s, { binaryChecksum: req.binaryChecksum ?? '', workerVersion: req.workerVersionStamp ?? null }, completedId, w.now);
   s.lastCompletedStartedEventId = t.startedEventId;
   s.wft = null;
   s.wftAttempt = 1;
