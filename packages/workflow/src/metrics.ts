@@ -7,6 +7,8 @@ export class WorkflowMetrics {
   readonly workflowTasks: Counter<'outcome'>;
   readonly activityTasks: Counter<'outcome'>;
   readonly callbackDeliveries: Counter<'outcome'>;
+  readonly eagerStarts: Counter;
+  readonly eagerStartsDenied: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -27,6 +29,18 @@ export class WorkflowMetrics {
       name: 'workflow_callback_delivery_total',
       help: 'Completion callback delivery attempts by outcome (succeeded, retrying, failed)',
       labelNames: ['outcome'],
+      registers: [registry],
+    });
+    // Temporal's workflow_eager_execution and workflow_eager_execution_denied.
+    this.eagerStarts = new Counter({
+      name: 'workflow_eager_execution_total',
+      help: 'Workflow starts that asked for eager execution (request_eager_execution)',
+      registers: [registry],
+    });
+    this.eagerStartsDenied = new Counter({
+      name: 'workflow_eager_execution_denied_total',
+      help: 'Eager starts answered without a workflow task, by reason (first_workflow_task_backoff, task_already_dispatched)',
+      labelNames: ['reason'],
       registers: [registry],
     });
   }
