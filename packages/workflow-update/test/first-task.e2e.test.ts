@@ -68,6 +68,7 @@ async function startWorker(address: string, taskQueue: string, maxCachedWorkflow
   });
   const running = worker.run();
   return {
+    connection,
     async stop() {
       worker.shutdown();
       await running;
@@ -241,6 +242,28 @@ describe.each(e2eDialects())('updates in the first workflow task and around repl
         expect(order[0]).toBe('l1');
         expect([...order].sort()).toEqual(['l1', 'l2', 'l3', 'l4']);
         for (const r of rest) expect(r.slice(0, 1)).toEqual(['l1']);
+        await finish(h, order);
+      } finally {
+        await worker.stop();
+      }
+    });
+
+    it('updates sent while an eagerly started first task is in flight are handled by the next task, in order', async () => {
+      const taskQueue = queue('eager');
+      const worker = await startWorker(server.address, taskQueue, maxCachedWorkflows);
+      try {
+        // The client shares the worker's NativeConnection: the start hands the first task to that worker.
+        const eagerClient = new Client({ connection: worker.connection });
+        const h = await eagerClient.workflow.start(wf.recorder, { taskQueue, workflowId: id('eager'), requestEagerStart: true });
+        expect(h.eagerlyStarted).toBe(true);
+        const ids = ['e1', 'e2', 'e3'];
+        const handles = await Promise.all(ids.map((updateId) => h.startUpdate(wf.recordSlowUpdate, { args: [updateId], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED })));
+        const results = await Promise.all(handles.map((u) => u.result()));
+        const events = (await h.fetchHistory()).events ?? [];
+        const order = acceptedOrder(events);
+        expect([...order].sort()).toEqual(ids);
+        // Each handler ran after those accepted before it (acceptance order is handler order).
+        for (const [i, r] of results.entries()) expect(r.slice(0, order.indexOf(ids[i]!) + 1)).toEqual(order.slice(0, order.indexOf(ids[i]!) + 1));
         await finish(h, order);
       } finally {
         await worker.stop();
