@@ -8,6 +8,8 @@ export class WorkflowMetrics {
   readonly activityTasks: Counter<'outcome'>;
   readonly callbackDeliveries: Counter<'outcome'>;
   readonly resets: Counter;
+  readonly eagerStarts: Counter;
+  readonly eagerStartsDenied: Counter<'reason'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -31,5 +33,17 @@ export class WorkflowMetrics {
       registers: [registry],
     });
     this.resets = new Counter({ name: 'workflow_reset_total', help: 'Workflow resets (ResetWorkflowExecution)', registers: [registry] });
+    // Temporal's workflow_eager_execution and workflow_eager_execution_denied.
+    this.eagerStarts = new Counter({
+      name: 'workflow_eager_execution_total',
+      help: 'Workflow starts that asked for eager execution (request_eager_execution)',
+      registers: [registry],
+    });
+    this.eagerStartsDenied = new Counter({
+      name: 'workflow_eager_execution_denied_total',
+      help: 'Eager starts answered without a workflow task, by reason (first_workflow_task_backoff, task_already_dispatched)',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
   }
 }
