@@ -48,7 +48,7 @@ describe.each(testDatabaseConfigs('chasm_wf_tokens'))('task tokens through the S
     native = await NativeConnection.connect({ address: server.address });
     await client.workflowService.registerNamespace({ namespace: other });
     defaultId = (await client.workflowService.describeNamespace({ namespace: 'default' })).namespaceInfo?.id ?? '';
-  });
+  }, 180_000);
   afterAll(async () => {
     await native?.close();
     await client?.connection.close();

@@ -14,6 +14,8 @@ import type { MatchingService } from '../matching-service.js';
 import type { ActivityPoller, ActivityTaskHandler } from './activity-task-handler.js';
 import { decodeActivityTaskPayload, decodeAnyActivityToken, type ActivityToken } from './activity-token.js';
 import type { TemporalTaskToken } from './temporal-task-token.js';
+import { activityTokenCounter, type TokenKind } from './token-metrics.js';
+import type { Registry } from 'prom-client';
 
 type WS = typeof temporal.api.workflowservice.v1;
 type Req<K extends keyof WS> = WS[K] extends { prototype: infer M } ? M : never;
@@ -29,6 +31,7 @@ export function activityTaskRouterHandlers(
   handlers: readonly ActivityTaskHandler[],
   matching: MatchingService,
   namespaces: NamespaceResolver,
+  registry?: Registry,
 ): RpcHandlerSet {
   if (handlers.length === 0) return { service: WORKFLOW_SERVICE, methods: {} };
   const byArchetype = new Map<string, ActivityTaskHandler>();
@@ -37,19 +40,43 @@ export function activityTaskRouterHandlers(
     byArchetype.set(h.archetype, h);
   }
 
+  const tokens = activityTokenCounter(registry);
+  const counted = async <T>(kind: TokenKind, f: () => Promise<T>): Promise<T> => {
+    try {
+      const out = await f();
+      tokens?.inc({ kind });
+      return out;
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) tokens?.inc({ kind: e.message.includes('different namespace') ? 'wrong_namespace' : 'malformed' });
+      else tokens?.inc({ kind });
+      throw e;
+    }
+  };
+
   /** The handler of a task token, after the checks every token gets (form, archetype, namespace). */
   const route = async (req: { namespace?: string | null; taskToken?: Uint8Array | null }): Promise<{ h: ActivityTaskHandler; token: ActivityToken }> => {
-    const decoded = decodeAnyActivityToken(req.taskToken, 'task_token');
+    let decoded;
+    try {
+      decoded = decodeAnyActivityToken(req.taskToken, 'task_token');
+    } catch (e) {
+      tokens?.inc({ kind: 'malformed' });
+      throw e;
+    }
     if (decoded.kind === 'ids') {
-      await checkTokenNamespace(namespaces, req.namespace, decoded.task.namespaceId);
-      return byTemporalIds(decoded.task);
+      const task = decoded.task;
+      return counted('ids', async () => {
+        await checkTokenNamespace(namespaces, req.namespace, task.namespaceId);
+        return byTemporalIds(task);
+      });
     }
     const { token, form } = decoded;
-    const h = byArchetype.get(token.ref.archetype);
-    // A ref of another archetype, or a token in another feature's form, is not a task token.
-    if (!h || h.tokenForm !== form) throw new InvalidArgumentError('task_token', 'task_token is malformed');
-    await checkTokenNamespace(namespaces, req.namespace, token.ref.namespaceId);
-    return { h, token };
+    return counted(req.taskToken?.[0] === 0x5b ? 'legacy' : 'issued', async () => {
+      const h = byArchetype.get(token.ref.archetype);
+      // A ref of another archetype, or a token in another feature's form, is not a task token.
+      if (!h || h.tokenForm !== form) throw new InvalidArgumentError('task_token', 'task_token is malformed');
+      await checkTokenNamespace(namespaces, req.namespace, token.ref.namespaceId);
+      return { h, token };
+    });
   };
 
   /**

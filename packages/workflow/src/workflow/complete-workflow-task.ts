@@ -10,6 +10,7 @@ import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
 import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
 import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
+import { recordBuildId } from './build-ids.js';
 import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
 import { TimerFire } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
@@ -132,6 +133,7 @@ export function completeWorkflowTask(
       ...(req.workerVersionStamp ? { workerVersion: req.workerVersionStamp } : {}),
     }),
   );
+  recordBuildId(s, req.workerVersionStamp);
   s.lastCompletedStartedEventId = t.startedEventId;
   s.wft = null;
   s.wftAttempt = 1;
