@@ -132,13 +132,22 @@ describe.each(testDatabaseConfigs('chasm_wf_info'))('workflow info through the S
     for await (const w of client.workflow.list({ query })) out.push(w.workflowId);
     return out;
   };
+  /** Visibility follows the run's commits asynchronously: polls List until the query lists something. */
+  const listedEventually = async (query: string): Promise<string[]> => {
+    for (let i = 0; i < 200; i++) {
+      const ids = await listIds(query);
+      if (ids.length > 0) return ids;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return [];
+  };
 
   it('maintains BuildIds as Temporal does, queryable through List', async () => {
     // An SDK worker without versioning: the 'unversioned' sentinel only, as on Temporal.
     const h = await client.workflow.start<typeof wf.infoLeaf>('infoLeaf', { taskQueue: cached, workflowId: `info-bid-${randomUUID()}` });
     await h.result();
     expect((await h.describe()).searchAttributes['BuildIds']).toEqual(['unversioned']);
-    expect(await listIds(`BuildIds = 'unversioned' AND WorkflowId = '${h.workflowId}'`)).toEqual([h.workflowId]);
+    expect(await listedEventually(`BuildIds = 'unversioned' AND WorkflowId = '${h.workflowId}' AND ExecutionStatus = 'Completed'`)).toEqual([h.workflowId]);
 
     // Completions carrying a version stamp (what a worker sends with versioning on, or without it in older SDKs).
     const queue = `info-raw-${randomUUID().slice(0, 8)}`;
@@ -161,8 +170,9 @@ describe.each(testDatabaseConfigs('chasm_wf_info'))('workflow info through the S
     const events = await history(r.workflowId, '');
     const stamps = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).map((e) => e.workflowTaskCompletedEventAttributes?.workerVersion?.buildId);
     expect(stamps).toEqual(['raw-b', 'raw-c']);
+    // Once the closed run is visible, its final BuildIds are what List matches.
+    expect(await listedEventually(`BuildIds = 'versioned:raw-c' AND WorkflowId = '${r.workflowId}' AND ExecutionStatus = 'Completed'`)).toEqual([r.workflowId]);
     expect(await listIds(`BuildIds = 'unversioned:raw-b' AND WorkflowId = '${r.workflowId}'`)).toEqual([r.workflowId]);
-    expect(await listIds(`BuildIds = 'versioned:raw-c' AND WorkflowId = '${r.workflowId}'`)).toEqual([r.workflowId]);
     expect(await listIds(`BuildIds = 'unversioned' AND WorkflowId = '${r.workflowId}'`)).toEqual([]);
   });
 });
