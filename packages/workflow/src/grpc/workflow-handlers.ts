@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ChasmError,
+  checkTokenNamespace,
   ErrorCode,
   ExecutionAlreadyStartedError,
   InvalidArgumentError,
@@ -84,9 +85,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
    * that names no namespace takes the token's. Temporal's wording.
    */
   const inNamespace = async <T extends { readonly namespaceId: string }>(namespace: string | null | undefined, token: T): Promise<T> => {
-    if (namespace && token.namespaceId !== (await namespaces.idOf(namespace))) {
-      throw new InvalidArgumentError('task_token', 'Operation requested with a token from a different namespace.');
-    }
+    await checkTokenNamespace(namespaces, namespace, token.namespaceId);
     return token;
   };
 

@@ -10,6 +10,7 @@ import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
 import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
 import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
+import { recordBuildId } from './build-ids.js';
 import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
 import { TimerFire } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
@@ -134,6 +135,7 @@ export function completeWorkflowTask(
     }),
   );
   recordResetPoint(s, { binaryChecksum: req.binaryChecksum ?? '', workerVersion: req.workerVersionStamp ?? null }, completedId, w.now);
+  recordBuildId(s, req.workerVersionStamp);
   s.lastCompletedStartedEventId = t.startedEventId;
   s.wft = null;
   s.wftAttempt = 1;
