@@ -28,7 +28,7 @@ describe.each(testDatabaseConfigs('chasm_batch_e2e'))('batch operations on $name
     drop = db.drop;
     server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin, batchPlugin], database: db.config, settings: { batch: { maxOperationsPerSecond: 500 } } });
     connection = await Connection.connect({ address: server.address });
-  });
+  }, 180_000);
   afterAll(async () => {
     await connection?.close();
     await server?.[Symbol.asyncDispose]();

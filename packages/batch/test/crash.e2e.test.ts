@@ -78,13 +78,12 @@ describe.each(stores)('batch terminate survives SIGKILL on $name', (store) => {
     expect(num(done.totalOperationCount)).toBe(COUNT);
     expect(num(done.closeTime?.seconds)).toBeGreaterThan(0);
 
-    const terminated = await eventually(
-      async () => {
-        const n = num((await connection.workflowService.countWorkflowExecutions({ namespace: NS, query: `${query} AND ExecutionStatus = 'Terminated'` })).count);
-        return n === COUNT ? n : undefined;
+    const countTerminated = async (): Promise<number> =>
+      num((await connection.workflowService.countWorkflowExecutions({ namespace: NS, query: `${query} AND ExecutionStatus = 'Terminated'` })).count);
+    const terminated = await eventually(async () => ((await countTerminated()) === COUNT ? COUNT : undefined), 90_000, `${COUNT} terminated in visibility`).catch(
+      async (e: unknown) => {
+        throw new Error(`${(e as Error).message}; terminated now: ${await countTerminated()}`);
       },
-      30_000,
-      `${COUNT} terminated in visibility`,
     );
     expect(terminated).toBe(COUNT);
     await pool(ids, 25, async (id) => {
