@@ -22,6 +22,7 @@ export const matchingPlugin = definePlugin({
         'RecordWorkerHeartbeat',
         'ShutdownWorker',
         'ListWorkers',
+        'CountWorkers',
         'DescribeWorker',
         // The activity-task protocol: served for the features that bind an ActivityTaskHandler.
         'PollActivityTaskQueue',

@@ -12,8 +12,9 @@ export const BUILTIN_PLUGINS: PluginCatalogue = {
   'workflow-update': () => import('@chasm/workflow-update').then((m) => m.workflowUpdatePlugin),
   scheduler: () => import('@chasm/scheduler').then((m) => m.schedulerPlugin),
   nexus: () => import('@chasm/nexus').then((m) => m.nexusPlugin),
+  batch: () => import('@chasm/batch').then((m) => m.batchPlugin),
   tests: () => import('@chasm/runtime/testing').then((m) => m.referencePlugin),
 };
 
 /** What the dev server (`npm start`) loads: every built-in feature. */
-export const DEV_PACKAGES: readonly string[] = ['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler', 'nexus'];
+export const DEV_PACKAGES: readonly string[] = ['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler', 'nexus', 'batch'];

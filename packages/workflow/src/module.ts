@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { workflowActivityTaskHandler } from './activity/activity-task-handler.js';
 import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from './config.js';
 import { SearchAttributeRegistry, searchAttributeRpcHandlers } from './grpc/search-attribute-registry.js';
+import { legacyVisibilityRpcHandlers } from './grpc/legacy-visibility-handlers.js';
 import { workflowRpcHandlers } from './grpc/workflow-handlers.js';
 import { createWorkflowLibrary } from './library.js';
 import { WorkflowMetrics } from './metrics.js';
@@ -73,6 +74,9 @@ export const workflowModule = (config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG)
   options
     .bind(TOKENS.RpcHandlers)
     .toResolvedValue((sa: SearchAttributeRegistry, deps: WorkflowDeps) => searchAttributeRpcHandlers(sa, deps.namespaces), [SearchAttributeRegistry, WORKFLOW_DEPS]);
+  options
+    .bind(TOKENS.RpcHandlers)
+    .toResolvedValue((deps: WorkflowDeps, sa: SearchAttributeRegistry) => legacyVisibilityRpcHandlers(deps, sa), [WORKFLOW_DEPS, SearchAttributeRegistry]);
   // Workflow activity tasks, served by matching's activity-task router.
   options
     .bind<ActivityTaskHandler>(ACTIVITY_TASK_HANDLERS)

@@ -20,7 +20,7 @@ import {
   taskTypeFromProto,
   workerListInfoToProto,
 } from './proto-convert.js';
-import { msToTimestamp } from '../proto/time.js';
+import { long, msToTimestamp } from '../proto/time.js';
 import type * as P from './proto-types.js';
 
 
@@ -99,6 +99,12 @@ export function matchingRpcHandlers(matching: MatchingService, namespaces: Names
           workers: page.map(workerListInfoToProto),
           nextPageToken: more ? Buffer.from(last.workerInstanceKey, 'utf8') : Buffer.alloc(0),
         };
+      },
+
+      async CountWorkers(req: temporal.api.workflowservice.v1.ICountWorkersRequest): Promise<temporal.api.workflowservice.v1.ICountWorkersResponse> {
+        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        // Same filter as ListWorkers; this server creates no system workers, so include_system_workers changes nothing.
+        return { count: long(matching.listWorkers(namespaceId, { query: req.query ?? '' }).length) };
       },
 
       async DescribeWorker(req: P.DescribeWorkerRequest): Promise<P.DescribeWorkerResponse> {

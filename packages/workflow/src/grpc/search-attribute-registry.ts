@@ -50,6 +50,11 @@ export class SearchAttributeRegistry {
 
   constructor(private readonly engine: Engine) {}
 
+  /** The system attributes and their IndexedValueType codes. */
+  system(): Record<string, number> {
+    return { ...SYSTEM };
+  }
+
   async custom(namespaceId: string): Promise<Record<string, number>> {
     const cached = this.cache.get(namespaceId);
     if (cached) return cached;
