@@ -109,8 +109,12 @@ describe.each(testDatabaseConfigs('chasm_batch_e2e'))('batch operations on $name
     // One batch per namespace at a time (Temporal's default): a second one is refused while this
     // runs, once visibility shows it (Temporal counts running batches in visibility too).
     await eventually(async () => (await svc().listBatchOperations({ namespace: NS })).operationInfo.some((o) => o.jobId === jobId), 15_000, 'the batch listed');
-    const second = svc().startBatchOperation({ namespace: NS, jobId: `other-${randomUUID()}`, reason: 'r', executions: [{ workflowId: wf[0]! }], terminationOperation: {} });
+    // The SDK's default connection retries RESOURCE_EXHAUSTED for ~40 s before surfacing it
+    // (as it should against Temporal); a connection without the retry interceptor sees it at once.
+    const noRetry = await Connection.connect({ address: server.address, interceptors: [] });
+    const second = noRetry.workflowService.startBatchOperation({ namespace: NS, jobId: `other-${randomUUID()}`, reason: 'r', executions: [{ workflowId: wf[0]! }], terminationOperation: {} });
     expect(await codeOf(second)).toBe(grpcStatus.RESOURCE_EXHAUSTED);
+    await noRetry.close();
     await svc().stopBatchOperation({ namespace: NS, jobId, reason: 'enough', identity: 'me' });
     const d = await describeBatch(connection, NS, jobId);
     expect(d.state).toBe(BatchState.BATCH_OPERATION_STATE_FAILED);
