@@ -7,6 +7,7 @@ export class WorkflowMetrics {
   readonly workflowTasks: Counter<'outcome'>;
   readonly activityTasks: Counter<'outcome'>;
   readonly callbackDeliveries: Counter<'outcome'>;
+  readonly cronContinued: Counter<'closed'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -27,6 +28,12 @@ export class WorkflowMetrics {
       name: 'workflow_callback_delivery_total',
       help: 'Completion callback delivery attempts by outcome (succeeded, retrying, failed)',
       labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.cronContinued = new Counter({
+      name: 'workflow_cron_continued_total',
+      help: 'Cron runs followed by the next run of their chain, by how they closed (completed, failed, timedOut)',
+      labelNames: ['closed'],
       registers: [registry],
     });
   }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, TerminatedFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, TerminatedFailure, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import { TOKENS } from '@chasm/core';
 import { testDatabaseConfigs } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { durationToMs, matchingPlugin, optionalTimestampToMs } from '@chasm/matching';
@@ -132,7 +133,7 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
     it('chains runs at the cron times, carrying the last result; result() follows the chain; terminate ends it', async () => {
       const workflowId = id('counter');
       const before = Date.now();
-      const h: WorkflowHandle<typeof wf.cronCounter> = await client.workflow.start<typeof wf.cronCounter>('cronCounter', { taskQueue, workflowId, cronSchedule: EVERY });
+      const h = await client.workflow.start<typeof wf.cronCounter>('cronCounter', { taskQueue, workflowId, cronSchedule: EVERY });
       const firstRunId = h.firstExecutionRunId;
       // Follows new_execution_run_id from the first run: settles only when the chain ends.
       const followed = client.workflow.getHandle(workflowId, firstRunId, { followRuns: true }).result().then(
@@ -210,6 +211,24 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
       expect(tick).toMatchObject({ n: 1, lastFailure: 'workflow timeout' });
       await h.terminate('done');
     });
+
+    it('a child workflow with a cron schedule chains its runs and keeps its parent', async () => {
+      const parentId = id('parent');
+      const childId = id('child');
+      const childFirstRunId = await client.workflow.execute<typeof wf.cronParent>('cronParent', { taskQueue, workflowId: parentId, args: [childId] });
+      const runs = await closedRuns(childId, childFirstRunId, 2);
+      expect(durationToMs(startedOf(runs[0]!.events).firstWorkflowTaskBackoff, 'backoff')).toBe(1000);
+      expectChained(runs);
+      for (const r of runs) expect(startedOf(r.events).parentWorkflowExecution?.workflowId).toBe(parentId);
+      await client.workflow.getHandle(childId).terminate('done');
+    });
+  });
+
+  it('counts the runs each chain continued after, by how they closed', async () => {
+    const text = await server.container.get<{ metrics(): Promise<string> }>(TOKENS.Metrics).metrics();
+    expect(text).toMatch(/workflow_cron_continued_total\{closed="completed"\} [1-9]/);
+    expect(text).toMatch(/workflow_cron_continued_total\{closed="failed"\} [1-9]/);
+    expect(text).toMatch(/workflow_cron_continued_total\{closed="timedOut"\} [1-9]/);
   });
 
   it('signal-with-start takes a cron schedule: the first task waits for the first cron time', async () => {

@@ -8,7 +8,7 @@ import type { HistoryWriter } from './history-writer.js';
 import { closeWorkflow } from './mutable-state.js';
 import type { NextRun } from './next-run.js';
 import { carried, startedAttributes } from './run-chain.js';
-import { cronNextRun } from './cron.js';
+import { checkCronSchedule, cronNextRun } from './cron.js';
 import { applyChildCommand } from './child-tasks.js';
 import type { WorkflowConfig } from '../config.js';
 import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
@@ -81,6 +81,7 @@ export function continueAsNew(
   checkDuration('workflow_task_timeout', a.workflowTaskTimeout, 'Invalid WorkflowTaskTimeout on ContinueAsNewWorkflowExecutionCommand.');
   checkDuration('backoff_start_interval', a.backoffStartInterval, 'Invalid BackoffStartInterval on ContinueAsNewWorkflowExecutionCommand.');
   checkRetryPolicy('retry_policy', a.retryPolicy);
+  checkCronSchedule('cron_schedule', a.cronSchedule);
   const prev = startedAttributes(w.wf);
   const runId = randomUUID();
   const workflowType = a.workflowType?.name ? a.workflowType : prev.workflowType;
@@ -119,6 +120,8 @@ export function continueAsNew(
       workflowRunTimeout: runTimeout ?? null,
       workflowTaskTimeout: taskTimeout,
       retryPolicy: a.retryPolicy ?? base.retryPolicy ?? null,
+      // Temporal takes the next run's cron schedule from the command, not from this run.
+      ...(a.cronSchedule ? { cronSchedule: a.cronSchedule } : {}),
       memo: a.memo ?? base.memo ?? null,
       searchAttributes: a.searchAttributes ?? base.searchAttributes ?? null,
       attempt: 1,

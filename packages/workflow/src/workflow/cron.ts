@@ -37,6 +37,9 @@ export function cronBackoffMs(cron: string | null | undefined, scheduledMs: numb
   }
 }
 
+/** Counts the cron runs that were followed by a next run (metrics), by how they closed. */
+export const cronHooks: { continued?: (closed: 'completed' | 'failed' | 'timedOut') => void } = {};
+
 /** How a cron run closed: its result (completed) or its failure (failed, timed out). */
 export type CronClose = { readonly result: Payloads | null | undefined } | { readonly failure: Failure | null };
 
@@ -47,10 +50,11 @@ export type CronClose = { readonly result: Payloads | null | undefined } | { rea
  * run was given when it failed) and the failure that closed this run. Terminated and cancelled
  * runs never get here: they end the chain.
  */
-export function cronNextRun(w: HistoryWriter, close: CronClose): NextRun | undefined {
+export function cronNextRun(w: HistoryWriter, close: CronClose, timedOut = false): NextRun | undefined {
   const prev = startedAttributes(w.wf);
   const backoff = cronBackoffMs(prev.cronSchedule, w.wf.state.executionTime, w.now);
   if (backoff === undefined) return undefined;
+  cronHooks.continued?.(timedOut ? 'timedOut' : 'result' in close ? 'completed' : 'failed');
   const failure = 'failure' in close ? close.failure : null;
   const lastCompletionResult = 'result' in close ? close.result : prev.lastCompletionResult;
   return {
@@ -77,5 +81,5 @@ const RUN_TIMEOUT_FAILURE: Failure = {
 export function cronNextRunOnTimeout(w: HistoryWriter): NextRun | undefined {
   const expiry = optionalTimestampToMs(startedAttributes(w.wf).workflowExecutionExpirationTime, 'workflow_execution_expiration_time');
   if (expiry !== undefined && expiry > 0 && expiry <= w.now) return undefined;
-  return cronNextRun(w, { failure: RUN_TIMEOUT_FAILURE });
+  return cronNextRun(w, { failure: RUN_TIMEOUT_FAILURE }, true);
 }

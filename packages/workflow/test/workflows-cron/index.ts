@@ -1,5 +1,5 @@
 // Cron workflows for cron.e2e.test.ts, bundled on their own with bundleWorkflowCode.
-import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 
 /** What a cron run saw: its number in the chain and the inputs Temporal hands to a cron run. */
 export interface Tick {
@@ -34,4 +34,10 @@ export async function cronFailsSecond(): Promise<Tick> {
 export async function cronTimesOutFirst(): Promise<Tick> {
   if (previous() === undefined && workflowInfo().lastFailure === undefined) await sleep('1 hour');
   return tick();
+}
+
+/** Starts a cron child that outlives it (ABANDON) and returns the child's first run id. */
+export async function cronParent(childId: string): Promise<string> {
+  const child = await startChild(cronCounter, { workflowId: childId, cronSchedule: '@every 1s', parentClosePolicy: ParentClosePolicy.ABANDON });
+  return child.firstExecutionRunId;
 }
