@@ -55,7 +55,8 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
     ]);
     client = new Client({ connection: await Connection.connect({ address: server.address }) });
     native = await NativeConnection.connect({ address: server.address });
-  });
+    // Bundling the workflows takes long on a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await native?.close();
     await client?.connection.close();
@@ -87,7 +88,7 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
   }
 
   /** Every later run: initiator CRON_SCHEDULE, the predecessor, the schedule, and Temporal's backoff from the predecessor's close. */
-  function expectChained(runs: { runId: string; events: HistoryEvent[] }[]): void {
+  function expectChained(runs: { runId: string; events: HistoryEvent[] }[], firstRunId = runs[0]!.runId): void {
     const schedule = parseWorkflowCron(EVERY);
     for (let i = 1; i < runs.length; i++) {
       const prev = runs[i - 1]!;
@@ -95,7 +96,7 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
       const started = startedOf(runs[i]!.events);
       expect(started.initiator).toBe(Initiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE);
       expect(started.continuedExecutionRunId).toBe(prev.runId);
-      expect(started.firstExecutionRunId).toBe(runs[0]!.runId);
+      expect(started.firstExecutionRunId).toBe(firstRunId);
       expect(started.originalExecutionRunId).toBe(runs[i]!.runId);
       expect(started.cronSchedule).toBe(EVERY);
       expect(started.attempt).toBe(1);
@@ -124,7 +125,7 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
         ...(maxCachedWorkflows === 0 ? { maxConcurrentWorkflowTaskExecutions: 2 } : {}),
       });
       running = worker.run();
-    });
+    }, 120_000);
     afterAll(async () => {
       worker?.shutdown();
       await running;
@@ -209,6 +210,26 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
         runs[1]!.events.at(-1)!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!,
       );
       expect(tick).toMatchObject({ n: 1, lastFailure: 'workflow timeout' });
+      await h.terminate('done');
+    });
+
+    it('retry comes first: a failed attempt is retried as a cron run, and the retry that completes is followed by the next cron run', async () => {
+      const workflowId = id('retry');
+      const h = await client.workflow.start<typeof wf.cronRetriesFirstAttempt>('cronRetriesFirstAttempt', {
+        taskQueue,
+        workflowId,
+        cronSchedule: EVERY,
+        retry: { maximumAttempts: 2, initialInterval: '100ms' },
+      });
+      const runs = await closedRuns(workflowId, h.firstExecutionRunId, 3);
+      const RetryState = temporal.api.enums.v1.RetryState;
+      expect(runs[0]!.events.at(-1)?.workflowExecutionFailedEventAttributes?.retryState).toBe(RetryState.RETRY_STATE_IN_PROGRESS);
+      const retried = startedOf(runs[1]!.events);
+      expect(retried).toMatchObject({ initiator: Initiator.CONTINUE_AS_NEW_INITIATOR_RETRY, attempt: 2, cronSchedule: EVERY });
+      expect(durationToMs(retried.firstWorkflowTaskBackoff, 'backoff')).toBe(100);
+      expect(runs[1]!.events.at(-1)?.workflowExecutionCompletedEventAttributes?.newExecutionRunId).toBe(runs[2]!.runId);
+      expectChained(runs.slice(1), runs[0]!.runId);
+      expect(startedOf(runs[2]!.events).lastCompletionResult?.payloads?.length).toBe(1);
       await h.terminate('done');
     });
 

@@ -121,7 +121,7 @@ export function continueAsNew(
       workflowTaskTimeout: taskTimeout,
       retryPolicy: a.retryPolicy ?? base.retryPolicy ?? null,
       // Temporal takes the next run's cron schedule from the command, not from this run.
-      ...(a.cronSchedule ? { cronSchedule: a.cronSchedule } : {}),
+      cronSchedule: a.cronSchedule ?? '',
       memo: a.memo ?? base.memo ?? null,
       searchAttributes: a.searchAttributes ?? base.searchAttributes ?? null,
       attempt: 1,

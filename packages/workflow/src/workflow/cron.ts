@@ -61,7 +61,6 @@ export function cronNextRun(w: HistoryWriter, close: CronClose, timedOut = false
     runId: randomUUID(),
     started: {
       ...carried(w.wf, prev),
-      cronSchedule: prev.cronSchedule ?? '',
       attempt: 1,
       initiator: Enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE,
       ...(lastCompletionResult?.payloads?.length ? { lastCompletionResult } : {}),

@@ -25,6 +25,8 @@ export function carried(wf: WorkflowComponent, prev: StartedAttributes): Started
     workflowRunTimeout: prev.workflowRunTimeout ?? null,
     workflowTaskTimeout: prev.workflowTaskTimeout ?? null,
     retryPolicy: prev.retryPolicy ?? null,
+    // A retried cron run stays a cron run (SetupNewWorkflowForRetryOrCron copies it).
+    cronSchedule: prev.cronSchedule ?? '',
     firstExecutionRunId: s.firstExecutionRunId,
     continuedExecutionRunId: s.runId,
     identity: prev.identity ?? '',

@@ -41,3 +41,9 @@ export async function cronParent(childId: string): Promise<string> {
   const child = await startChild(cronCounter, { workflowId: childId, cronSchedule: '@every 1s', parentClosePolicy: ParentClosePolicy.ABANDON });
   return child.firstExecutionRunId;
 }
+
+/** Fails its first attempt (retryable): the retry policy runs it again before the cron schedule does. */
+export async function cronRetriesFirstAttempt(): Promise<Tick> {
+  if (workflowInfo().attempt === 1) throw ApplicationFailure.create({ message: 'first attempt fails' });
+  return tick();
+}
