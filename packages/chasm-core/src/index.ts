@@ -34,6 +34,7 @@ export * from './callbacks.js';
 export * from './standalone-rpc.js';
 export * from './http.js';
 export * from './tokens.js';
+export * from './task-token-namespace.js';
 export * from './engine/chasm-engine.js';
 export type { TaskProcessorOptions } from './engine/task-processor.js';
 export * from './persistence/kysely-execution-store.js';

@@ -49,11 +49,16 @@ export {
   attemptMarker,
   decodeActivityTaskPayload,
   decodeActivityToken,
+  decodeAnyActivityToken,
   encodeActivityTaskPayload,
   encodeActivityToken,
   type ActivityToken,
   type ActivityTokenForm,
+  type ActivityTokenIds,
+  type DecodedActivityToken,
 } from './activity-tasks/activity-token.js';
+// Temporal's own task token encoding (token.v1.Task), for tools and tests that build tokens.
+export { decodeTemporalTaskToken, encodeTemporalTaskToken, type TemporalTaskToken } from './activity-tasks/temporal-task-token.js';
 export { activityTaskRouterHandlers } from './activity-tasks/activity-task-router.js';
 // Proto conversions shared by every package that speaks the Temporal API.
 export { temporalProto, type google, type temporal } from './proto/temporal-proto.js';

@@ -39,9 +39,9 @@ export const matchingModule = (config: MatchingOptions = DEFAULT_MATCHING_OPTION
   options
     .bind(TOKENS.RpcHandlers)
     .toResolvedValue(
-      (handlers: ActivityTaskHandler[] | undefined, matching: MatchingService, namespaces: NamespaceResolver) =>
-        activityTaskRouterHandlers(handlers ?? [], matching, namespaces),
-      [{ serviceIdentifier: ACTIVITY_TASK_HANDLERS, isMultiple: true, optional: true }, MATCHING, TOKENS.Namespaces],
+      (handlers: ActivityTaskHandler[] | undefined, matching: MatchingService, namespaces: NamespaceResolver, metrics: Registry) =>
+        activityTaskRouterHandlers(handlers ?? [], matching, namespaces, metrics),
+      [{ serviceIdentifier: ACTIVITY_TASK_HANDLERS, isMultiple: true, optional: true }, MATCHING, TOKENS.Namespaces, TOKENS.Metrics],
     )
     .inSingletonScope();
   options

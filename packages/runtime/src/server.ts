@@ -81,9 +81,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     undo.length = 0;
   };
 
+  const t0 = performance.now();
   try {
     const database = await openDatabase(config.database);
     undo.push(() => database.close());
+    const tDatabase = performance.now();
 
     const container = await createContainer({ config, database, logger, metrics }, modules);
     undo.push(async () => {
@@ -91,6 +93,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
 
     await runMigrations(database, getAllOptional<MigrationSet>(container, TOKENS.Migrations), logger);
+    const tMigrations = performance.now();
 
     const registry = container.get<Registry>(TOKENS.Registry);
     for (const library of getAllOptional<Library>(container, TOKENS.Library)) registry.register(library);
@@ -155,6 +158,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         core: CHASM_CORE_VERSION,
         plugins: plugins.map((p) => `${p.name}@${p.version}`),
         libraries: registry.libraryNames(),
+        // Where start-up time goes: opening the database (PGlite: load or initdb), migrations,
+        // and the rest (container, services, listeners).
+        startupMs: {
+          database: Math.round(tDatabase - t0),
+          migrations: Math.round(tMigrations - tDatabase),
+          total: Math.round(performance.now() - t0),
+        },
       },
       'server started',
     );

@@ -7,6 +7,9 @@ export class WorkflowMetrics {
   readonly workflowTasks: Counter<'outcome'>;
   readonly activityTasks: Counter<'outcome'>;
   readonly callbackDeliveries: Counter<'outcome'>;
+  readonly resets: Counter;
+  readonly eagerStarts: Counter;
+  readonly eagerStartsDenied: Counter<'reason'>;
   readonly cronContinued: Counter<'closed'>;
 
   constructor(registry: Registry) {
@@ -28,6 +31,19 @@ export class WorkflowMetrics {
       name: 'workflow_callback_delivery_total',
       help: 'Completion callback delivery attempts by outcome (succeeded, retrying, failed)',
       labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.resets = new Counter({ name: 'workflow_reset_total', help: 'Workflow resets (ResetWorkflowExecution)', registers: [registry] });
+    // Temporal's workflow_eager_execution and workflow_eager_execution_denied.
+    this.eagerStarts = new Counter({
+      name: 'workflow_eager_execution_total',
+      help: 'Workflow starts that asked for eager execution (request_eager_execution)',
+      registers: [registry],
+    });
+    this.eagerStartsDenied = new Counter({
+      name: 'workflow_eager_execution_denied_total',
+      help: 'Eager starts answered without a workflow task, by reason (first_workflow_task_backoff, task_already_dispatched)',
+      labelNames: ['reason'],
       registers: [registry],
     });
     this.cronContinued = new Counter({

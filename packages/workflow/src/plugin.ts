@@ -31,6 +31,7 @@ export const workflowPlugin = definePlugin({
         'RespondWorkflowTaskFailed',
         'RespondQueryTaskCompleted',
         'ResetStickyTaskQueue',
+        'ResetWorkflowExecution',
         'PauseActivity',
         'UnpauseActivity',
         'ResetActivity',

@@ -57,4 +57,11 @@ export interface ActivityTaskHandler {
    * NOT_FOUND) when they do but name nothing.
    */
   tokenById(namespaceId: string, workflowId: string, runId: string, activityId: string): Promise<ActivityToken | undefined>;
+  /**
+   * The token of the activity a workflow scheduled with the given event id (`runId` '' = the
+   * current run), for task tokens tools build from Temporal's ids alone; undefined when there is
+   * none. The router sets the attempt to the token's. Only features whose activities have
+   * scheduled events implement it.
+   */
+  tokenByScheduledEvent?(namespaceId: string, workflowId: string, runId: string, scheduledEventId: number): Promise<ActivityToken | undefined>;
 }

@@ -1,5 +1,6 @@
 import {
   ChasmError,
+  checkTokenNamespace,
   ErrorCode,
   InvalidArgumentError,
   NotFoundError,
@@ -11,7 +12,10 @@ import {
 import type { temporal } from '@temporalio/proto';
 import type { MatchingService } from '../matching-service.js';
 import type { ActivityPoller, ActivityTaskHandler } from './activity-task-handler.js';
-import { decodeActivityTaskPayload, decodeActivityToken, type ActivityToken } from './activity-token.js';
+import { decodeActivityTaskPayload, decodeAnyActivityToken, type ActivityToken } from './activity-token.js';
+import type { TemporalTaskToken } from './temporal-task-token.js';
+import { activityTokenCounter, type TokenKind } from './token-metrics.js';
+import type { Registry } from 'prom-client';
 
 type WS = typeof temporal.api.workflowservice.v1;
 type Req<K extends keyof WS> = WS[K] extends { prototype: infer M } ? M : never;
@@ -27,6 +31,7 @@ export function activityTaskRouterHandlers(
   handlers: readonly ActivityTaskHandler[],
   matching: MatchingService,
   namespaces: NamespaceResolver,
+  registry?: Registry,
 ): RpcHandlerSet {
   if (handlers.length === 0) return { service: WORKFLOW_SERVICE, methods: {} };
   const byArchetype = new Map<string, ActivityTaskHandler>();
@@ -35,18 +40,64 @@ export function activityTaskRouterHandlers(
     byArchetype.set(h.archetype, h);
   }
 
+  const tokens = activityTokenCounter(registry);
+  const counted = async <T>(kind: TokenKind, f: () => Promise<T>): Promise<T> => {
+    try {
+      const out = await f();
+      tokens?.inc({ kind });
+      return out;
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) tokens?.inc({ kind: e.message.includes('different namespace') ? 'wrong_namespace' : 'malformed' });
+      else tokens?.inc({ kind });
+      throw e;
+    }
+  };
+
   /** The handler of a task token, after the checks every token gets (form, archetype, namespace). */
   const route = async (req: { namespace?: string | null; taskToken?: Uint8Array | null }): Promise<{ h: ActivityTaskHandler; token: ActivityToken }> => {
-    const { token, form } = decodeActivityToken(req.taskToken, 'task_token');
-    const h = byArchetype.get(token.ref.archetype);
-    // A ref of another archetype, or a token in another feature's form, is not a task token.
-    if (!h || h.tokenForm !== form) throw new InvalidArgumentError('task_token', 'task_token is malformed');
-    // Honoured only in its own namespace; a request naming none takes the token's (as Temporal's
-    // namespace validator does).
-    if (req.namespace && token.ref.namespaceId !== (await namespaces.idOf(req.namespace))) {
-      throw new InvalidArgumentError('task_token', 'Operation requested with a token from a different namespace.');
+    let decoded;
+    try {
+      decoded = decodeAnyActivityToken(req.taskToken, 'task_token');
+    } catch (e) {
+      tokens?.inc({ kind: 'malformed' });
+      throw e;
     }
-    return { h, token };
+    if (decoded.kind === 'ids') {
+      const task = decoded.task;
+      return counted('ids', async () => {
+        await checkTokenNamespace(namespaces, req.namespace, task.namespaceId);
+        return byTemporalIds(task);
+      });
+    }
+    const { token, form } = decoded;
+    return counted(req.taskToken?.[0] === 0x5b ? 'legacy' : 'issued', async () => {
+      const h = byArchetype.get(token.ref.archetype);
+      // A ref of another archetype, or a token in another feature's form, is not a task token.
+      if (!h || h.tokenForm !== form) throw new InvalidArgumentError('task_token', 'task_token is malformed');
+      await checkTokenNamespace(namespaces, req.namespace, token.ref.namespaceId);
+      return { h, token };
+    });
+  };
+
+  /**
+   * A token a tool built from Temporal's ids alone (no `component_ref`): resolved as Temporal's
+   * history service does, by scheduled event id (the attempt must then be the current one) or,
+   * without one, by activity id (any attempt, like the *ById RPCs). Nothing there is NOT_FOUND.
+   */
+  const byTemporalIds = async (task: TemporalTaskToken): Promise<{ h: ActivityTaskHandler; token: ActivityToken }> => {
+    if (task.scheduledEventId > 0 && task.workflowId) {
+      for (const h of handlers) {
+        const token = await h.tokenByScheduledEvent?.(task.namespaceId, task.workflowId, task.runId, task.scheduledEventId);
+        if (token) return { h, token: { ...token, attempt: task.attempt } };
+      }
+      throw new NotFoundError('activity not found');
+    }
+    if (!task.activityId) throw new NotFoundError('activity not found');
+    for (const h of handlers) {
+      const token = await h.tokenById(task.namespaceId, task.workflowId, task.runId, task.activityId);
+      if (token) return { h, token };
+    }
+    throw new NotFoundError('activity not found');
   };
 
   /** The handler and token of a by-id request: the first handler whose activities the ids address. */

@@ -1,4 +1,5 @@
 import { decodeRef, encodeRef, InvalidArgumentError, type ComponentRef } from '@chasm/core';
+import { decodeTemporalTaskToken, encodeTemporalTaskToken, type TemporalTaskToken } from './temporal-task-token.js';
 
 /**
  * What an activity task token (and the matching payload of an activity task) names: the
@@ -12,6 +13,22 @@ export interface ActivityToken {
   readonly attempt: number;
   /** The attempt's stamp, for features that stamp attempts ('stamped' tokens); 0 = not checked. */
   readonly stamp: number;
+  /**
+   * What Temporal's token carries besides (workflow id, run id, scheduled event id, activity id,
+   * types): written into the token for tools that read it; never trusted when decoding ours.
+   */
+  readonly ids?: ActivityTokenIds;
+}
+
+/** The ids Temporal's `token.v1.Task` names an activity by (all optional: proto3 defaults). */
+export interface ActivityTokenIds {
+  readonly workflowId?: string;
+  readonly runId?: string;
+  readonly scheduledEventId?: number;
+  readonly activityId?: string;
+  readonly workflowType?: string;
+  readonly activityType?: string;
+  readonly startedEventId?: number;
 }
 
 /**
@@ -41,11 +58,33 @@ function withoutTaskId(ref: ComponentRef): ComponentRef {
   return rest;
 }
 
-/** Encodes a task token in the given form. */
-export function encodeActivityToken(token: ActivityToken, form: ActivityTokenForm): Uint8Array {
+/** The bytes of a token in one of the two forms (what `component_ref` carries, and what older tokens were). */
+function encodeIssued(token: ActivityToken, form: ActivityTokenForm): Uint8Array {
   const ref = withoutTaskId(token.ref);
   if (form === 'ref') return encodeRef({ ...ref, taskId: attemptMarker(token.attempt) });
   return enc.encode(JSON.stringify([STAMPED_TAG, base64Ref(ref), token.attempt, token.stamp]));
+}
+
+/**
+ * Encodes a task token as Temporal does: a `token.v1.Task` protobuf naming the activity by its
+ * ids, with the form's bytes (ref, attempt, stamp) in `component_ref`, the field Temporal itself
+ * uses for CHASM refs and tools leave alone. Only `component_ref` is trusted on the way back.
+ */
+export function encodeActivityToken(token: ActivityToken, form: ActivityTokenForm): Uint8Array {
+  const ids = token.ids ?? {};
+  const ref = token.ref;
+  return encodeTemporalTaskToken({
+    namespaceId: ref.namespaceId,
+    workflowId: ids.workflowId ?? '',
+    runId: ids.runId ?? ref.runId,
+    scheduledEventId: ids.scheduledEventId ?? 0,
+    attempt: token.attempt,
+    activityId: ids.activityId ?? (ids.workflowId ? '' : ref.businessId),
+    workflowType: ids.workflowType ?? '',
+    activityType: ids.activityType ?? '',
+    startedEventId: ids.startedEventId ?? 0,
+    componentRef: encodeIssued(token, form),
+  });
 }
 
 /** True when the bytes start like a 'stamped' token (cheap; decoding still checks the rest). */
@@ -55,12 +94,44 @@ function looksStamped(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decodes a task token of either form; garbage is INVALID_ARGUMENT on `field`, never a handler
- * call. Which feature it belongs to is the ref's archetype; that the form is that feature's is the
- * router's check.
+ * A decoded task token: one we issued (its form's bytes, found in `component_ref` or, for tokens
+ * issued before the Temporal encoding, as the whole token), or one a tool built from the ids alone
+ * (Temporal's fields, no `component_ref`), which the router resolves like a by-id request.
  */
-export function decodeActivityToken(bytes: Uint8Array | null | undefined, field = 'task_token'): { token: ActivityToken; form: ActivityTokenForm } {
+export type DecodedActivityToken =
+  | { readonly kind: 'issued'; readonly token: ActivityToken; readonly form: ActivityTokenForm }
+  | { readonly kind: 'ids'; readonly task: TemporalTaskToken };
+
+/**
+ * Decodes a task token; bytes that are neither a `token.v1.Task` nor one of the older JSON forms
+ * are INVALID_ARGUMENT on `field`, never a handler call.
+ */
+export function decodeAnyActivityToken(bytes: Uint8Array | null | undefined, field = 'task_token'): DecodedActivityToken {
   if (!bytes || bytes.length === 0) throw new InvalidArgumentError(field, `${field} is required`);
+  const malformed = (): InvalidArgumentError => new InvalidArgumentError(field, `${field} is malformed`);
+  // The older JSON forms start with '[' (0x5b), which no `token.v1.Task` does (field 11, wire type 3).
+  if (bytes[0] === 0x5b) return { kind: 'issued', ...decodeIssued(bytes, field) };
+  const task = decodeTemporalTaskToken(bytes);
+  if (!task) throw malformed();
+  if (!task.componentRef) {
+    if (!task.workflowId && !task.activityId) throw malformed();
+    return { kind: 'ids', task };
+  }
+  const issued = decodeIssued(task.componentRef, field);
+  // The outer ids are informational, but a token whose two namespaces disagree was tampered with.
+  if (issued.token.ref.namespaceId !== task.namespaceId) throw malformed();
+  return { kind: 'issued', ...issued };
+}
+
+/** Decodes a token we issued (either encoding); a token built from ids alone is malformed here. */
+export function decodeActivityToken(bytes: Uint8Array | null | undefined, field = 'task_token'): { token: ActivityToken; form: ActivityTokenForm } {
+  const d = decodeAnyActivityToken(bytes, field);
+  if (d.kind !== 'issued') throw new InvalidArgumentError(field, `${field} is malformed`);
+  return { token: d.token, form: d.form };
+}
+
+/** The form's bytes: garbage is INVALID_ARGUMENT on `field`. */
+function decodeIssued(bytes: Uint8Array, field: string): { token: ActivityToken; form: ActivityTokenForm } {
   const malformed = (): InvalidArgumentError => new InvalidArgumentError(field, `${field} is malformed`);
   if (looksStamped(bytes)) {
     let arr: unknown;
@@ -84,7 +155,8 @@ export function decodeActivityToken(bytes: Uint8Array | null | undefined, field 
 
 /** Encodes the matching payload of an activity task in the given form. */
 export function encodeActivityTaskPayload(task: ActivityToken, form: ActivityTokenForm): Uint8Array {
-  if (form === 'ref') return encodeActivityToken(task, 'ref');
+  // Payloads stay in the older forms: they never leave the server, and backlogs hold them.
+  if (form === 'ref') return encodeIssued(task, 'ref');
   const ref = withoutTaskId(task.ref);
   return enc.encode(JSON.stringify({ v: STAMPED_PAYLOAD_VERSION, k: ref.archetype, ref: base64Ref(ref), stamp: task.stamp, attempt: task.attempt }));
 }

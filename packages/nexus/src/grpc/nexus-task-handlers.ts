@@ -1,4 +1,4 @@
-import { InvalidArgumentError, WORKFLOW_SERVICE, type Clock, type NamespaceResolver, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
+import { checkTokenNamespace, InvalidArgumentError, WORKFLOW_SERVICE, type Clock, type NamespaceResolver, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
 import { heartbeatFromProto, type MatchingService } from '@chasm/matching';
 import type { PendingNexusTask } from '../dispatch/pending-tasks.js';
 import type { NexusTaskDispatcher } from '../dispatch/task-dispatcher.js';
@@ -34,11 +34,9 @@ export function nexusTaskRpcHandlers(deps: NexusTaskHandlerDeps): RpcHandlerSet 
   const { dispatcher, matching, namespaces, clock } = deps;
 
   const tokenFor = async (req: { namespace?: string | null; taskToken?: Uint8Array | null }): Promise<NexusTaskToken> => {
-    const namespaceId = await namespaces.idOf(req.namespace ?? '');
     const token = decodeNexusTaskToken(req.taskToken);
-    if (token.namespaceId !== namespaceId) {
-      throw new InvalidArgumentError('task_token', 'Operation requested with a token from a different namespace.');
-    }
+    // Another namespace, or one that does not exist: INVALID_ARGUMENT, as for every task token.
+    await checkTokenNamespace(namespaces, req.namespace, token.namespaceId);
     return token;
   };
 

@@ -49,7 +49,7 @@ export function describeNamespaceResponse(record: NamespaceRecord, features: Ser
  */
 export function namespaceCapabilities(features: ServerFeatures): Record<string, boolean> {
   return {
-    eagerWorkflowStart: false,
+    eagerWorkflowStart: features.has('StartWorkflowExecution'),
     syncUpdate: features.has('UpdateWorkflowExecution'),
     asyncUpdate: features.has('UpdateWorkflowExecution') && features.has('PollWorkflowExecutionUpdate'),
     workerHeartbeats: features.has('RecordWorkerHeartbeat'),

@@ -45,7 +45,8 @@ export function systemHandlers(deps: SystemInfoDeps): RpcHandlerSet {
             encodedFailureAttributes: true,
             buildIdBasedVersioning: false,
             upsertMemo: true,
-            eagerWorkflowStart: false,
+            // The workflow package's StartWorkflowExecution answers request_eager_execution with the first task.
+            eagerWorkflowStart: deps.features.has('StartWorkflowExecution'),
             // The workflow package's CountWorkflowExecutions answers GROUP BY ExecutionStatus.
             countGroupByExecutionStatus: deps.features.has('CountWorkflowExecutions'),
             // The nexus package: endpoints, Nexus tasks and operations called from workflows.

@@ -3,9 +3,9 @@ import { decodeActivityToken, encodeActivityToken, type ActivityToken } from '@c
 import { Activity } from './activity.js';
 
 /**
- * The task token handed to the worker: the activity's root ref plus the attempt and its stamp, in
- * the activity-task contract's 'stamped' form (`["sa1", base64(ref), attempt, stamp]`, see
- * @chasm/matching). Attempt 0 means "by id" (no particular attempt), as in Temporal's frontend.
+ * The task token handed to the worker: Temporal's `token.v1.Task` (namespace id, activity id, run
+ * id, attempt, activity type) whose `component_ref` holds the activity's root ref plus the attempt
+ * and its stamp in the activity-task contract's 'stamped' form (see @chasm/matching). Attempt 0 means "by id" (no particular attempt), as in Temporal's frontend.
  */
 export type ActivityTaskToken = ActivityToken;
 

@@ -63,7 +63,7 @@ export function standaloneActivityTaskHandler(deps: StandaloneActivityTaskHandle
           const a = asComponent(c, Activity);
           const ev = { identity: poller.identity, sdkName: poller.sdkName, sdkVersion: poller.sdkVersion };
           if (recordStarted(a, ctx, task.stamp, ev) === 'stale') return undefined;
-          const token = encodeTaskToken({ ref: task.ref, attempt: a.state.attempt, stamp: a.state.stamp });
+          const token = encodeTaskToken({ ref: task.ref, attempt: a.state.attempt, stamp: a.state.stamp, ids: { activityId: task.ref.businessId, activityType: a.state.activityType } });
           metrics?.scheduleToStartLatency.observe(Math.max(0, ctx.now.getTime() - a.state.dispatchTime) / 1000);
           return pollResponse(a, ctx, poller.namespace, token) as temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse;
         });

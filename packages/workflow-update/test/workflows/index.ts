@@ -55,3 +55,4 @@ export async function counter(): Promise<number> {
 export async function quick(): Promise<string> {
   return 'done';
 }
+export * from './ordered.js';

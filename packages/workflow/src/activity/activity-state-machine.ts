@@ -1,5 +1,5 @@
 import { asComponent, InvalidArgumentError, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
-import { decodeMessage, durationToMs, encodeActivityToken, encodeMessage, long, msToDuration, msToTimestamp, retryPolicyToProto } from '@chasm/matching';
+import { decodeMessage, durationToMs, encodeActivityToken, type ActivityTokenIds, encodeMessage, long, msToDuration, msToTimestamp, retryPolicyToProto } from '@chasm/matching';
 import { event } from '../history/events.js';
 import { api, Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
@@ -235,7 +235,14 @@ export function startActivity(
   armRunningTimers(a, ctx);
   const ws = wf.state;
   return {
-    taskToken: activityTaskToken(ref, attempt),
+    taskToken: activityTaskToken(ref, attempt, {
+      workflowId: ws.workflowId,
+      runId: ws.runId,
+      scheduledEventId: s.scheduledEventId,
+      activityId: s.activityId,
+      workflowType: ws.workflowType,
+      activityType: s.activityType,
+    }),
     workflowNamespace: ws.namespace,
     workflowType: { name: ws.workflowType },
     workflowExecution: { workflowId: ws.workflowId, runId: ws.runId },
@@ -256,9 +263,12 @@ export function startActivity(
   };
 }
 
-/** The task token of an attempt: the contract's 'ref' form (the activity's ref, the attempt in its task-id slot). */
-export function activityTaskToken(ref: ComponentRef, attempt: number): Uint8Array {
-  return encodeActivityToken({ ref, attempt, stamp: 0 }, 'ref');
+/**
+ * The task token of an attempt: Temporal's `token.v1.Task` naming the activity by its ids, with
+ * the contract's 'ref' form (the activity's ref, the attempt in its task-id slot) in `component_ref`.
+ */
+export function activityTaskToken(ref: ComponentRef, attempt: number, ids: ActivityTokenIds): Uint8Array {
+  return encodeActivityToken({ ref, attempt, stamp: 0, ids }, 'ref');
 }
 
 /** The activity a token names, if it is still on the attempt the token was issued for. */

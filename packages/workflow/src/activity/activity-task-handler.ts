@@ -75,5 +75,17 @@ export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: Workfl
         throw e;
       }
     },
+    async tokenByScheduledEvent(namespaceId, workflowId, runId, scheduledEventId) {
+      try {
+        return await engine.read({ type: Workflow, namespaceId, businessId: workflowId, ...(runId ? { runId } : {}) }, (wf, ctx) => {
+          // Activities are keyed by their scheduled event id.
+          const a = wf.fields.activities.get(String(scheduledEventId));
+          return a ? { ref: ctx.ref(a), attempt: a.state.attempt, stamp: 0 } : undefined;
+        });
+      } catch (e) {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      }
+    },
   };
 }

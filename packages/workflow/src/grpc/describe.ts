@@ -6,6 +6,8 @@ import { activityOptionsProto } from '../activity/activity-operator.js';
 import { callbackInfos } from '../callback/callback-info.js';
 import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
 import { workflowExtensions } from '../workflow/extensions.js';
+import { resetExtendedInfo, resetPointsProto } from '../workflow/reset-points.js';
+import { rootExecutionOf } from '../workflow/root-execution.js';
 
 const S = Enums.WorkflowExecutionStatus;
 export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
@@ -82,10 +84,13 @@ function describeRun(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDe
       taskQueue: s.taskQueue,
       historySizeBytes: long(s.historySizeBytes),
       firstRunId: s.firstExecutionRunId,
+      ...(s.autoResetPoints?.length ? { autoResetPoints: resetPointsProto(s) } : {}),
+      rootExecution: rootExecutionOf(wf),
       ...(s.parent
         ? { parentNamespaceId: s.parent.namespaceId, parentExecution: { workflowId: s.parent.workflowId, runId: s.parent.runId } }
         : {}),
     },
+    ...(s.reset ? { workflowExtendedInfo: resetExtendedInfo(s.reset) } : {}),
     pendingActivities: activities.map(pendingActivity),
     callbacks: callbackInfos(wf),
     ...(t

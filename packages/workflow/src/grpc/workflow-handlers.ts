@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ChasmError,
+  checkTokenNamespace,
   ErrorCode,
   ExecutionAlreadyStartedError,
   InvalidArgumentError,
@@ -22,6 +23,7 @@ import {
 } from '../workflow/mutable-state.js';
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
+import { startFirstTaskEagerly, type EagerWorkflowTask } from '../workflow/eager-start.js';
 import { type QueryRegistry } from '../workflow/queries.js';
 import {
   decodeMatchingPayload,
@@ -37,6 +39,7 @@ import type { WorkflowDeps } from '../workflow/deps.js';
 import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { activityOperatorHandlers } from './activity-operator-handlers.js';
+import { resetWorkflowExecution } from './reset-handler.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
@@ -82,19 +85,21 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
    * that names no namespace takes the token's. Temporal's wording.
    */
   const inNamespace = async <T extends { readonly namespaceId: string }>(namespace: string | null | undefined, token: T): Promise<T> => {
-    if (namespace && token.namespaceId !== (await namespaces.idOf(namespace))) {
-      throw new InvalidArgumentError('task_token', 'Operation requested with a token from a different namespace.');
-    }
+    await checkTokenNamespace(namespaces, namespace, token.namespaceId);
     return token;
   };
 
-  async function startOne(spec: RunSpec, namespace: string, policies: ReturnType<typeof startPolicies>) {
+  /** Starts a run; with `eagerFor` (request_eager_execution) its first task is started for that starter and returned. */
+  async function startOne(spec: RunSpec, namespace: string, policies: ReturnType<typeof startPolicies>, eagerFor?: { identity: string }) {
     const opts = {
       requestId: spec.requestId,
       reusePolicy: policies.reusePolicy,
       conflictPolicy: policies.conflictPolicy,
       init: (ctx: { now: Date; key: { runId: string } }) => initRunState(spec, ctx.key.runId, ctx.now.getTime()),
-      run: (wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1]) => startRun(wf, ctx, spec, namespace),
+      run: (wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1]) => {
+        startRun(wf, ctx, spec, namespace);
+        return eagerFor ? startFirstTaskEagerly(wf, ctx, eagerFor.identity, spec.requestId) : undefined;
+      },
     };
     const id = { namespaceId: spec.namespaceId, businessId: spec.started.workflowId ?? '' };
     try {
@@ -110,6 +115,18 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         .catch(() => undefined);
       return engine.start(Workflow, id, { ...opts, reusePolicy: 'allowDuplicate' });
     }
+  }
+
+  /**
+   * What an eager start answers, counted as Temporal counts it (workflow_eager_execution and its
+   * denials by reason): the started first task of a new run, or nothing when the run existed
+   * already (USE_EXISTING, a retried request: its first task is not this caller's to run) or its
+   * first task waits out a backoff (start delay, cron).
+   */
+  function eagerOutcome(created: boolean, task: EagerWorkflowTask | undefined): EagerWorkflowTask | undefined {
+    deps.metrics?.eagerStarts.inc();
+    if (!task) deps.metrics?.eagerStartsDenied.inc({ reason: created ? 'first_workflow_task_backoff' : 'task_already_dispatched' });
+    return task;
   }
 
   /** Whether an existing run was created by this very request (a retried start answers `started: true`). */
@@ -153,14 +170,17 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     service: WORKFLOW_SERVICE,
     methods: {
       ...activityOperatorHandlers(deps),
+      ResetWorkflowExecution: resetWorkflowExecution(deps),
 
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
         const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes);
         const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, config, undefined, callbackAdmission(deps, call));
-        const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy));
+        const eagerFor = req.requestEagerExecution === true ? { identity: spec.started.identity ?? '' } : undefined;
+        const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), eagerFor);
         if (r.created) deps.metrics?.started.inc();
         const started = r.created || (await createdByRequest(namespaceId, spec.started.workflowId ?? '', r.runId, spec.requestId));
+        const eagerWorkflowTask = eagerFor ? eagerOutcome(r.created, r.output) : undefined;
         // A link to the run's WorkflowExecutionStarted: a Nexus handler hands it back to its caller,
         // whose NexusOperationStarted then links to this run (links both ways).
         const link = {
@@ -171,7 +191,13 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
             eventRef: { eventId: long(1), eventType: Enums.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED },
           },
         };
-        return { runId: r.runId, started, status: Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, link };
+        return {
+          runId: r.runId,
+          started,
+          status: Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+          link,
+          ...(eagerWorkflowTask ? { eagerWorkflowTask } : {}),
+        };
       },
 
       async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {

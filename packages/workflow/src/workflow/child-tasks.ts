@@ -17,6 +17,7 @@ import { HistoryWriter, lastEvent, readHistory } from './history-writer.js';
 import { requestCancelWorkflow, scheduleWorkflowTask, signalWorkflow, terminateWorkflow } from './mutable-state.js';
 import { initRunState, startRun } from './start-run.js';
 import { Workflow, type WorkflowComponent } from './workflow.js';
+import { rootExecutionOf } from './root-execution.js';
 
 const Cause = Enums.WorkflowTaskFailedCause;
 const Common = api.common.v1;
@@ -188,17 +189,18 @@ export const StartChild = lib.sideEffectTask<typeof Workflow, { readonly initiat
     const info = await ctx.engine.read(ref, (c) => {
       const wf = c as WorkflowComponent;
       const ev = readHistory(wf, p.initiatedEventId, p.initiatedEventId)[0];
-      const started = readHistory(wf, 1, 1)[0]?.workflowExecutionStartedEventAttributes;
       return {
         attrs: ev?.startChildWorkflowExecutionInitiatedEventAttributes,
         namespace: wf.state.namespace,
-        root: started?.rootWorkflowExecution?.workflowId ? started.rootWorkflowExecution : { workflowId: wf.state.workflowId, runId: wf.state.runId },
+        root: rootExecutionOf(wf),
+        // The command's static summary and details become the child's own (Temporal's StartChild does the same).
+        userMetadata: ev?.userMetadata ?? null,
       };
     });
     const a = info.attrs;
     if (!a) return;
     const namespaceId = await namespaceIdOf(ctx, ref, info.namespace, a.namespace ?? '');
-    const spec = runSpecOf(namespaceId, childStartRequest(a, `child-${ref.runId}-${p.initiatedEventId}`), deps.config);
+    const spec = runSpecOf(namespaceId, { ...childStartRequest(a, `child-${ref.runId}-${p.initiatedEventId}`), userMetadata: info.userMetadata }, deps.config);
     const started = {
       ...spec.started,
       parentWorkflowNamespace: info.namespace,

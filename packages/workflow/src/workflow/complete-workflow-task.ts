@@ -10,12 +10,14 @@ import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
 import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
 import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
+import { recordBuildId } from './build-ids.js';
 import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
 import { TimerFire } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
 import { cronNextRun } from './cron.js';
 import { closeWithNextRun, type NextRun } from './next-run.js';
 import { workflowExtensions, type CompletingTask, type ProtocolMessage } from './extensions.js';
+import { recordResetPoint } from './reset-points.js';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type Command = temporal.api.command.v1.ICommand;
@@ -133,6 +135,8 @@ export function completeWorkflowTask(
       ...(req.workerVersionStamp ? { workerVersion: req.workerVersionStamp } : {}),
     }),
   );
+  recordResetPoint(s, { binaryChecksum: req.binaryChecksum ?? '', workerVersion: req.workerVersionStamp ?? null }, completedId, w.now);
+  recordBuildId(s, req.workerVersionStamp);
   s.lastCompletedStartedEventId = t.startedEventId;
   s.wft = null;
   s.wftAttempt = 1;

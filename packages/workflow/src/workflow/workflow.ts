@@ -122,6 +122,28 @@ export interface WorkflowState {
   userMetadata: Uint8Array | null;
   /** Encoded Payloads: the last completion result (for describe/continue chains). */
   completionResult: Uint8Array | null;
+  /** Reset points (reset-points.ts): one per distinct binary checksum / build id, oldest first. */
+  autoResetPoints?: ResetPoint[];
+  /** Reset links (reset-run.ts): the run a reset replaced this one with, or this run's reset facts. */
+  reset?: ResetLinks;
+}
+
+/** temporal.api.workflow.v1.ResetPointInfo, times in ms. */
+export interface ResetPoint {
+  readonly binaryChecksum: string;
+  readonly buildId: string;
+  readonly runId: string;
+  readonly firstWorkflowTaskCompletedId: number;
+  readonly createTime: number;
+  readonly resettable: boolean;
+}
+
+export interface ResetLinks {
+  /** On a run a reset terminated (or replaced): the new run. */
+  resetRunId?: string;
+  /** On a run a reset created: when, and the start time of the run it was reset from. */
+  lastResetTime?: number;
+  originalStartTime?: number;
 }
 
 /**

@@ -175,3 +175,17 @@ export async function operatedActivity(key: string, activityId: string): Promise
   });
   return operated(key);
 }
+
+/**
+ * Reset (issue 11): an activity on a queue nobody polls yet and a timer, both pending when the
+ * signal's workflow task completes; the run answers once both are done.
+ */
+export async function pendingAtReset(activityQueue: string, timerMs: number): Promise<string> {
+  const { greet: later } = proxyActivities<TestActivities>({ taskQueue: activityQueue, startToCloseTimeout: '10s' });
+  let poked = 0;
+  setHandler(defineSignal('poke'), () => void poked++);
+  const greeting = later('reset');
+  const slept = sleep(timerMs).then(() => 'slept');
+  await condition(() => poked > 0);
+  return `${await greeting} ${await slept} ${poked}`;
+}
