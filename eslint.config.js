@@ -2,6 +2,8 @@
 // target), plus the layering of DESIGN.md, enforced from the nx project graph by project tags:
 //   layer:core ← layer:matching ← layer:feature ← layer:app, and layer:runtime (the server
 //   runtime that knows no feature) just above core, so features can test against it.
+//   layer:library (plain libraries several features share, e.g. the schedule spec engine) sits on
+//   core and matching, below the features.
 // Third-party plugins (layer:plugin, examples/) may use only core and the runtime. Workspace
 // tools (layer:tools, tools/) import no project: they generate and run packages, never link them.
 import nx from '@nx/eslint-plugin';
@@ -11,8 +13,9 @@ const layers = {
   'layer:core': ['layer:core'],
   'layer:matching': ['layer:core', 'layer:matching'],
   'layer:runtime': ['layer:core', 'layer:runtime'],
-  'layer:feature': ['layer:core', 'layer:matching', 'layer:runtime', 'layer:feature'],
-  'layer:app': ['layer:core', 'layer:matching', 'layer:runtime', 'layer:feature', 'layer:app'],
+  'layer:library': ['layer:core', 'layer:matching', 'layer:library'],
+  'layer:feature': ['layer:core', 'layer:matching', 'layer:library', 'layer:runtime', 'layer:feature'],
+  'layer:app': ['layer:core', 'layer:matching', 'layer:library', 'layer:runtime', 'layer:feature', 'layer:app'],
   'layer:plugin': ['layer:core', 'layer:runtime', 'layer:plugin'],
   'layer:tools': ['layer:tools'],
 };

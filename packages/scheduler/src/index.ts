@@ -2,9 +2,9 @@
  * @module @chasm/scheduler
  * Schedules as a CHASM component package: a `Scheduler` root (archetype `scheduler.scheduler`)
  * with `Generator`, `Invoker` and `Backfiller` children in one execution, the eight schedule
- * RPCs, and the schedule spec engine (calendars, cron strings, intervals, time zones, jitter).
+ * RPCs. The spec engine (calendars, cron strings, intervals, time zones, jitter) is
+ * `@chasm/schedule-spec`.
  */
-export * from './spec/index.js';
 export { Scheduler, schedulerTarget, type SchedulerComponent } from './scheduler/scheduler.js';
 export type { SchedulerState, OverlapPolicy } from './scheduler/scheduler-state.js';
 export { Generator } from './generator/generator.js';

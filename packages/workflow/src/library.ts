@@ -9,6 +9,7 @@ import { registerDeps, type WorkflowDeps } from './workflow/deps.js';
 import { StartNextRun } from './workflow/next-run.js';
 import { ApplyParentClosePolicy, CancelExternal, NotifyParent, SignalExternal, StartChild } from './workflow/child-tasks.js';
 import { hooks } from './workflow/mutable-state.js';
+import { cronHooks } from './workflow/cron.js';
 import { Workflow } from './workflow/workflow.js';
 import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowTaskTimeout } from './workflow/workflow.tasks.js';
 
@@ -16,6 +17,7 @@ import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowT
 export function createWorkflowLibrary(deps: WorkflowDeps): Library {
   registerDeps(deps);
   hooks.closed = (status) => deps.metrics?.closed.inc({ status });
+  cronHooks.continued = (closed) => deps.metrics?.cronContinued.inc({ closed });
   return lib.build({
     components: [Workflow, Activity, Callback, SearchAttributes],
     tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout, InvokeCallback, CallbackBackoff],

@@ -10,6 +10,7 @@ export class WorkflowMetrics {
   readonly resets: Counter;
   readonly eagerStarts: Counter;
   readonly eagerStartsDenied: Counter<'reason'>;
+  readonly cronContinued: Counter<'closed'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -43,6 +44,12 @@ export class WorkflowMetrics {
       name: 'workflow_eager_execution_denied_total',
       help: 'Eager starts answered without a workflow task, by reason (first_workflow_task_backoff, task_already_dispatched)',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.cronContinued = new Counter({
+      name: 'workflow_cron_continued_total',
+      help: 'Cron runs followed by the next run of their chain, by how they closed (completed, failed, timedOut)',
+      labelNames: ['closed'],
       registers: [registry],
     });
   }

@@ -1,5 +1,5 @@
 import type { MutableContext } from '@chasm/core';
-import { LIMIT_EXCEEDED } from '../spec/index.js';
+import { LIMIT_EXCEEDED } from '@chasm/schedule-spec';
 import { compiledSpecOf, seedOf } from '../scheduler/compiled.js';
 import { Scheduler, type SchedulerComponent } from '../scheduler/scheduler.js';
 import { canTakeScheduledAction, catchupWindowMs } from '../scheduler/scheduler-state.js';

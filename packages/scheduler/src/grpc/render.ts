@@ -1,5 +1,5 @@
 import { long, msToDuration, msToTimestamp, temporalProto, type temporal } from '@chasm/matching';
-import { cleanRange, type CanonicalSpec, type StructuredCalendar } from '../spec/index.js';
+import { cleanRange, type CanonicalSpec, type StructuredCalendar } from '@chasm/schedule-spec';
 import type { RecentAction, SchedulerState } from '../scheduler/scheduler-state.js';
 import { catchupWindowMs } from '../scheduler/scheduler-state.js';
 

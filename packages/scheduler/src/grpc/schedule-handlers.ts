@@ -25,7 +25,7 @@ import { compiledSpecOf, seedOf } from '../scheduler/compiled.js';
 import { Scheduler, schedulerTarget, type ListEntryMemo, type SchedulerComponent } from '../scheduler/scheduler.js';
 import type { OverlapPolicy, SchedulerState, Tweakables } from '../scheduler/scheduler-state.js';
 import { recentActions, refreshSummary } from '../scheduler/summary.js';
-import { matchingTimes } from '../spec/index.js';
+import { matchingTimes } from '@chasm/schedule-spec';
 import { BackfillTask, requestGenerate } from '../tasks.js';
 import { checkCustomAttributes, customAttributeTypes } from './custom-attributes.js';
 import { decodeConflictToken, describeResponse, encodeConflictToken, renderRecentAction, renderSpec } from './render.js';

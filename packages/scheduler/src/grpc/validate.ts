@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@chasm/core';
 import { durationToMs, optionalDurationToMs, optionalTimestampToMs, temporalProto, type ProtoTime, type temporal } from '@chasm/matching';
 import type { SchedulerConfig } from '../config.js';
-import { canonicalizeSpec, compileSpec, type CanonicalSpec, type ScheduleSpecInput } from '../spec/index.js';
+import { canonicalizeSpec, compileSpec, type CanonicalSpec, type ScheduleSpecInput } from '@chasm/schedule-spec';
 import { OVERLAP_POLICIES, type OverlapPolicy } from '../scheduler/scheduler-state.js';
 
 /**

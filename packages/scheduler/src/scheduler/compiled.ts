@@ -1,4 +1,4 @@
-import { CompiledSpec, loadTimeZone, jitterSeed } from '../spec/index.js';
+import { CompiledSpec, loadTimeZone, jitterSeed } from '@chasm/schedule-spec';
 import type { SchedulerState } from './scheduler-state.js';
 
 /**

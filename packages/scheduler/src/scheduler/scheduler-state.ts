@@ -1,5 +1,5 @@
 import type { SearchAttributeValue } from '@chasm/core';
-import type { CanonicalSpec } from '../spec/index.js';
+import type { CanonicalSpec } from '@chasm/schedule-spec';
 
 /** temporal.api.enums.v1.ScheduleOverlapPolicy, by name (UNSPECIFIED resolves to the schedule's). */
 export type OverlapPolicy = 'UNSPECIFIED' | 'SKIP' | 'BUFFER_ONE' | 'BUFFER_ALL' | 'CANCEL_OTHER' | 'TERMINATE_OTHER' | 'ALLOW_ALL';

@@ -18,6 +18,7 @@ import {
   checkTaskQueueName,
   type CallbackAdmission,
 } from './validate.js';
+import { checkCronSchedule } from '../workflow/cron.js';
 import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
 import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
 
@@ -76,6 +77,7 @@ export function runSpecOf(
   if (req.cronSchedule && req.workflowStartDelay) {
     throw new InvalidArgumentError('workflow_start_delay', 'CronSchedule and WorkflowStartDelay may not be used together.');
   }
+  checkCronSchedule('cron_schedule', req.cronSchedule);
   const type = checkId('workflow_type', req.workflowType?.name, max, {
     name: 'WorkflowType',
     notSet: 'WorkflowType is not set on request.',

@@ -4,11 +4,11 @@ import { BadCommandError } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { decodeMessage, durationToMs, long, msToDuration } from '@chasm/matching';
 import { api, Enums, type Failure, type temporal } from '../proto.js';
-import { readHistory, type HistoryWriter } from './history-writer.js';
+import type { HistoryWriter } from './history-writer.js';
 import { closeWorkflow } from './mutable-state.js';
 import type { NextRun } from './next-run.js';
-import type { StartedAttributes } from './start-run.js';
-import type { WorkflowComponent } from './workflow.js';
+import { carried, startedAttributes } from './run-chain.js';
+import { checkCronSchedule, cronNextRun } from './cron.js';
 import { applyChildCommand } from './child-tasks.js';
 import type { WorkflowConfig } from '../config.js';
 import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
@@ -19,43 +19,10 @@ const MAX_ID_LENGTH = 1000;
 const RetryState = Enums.RetryState;
 const Initiator = Enums.ContinueAsNewInitiator;
 
-export function startedAttributes(wf: WorkflowComponent): StartedAttributes {
-  const first = readHistory(wf, 1, 1)[0];
-  return first?.workflowExecutionStartedEventAttributes ?? {};
-}
-
-/** Attributes carried from a run to the next one of its chain. */
-function carried(wf: WorkflowComponent, prev: StartedAttributes): StartedAttributes {
-  const s = wf.state;
-  const sa = s.searchAttributesBytes ? api.common.v1.SearchAttributes.decode(s.searchAttributesBytes) : null;
-  const memo = s.memo ? api.common.v1.Memo.decode(s.memo) : null;
-  return {
-    workflowId: s.workflowId,
-    workflowType: prev.workflowType ?? null,
-    taskQueue: prev.taskQueue ?? null,
-    input: prev.input ?? null,
-    header: prev.header ?? null,
-    workflowExecutionTimeout: prev.workflowExecutionTimeout ?? null,
-    workflowRunTimeout: prev.workflowRunTimeout ?? null,
-    workflowTaskTimeout: prev.workflowTaskTimeout ?? null,
-    retryPolicy: prev.retryPolicy ?? null,
-    firstExecutionRunId: s.firstExecutionRunId,
-    continuedExecutionRunId: s.runId,
-    identity: prev.identity ?? '',
-    searchAttributes: sa,
-    memo,
-    parentWorkflowNamespace: prev.parentWorkflowNamespace ?? '',
-    parentWorkflowNamespaceId: prev.parentWorkflowNamespaceId ?? '',
-    parentWorkflowExecution: prev.parentWorkflowExecution ?? null,
-    parentInitiatedEventId: prev.parentInitiatedEventId ?? long(0),
-    rootWorkflowExecution: prev.rootWorkflowExecution ?? null,
-    priority: prev.priority ?? null,
-    // The chain's completion callbacks move to the next run: only the run that ends it delivers them.
-    completionCallbacks: prev.completionCallbacks ?? [],
-  };
-}
-
-/** FailWorkflowExecution: WorkflowExecutionFailed, and the next attempt when the retry policy allows one. */
+/**
+ * FailWorkflowExecution: WorkflowExecutionFailed, and the next attempt when the retry policy allows
+ * one; otherwise, for a cron workflow, the chain's next run (Temporal: retry first, then cron).
+ */
 export function failWorkflow(w: HistoryWriter, failure: Failure | null, completedId: number): NextRun | undefined {
   const s = w.wf.state;
   let retryState: number = RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET;
@@ -86,6 +53,7 @@ export function failWorkflow(w: HistoryWriter, failure: Failure | null, complete
       };
     }
   }
+  next ??= cronNextRun(w, { failure });
   w.append(
     event('workflowExecutionFailedEventAttributes', {
       ...(failure ? { failure } : {}),
@@ -113,6 +81,7 @@ export function continueAsNew(
   checkDuration('workflow_task_timeout', a.workflowTaskTimeout, 'Invalid WorkflowTaskTimeout on ContinueAsNewWorkflowExecutionCommand.');
   checkDuration('backoff_start_interval', a.backoffStartInterval, 'Invalid BackoffStartInterval on ContinueAsNewWorkflowExecutionCommand.');
   checkRetryPolicy('retry_policy', a.retryPolicy);
+  checkCronSchedule('cron_schedule', a.cronSchedule);
   const prev = startedAttributes(w.wf);
   const runId = randomUUID();
   const workflowType = a.workflowType?.name ? a.workflowType : prev.workflowType;
@@ -151,6 +120,8 @@ export function continueAsNew(
       workflowRunTimeout: runTimeout ?? null,
       workflowTaskTimeout: taskTimeout,
       retryPolicy: a.retryPolicy ?? base.retryPolicy ?? null,
+      // Temporal takes the next run's cron schedule from the command, not from this run.
+      cronSchedule: a.cronSchedule ?? '',
       memo: a.memo ?? base.memo ?? null,
       searchAttributes: a.searchAttributes ?? base.searchAttributes ?? null,
       attempt: 1,

@@ -14,6 +14,7 @@ import { recordBuildId } from './build-ids.js';
 import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
 import { TimerFire } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
+import { cronNextRun } from './cron.js';
 import { closeWithNextRun, type NextRun } from './next-run.js';
 import { workflowExtensions, type CompletingTask, type ProtocolMessage } from './extensions.js';
 import { recordResetPoint } from './reset-points.js';
@@ -325,9 +326,20 @@ function applyCommand(w: HistoryWriter, cmd: Command, task: CompletingTask, iden
     }
     case CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
       const result = cmd.completeWorkflowExecutionCommandAttributes?.result;
-      w.append(withMeta(event('workflowExecutionCompletedEventAttributes', { ...(result ? { result } : {}), workflowTaskCompletedEventId: wtc })));
-      closeWorkflow(w, 'completed');
-      return undefined;
+      // A cron run completes as any run does, naming the chain's next run (Temporal writes
+      // Completed with new_execution_run_id, not ContinuedAsNew).
+      const next = cronNextRun(w, { result });
+      w.append(
+        withMeta(
+          event('workflowExecutionCompletedEventAttributes', {
+            ...(result ? { result } : {}),
+            workflowTaskCompletedEventId: wtc,
+            ...(next ? { newExecutionRunId: next.runId } : {}),
+          }),
+        ),
+      );
+      closeWorkflow(w, 'completed', next !== undefined);
+      return next;
     }
     case CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
       return failWorkflow(w, cmd.failWorkflowExecutionCommandAttributes?.failure ?? null, completedId);

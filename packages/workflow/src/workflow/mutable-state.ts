@@ -350,19 +350,32 @@ export function terminateWorkflow(w: HistoryWriter, reason: string, details: Pay
   closeWorkflow(w, 'terminated');
 }
 
-export function closeOnRunTimeout(w: HistoryWriter): void {
+/** WorkflowExecutionTimedOut; `nextRunId` names the chain's next run (cron) when there is one. */
+export function closeOnRunTimeout(w: HistoryWriter, nextRunId?: string): void {
   const s = w.wf.state;
   if (s.status !== 'running') return;
   s.wft = null;
   w.flushBuffered();
-  w.append(event('workflowExecutionTimedOutEventAttributes', { retryState: Enums.RetryState.RETRY_STATE_TIMEOUT }));
-  closeWorkflow(w, 'timedOut');
+  w.append(
+    event('workflowExecutionTimedOutEventAttributes', {
+      retryState: Enums.RetryState.RETRY_STATE_TIMEOUT,
+      ...(nextRunId ? { newExecutionRunId: nextRunId } : {}),
+    }),
+  );
+  closeWorkflow(w, 'timedOut', nextRunId !== undefined);
 }
 
-/** Arms the run timeout, if any (at start). */
+/**
+ * Arms the run timeout, if any (at start). As in Temporal (ApplyWorkflowExecutionStartedEvent),
+ * the run timeout counts from the end of the first workflow task's backoff (start delay, retry,
+ * cron), while the execution timeout counts from the start.
+ */
 export function armRunTimeout(wf: WorkflowComponent, ctx: MutableContext): void {
   const s = wf.state;
-  if (s.runTimeoutMs > 0) ctx.addTask(wf, RunTimeout, {}, { at: new Date(s.startTime + s.runTimeoutMs) });
+  if (s.runTimeoutMs <= 0) return;
+  let at = s.executionTime + s.runTimeoutMs;
+  if (s.executionTimeoutMs > 0) at = Math.min(at, s.startTime + s.executionTimeoutMs);
+  ctx.addTask(wf, RunTimeout, {}, { at: new Date(at) });
 }
 
 workflowHooks.terminate = (wf, ctx, reason) => {

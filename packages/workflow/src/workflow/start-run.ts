@@ -6,6 +6,7 @@ import { HistoryWriter } from './history-writer.js';
 import { armRunTimeout, scheduleWorkflowTask } from './mutable-state.js';
 import { upsertSearchAttributes } from './search-attributes.js';
 import { WorkflowBackoff } from './workflow.tasks.js';
+import { cronBackoffMs } from './cron.js';
 import { registerCallbacks } from '../callback/callback.tasks.js';
 import type { WorkflowComponent, WorkflowState } from './workflow.js';
 
@@ -34,7 +35,7 @@ export interface RunSpec {
 /** The initial state of a run (the engine's `init`); `runId` is the engine's new run id. */
 export function initRunState(spec: RunSpec, runId: string, now: number): WorkflowState {
   const a = spec.started;
-  const backoffMs = durationToMs(a.firstWorkflowTaskBackoff, 'first_workflow_task_backoff');
+  const backoffMs = durationToMs(a.firstWorkflowTaskBackoff, 'first_workflow_task_backoff') || firstCronBackoffMs(a, now);
   const state: WorkflowState = {
     status: 'running',
     namespace: '',
@@ -88,6 +89,16 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
   return state;
 }
 
+/**
+ * The first run of a cron chain waits for the first cron time, as Temporal's
+ * CreateHistoryStartWorkflowRequest does (GetBackoffForNextScheduleNonNegative from now); the
+ * chain's later runs carry the backoff their predecessor computed.
+ */
+function firstCronBackoffMs(a: StartedAttributes, now: number): number {
+  if (!a.cronSchedule || a.continuedExecutionRunId) return 0;
+  return Math.max(0, cronBackoffMs(a.cronSchedule, now, now) ?? 0);
+}
+
 /** Writes WorkflowExecutionStarted (and the start signal), then the first task or its backoff. */
 export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSpec, namespace: string): void {
   const s = wf.state;
@@ -102,6 +113,7 @@ export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSp
       firstExecutionRunId: s.firstExecutionRunId,
       attempt: s.attempt,
       workflowTaskTimeout: msToDuration(s.wftTimeoutMs),
+      ...(s.executionTime > s.startTime ? { firstWorkflowTaskBackoff: msToDuration(s.executionTime - s.startTime) } : {}),
       ...(s.executionTimeoutMs > 0
         ? { workflowExecutionExpirationTime: msToTimestamp(s.startTime + s.executionTimeoutMs) }
         : {}),

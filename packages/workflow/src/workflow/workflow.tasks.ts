@@ -8,6 +8,8 @@ import {
   scheduleWorkflowTask,
   timeoutWorkflowTask,
 } from './mutable-state.js';
+import { closeWithNextRun } from './next-run.js';
+import { cronNextRunOnTimeout } from './cron.js';
 import { encodeMatchingPayload } from './task-token.js';
 import { Workflow } from './workflow.js';
 
@@ -93,14 +95,20 @@ export const WorkflowBackoff = lib.pureTask<typeof Workflow, Record<string, neve
   },
 });
 
-/** The run timeout (workflow_run_timeout, capped by the execution timeout). */
+/**
+ * The run timeout (workflow_run_timeout, capped by the execution timeout). A cron run that times
+ * out before the chain's execution timeout is followed by the chain's next run (Temporal's
+ * executeWorkflowRunTimeoutTask).
+ */
 export const RunTimeout = lib.pureTask<typeof Workflow, Record<string, never>>({
   name: 'runTimeout',
   component: Workflow,
   validate: (_ctx, wf) => wf.state.status === 'running',
   execute(ctx, wf) {
     const w = new HistoryWriter(wf, ctx);
-    closeOnRunTimeout(w);
+    const next = cronNextRunOnTimeout(w);
+    closeOnRunTimeout(w, next?.runId);
+    if (next) closeWithNextRun(w, next);
     w.commit();
   },
 });

@@ -1,3 +1,10 @@
+/**
+ * @module @chasm/schedule-spec
+ * The schedule spec engine, shared by the scheduler and workflow packages: Schedule specs
+ * (structured calendars, CalendarSpec and cron strings, `@every` intervals, excludes, start/end,
+ * jitter, time zones) with next-time computation, and a workflow's `cron_schedule` parsed as
+ * Temporal parses it (robfig/cron `ParseStandard`) with the backoff to its next run.
+ */
 export { MAX_CALENDAR_YEAR, MIN_CALENDAR_YEAR, MAX_COMMENT_LENGTH } from './calendar-bounds.js';
 export { CalendarSyntaxError, parseCalendarSpec, parseRangeString, type CalendarSpecInput } from './calendar-string.js';
 export { CompiledCalendar } from './compiled-calendar.js';
@@ -26,3 +33,10 @@ export {
   type StructuredCalendarInput,
 } from './structured-calendar.js';
 export { loadTimeZone, localToInstant, wallClock, type TimeZone, type WallClock } from './time-zone.js';
+export {
+  parseWorkflowCron,
+  workflowCronBackoffMs,
+  workflowCronProblem,
+  WorkflowCronSyntaxError,
+  type WorkflowCronSchedule,
+} from './workflow-cron.js';
