@@ -1,5 +1,5 @@
 import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { InvalidArgumentError, type RpcCallContext } from '@chasm/core';
+import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
@@ -93,7 +93,9 @@ export function unaryHandler(
             // calls were left out since the last one.
             const suppressed = deps.unavailableLog.take();
             if (suppressed !== undefined) {
-              const cause = error instanceof Error ? error.message.slice(0, 200) : undefined;
+              // The driver's reason (DatabaseUnavailableError keeps it), else the error's message.
+              const reason = ChasmError.is(error) ? error.details['reason'] : undefined;
+              const cause = typeof reason === 'string' ? reason.slice(0, 200) : error instanceof Error ? error.message.slice(0, 200) : undefined;
               deps.logger.warn({ method: name, reason: mapped.status.details.slice(0, 200), cause, suppressed }, 'rpc unavailable');
             }
           }
