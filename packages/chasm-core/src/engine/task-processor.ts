@@ -68,8 +68,11 @@ export class TaskProcessor {
   private armedAt: number | undefined;
   private cancelArm: (() => void) | undefined;
   private scanTimer: NodeJS.Timeout | undefined;
-  /** Shards to scan again after a commit of unknown outcome (see `rescan`). */
-  private readonly rescans = new Set<number>();
+  /**
+   * Shards to scan again after a commit of unknown outcome (see `rescan`), each with a count of
+   * requests: a request made while its scan runs must not be cleared by that scan.
+   */
+  private readonly rescans = new Map<number, number>();
   private rescanTimer: NodeJS.Timeout | undefined;
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly o: Required<TaskProcessorOptions>;
@@ -131,8 +134,8 @@ export class TaskProcessor {
    * the periodic scan.
    */
   rescan(shardId: number): void {
-    if (!this.shards.has(shardId) || this.rescans.has(shardId)) return;
-    this.rescans.add(shardId);
+    if (!this.shards.has(shardId)) return;
+    this.rescans.set(shardId, (this.rescans.get(shardId) ?? 0) + 1);
     this.scheduleRescan(RESCAN_FIRST_MS);
   }
 
@@ -146,7 +149,7 @@ export class TaskProcessor {
   }
 
   private async runRescans(lastDelayMs: number): Promise<void> {
-    for (const shardId of [...this.rescans]) {
+    for (const [shardId, requests] of [...this.rescans]) {
       if (!this.running) return;
       if (!this.shards.has(shardId)) {
         this.rescans.delete(shardId);
@@ -154,7 +157,8 @@ export class TaskProcessor {
       }
       try {
         await this.scanShard(shardId);
-        this.rescans.delete(shardId);
+        if (this.rescans.get(shardId) === requests) this.rescans.delete(shardId);
+        else this.scheduleRescan(RESCAN_FIRST_MS);
       } catch (err) {
         this.failures.report('warn', { shardId }, 'task rescan failed; will retry', err);
         this.scheduleRescan(Math.min(TRANSIENT_MAX_BACKOFF_MS, lastDelayMs * 2));
