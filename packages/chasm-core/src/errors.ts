@@ -147,3 +147,21 @@ export class CurrentExecutionChangedError extends ChasmError {
     super(ErrorCode.Unavailable, message);
   }
 }
+
+/**
+ * The database is away right now: the connection was refused, reset or ended, Postgres is
+ * shutting down or starting up, or no connection could be had in time (see
+ * `isTransientDatabaseError`). Raised by the persistence layer in place of the driver's error, so
+ * every layer above sees one closed code (UNAVAILABLE, which SDKs retry silently). The outcome of
+ * a write that failed this way is unknown: it may have committed. The message is fixed and the
+ * driver's reason is cut short, so the error carries no statement and none of its values.
+ */
+export class DatabaseUnavailableError extends ChasmError {
+  constructor(
+    /** The driver's message (e.g. `Connection terminated unexpectedly`), at most 200 chars. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.Unavailable, 'the database is unavailable; retry later', { reason: reason.slice(0, 200) }, options);
+  }
+}

@@ -218,8 +218,13 @@ export class ChasmEngine implements Engine, TaskHost {
       a.locked(target, async (key) => {
         const e = await a.load(key, 0);
         if (e.row.status === 'running') await this.terminateLocked(e, reason);
-        await this.opts.store.deleteExecution(a.leases.get(e.row.shardId), key);
-        a.cache.drop(key);
+        try {
+          await this.opts.store.deleteExecution(a.leases.get(e.row.shardId), key);
+        } finally {
+          // Also on failure: a delete of unknown outcome (the database went away) may have
+          // happened, so the cached execution can no longer be trusted; reload it next time.
+          a.cache.drop(key);
+        }
         a.notifier.notify(executionKeyString(key));
       }),
     );

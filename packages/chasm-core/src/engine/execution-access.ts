@@ -11,6 +11,7 @@ import {
   TaskInvalidError,
 } from '../errors.js';
 import type { CurrentExecutionRow, ExecutionKey, ExecutionStore, TaskRow } from '../persistence/store.js';
+import { isTransientDatabaseError } from '../persistence/transient-errors.js';
 import type { ComponentRef } from '../ref.js';
 import type { Registry } from '../registry/registry.js';
 import type { TreeNode } from '../tree/node.js';
@@ -34,6 +35,8 @@ export interface TaskSink {
   discard(rows: readonly TaskRow[]): void;
   /** The shard was lost: forget its tasks. */
   dropShard(shardId: number): void;
+  /** A commit of this shard failed with an unknown outcome: read the shard's tasks again soon. */
+  rescan(shardId: number): void;
 }
 
 export interface ExecutionAccessOptions {
@@ -227,6 +230,10 @@ export class ExecutionAccess {
       }
     } catch (err) {
       if (err instanceof ShardOwnershipLostError) this.shardLost(shardId);
+      // Unknown outcome: the write may have committed with its tasks, which were then never
+      // handed over in memory. The caller drops the cached execution (it reloads the truth);
+      // the processor rescans the shard's task table once the database answers again.
+      else if (isTransientDatabaseError(err)) this.tasks.rescan(shardId);
       throw err;
     }
     this.metrics?.commits.inc();

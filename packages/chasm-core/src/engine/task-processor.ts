@@ -10,6 +10,7 @@ import type { EngineMetrics } from './engine-metrics.js';
 import { Deque } from './deque.js';
 import { TimerHeap } from './timer-heap.js';
 import { TransientFailureLog } from '../logging/transient-failure-log.js';
+import { isTransientDatabaseError } from '../persistence/transient-errors.js';
 
 export interface TaskProcessorOptions {
   /** Tasks run at once (side effects wait on I/O, so this is well above the core count). */
@@ -37,6 +38,14 @@ export interface TaskHost extends Engine {
 
 const taskKey = (t: TaskRow): string => `${t.shardId}/${t.taskId}`;
 
+/** Which execution a task belongs to, for log lines (ids only; never its payload). */
+const executionOf = (t: TaskRow): string => `${t.namespaceId}/${t.businessId}/${t.runId}`;
+
+/** Retry delays of work failed by a database outage stay under this, so work resumes soon after it. */
+const TRANSIENT_MAX_BACKOFF_MS = 5_000;
+/** First rescan after a commit of unknown outcome; doubled (up to the cap) while scans fail. */
+const RESCAN_FIRST_MS = 500;
+
 /**
  * Runs the tasks of the shards this node owns. Immediate tasks arrive in memory right after
  * their commit (the table is only for recovery); timers within the look-ahead window wait in a
@@ -59,6 +68,12 @@ export class TaskProcessor {
   private armedAt: number | undefined;
   private cancelArm: (() => void) | undefined;
   private scanTimer: NodeJS.Timeout | undefined;
+  /**
+   * Shards to scan again after a commit of unknown outcome (see `rescan`), each with a count of
+   * requests: a request made while its scan runs must not be cleared by that scan.
+   */
+  private readonly rescans = new Map<number, number>();
+  private rescanTimer: NodeJS.Timeout | undefined;
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly o: Required<TaskProcessorOptions>;
   /** Failed attempts: while the database is away, one short line per interval instead of one per task. */
@@ -95,6 +110,7 @@ export class TaskProcessor {
     this.running = false;
     this.abort.abort();
     if (this.scanTimer) clearInterval(this.scanTimer);
+    if (this.rescanTimer) clearTimeout(this.rescanTimer);
     this.cancelArm?.();
     while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
     await this.flushDeletes();
@@ -111,8 +127,49 @@ export class TaskProcessor {
     for (const r of rows) this.finish(r);
   }
 
+  /**
+   * A commit of the shard failed with an unknown outcome (the database went away mid-write): if
+   * it did commit, its tasks are in the table but were never handed over. Scan the shard again
+   * soon, and keep retrying (backing off) until a scan gets through, instead of leaving them to
+   * the periodic scan.
+   */
+  rescan(shardId: number): void {
+    if (!this.shards.has(shardId)) return;
+    this.rescans.set(shardId, (this.rescans.get(shardId) ?? 0) + 1);
+    this.scheduleRescan(RESCAN_FIRST_MS);
+  }
+
+  private scheduleRescan(delayMs: number): void {
+    if (this.rescanTimer !== undefined || !this.running) return;
+    this.rescanTimer = setTimeout(() => {
+      this.rescanTimer = undefined;
+      void this.runRescans(delayMs);
+    }, delayMs);
+    this.rescanTimer.unref();
+  }
+
+  private async runRescans(lastDelayMs: number): Promise<void> {
+    for (const [shardId, requests] of [...this.rescans]) {
+      if (!this.running) return;
+      if (!this.shards.has(shardId)) {
+        this.rescans.delete(shardId);
+        continue;
+      }
+      try {
+        await this.scanShard(shardId);
+        if (this.rescans.get(shardId) === requests) this.rescans.delete(shardId);
+        else this.scheduleRescan(RESCAN_FIRST_MS);
+      } catch (err) {
+        this.failures.report('warn', { shardId }, 'task rescan failed; will retry', err);
+        this.scheduleRescan(Math.min(TRANSIENT_MAX_BACKOFF_MS, lastDelayMs * 2));
+        return;
+      }
+    }
+  }
+
   dropShard(shardId: number): void {
     this.shards.delete(shardId);
+    this.rescans.delete(shardId);
     this.ready.retain((t) => t.shardId !== shardId);
     this.readyVisibility.delete(shardId);
     this.heap.removeWhere((t) => t.shardId === shardId);
@@ -286,11 +343,14 @@ export class TaskProcessor {
     }
     const n = (this.attempts.get(k) ?? 0) + 1;
     this.attempts.set(k, n);
+    // While the database is away, tasks back off too, but never beyond a few seconds: the
+    // outage ends by itself, and then everything should resume promptly, not a minute later.
+    const cap = isTransientDatabaseError(err) ? Math.min(this.o.maxBackoffMs, TRANSIENT_MAX_BACKOFF_MS) : this.o.maxBackoffMs;
     const backoff = err instanceof RetryableTaskError && err.retryAfterMs !== undefined
       ? err.retryAfterMs
-      : Math.min(this.o.maxBackoffMs, 100 * 2 ** Math.min(n, 20)) * (0.8 + Math.random() * 0.4);
+      : Math.min(cap, 100 * 2 ** Math.min(n, 20)) * (0.8 + Math.random() * 0.4);
     this.metrics?.tasks.inc({ type: row.typeName, outcome: 'retried' });
-    this.failures.report('warn', { task: row.typeName, taskId: row.taskId, attempt: n }, 'task failed; will retry', err);
+    this.failures.report('warn', { task: row.typeName, taskId: row.taskId, attempt: n, execution: executionOf(row) }, 'task failed; will retry', err);
     this.heap.push(this.clock.now().getTime() + backoff, row);
     this.arm();
   }
@@ -315,7 +375,7 @@ export class TaskProcessor {
         await this.store.deleteTasks(this.host.lease(shardId), rows.map((r) => r.taskId));
       } catch (err) {
         if (ChasmError.is(err) && err.name === 'ShardOwnershipLostError') this.host.shardLost(shardId);
-        else this.logger?.warn({ err, shardId }, 'deleting finished tasks failed; a later scan re-runs them (at least once)');
+        else this.failures.report('warn', { shardId }, 'deleting finished tasks failed; a later scan re-runs them (at least once)', err);
       }
       for (const r of rows) this.known.delete(taskKey(r));
     }
@@ -327,7 +387,7 @@ export class TaskProcessor {
       try {
         await this.scanShard(s);
       } catch (err) {
-        this.logger?.warn({ err, shardId: s }, 'task scan failed');
+        this.failures.report('warn', { shardId: s }, 'task scan failed', err);
       }
     }
   }

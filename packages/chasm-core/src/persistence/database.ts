@@ -1,12 +1,19 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
+import { classifyingDialect } from './classifying-dialect.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
 
 /** Where data lives: a Postgres server, or embedded PGlite (in memory, or in a directory). */
 export type DatabaseConfig =
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number }
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly poolSize?: number;
+      /** How long a statement waits for a connection (a free one, or a new one) before failing UNAVAILABLE. */
+      readonly connectTimeoutMs?: number;
+    }
   | { readonly kind: 'pglite'; readonly dataDir?: string };
 
 /** An open database. `db` is untyped here; each store narrows it with its own schema type. */
@@ -17,6 +24,8 @@ export interface Database {
 }
 
 const INT8_OID = 20;
+/** Generous: under heavy load statements queue for a pooled connection for a while, legitimately. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const NUMERIC_OID = 1700;
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
@@ -24,6 +33,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const pool = new pg.Pool({
       connectionString: config.url,
       max: config.poolSize ?? 10,
+      // Without a bound, a statement waits forever for a connection when the server is
+      // unreachable without refusing (a dropped network): fail it instead, as UNAVAILABLE.
+      connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // Dead peers (a crashed host) are noticed by TCP keep-alive instead of never.
+      keepAlive: true,
       // bigint columns hold counters and ids that fit in a double; read them as numbers.
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -41,7 +55,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // unhandled, that too ends the process. The statement in flight fails on its own, and the
     // pool drops the broken client when it comes back, so the listener only has to exist.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const db = new Kysely<any>({ dialect: classifyingDialect(new PostgresDialect({ pool })) }); // eslint-disable-line @typescript-eslint/no-explicit-any
     return { config, db, close: () => db.destroy() };
   }
   const options = {
@@ -54,7 +68,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
   const lite = inMemory ? await openMemoryPGlite(options) : new PGlite(config.dataDir, options);
   await lite.waitReady;
-  const db = new Kysely<any>({ dialect: new PGliteDialect(lite) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const db = new Kysely<any>({ dialect: classifyingDialect(new PGliteDialect(lite)) }); // eslint-disable-line @typescript-eslint/no-explicit-any
   return { config, db, close: () => db.destroy() };
 }
 

@@ -1,3 +1,5 @@
+import { ChasmError, DatabaseUnavailableError } from '../errors.js';
+
 /**
  * Whether an error means "the database is away right now", as opposed to a bug or a bad
  * statement: the connection was refused, reset or ended, or Postgres said it is shutting down,
@@ -8,6 +10,7 @@
 export function isTransientDatabaseError(error: unknown): boolean {
   let e: unknown = error;
   for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    if (isDatabaseUnavailableError(e)) return true;
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code) || code.startsWith('08'))) return true;
     if (typeof message === 'string' && DRIVER_MESSAGES.some((m) => message.includes(m))) return true;
@@ -32,3 +35,18 @@ const DRIVER_MESSAGES: readonly string[] = [
   'timeout exceeded when trying to connect',
   'Client was closed and is not queryable',
 ];
+
+/**
+ * The error the persistence layer raises for a driver failure: a DatabaseUnavailableError
+ * (closed code UNAVAILABLE) when the database is away, else the driver's error unchanged.
+ */
+export function classifyDatabaseError(error: unknown): unknown {
+  if (isDatabaseUnavailableError(error) || !isTransientDatabaseError(error)) return error;
+  const message = (error as { message?: unknown }).message;
+  return new DatabaseUnavailableError(typeof message === 'string' && message !== '' ? message : String(error), { cause: error });
+}
+
+/** By name, not instanceof, so two loaded copies of this package still agree. */
+function isDatabaseUnavailableError(e: unknown): e is DatabaseUnavailableError {
+  return ChasmError.is(e) && e.name === 'DatabaseUnavailableError';
+}

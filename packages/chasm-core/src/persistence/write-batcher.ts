@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { ShardOwnershipLostError } from '../errors.js';
 import type { ShardLease } from './store.js';
+import { isTransientDatabaseError } from './transient-errors.js';
 
 /**
  * One fenced write for `chasm_write` (migration 20261203T1800): `payload` is the write's JSON
@@ -84,8 +85,11 @@ export class WriteBatcher {
     try {
       results = await this.#execute(batch.map((p) => p.write));
     } catch (e) {
-      if (batch.length === 1) {
-        batch[0]!.reject(e);
+      // The database is away: every write of the call failed alike, and each may have committed
+      // (the connection can drop after COMMIT, before the answer). Retrying them one by one
+      // would replay writes of unknown outcome; the callers get UNAVAILABLE and decide instead.
+      if (batch.length === 1 || isTransientDatabaseError(e)) {
+        for (const p of batch) p.reject(e);
         return;
       }
       // Isolate the failure: each write on its own.

@@ -33,6 +33,8 @@ const databaseSchema = z.discriminatedUnion(
       kind: z.literal('postgres'),
       url: text.regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL' }),
       poolSize: int(1, 1000).optional(),
+      /** Milliseconds a statement waits for a connection before it fails UNAVAILABLE. */
+      connectTimeoutMs: int(100, 600_000).optional(),
     }),
     z.strictObject({ kind: z.literal('pglite'), dataDir: text.optional() }),
   ],
@@ -75,7 +77,12 @@ export const configFileSchema = z
     // exactOptionalPropertyTypes: absent keys stay absent instead of holding undefined.
     const database: DatabaseConfig =
       db.kind === 'postgres'
-        ? { kind: 'postgres', url: db.url, ...(db.poolSize !== undefined ? { poolSize: db.poolSize } : {}) }
+        ? {
+            kind: 'postgres',
+            url: db.url,
+            ...(db.poolSize !== undefined ? { poolSize: db.poolSize } : {}),
+            ...(db.connectTimeoutMs !== undefined ? { connectTimeoutMs: db.connectTimeoutMs } : {}),
+          }
         : { kind: 'pglite', ...(db.dataDir !== undefined ? { dataDir: db.dataDir } : {}) };
     return {
       ...rest,

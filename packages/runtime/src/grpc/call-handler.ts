@@ -1,5 +1,5 @@
 import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { InvalidArgumentError, type RpcCallContext } from '@chasm/core';
+import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
@@ -82,13 +82,20 @@ export function unaryHandler(
         (error: unknown) => {
           const mapped = toGrpcStatus(error);
           if (mapped.internal) {
-            deps.logger.error({ method: name, ref: mapped.internal.ref, err: mapped.internal.error }, 'rpc failed with an internal error');
+            // The reference is also in the status the client got, so a report can be matched to
+            // this line; the error is logged through the scrubbing serializer (no SQL values).
+            deps.logger.error(
+              { method: name, ref: mapped.internal.ref, namespace: namespaceOf(call.request), execution: executionOf(call.request), err: mapped.internal.error },
+              'rpc failed with an internal error',
+            );
           } else if (mapped.status.code === Status.UNAVAILABLE) {
             // One short line (what the client was told, no stack) per interval, with how many
             // calls were left out since the last one.
             const suppressed = deps.unavailableLog.take();
             if (suppressed !== undefined) {
-              const cause = error instanceof Error ? error.message.slice(0, 200) : undefined;
+              // The driver's reason (DatabaseUnavailableError keeps it), else the error's message.
+              const reason = ChasmError.is(error) ? error.details['reason'] : undefined;
+              const cause = typeof reason === 'string' ? reason.slice(0, 200) : error instanceof Error ? error.message.slice(0, 200) : undefined;
               deps.logger.warn({ method: name, reason: mapped.status.details.slice(0, 200), cause, suppressed }, 'rpc unavailable');
             }
           }
@@ -112,6 +119,22 @@ function metadataOf(metadata: Metadata): Record<string, string> {
     out[k.toLowerCase()] = typeof v === 'string' ? v : v.toString('base64');
   }
   return out;
+}
+
+/**
+ * The execution a request addresses, for error lines: its id fields only (workflow, activity,
+ * schedule or operation id, and the run id), never the rest of the request.
+ */
+function executionOf(request: unknown): string | undefined {
+  const r = request as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null) return undefined;
+  const nested = (r['workflowExecution'] ?? r['execution']) as Record<string, unknown> | null | undefined;
+  const id = [r['workflowId'], r['activityId'], r['scheduleId'], r['operationId'], nested?.['workflowId']].find(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
+  if (id === undefined) return undefined;
+  const runId = [r['runId'], nested?.['runId']].find((v): v is string => typeof v === 'string' && v !== '');
+  return (runId === undefined ? id : `${id}/${runId}`).slice(0, 300);
 }
 
 function namespaceOf(request: unknown): string | undefined {

@@ -34,3 +34,33 @@ describe('logged errors carry no SQL parameters and no long strings', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'statement failed', err: { type: expect.any(String) } });
   });
 });
+
+describe('database errors quoting row values', () => {
+  it('drops the detail of a constraint violation, also when the error is the cause of another', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger('info', sink);
+    const database = await openDatabase({ kind: 'pglite' });
+    try {
+      await sql`create table t (x text check (x not like '%distinctive%'))`.execute(database.db);
+      // Postgres reports a check violation with `detail: Failing row contains (<the row>)`.
+      const err = await sql`insert into t values (${'row-value-distinctive'})`.execute(database.db).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(String((err as { detail?: unknown }).detail)).toContain('distinctive');
+      logger.error({ err }, 'statement failed');
+      logger.error({ err: new Error('commit failed', { cause: err }) }, 'wrapped');
+    } finally {
+      await database.close();
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines.join('')).not.toContain('distinctive');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ err: { code: '23514', constraint: 't_x_check' } });
+  });
+});

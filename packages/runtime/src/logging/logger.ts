@@ -9,7 +9,14 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
  * serialized without SQL parameters or long strings (no payload may reach a log line).
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  const options = { level, base: { service: 'chasm-server' }, serializers: { err: serializeError } };
+  const options = {
+    level,
+    base: { service: 'chasm-server' },
+    serializers: { err: serializeError },
+    // A second net, for objects logged under another key than `err`: a statement's bound values
+    // (user payloads, memos, ids) never reach a log line.
+    redact: { paths: ['params', 'parameters', '*.params', '*.parameters'], censor: '[redacted]' },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 
