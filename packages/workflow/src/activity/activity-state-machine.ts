@@ -136,37 +136,23 @@ export function scheduleActivity(
   if (userMetadata) ev.userMetadata = userMetadata;
   const scheduledEventId = w.append(ev);
   const now = w.now;
-  const state: ActivityState = {
-    scheduledEventId,
-    activityId: attrs.activityId,
-    activityType: attrs.activityType.name,
-    taskQueue,
-    header: encodeMessage(Common.Header, attrs.header as temporal.api.common.v1.Header | null | undefined),
-    input: encodeMessage(Common.Payloads, attrs.input as temporal.api.common.v1.Payloads | null | undefined),
-    priority: encodeMessage(Common.Priority, attrs.priority as temporal.api.common.v1.Priority | null | undefined),
-    scheduleToCloseMs: s2c,
-    scheduleToStartMs: s2s,
-    startToCloseMs: stc,
-    heartbeatMs: hb,
-    retry,
-    attempt: 1,
-    status: 'scheduled',
-    scheduledTime: now,
-    currentAttemptScheduledTime: now,
-    startedTime: 0,
-    startedIdentity: '',
-    startedRequestId: '',
-    lastFailure: null,
-    heartbeatDetails: null,
-    lastHeartbeatTime: 0,
-    cancelRequested: false,
-    cancelRequestedEventId: 0,
-    stamp: 0,
-    paused: false,
-    pauseInfo: null,
-    resetPending: null,
-    resetAttemptsOnRetry: false,
-  };
+  const state = scheduledActivityState(
+    {
+      scheduledEventId,
+      activityId: attrs.activityId,
+      activityType: attrs.activityType.name,
+      taskQueue,
+      header: encodeMessage(Common.Header, attrs.header as temporal.api.common.v1.Header | null | undefined),
+      input: encodeMessage(Common.Payloads, attrs.input as temporal.api.common.v1.Payloads | null | undefined),
+      priority: encodeMessage(Common.Priority, attrs.priority as temporal.api.common.v1.Priority | null | undefined),
+      scheduleToCloseMs: s2c,
+      scheduleToStartMs: s2s,
+      startToCloseMs: stc,
+      heartbeatMs: hb,
+      retry,
+    },
+    now,
+  );
   const a = w.wf.fields.activities.create(String(scheduledEventId), state);
   armAttempt(a, w.ctx, now);
   armScheduleToClose(a, w.ctx);
@@ -512,3 +498,37 @@ export function requestCancelActivity(w: HistoryWriter, scheduledEventId: number
 }
 
 export { Activity };
+
+/** The fields an activity is scheduled with; the rest of its state starts the same way every time. */
+export type ActivitySchedule = Pick<
+  ActivityState,
+  | 'scheduledEventId' | 'activityId' | 'activityType' | 'taskQueue' | 'header' | 'input' | 'priority'
+  | 'scheduleToCloseMs' | 'scheduleToStartMs' | 'startToCloseMs' | 'heartbeatMs' | 'retry'
+>;
+
+/**
+ * A freshly scheduled activity (attempt 1, nothing started): used by the ScheduleActivityTask
+ * command and by reset's replay, so a new state field gets its initial value in one place.
+ */
+export function scheduledActivityState(schedule: ActivitySchedule, now: number): ActivityState {
+  return {
+    ...schedule,
+    attempt: 1,
+    status: 'scheduled',
+    scheduledTime: now,
+    currentAttemptScheduledTime: now,
+    startedTime: 0,
+    startedIdentity: '',
+    startedRequestId: '',
+    lastFailure: null,
+    heartbeatDetails: null,
+    lastHeartbeatTime: 0,
+    cancelRequested: false,
+    cancelRequestedEventId: 0,
+    stamp: 0,
+    paused: false,
+    pauseInfo: null,
+    resetPending: null,
+    resetAttemptsOnRetry: false,
+  };
+}

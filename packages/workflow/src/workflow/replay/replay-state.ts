@@ -1,7 +1,7 @@
 import { durationToMs, encodeMessage, optionalTimestampToMs, type Duration } from '@chasm/matching';
 import { api, type HistoryEvent, type temporal } from '../../proto.js';
 import type { ActivityState } from '../../activity/activity.js';
-import { normaliseRetryPolicy } from '../../activity/activity-state-machine.js';
+import { normaliseRetryPolicy, scheduledActivityState } from '../../activity/activity-state-machine.js';
 import { initRunState } from '../start-run.js';
 import { upsertMemo, upsertSearchAttributes } from '../search-attributes.js';
 import type { WorkflowState } from '../workflow.js';
@@ -190,35 +190,21 @@ function applyEvent(s: WorkflowState, ev: HistoryEvent, eventId: number, p: Pend
 
 /** A pending activity as scheduled again by the new run: attempt 1, scheduled now (Temporal's failInflightActivity). */
 function activityOf(a: temporal.api.history.v1.IActivityTaskScheduledEventAttributes, scheduledEventId: number, now: number): ActivityState {
-  return {
-    scheduledEventId,
-    activityId: a.activityId ?? '',
-    activityType: a.activityType?.name ?? '',
-    taskQueue: a.taskQueue?.name ?? '',
-    header: encodeMessage(Common.Header, a.header as temporal.api.common.v1.Header | null | undefined),
-    input: encodeMessage(Common.Payloads, a.input as temporal.api.common.v1.Payloads | null | undefined),
-    priority: encodeMessage(Common.Priority, a.priority as temporal.api.common.v1.Priority | null | undefined),
-    scheduleToCloseMs: ms(a.scheduleToCloseTimeout),
-    scheduleToStartMs: ms(a.scheduleToStartTimeout),
-    startToCloseMs: ms(a.startToCloseTimeout),
-    heartbeatMs: ms(a.heartbeatTimeout),
-    retry: normaliseRetryPolicy(a.retryPolicy),
-    attempt: 1,
-    status: 'scheduled',
-    scheduledTime: now,
-    currentAttemptScheduledTime: now,
-    startedTime: 0,
-    startedIdentity: '',
-    startedRequestId: '',
-    lastFailure: null,
-    heartbeatDetails: null,
-    lastHeartbeatTime: 0,
-    cancelRequested: false,
-    cancelRequestedEventId: 0,
-    stamp: 0,
-    paused: false,
-    pauseInfo: null,
-    resetPending: null,
-    resetAttemptsOnRetry: false,
-  };
+  return scheduledActivityState(
+    {
+      scheduledEventId,
+      activityId: a.activityId ?? '',
+      activityType: a.activityType?.name ?? '',
+      taskQueue: a.taskQueue?.name ?? '',
+      header: encodeMessage(Common.Header, a.header as temporal.api.common.v1.Header | null | undefined),
+      input: encodeMessage(Common.Payloads, a.input as temporal.api.common.v1.Payloads | null | undefined),
+      priority: encodeMessage(Common.Priority, a.priority as temporal.api.common.v1.Priority | null | undefined),
+      scheduleToCloseMs: ms(a.scheduleToCloseTimeout),
+      scheduleToStartMs: ms(a.scheduleToStartTimeout),
+      startToCloseMs: ms(a.startToCloseTimeout),
+      heartbeatMs: ms(a.heartbeatTimeout),
+      retry: normaliseRetryPolicy(a.retryPolicy),
+    },
+    now,
+  );
 }
