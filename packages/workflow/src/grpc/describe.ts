@@ -8,6 +8,7 @@ import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js'
 import { workflowExtensions } from '../workflow/extensions.js';
 import { resetExtendedInfo, resetPointsProto } from '../workflow/reset-points.js';
 import { rootExecutionOf } from '../workflow/root-execution.js';
+import { versioningOverrideOf } from '../workflow/pause-run.js';
 
 const S = Enums.WorkflowExecutionStatus;
 export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
@@ -86,11 +87,19 @@ function describeRun(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDe
       firstRunId: s.firstExecutionRunId,
       ...(s.autoResetPoints?.length ? { autoResetPoints: resetPointsProto(s) } : {}),
       rootExecution: rootExecutionOf(wf),
+      ...(s.versioningOverride ? { versioningInfo: { versioningOverride: versioningOverrideOf(wf) } } : {}),
       ...(s.parent
         ? { parentNamespaceId: s.parent.namespaceId, parentExecution: { workflowId: s.parent.workflowId, runId: s.parent.runId } }
         : {}),
     },
-    ...(s.reset ? { workflowExtendedInfo: resetExtendedInfo(s.reset) } : {}),
+    ...(s.reset || s.paused
+      ? {
+          workflowExtendedInfo: {
+            ...(s.reset ? resetExtendedInfo(s.reset) : {}),
+            ...(s.paused ? { pauseInfo: { identity: s.paused.identity, reason: s.paused.reason, pausedTime: msToTimestamp(s.paused.time) } } : {}),
+          },
+        }
+      : {}),
     pendingActivities: activities.map(pendingActivity),
     callbacks: callbackInfos(wf),
     ...(t

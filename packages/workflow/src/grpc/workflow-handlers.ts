@@ -39,6 +39,7 @@ import type { WorkflowDeps } from '../workflow/deps.js';
 import { jsonPayload, long } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import { activityOperatorHandlers } from './activity-operator-handlers.js';
+import { workflowOptionsHandlers } from './workflow-options-handlers.js';
 import { resetWorkflowExecution } from './reset-handler.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
@@ -170,6 +171,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     service: WORKFLOW_SERVICE,
     methods: {
       ...activityOperatorHandlers(deps),
+      ...workflowOptionsHandlers(deps),
       ResetWorkflowExecution: resetWorkflowExecution(deps),
 
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {

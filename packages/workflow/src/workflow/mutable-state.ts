@@ -13,10 +13,13 @@ import { workflowExtensions, type ProtocolMessage } from './extensions.js';
 const Cause = Enums.WorkflowTaskFailedCause;
 const TimeoutType = Enums.TimeoutType;
 
-/** Schedules a workflow task unless one is pending, the run is closed or the first task waits out a backoff. */
+/**
+ * Schedules a workflow task unless one is pending, the run is closed or paused (unpause schedules
+ * the held task) or the first task waits out a backoff.
+ */
 export function scheduleWorkflowTask(w: HistoryWriter): void {
   const s = w.wf.state;
-  if (s.status !== 'running' || s.wft !== null || s.backoffUntil !== null) return;
+  if (s.status !== 'running' || s.wft !== null || s.backoffUntil !== null || s.paused) return;
   const attempt = s.wftAttempt;
   const sticky = s.sticky;
   const queueName = sticky ? sticky.name : s.taskQueue;

@@ -126,6 +126,17 @@ export interface WorkflowState {
   autoResetPoints?: ResetPoint[];
   /** Reset links (reset-run.ts): the run a reset replaced this one with, or this run's reset facts. */
   reset?: ResetLinks;
+  /** Set while an operator has paused the run (PauseWorkflowExecution): no workflow task is scheduled. */
+  paused?: PauseInfo | null;
+  /** Encoded temporal.api.workflow.v1.VersioningOverride set by UpdateWorkflowExecutionOptions. */
+  versioningOverride?: Uint8Array | null;
+}
+
+/** temporal.api.workflow.v1.WorkflowExecutionPauseInfo, time in ms. */
+export interface PauseInfo {
+  readonly identity: string;
+  readonly reason: string;
+  readonly time: number;
 }
 
 /** temporal.api.workflow.v1.ResetPointInfo, times in ms. */
