@@ -4,20 +4,28 @@ import { matchingPlugin } from '@chasm/matching';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { workflowPlugin } from '@chasm/workflow';
 import { Client, Connection } from '@temporalio/client';
+import { google } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const NS_STATE = { REGISTERED: 1, DEPRECATED: 2 } as const;
 const STATUS = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, FAILED_PRECONDITION: 9 } as const;
 
-async function failure(p: Promise<unknown>): Promise<{ code: number | undefined; message: string } | undefined> {
+async function failure(p: Promise<unknown>): Promise<{ code: number | undefined; message: string; details: unknown[] } | undefined> {
   try {
     await p;
     return undefined;
   } catch (e) {
     // The SDK client wraps the gRPC error (as `cause`) in a ServiceError.
     const grpc = (e as { cause?: unknown }).cause ?? e;
-    return { code: (grpc as { code?: number }).code, message: (grpc as Error).message };
+    return { code: (grpc as { code?: number }).code, message: (grpc as Error).message, details: detailTypes(grpc) };
   }
+}
+
+/** The error details in grpc-status-details-bin, as JSON (Any unpacked: `@type` plus the fields). */
+function detailTypes(err: unknown): unknown[] {
+  const [bin] = (err as { metadata?: { get(k: string): unknown[] } }).metadata?.get('grpc-status-details-bin') ?? [];
+  if (!(bin instanceof Uint8Array)) return [];
+  return google.rpc.Status.decode(bin).details.map((d) => JSON.parse(JSON.stringify(d)) as unknown);
 }
 
 describe.each(testDatabaseConfigs('chasm_deprecate_ns_e2e'))('DeprecateNamespace on $name', (store) => {
@@ -58,6 +66,14 @@ describe.each(testDatabaseConfigs('chasm_deprecate_ns_e2e'))('DeprecateNamespace
     // New executions are refused: SDK start and signal-with-start.
     const started = await failure(client.workflow.start('anything', { workflowId: `new-${randomUUID()}`, taskQueue }));
     expect(started).toMatchObject({ code: STATUS.FAILED_PRECONDITION, message: expect.stringContaining(namespace) });
+    expect(started?.details).toEqual([
+      {
+        '@type': 'type.googleapis.com/temporal.api.errordetails.v1.NamespaceInvalidStateFailure',
+        namespace,
+        state: 'NAMESPACE_STATE_DEPRECATED',
+        allowedStates: ['NAMESPACE_STATE_REGISTERED'],
+      },
+    ]);
     const signalled = await failure(
       client.workflow.signalWithStart('anything', { workflowId: `sws-${randomUUID()}`, taskQueue, signal: 'go', signalArgs: [] }),
     );

@@ -26,6 +26,14 @@ export class NamespaceInvalidStateError extends FailedPreconditionError {
     readonly namespace: string,
     readonly state: string,
   ) {
-    super(`Namespace ${namespace} has invalid state: ${state}. Must be NAMESPACE_STATE_REGISTERED.`, { namespace, state });
+    super(`Namespace ${namespace} has invalid state: ${state}. Must be NAMESPACE_STATE_REGISTERED.`, {
+      namespace,
+      state,
+      statusDetail: {
+        type: 'temporal.api.errordetails.v1.NamespaceInvalidStateFailure',
+        // Enum numbers of temporal.api.enums.v1.NamespaceState: DEPRECATED 2, REGISTERED 1.
+        value: { namespace, state: state === 'NAMESPACE_STATE_DEPRECATED' ? 2 : 0, allowedStates: [1] },
+      },
+    });
   }
 }
