@@ -151,7 +151,7 @@ describe.each(testDatabaseConfigs('chasm_batch_e2e'))('batch operations on $name
     await check({ ...base, executions: [] }, grpcStatus.INVALID_ARGUMENT, /visibility_query/);
     await check({ ...base, executions: [], visibilityQuery: 'NoSuchField = 1' }, grpcStatus.INVALID_ARGUMENT, /visibility_query/);
     await check({ ...base, terminationOperation: undefined }, grpcStatus.INVALID_ARGUMENT, /operation/);
-    await check({ ...base, terminationOperation: undefined, resetOperation: {} }, grpcStatus.UNIMPLEMENTED, /reset_operation/);
+    await check({ ...base, terminationOperation: undefined, resetOperation: {} }, grpcStatus.INVALID_ARGUMENT, /reset_operation/);
     await check({ ...base, maxOperationsPerSecond: -1 }, grpcStatus.INVALID_ARGUMENT, /max_operations_per_second/);
     expect(await codeOf(svc().describeBatchOperation({ namespace: NS, jobId: 'no-such-job' }))).toBe(grpcStatus.NOT_FOUND);
 

@@ -50,7 +50,11 @@ export interface MigrationSet {
 
 /** Namespace name/id resolution, for handlers that receive a namespace name. */
 export interface NamespaceResolver {
-  /** Throws NotFoundError naming the namespace if it does not exist. */
-  idOf(name: string): Promise<string>;
+  /**
+   * Throws NotFoundError naming the namespace if it does not exist. With `forNewExecution`
+   * (StartWorkflowExecution, SignalWithStart) it also throws FailedPreconditionError when the
+   * namespace is deprecated, as Temporal's namespace validator does.
+   */
+  idOf(name: string, options?: { readonly forNewExecution?: boolean }): Promise<string>;
   nameOf(id: string): Promise<string>;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ChasmError, ErrorCode, WORKFLOW_SERVICE, type ServiceClient } from '@chasm/core';
 import { decodeMessage, temporalProto } from '@chasm/matching';
 import type { BatchOperationKind, BatchState, BatchTarget } from './batch.js';
+import { findResetEventId, resetSettings } from './reset-point.js';
 
 const batchApi = temporalProto.temporal.api.batch.v1;
 
@@ -23,7 +24,7 @@ export function operationRequestId(jobId: string, t: BatchTarget): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-function request(spec: OperationSpec, t: BatchTarget): { method: string; body: object } {
+async function request(services: ServiceClient, spec: OperationSpec, t: BatchTarget, signal: AbortSignal): Promise<{ method: string; body: object }> {
   const workflowExecution = { workflowId: t.workflowId, runId: t.runId };
   const namespace = spec.namespace;
   switch (spec.kind satisfies BatchOperationKind) {
@@ -58,6 +59,24 @@ function request(spec: OperationSpec, t: BatchTarget): { method: string; body: o
     }
     case 'delete':
       return { method: 'DeleteWorkflowExecution', body: { namespace, workflowExecution } };
+    case 'reset': {
+      // The reset point is per run, so it is looked up here, at apply time (as Temporal's batcher does).
+      const settings = resetSettings(spec.operation);
+      const workflowTaskFinishEventId = await findResetEventId(services, namespace, t, settings.point, signal);
+      return {
+        method: 'ResetWorkflowExecution',
+        body: {
+          namespace,
+          workflowExecution,
+          reason: spec.reason,
+          workflowTaskFinishEventId,
+          // The new run's request id: a step repeated after a crash gets the run it created back.
+          requestId: operationRequestId(spec.jobId, t),
+          resetReapplyType: settings.resetReapplyType,
+          resetReapplyExcludeTypes: settings.resetReapplyExcludeTypes,
+        },
+      };
+    }
   }
 }
 
@@ -67,9 +86,9 @@ function request(spec: OperationSpec, t: BatchTarget): { method: string; body: o
  * crash finds. Transient errors are tried again a few times; any other error is a failure.
  */
 export async function applyOperation(services: ServiceClient, spec: OperationSpec, t: BatchTarget, signal: AbortSignal): Promise<{ outcome: Outcome; code?: string }> {
-  const { method, body } = request(spec, t);
   for (let attempt = 1; ; attempt++) {
     try {
+      const { method, body } = await request(services, spec, t, signal);
       await services.call(WORKFLOW_SERVICE, method, body, { signal });
       return { outcome: 'complete' };
     } catch (e) {

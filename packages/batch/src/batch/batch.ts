@@ -2,7 +2,7 @@ import type { ComponentOf, ExecutionStatus, Lifecycle, RootTarget } from '@chasm
 import { library } from '../library.js';
 
 /** The operations this package applies to each selected workflow execution. */
-export type BatchOperationKind = 'terminate' | 'cancel' | 'signal' | 'delete';
+export type BatchOperationKind = 'terminate' | 'cancel' | 'signal' | 'delete' | 'reset';
 
 /** Running until every selected execution was handled; completed then; failed when stopped. */
 export type BatchRunState = 'running' | 'completed' | 'failed';
@@ -23,7 +23,7 @@ export interface BatchState {
   operation: Uint8Array | null;
   reason: string;
   identity: string;
-  /** The query as given, and the one the pages are read with (Running added for terminate, cancel, signal). */
+  /** The query as given, and the one the pages are read with (Running added for terminate, cancel, signal; not for delete and reset). */
   query: string;
   listQuery: string;
   /** The explicit executions, in query-less batches. */

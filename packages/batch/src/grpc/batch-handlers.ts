@@ -31,7 +31,7 @@ export interface BatchHandlerDeps {
 }
 
 /** temporal.api.enums.v1.BatchOperationType, the values Temporal's frontend reports. */
-const OPERATION_TYPE: Readonly<Record<BatchOperationKind, number>> = { terminate: 1, cancel: 2, signal: 3, delete: 4 };
+const OPERATION_TYPE: Readonly<Record<BatchOperationKind, number>> = { terminate: 1, cancel: 2, signal: 3, delete: 4, reset: 5 };
 /** temporal.api.enums.v1.BatchOperationState. */
 const STATE = { running: 1, completed: 2, failed: 3 } as const;
 const EXECUTION_TYPE_WORKFLOW = 1;

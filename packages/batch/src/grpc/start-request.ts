@@ -1,6 +1,7 @@
 import { ChasmError, ErrorCode, InvalidArgumentError } from '@chasm/core';
 import { encodeMessage, temporalProto, type temporal } from '@chasm/matching';
 import type { BatchOperationKind, BatchTarget } from '../batch/batch.js';
+import { int64 } from '../batch/reset-point.js';
 
 const batchApi = temporalProto.temporal.api.batch.v1;
 const EXECUTION_TYPE_ACTIVITY = 2;
@@ -21,7 +22,6 @@ export interface CheckedStart {
 
 /** Operations Temporal offers that this server does not run (yet), by request field. */
 const UNSUPPORTED = [
-  'resetOperation',
   'updateWorkflowOptionsOperation',
   'unpauseActivitiesOperation',
   'resetActivitiesOperation',
@@ -59,7 +59,7 @@ export function checkStartRequest(req: temporal.api.workflowservice.v1.IStartBat
     if (req[field]) {
       throw new ChasmError(
         ErrorCode.Unimplemented,
-        `${snake(field)}: this server's batch operations support termination, cancellation, signal and deletion only`,
+        `${snake(field)}: this server's batch operations support termination, cancellation, signal, deletion and reset only`,
         { field: snake(field) },
       );
     }
@@ -86,7 +86,42 @@ function operationOf(req: temporal.api.workflowservice.v1.IStartBatchOperationRe
     const m = batchApi.BatchOperationDeletion.fromObject(req.deletionOperation);
     return { kind: 'delete', operation: encodeMessage(batchApi.BatchOperationDeletion, m), identity: m.identity };
   }
+  if (req.resetOperation) {
+    const m = checkReset(batchApi.BatchOperationReset.fromObject(req.resetOperation));
+    return { kind: 'reset', operation: encodeMessage(batchApi.BatchOperationReset, m), identity: m.identity };
+  }
   throw new InvalidArgumentError('operation', 'Batch operation is not set on request.');
+}
+
+const RESET_TYPE = temporalProto.temporal.api.enums.v1.ResetType;
+
+/** The reset point must be one this server can find per run: first/last workflow task or an event id. */
+function checkReset(m: temporal.api.batch.v1.BatchOperationReset): temporal.api.batch.v1.BatchOperationReset {
+  if ((m.postResetOperations ?? []).length > 0) {
+    throw new ChasmError(ErrorCode.Unimplemented, 'reset_operation.post_reset_operations: post-reset operations are not supported by this server', {
+      field: 'reset_operation.post_reset_operations',
+    });
+  }
+  const o = m.options;
+  if (o) {
+    if (o.buildId) {
+      throw new ChasmError(ErrorCode.Unimplemented, 'reset_operation.options.build_id: resetting to a build id is not supported by this server', {
+        field: 'reset_operation.options.build_id',
+      });
+    }
+    const eventId = int64(o.workflowTaskId);
+    if (!o.firstWorkflowTask && !o.lastWorkflowTask && eventId === 0) {
+      throw new InvalidArgumentError('reset_operation.options', 'reset_operation.options: set first_workflow_task, last_workflow_task or workflow_task_id.');
+    }
+    if (!o.firstWorkflowTask && !o.lastWorkflowTask && eventId < 0) {
+      throw new InvalidArgumentError('reset_operation.options.workflow_task_id', 'reset_operation.options.workflow_task_id must be positive.');
+    }
+    return m;
+  }
+  if (m.resetType !== RESET_TYPE.RESET_TYPE_FIRST_WORKFLOW_TASK && m.resetType !== RESET_TYPE.RESET_TYPE_LAST_WORKFLOW_TASK) {
+    throw new InvalidArgumentError('reset_operation.reset_type', 'reset_operation: set options or reset_type (FIRST or LAST workflow task).');
+  }
+  return m;
 }
 
 function targets(req: temporal.api.workflowservice.v1.IStartBatchOperationRequest): BatchTarget[] {
@@ -105,8 +140,8 @@ function targets(req: temporal.api.workflowservice.v1.IStartBatchOperationReques
   return out;
 }
 
-/** Terminate, cancel and signal apply to running executions only (Temporal adds the same filter). */
+/** Terminate, cancel and signal apply to running executions only (Temporal adds the same filter); delete and reset to any. */
 export function listQueryOf(kind: BatchOperationKind, query: string): string {
-  if (!query || kind === 'delete') return query;
+  if (!query || kind === 'delete' || kind === 'reset') return query;
   return `(${query}) AND (ExecutionStatus = 'Running')`;
 }

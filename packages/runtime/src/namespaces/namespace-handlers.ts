@@ -82,6 +82,13 @@ export function namespaceHandlers(namespaces: Namespaces, features: ServerFeatur
         const { failoverHistory: _ignored, ...response } = describeNamespaceResponse(record, features);
         return response;
       },
+
+      // Deprecated in Temporal's API (UpdateNamespace with state DEPRECATED does the same), still served.
+      async DeprecateNamespace(req: temporal.api.workflowservice.v1.DeprecateNamespaceRequest) {
+        const name = validateNamespaceName(req.namespace);
+        await namespaces.deprecate(name);
+        return {};
+      },
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrentUpdateError, InvalidArgumentError, type Clock, type NamespaceResolver } from '@chasm/core';
-import { NamespaceAlreadyExistsError, NamespaceNotFoundError } from './namespace-errors.js';
+import { NamespaceAlreadyExistsError, NamespaceInvalidStateError, NamespaceNotFoundError } from './namespace-errors.js';
 import { ArchivalState, NamespaceState, type NamespaceData, type NamespaceRecord } from './namespace-record.js';
 import type { NamespaceStore } from './namespace-store.js';
 import { DEFAULT_RETENTION_SECONDS } from './namespace-validation.js';
@@ -37,7 +37,7 @@ const CACHE_LIMIT = 10_000;
  * one can be seen by other nodes for at most `cacheTtlMs`).
  */
 export class Namespaces implements NamespaceResolver {
-  private readonly byName = new Map<string, { id: string; expiresAt: number }>();
+  private readonly byName = new Map<string, { id: string; state: NamespaceState; expiresAt: number }>();
   private readonly byId = new Map<string, { name: string; expiresAt: number }>();
 
   constructor(
@@ -134,15 +134,23 @@ export class Namespaces implements NamespaceResolver {
     throw new ConcurrentUpdateError(`namespace ${key.name ?? key.id ?? ''} was modified concurrently; retry`);
   }
 
-  async idOf(name: string): Promise<string> {
+  async idOf(name: string, options?: { readonly forNewExecution?: boolean }): Promise<string> {
     // Temporal's namespace validator refuses a request naming no namespace before any lookup.
     if (!name) throw new InvalidArgumentError('namespace', 'Namespace not set on request.');
-    const cached = this.byName.get(name);
-    if (cached && cached.expiresAt > Date.now()) return cached.id;
-    const record = await this.store.getByName(name);
-    if (!record || record.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(name);
-    this.remember(record);
-    return record.id;
+    let entry = this.byName.get(name);
+    if (!entry || entry.expiresAt <= Date.now()) {
+      const record = await this.store.getByName(name);
+      if (!record || record.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(name);
+      entry = this.remember(record);
+    }
+    // The state rides in the cache, so this check costs no extra read.
+    if (options?.forNewExecution && entry.state !== NamespaceState.Registered) throw new NamespaceInvalidStateError(name, entry.state);
+    return entry.id;
+  }
+
+  /** DeprecateNamespace: REGISTERED (or already DEPRECATED) → DEPRECATED; NOT_FOUND if absent or deleted. */
+  async deprecate(name: string): Promise<NamespaceRecord> {
+    return this.update(name, () => ({ state: NamespaceState.Deprecated }));
   }
 
   async nameOf(id: string): Promise<string> {
@@ -154,15 +162,17 @@ export class Namespaces implements NamespaceResolver {
     return record.name;
   }
 
-  private remember(record: NamespaceRecord): void {
-    if (record.state === NamespaceState.Deleted) return;
+  private remember(record: NamespaceRecord): { id: string; state: NamespaceState; expiresAt: number } {
+    const expiresAt = Date.now() + this.cacheTtlMs;
+    const entry = { id: record.id, state: record.state, expiresAt };
+    if (record.state === NamespaceState.Deleted) return entry;
     if (this.byName.size >= CACHE_LIMIT) {
       this.byName.clear();
       this.byId.clear();
     }
-    const expiresAt = Date.now() + this.cacheTtlMs;
-    this.byName.set(record.name, { id: record.id, expiresAt });
+    this.byName.set(record.name, entry);
     this.byId.set(record.id, { name: record.name, expiresAt });
+    return entry;
   }
 
   private forget(record: NamespaceRecord): void {

@@ -175,7 +175,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       ResetWorkflowExecution: resetWorkflowExecution(deps),
 
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
-        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const namespaceId = await namespaces.idOf(req.namespace ?? '', { forNewExecution: true });
         const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes);
         const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, config, undefined, callbackAdmission(deps, call));
         const eagerFor = req.requestEagerExecution === true ? { identity: spec.started.identity ?? '' } : undefined;
@@ -203,7 +203,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       },
 
       async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
-        const namespaceId = await namespaces.idOf(req.namespace ?? '');
+        const namespaceId = await namespaces.idOf(req.namespace ?? '', { forNewExecution: true });
         checkId('workflow_id', req.workflowId, config.maxIdLength, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
         const signalName = checkSignalName('signal_name', req.signalName, config);
         checkBlob('signal_input', req.signalInput, config);
