@@ -82,7 +82,15 @@ describe.each(stores)('batch terminate survives SIGKILL on $name', (store) => {
       num((await connection.workflowService.countWorkflowExecutions({ namespace: NS, query: `${query} AND ExecutionStatus = 'Terminated'` })).count);
     const terminated = await eventually(async () => ((await countTerminated()) === COUNT ? COUNT : undefined), 90_000, `${COUNT} terminated in visibility`).catch(
       async (e: unknown) => {
-        throw new Error(`${(e as Error).message}; terminated now: ${await countTerminated()}`);
+        // Which way it failed: terminates that never happened (history without the event) or
+        // visibility that did not catch up with history.
+        let withEvent = 0;
+        let without = 0;
+        await pool(ids, 25, async (id) => {
+          if ((await eventTypes(connection, NS, id)).includes(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED)) withEvent++;
+          else without++;
+        });
+        throw new Error(`${(e as Error).message}; terminated now: ${await countTerminated()}; histories with a terminated event ${withEvent}, without ${without}`);
       },
     );
     expect(terminated).toBe(COUNT);
