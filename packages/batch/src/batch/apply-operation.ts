@@ -93,7 +93,7 @@ export async function applyOperation(services: ServiceClient, spec: OperationSpe
       return { outcome: 'complete' };
     } catch (e) {
       const code = ChasmError.is(e) ? e.code : ErrorCode.Internal;
-      if (code === ErrorCode.NotFound) return { outcome: 'complete' };
+      if (code === ErrorCode.NotFound) return { outcome: 'complete', code };
       if (signal.aborted) throw e;
       if (!TRANSIENT.has(code) || attempt >= ATTEMPTS) return { outcome: 'failure', code };
       await new Promise((r) => setTimeout(r, 100 * attempt));
