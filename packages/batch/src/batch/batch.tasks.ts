@@ -14,12 +14,18 @@ export interface ProcessDeps {
   readonly logger?: Logger;
 }
 
-/** The processing task carries the stamp it was armed with; a stopped batch has moved on. */
+/**
+ * The processing task carries the stamp it was armed with. Every recorded step bumps the stamp
+ * (so does a stop), so a task whose step was already recorded is stale: after a kill -9 the task
+ * that just committed its step may still be in the table next to the one it armed, and must not
+ * run that step again (two chains would each drop a slice from `pending`, counting the
+ * executions of one without ever reaching them).
+ */
 export interface ProcessPayload {
   readonly stamp: number;
 }
 
-type Snapshot = Pick<BatchState, 'jobId' | 'namespace' | 'kind' | 'operation' | 'reason' | 'listQuery' | 'rps' | 'pending' | 'pageToken' | 'exhausted'>;
+type Snapshot = Pick<BatchState, 'jobId' | 'namespace' | 'kind' | 'operation' | 'reason' | 'listQuery' | 'rps' | 'pending' | 'pageToken' | 'exhausted' | 'state' | 'stamp'>;
 
 /**
  * One step of the batch, then the next step is armed in the same commit: fetch a page of the
@@ -32,17 +38,19 @@ export function processTaskType(deps: ProcessDeps) {
     name: 'process',
     component: Batch,
     validate: (_ctx, c, p) => c.state.state === 'running' && c.state.stamp === p.stamp,
-    async execute(ctx, ref) {
+    async execute(ctx, ref, p) {
       const snap = await ctx.engine.read(ref, (c) => snapshot(c as BatchComponent));
+      if (snap.state !== 'running' || snap.stamp !== p.stamp) return;
       if (snap.pending.length === 0 && !snap.exhausted) {
         const page = await fetchPage(deps, snap, ctx.signal);
-        await commit(ctx, ref, (c) => recordPage(c, page));
+        await commit(ctx, ref, p.stamp, (c) => recordPage(c, page));
         return;
       }
       const slice = await applySlice(deps, snap, ctx);
+      const recorded = await commit(ctx, ref, p.stamp, (c) => recordSlice(c, slice));
+      if (!recorded) return;
       deps.metrics?.processed.inc({ operation: snap.kind, outcome: 'complete' }, slice.complete);
       deps.metrics?.processed.inc({ operation: snap.kind, outcome: 'failure' }, slice.failure);
-      await commit(ctx, ref, (c) => recordSlice(c, slice));
     },
   });
 }
@@ -60,17 +68,27 @@ function snapshot(c: BatchComponent): Snapshot {
     pending: s.pending,
     pageToken: s.pageToken,
     exhausted: s.exhausted,
+    state: s.state,
+    stamp: s.stamp,
   };
 }
 
-/** Records the step, then completes the batch or arms the next step. */
-async function commit(ctx: SideEffectContext, ref: ComponentRef, record: (c: BatchComponent) => void): Promise<void> {
-  await ctx.engine.update(ref, (c, uctx) => {
+/**
+ * Records the step and bumps the stamp, then completes the batch or arms the next step. Records
+ * nothing (false) when the stamp moved since the step began: stopped, or the step was recorded by
+ * another run of the same task.
+ */
+async function commit(ctx: SideEffectContext, ref: ComponentRef, stamp: number, record: (c: BatchComponent) => void): Promise<boolean> {
+  const { output } = await ctx.engine.update(ref, (c, uctx) => {
     const batch = c as BatchComponent;
+    if (batch.state.state !== 'running' || batch.state.stamp !== stamp) return false;
     record(batch);
+    batch.state.stamp += 1;
     if (finished(batch)) BatchTransitions.complete.apply(batch, uctx, undefined);
     else uctx.addTask(batch, ProcessBatch, { stamp: batch.state.stamp });
+    return true;
   });
+  return output;
 }
 
 interface ListResponse {

@@ -47,7 +47,10 @@ export interface BatchState {
   pending: BatchTarget[];
   pageToken: string | null;
   exhausted: boolean;
-  /** Bumped when stopped: the armed processing task is then stale and dropped. */
+  /**
+   * Bumped by every recorded step and when stopped: a processing task armed with an older stamp
+   * is stale and dropped (after a crash, the task whose step committed can run again).
+   */
   stamp: number;
   stopReason: string;
   stopIdentity: string;

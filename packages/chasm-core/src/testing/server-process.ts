@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,12 +71,17 @@ export async function spawnServerProcess(opts: ServerProcessOptions): Promise<Se
       packages: opts.packages,
       ...(opts.settings ? { settings: opts.settings } : {}),
       namespaces: ['default'],
-      log: { level: opts.logLevel ?? 'warn' },
+      // CHASM_SERVER_LOG_LEVEL overrides the test's level, to read a failing run's story.
+      log: { level: process.env['CHASM_SERVER_LOG_LEVEL'] ?? opts.logLevel ?? 'warn' },
     }),
   );
   // CHASM_SERVER_NODE_ARGS (e.g. '--cpu-prof') is passed to the child's node, for profiling.
   const nodeArgs = (process.env['CHASM_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn(process.execPath, [...nodeArgs, opts.cli, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // CHASM_SERVER_LOG_FILE appends the child's log lines (stdout) to that file; they are dropped otherwise.
+  const logFile = process.env['CHASM_SERVER_LOG_FILE'];
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const proc = spawn(process.execPath, [...nodeArgs, opts.cli, 'start', '--config', configFile], { stdio: ['ignore', out, 'inherit'] });
+  if (typeof out === 'number') closeSync(out);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   let gone = false;
   void exited.then(() => (gone = true));
