@@ -22,6 +22,8 @@ import type { LocalServiceClient } from './grpc/local-service-client.js';
 import { GrpcFrontDoor, servedProtoMethods } from './grpc/grpc-server.js';
 import { key } from './grpc/handler-table.js';
 import { HttpFrontDoor } from './http/http-server.js';
+import { httpApiRoutes } from './http-api/http-api-routes.js';
+import { HttpApiMetrics } from './metrics/http-api-metrics.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { MetricsServer } from './metrics/metrics-server.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
@@ -131,7 +133,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     let httpPort: number | undefined;
     if (config.http) {
-      const http = new HttpFrontDoor(routes, logger.child({ component: 'http' }), new HttpMetrics(metrics));
+      // Temporal's HTTP API beside the plugins' routes; a plugin's route wins over a binding
+      // on the same method and path (as routes registered beside Temporal's gateway do).
+      const taken = new Set(routes.map(routeShape));
+      const apiRoutes = httpApiRoutes({ frontDoor, logger: logger.child({ component: 'http-api' }), metrics: new HttpApiMetrics(metrics) }).filter(
+        (r) => !taken.has(routeShape(r)),
+      );
+      const http = new HttpFrontDoor([...routes, ...apiRoutes], logger.child({ component: 'http' }), new HttpMetrics(metrics));
       httpPort = await http.start(config.http.host, config.http.port);
       undo.push(() => http.stop());
       container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort));
@@ -199,6 +207,11 @@ async function runMigrations(database: Database, sets: readonly MigrationSet[], 
     await migrate(database, set.table, set.migrations);
     logger.debug({ table: set.table, count: Object.keys(set.migrations).length }, 'migrations applied');
   }
+}
+
+/** A route's method and path with parameter names erased: two such routes collide in the router. */
+function routeShape(route: Pick<HttpRoute, 'method' | 'path'>): string {
+  return `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`;
 }
 
 /** The URL others reach the HTTP port at: a wildcard listen address is reached on loopback. */

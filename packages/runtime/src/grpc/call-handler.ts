@@ -3,7 +3,7 @@ import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/co
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
-import { toGrpcStatus } from './grpc-status.js';
+import { toGrpcStatus, type MappedError } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
 
@@ -19,10 +19,69 @@ export interface CallHandlerDeps {
   readonly unavailableLog: LogRateLimiter;
 }
 
+/** How a call ended: the handler's response, or the status the caller gets. */
+export type CallOutcome = { readonly ok: true; readonly response: object } | { readonly ok: false; readonly status: MappedError['status'] };
+
 /**
- * Adapts one routed method to grpc-js. This is the front door's interceptor chain, written out:
- * call context (deadline, cancellation, metadata), metrics, request logging, and the single
- * error mapping. A method with no route answers UNIMPLEMENTED naming it.
+ * The front door's interceptor chain, written out, for one call of one method whatever the
+ * transport (gRPC here, the HTTP API through GrpcFrontDoor.dispatch): metrics, request logging,
+ * UNIMPLEMENTED for a method no package serves, and the single error mapping. Never rejects.
+ */
+export async function invokeMethod(
+  method: ServedMethod,
+  route: RoutedMethod | undefined,
+  deps: CallHandlerDeps,
+  request: object,
+  context: RpcCallContext,
+): Promise<CallOutcome> {
+  const name = `${method.serviceName}/${method.method}`;
+  const record = deps.metrics.begin(method.serviceName, method.method);
+  const startedAt = performance.now();
+  const finish = (code: Status): void => {
+    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+    record(Status[code] ?? String(code));
+    deps.logger.debug({ method: name, code: Status[code], durationMs, namespace: namespaceOf(request) }, 'rpc');
+  };
+
+  if (!route) {
+    finish(Status.UNIMPLEMENTED);
+    return { ok: false, status: { code: Status.UNIMPLEMENTED, details: `${name} is not implemented by any installed package`, metadata: new Metadata() } };
+  }
+  try {
+    if (request instanceof MalformedRequest) {
+      throw new InvalidArgumentError('request', `request is not a valid ${name} request: ${request.reason}`);
+    }
+    const response = await route.handler(request, context);
+    finish(Status.OK);
+    return { ok: true, response: (response ?? {}) as object };
+  } catch (error) {
+    const mapped = toGrpcStatus(error);
+    if (mapped.internal) {
+      // The reference is also in the status the client got, so a report can be matched to
+      // this line; the error is logged through the scrubbing serializer (no SQL values).
+      deps.logger.error(
+        { method: name, ref: mapped.internal.ref, namespace: namespaceOf(request), execution: executionOf(request), err: mapped.internal.error },
+        'rpc failed with an internal error',
+      );
+    } else if (mapped.status.code === Status.UNAVAILABLE) {
+      // One short line (what the client was told, no stack) per interval, with how many
+      // calls were left out since the last one.
+      const suppressed = deps.unavailableLog.take();
+      if (suppressed !== undefined) {
+        // The driver's reason (DatabaseUnavailableError keeps it), else the error's message.
+        const reason = ChasmError.is(error) ? error.details['reason'] : undefined;
+        const cause = typeof reason === 'string' ? reason.slice(0, 200) : error instanceof Error ? error.message.slice(0, 200) : undefined;
+        deps.logger.warn({ method: name, reason: mapped.status.details.slice(0, 200), cause, suppressed }, 'rpc unavailable');
+      }
+    }
+    finish(mapped.status.code);
+    return { ok: false, status: mapped.status };
+  }
+}
+
+/**
+ * Adapts one routed method to grpc-js: the call context (deadline, cancellation, metadata)
+ * around `invokeMethod`.
  */
 export function unaryHandler(
   method: ServedMethod,
@@ -31,24 +90,6 @@ export function unaryHandler(
 ): handleUnaryCall<object, object> {
   const name = `${method.serviceName}/${method.method}`;
   return (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
-    const record = deps.metrics.begin(method.serviceName, method.method);
-    const startedAt = performance.now();
-    const finish = (code: Status): void => {
-      const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-      record(Status[code] ?? String(code));
-      deps.logger.debug({ method: name, code: Status[code], durationMs, namespace: namespaceOf(call.request) }, 'rpc');
-    };
-
-    if (!route) {
-      finish(Status.UNIMPLEMENTED);
-      callback({
-        code: Status.UNIMPLEMENTED,
-        details: `${name} is not implemented by any installed package`,
-        metadata: new Metadata(),
-      });
-      return;
-    }
-
     const cancelled = new AbortController();
     const onCancel = (): void => cancelled.abort(new Error(`${name} cancelled by the client`));
     call.once('cancelled', onCancel);
@@ -65,44 +106,8 @@ export function unaryHandler(
         return (metadata ??= metadataOf(call.metadata));
       },
     };
-
-    // Promise.resolve().then: a handler that throws synchronously is mapped like a rejection.
-    Promise.resolve()
-      .then(() => {
-        if (call.request instanceof MalformedRequest) {
-          throw new InvalidArgumentError('request', `request is not a valid ${name} request: ${call.request.reason}`);
-        }
-        return route.handler(call.request, context);
-      })
-      .then(
-        (response) => {
-          finish(Status.OK);
-          callback(null, (response ?? {}) as object);
-        },
-        (error: unknown) => {
-          const mapped = toGrpcStatus(error);
-          if (mapped.internal) {
-            // The reference is also in the status the client got, so a report can be matched to
-            // this line; the error is logged through the scrubbing serializer (no SQL values).
-            deps.logger.error(
-              { method: name, ref: mapped.internal.ref, namespace: namespaceOf(call.request), execution: executionOf(call.request), err: mapped.internal.error },
-              'rpc failed with an internal error',
-            );
-          } else if (mapped.status.code === Status.UNAVAILABLE) {
-            // One short line (what the client was told, no stack) per interval, with how many
-            // calls were left out since the last one.
-            const suppressed = deps.unavailableLog.take();
-            if (suppressed !== undefined) {
-              // The driver's reason (DatabaseUnavailableError keeps it), else the error's message.
-              const reason = ChasmError.is(error) ? error.details['reason'] : undefined;
-              const cause = typeof reason === 'string' ? reason.slice(0, 200) : error instanceof Error ? error.message.slice(0, 200) : undefined;
-              deps.logger.warn({ method: name, reason: mapped.status.details.slice(0, 200), cause, suppressed }, 'rpc unavailable');
-            }
-          }
-          finish(mapped.status.code);
-          callback(mapped.status);
-        },
-      )
+    invokeMethod(method, route, deps, call.request, context)
+      .then((outcome) => (outcome.ok ? callback(null, outcome.response) : callback(outcome.status)))
       .finally(() => call.removeListener('cancelled', onCancel))
       .catch((e: unknown) => deps.logger.error({ method: name, err: e }, 'rpc bookkeeping failed'));
   };

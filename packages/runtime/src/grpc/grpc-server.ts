@@ -1,11 +1,11 @@
 import type { LocalServiceClient } from './local-service-client.js';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
+import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import { LogRateLimiter } from '@chasm/core';
-import { unaryHandler } from './call-handler.js';
+import { invokeMethod, unaryHandler, type CallHandlerDeps, type CallOutcome } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
 import { serviceMethods, toServiceDefinition, type ServedMethod } from './service-definition.js';
 
@@ -38,11 +38,20 @@ export class GrpcFrontDoor {
   private readonly table: Map<string, RoutedMethod>;
   private readonly shutdown = new AbortController();
   private readonly health: HealthImplementation;
+  private readonly deps: CallHandlerDeps;
+  private readonly byKey: ReadonlyMap<string, ServedMethod>;
   private server: Server | undefined;
 
-  constructor(private readonly options: GrpcFrontDoorOptions) {
+  constructor(options: GrpcFrontDoorOptions) {
     this.methods = servedProtoMethods();
+    this.byKey = new Map(this.methods.map((m) => [key(m.service, m.method), m]));
     this.table = buildHandlerTable(this.methods, options.handlerSets);
+    this.deps = {
+      logger: options.logger,
+      metrics: options.metrics,
+      shutdown: this.shutdown.signal,
+      unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
+    };
     this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
   }
 
@@ -56,6 +65,26 @@ export class GrpcFrontDoor {
     return [...this.table.keys()];
   }
 
+  /** The served method `service/method` (its codec), if the protos define it as unary. */
+  servedMethod(service: string, method: string): ServedMethod | undefined {
+    return this.byKey.get(key(service, method));
+  }
+
+  /**
+   * Calls a method through the same chain a gRPC call takes (metrics, logging, UNIMPLEMENTED,
+   * error mapping): how other transports (the HTTP API) reach the handlers. `request` must be
+   * a decoded message of the method's request type. The context's signal should include
+   * `shutdownSignal`.
+   */
+  dispatch(method: ServedMethod, request: object, context: RpcCallContext): Promise<CallOutcome> {
+    return invokeMethod(method, this.table.get(key(method.service, method.method)), this.deps, request, context);
+  }
+
+  /** Aborted when the front door stops (long polls end with it). */
+  get shutdownSignal(): AbortSignal {
+    return this.shutdown.signal;
+  }
+
   /** Binds and starts serving; returns the bound port (useful with port 0). */
   async start(host: string, port: number): Promise<number> {
     const server = new Server({
@@ -65,12 +94,7 @@ export class GrpcFrontDoor {
       // SDK clients keep idle connections alive with pings.
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const deps = {
-      logger: this.options.logger,
-      metrics: this.options.metrics,
-      shutdown: this.shutdown.signal,
-      unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
-    };
+    const deps = this.deps;
     for (const service of SERVED_SERVICES) {
       const methods = this.methods.filter((m) => m.service === service);
       const impl: UntypedServiceImplementation = {};
