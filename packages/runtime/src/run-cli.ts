@@ -1,7 +1,7 @@
 /**
  * The server command line, shared by every server built on the runtime (the app in
  * @chasm/server passes its catalogue of built-in plugins):
- *   cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N] [--log-level L] [--namespace NAME]... [--package NAME]...
+ *   cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
  *   cli.js start --config FILE
  */
 import { parseArgs } from 'node:util';
@@ -19,9 +19,10 @@ export interface CliOptions {
 }
 
 const USAGE = `usage:
-  cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N] [--log-level L] [--namespace NAME]... [--package NAME]...
+  cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
       dev server: gRPC on 127.0.0.1:7233, embedded PGlite (in memory, or persistent in DIR),
-      namespace 'default' registered, Prometheus metrics on :7239/metrics
+      namespace 'default' registered, Prometheus metrics on :7239/metrics, Temporal's HTTP API
+      on :7243/api/v1/ (with another --port, metrics and HTTP take free ports unless given)
   cli.js start --config FILE
       server from a YAML config (database, shards, grpc, metrics, packages, namespaces, log)`;
 
@@ -103,7 +104,7 @@ function parseDevArgs(args: string[], devPackages: readonly string[]): ServerCon
     ...(values['db-file'] !== undefined ? { dataDir: values['db-file'] } : {}),
     ...(metricsPort !== undefined ? { metricsPort: metricsPort === 'off' ? null : portArg(metricsPort, '--metrics-port') } : {}),
     ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
-    ...(values['http-port'] !== undefined ? { httpPort: portArg(values['http-port'], '--http-port') } : {}),
+    ...(values['http-port'] !== undefined ? { httpPort: values['http-port'] === 'off' ? null : portArg(values['http-port'], '--http-port') } : {}),
     ...(values.namespace ? { namespaces: ['default', ...values.namespace] } : {}),
     packages: values.package ?? devPackages,
   });

@@ -56,4 +56,13 @@ describe('devConfig', () => {
     expect(devConfig({ dataDir: '/tmp/x', metricsPort: null })).toMatchObject({ database: { kind: 'pglite', dataDir: '/tmp/x' } });
     expect(devConfig({ metricsPort: null }).metrics).toBeUndefined();
   });
+
+  it('serves HTTP on 7243; with another gRPC port, metrics and HTTP take free ports unless given', () => {
+    expect(devConfig({}).http).toEqual({ host: '127.0.0.1', port: 7243 });
+    expect(devConfig({ port: 7233 })).toMatchObject({ metrics: { port: 7239 }, http: { port: 7243 } });
+    expect(devConfig({ port: 7300 })).toMatchObject({ grpc: { port: 7300 }, metrics: { port: 0 }, http: { port: 0 } });
+    const chosen = devConfig({ port: 7300, metricsPort: 9100, httpPort: null });
+    expect(chosen.metrics).toEqual({ host: '127.0.0.1', port: 9100 });
+    expect(chosen.http).toBeUndefined();
+  });
 });

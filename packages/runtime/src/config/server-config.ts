@@ -29,29 +29,38 @@ export interface ServerConfig {
 
 export const DEFAULT_GRPC_PORT = 7233;
 export const DEFAULT_METRICS_PORT = 7239;
+/** The HTTP port (Temporal's HTTP API, plugins' routes) of the dev server, as Temporal's. */
+export const DEFAULT_HTTP_PORT = 7243;
 export const DEFAULT_SHARDS = 4;
 export const DEFAULT_NAMESPACE = 'default';
 
-/** The dev server: 127.0.0.1:7233, PGlite (in memory unless `dataDir`), namespace `default`. */
+/**
+ * The dev server: 127.0.0.1:7233, PGlite (in memory unless `dataDir`), namespace `default`,
+ * metrics on 7239 and HTTP on 7243. With another gRPC port and no metrics or HTTP port given,
+ * those two are picked free (port 0; the start-up line says which), so that two dev servers
+ * differing only by `--port` start side by side.
+ */
 export function devConfig(options: {
   port?: number;
   host?: string;
   dataDir?: string;
   metricsPort?: number | null;
-  /** Serve plugins' HTTP routes on this port (default: off). */
-  httpPort?: number;
+  /** Serve Temporal's HTTP API and plugins' HTTP routes on this port; null: off. */
+  httpPort?: number | null;
   logLevel?: LogLevel;
   packages?: readonly string[];
   namespaces?: readonly string[];
 }): ServerConfig {
-  const metricsPort = options.metricsPort === undefined ? DEFAULT_METRICS_PORT : options.metricsPort;
+  const otherPort = options.port !== undefined && options.port !== DEFAULT_GRPC_PORT;
+  const metricsPort = options.metricsPort === undefined ? (otherPort ? 0 : DEFAULT_METRICS_PORT) : options.metricsPort;
+  const httpPort = options.httpPort === undefined ? (otherPort ? 0 : DEFAULT_HTTP_PORT) : options.httpPort;
   const host = options.host ?? '127.0.0.1';
   return {
     database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite' },
     shards: DEFAULT_SHARDS,
     grpc: { host, port: options.port ?? DEFAULT_GRPC_PORT },
     ...(metricsPort === null ? {} : { metrics: { host: '127.0.0.1', port: metricsPort } }),
-    ...(options.httpPort !== undefined ? { http: { host, port: options.httpPort } } : {}),
+    ...(httpPort === null ? {} : { http: { host, port: httpPort } }),
     packages: options.packages ?? [],
     namespaces: (options.namespaces ?? [DEFAULT_NAMESPACE]).map((name) => ({ name })),
     log: { level: options.logLevel ?? 'info' },
