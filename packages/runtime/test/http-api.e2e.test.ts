@@ -3,6 +3,7 @@ import { ContainerModule } from 'inversify';
 import { CHASM_CORE_VERSION, definePlugin, TOKENS, type HttpRoute } from '@chasm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing/index.js';
+import { seconds } from './helpers.js';
 
 /**
  * Temporal's HTTP API on a runtime with no feature (ADR 0027): the core's own methods
@@ -69,7 +70,7 @@ describe('HTTP API on the runtime (fetch)', () => {
     const again = await register();
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ code: 6 });
-    const code = await grpc.workflowService.registerNamespace({ namespace: 'over-http', workflowExecutionRetentionPeriod: { seconds: 3600 } }).then(
+    const code = await grpc.workflowService.registerNamespace({ namespace: 'over-http', workflowExecutionRetentionPeriod: seconds(3600) }).then(
       () => 0,
       (e: { code: number }) => e.code,
     );
