@@ -196,6 +196,21 @@ describe.each(testDatabaseConfigs('httpapi'))('HTTP API ($name)', (tdb) => {
     expect(noQueue.body['code']).toBe(3);
   });
 
+  it('400 with FAILED_PRECONDITION for a start in a deprecated namespace, as gRPC', async () => {
+    const ns = `old-${randomUUID().slice(0, 8)}`;
+    const registered = await api('POST', '/api/v1/namespaces', { namespace: ns, workflowExecutionRetentionPeriod: '86400s' });
+    expect(registered.status).toBe(200);
+    // DeprecateNamespace has no HTTP binding (as in Temporal): over gRPC.
+    await grpc.workflowService.deprecateNamespace({ namespace: ns });
+    const answer = await api('POST', `/api/v1/namespaces/${ns}/workflows/w`, startBody([]));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 9, message: expect.stringContaining(ns) as string });
+    const code = await grpcCode(
+      grpc.workflowService.startWorkflowExecution({ namespace: ns, workflowId: 'w', workflowType: { name: 'counterWorkflow' }, taskQueue: { name: taskQueue }, requestId: randomUUID() }),
+    );
+    expect(code).toBe(9);
+  });
+
   it('501 for a method no installed package serves, as gRPC UNIMPLEMENTED; 404 for a path no binding has', async () => {
     // Schedules are not loaded in this server.
     const answer = await api('GET', '/api/v1/namespaces/default/schedules');
