@@ -8,15 +8,25 @@
  * every write, forever.
  */
 
-/** Execution status as persisted. Open: running. Closed: everything else. */
+/**
+ * Execution status as persisted. Open: running and paused (an operator paused a workflow; it
+ * still owns its business id, takes signals and can be terminated). Closed: everything else.
+ */
 export type ExecutionStatus =
   | 'running'
+  | 'paused'
   | 'completed'
   | 'failed'
   | 'canceled'
   | 'terminated'
   | 'timedOut'
   | 'continuedAsNew';
+
+/** The open statuses: an execution in one of them has no close time and holds its business id. */
+export const OPEN_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['running', 'paused'];
+
+/** Open means not closed: compare with this, never with 'running' alone (a paused run is open). */
+export const isOpenStatus = (s: ExecutionStatus): boolean => s === 'running' || s === 'paused';
 
 export type NodeKind = 'component' | 'data' | 'map' | 'pointer';
 export type TaskKind = 'pure' | 'sideEffect' | 'visibility';
