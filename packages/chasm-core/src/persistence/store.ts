@@ -22,10 +22,10 @@ export type ExecutionStatus =
   | 'timedOut'
   | 'continuedAsNew';
 
-/** The open statuses: an execution in one of them has no close time and holds its business id. */
-export const OPEN_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['running', 'paused'];
-
-/** Open means not closed: compare with this, never with 'running' alone (a paused run is open). */
+/**
+ * Open means not closed: no close time, the business id stays taken. Compare with this, never
+ * with 'running' alone (a paused run is open).
+ */
 export const isOpenStatus = (s: ExecutionStatus): boolean => s === 'running' || s === 'paused';
 
 export type NodeKind = 'component' | 'data' | 'map' | 'pointer';
