@@ -139,6 +139,17 @@ describe.each([
     expect(child.parentExecution?.workflowId).toBe(workflowId);
   });
 
+  it('a child still running when its parent completes is terminated by the parent close policy', async () => {
+    const workflowId = id('leaver');
+    const childRunId = await client.workflow.execute<typeof wf.leavesChild>('leavesChild', { taskQueue, workflowId });
+    const child = client.workflow.getHandle(`${workflowId}-child`, childRunId);
+    const err = await child.result().catch((e: unknown) => e);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(TerminatedFailure);
+    const d = await child.describe();
+    expect(d.status.name).toBe('TERMINATED');
+    expect(d.parentExecution?.workflowId).toBe(workflowId);
+  });
+
   it('continue-as-new three times, the result followed through the chain', async () => {
     const h = await client.workflow.start<typeof wf.chain>('chain', { taskQueue, workflowId: id('chain'), args: [0] });
     expect(await h.result()).toBe(30);

@@ -92,7 +92,8 @@ describe.each(testDatabaseConfigs('chasm_wf_opts'))('workflow pause and options 
     await client.workflowService.pauseWorkflowExecution({ namespace, workflowId, identity: 'other', reason: 'again' });
 
     const d = await describeRun(workflowId);
-    expect(d.workflowExecutionInfo?.status).toBe(Status.WORKFLOW_EXECUTION_STATUS_RUNNING);
+    // Temporal 1.29+: a paused run is reported PAUSED (still open).
+    expect(d.workflowExecutionInfo?.status).toBe(Status.WORKFLOW_EXECUTION_STATUS_PAUSED);
     const info = d.workflowExtendedInfo?.pauseInfo;
     expect(info?.identity).toBe('operator');
     expect(info?.reason).toBe('maintenance');
@@ -123,7 +124,9 @@ describe.each(testDatabaseConfigs('chasm_wf_opts'))('workflow pause and options 
     expect(unpausedAt).toBeGreaterThan(signaledAt);
     expect(all[unpausedAt]?.workflowExecutionUnpausedEventAttributes).toMatchObject({ identity: 'operator', reason: 'done' });
     expect(all[unpausedAt + 1]?.eventType).toBe(ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
-    expect((await describeRun(workflowId)).workflowExtendedInfo?.pauseInfo).toBeFalsy();
+    const done = await describeRun(workflowId);
+    expect(done.workflowExtendedInfo?.pauseInfo).toBeFalsy();
+    expect(done.workflowExecutionInfo?.status).toBe(Status.WORKFLOW_EXECUTION_STATUS_COMPLETED);
   });
 
   it('pause and unpause errors: missing workflow_id, unknown run, unpause of a run not paused, closed run', async () => {

@@ -81,8 +81,10 @@ export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs, TSea
   /** Root only: memo, recomputed like search attributes. */
   readonly memo?: (state: TState) => Uint8Array | null;
   /**
-   * Root only: refines the execution status of a closed root (e.g. 'canceled', 'timedOut').
-   * Without it, completed -> 'completed' and failed -> 'failed'.
+   * Root only: refines the execution status (e.g. 'canceled', 'timedOut' for a closed root,
+   * 'paused' for an open one). Without it, open -> 'running', completed -> 'completed' and
+   * failed -> 'failed'. For an open root only an open status is honoured, so the persisted status
+   * can never claim closed while the lifecycle is open.
    */
   readonly executionStatus?: (state: TState) => ExecutionStatus;
   /**

@@ -5,7 +5,7 @@ import type { AnyComponent, AnyComponentType, ChildSpecs, Component, ComponentTy
 import { systemClock, type Clock } from '../clock.js';
 import type { Context, MutableContext } from '../context.js';
 import { FailedPreconditionError, RequestIdAlreadyUsedError } from '../errors.js';
-import type { ExecutionStatus, ExecutionStore, ShardLease, TaskRow, VisibilityPage, VisibilityRecord } from '../persistence/store.js';
+import { isOpenStatus, type ExecutionStatus, type ExecutionStore, type ShardLease, type TaskRow, type VisibilityPage, type VisibilityRecord } from '../persistence/store.js';
 import type { ComponentRef } from '../ref.js';
 import type { Registry } from '../registry/registry.js';
 import type {
@@ -217,7 +217,7 @@ export class ChasmEngine implements Engine, TaskHost {
     await a.retryConflicts(() =>
       a.locked(target, async (key) => {
         const e = await a.load(key, 0);
-        if (e.row.status === 'running') await this.terminateLocked(e, reason);
+        if (isOpenStatus(e.row.status)) await this.terminateLocked(e, reason);
         try {
           await this.opts.store.deleteExecution(a.leases.get(e.row.shardId), key);
         } finally {
@@ -230,13 +230,13 @@ export class ChasmEngine implements Engine, TaskHost {
     );
   }
 
-  /** Force-closes a running execution through its root's `terminate`. */
+  /** Force-closes an open (running or paused) execution through its root's `terminate`. */
   async terminate(target: Target, reason: string): Promise<void> {
     const a = this.access;
     await a.retryConflicts(() =>
       a.locked(target, async (key) => {
         const e = await a.load(key, 0);
-        if (e.row.status !== 'running') throw new FailedPreconditionError('execution is already closed');
+        if (!isOpenStatus(e.row.status)) throw new FailedPreconditionError('execution is already closed');
         await this.terminateLocked(e, reason);
       }),
     );

@@ -1,6 +1,6 @@
 import { isClosed } from '../component/lifecycle.js';
 import type { AnyComponentType } from '../component/component-type.js';
-import type { ExecutionRow, ExecutionStatus, TaskRow } from '../persistence/store.js';
+import { isOpenStatus, type ExecutionRow, type ExecutionStatus, type TaskRow } from '../persistence/store.js';
 import type { Registry } from '../registry/registry.js';
 import type { LiveTask } from '../tree/node.js';
 import type { TreeDiff } from '../tree/tree.js';
@@ -39,7 +39,12 @@ export interface PreparedCommit {
 
 export function executionStatusOf(type: AnyComponentType, state: unknown): ExecutionStatus {
   const l = type.lifecycle(state);
-  if (!isClosed(l)) return 'running';
+  if (!isClosed(l)) {
+    // Only the execution status says paused: the 'paused' lifecycle would invalidate every task of
+    // the root (timers, signals delivered later), which a paused workflow must keep.
+    const open = type.executionStatus?.(state);
+    return open !== undefined && isOpenStatus(open) ? open : 'running';
+  }
   return type.executionStatus?.(state) ?? (l === 'completed' ? 'completed' : 'failed');
 }
 
@@ -167,7 +172,7 @@ export function prepareCommit(
     status,
     transitionCount: nextTc,
     dbVersion: e.row.dbVersion + 1,
-    closeTime: status !== 'running' && e.row.status === 'running' ? now : status === 'running' ? null : e.row.closeTime,
+    closeTime: isOpenStatus(status) ? null : isOpenStatus(e.row.status) ? now : e.row.closeTime,
     requestIds: opts.requestId ? [...e.row.requestIds, opts.requestId].slice(-MAX_REQUEST_IDS) : e.row.requestIds,
   };
   return {

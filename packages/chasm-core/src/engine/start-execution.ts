@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AnyComponent, AnyComponentType, ChildSpecs } from '../component/component-type.js';
 import type { MutableContext } from '../context.js';
 import { CurrentExecutionChangedError, ExecutionAlreadyStartedError } from '../errors.js';
-import type { CurrentExecutionRow, ExecutionKey, ExecutionRow } from '../persistence/store.js';
+import { isOpenStatus, type CurrentExecutionRow, type ExecutionKey, type ExecutionRow } from '../persistence/store.js';
 import type { ComponentRef } from '../ref.js';
 import { Tree } from '../tree/tree.js';
 import type { StartOptions } from './engine.js';
@@ -69,7 +69,7 @@ async function startOrUpdateLocked(
       return { ref: rootRef(key, e.row.transitionCount), runId: current.runId, created: false };
     };
     if (current.startRequestId === opts.requestId) return existing();
-    if (current.status === 'running') {
+    if (isOpenStatus(current.status)) {
       if (updateFn || opts.conflictPolicy === 'useExisting') return existing();
       throw alreadyStarted(id.businessId, current);
     }

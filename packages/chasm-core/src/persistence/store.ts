@@ -8,15 +8,25 @@
  * every write, forever.
  */
 
-/** Execution status as persisted. Open: running. Closed: everything else. */
+/**
+ * Execution status as persisted. Open: running and paused (an operator paused a workflow; it
+ * still owns its business id, takes signals and can be terminated). Closed: everything else.
+ */
 export type ExecutionStatus =
   | 'running'
+  | 'paused'
   | 'completed'
   | 'failed'
   | 'canceled'
   | 'terminated'
   | 'timedOut'
   | 'continuedAsNew';
+
+/**
+ * Open means not closed: no close time, the business id stays taken. Compare with this, never
+ * with 'running' alone (a paused run is open).
+ */
+export const isOpenStatus = (s: ExecutionStatus): boolean => s === 'running' || s === 'paused';
 
 export type NodeKind = 'component' | 'data' | 'map' | 'pointer';
 export type TaskKind = 'pure' | 'sideEffect' | 'visibility';

@@ -40,6 +40,7 @@ function builtin(field: string): Builtin | undefined {
 
 const STATUSES: readonly ExecutionStatus[] = [
   'running',
+  'paused',
   'completed',
   'failed',
   'canceled',

@@ -1,10 +1,10 @@
-import type { VisibilityRecord } from '@chasm/core';
+import type { ExecutionStatus, VisibilityRecord } from '@chasm/core';
 import { decodeMessage, jsonPayload, long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { api, Enums, type temporal } from '../proto.js';
 import type { ActivityState } from '../activity/activity.js';
 import { activityOptionsProto } from '../activity/activity-operator.js';
 import { callbackInfos } from '../callback/callback-info.js';
-import type { WorkflowComponent, WorkflowStatus } from '../workflow/workflow.js';
+import type { WorkflowComponent, WorkflowState, WorkflowStatus } from '../workflow/workflow.js';
 import { workflowExtensions } from '../workflow/extensions.js';
 import { resetExtendedInfo, resetPointsProto } from '../workflow/reset-points.js';
 import { rootExecutionOf } from '../workflow/root-execution.js';
@@ -20,6 +20,17 @@ export const STATUS_PROTO: Readonly<Record<WorkflowStatus, number>> = {
   continuedAsNew: S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
   timedOut: S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
 };
+
+/** The persisted execution status (visibility records, Count's groups) as the API enum. */
+export const EXECUTION_STATUS_PROTO: Readonly<Record<ExecutionStatus, number>> = {
+  ...STATUS_PROTO,
+  paused: S.WORKFLOW_EXECUTION_STATUS_PAUSED,
+};
+
+/** The API status of a run: a paused run is open ('running' inside) but reported PAUSED. */
+export function runStatusProto(s: Pick<WorkflowState, 'status' | 'paused'>): number {
+  return s.status === 'running' && s.paused ? S.WORKFLOW_EXECUTION_STATUS_PAUSED : STATUS_PROTO[s.status];
+}
 
 const Common = api.common.v1;
 
@@ -77,7 +88,7 @@ function describeRun(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDe
       type: { name: s.workflowType },
       startTime: msToTimestamp(s.startTime),
       ...(s.closeTime !== null ? { closeTime: msToTimestamp(s.closeTime) } : {}),
-      status: STATUS_PROTO[s.status],
+      status: runStatusProto(s),
       historyLength: long(s.nextEventId - 1),
       executionTime: msToTimestamp(s.executionTime),
       memo: decodeMessage(Common.Memo, s.memo) ?? {},
@@ -131,7 +142,7 @@ export function executionInfoFromRecord(r: VisibilityRecord, types: ReadonlyMap<
     type: { name: String(sa['WorkflowType'] ?? '') },
     startTime: msToTimestamp(r.startTime.getTime()),
     ...(r.closeTime ? { closeTime: msToTimestamp(r.closeTime.getTime()) } : {}),
-    status: STATUS_PROTO[r.status as WorkflowStatus] ?? 0,
+    status: EXECUTION_STATUS_PROTO[r.status] ?? 0,
     executionTime: msToTimestamp(execTime),
     taskQueue: String(sa['TaskQueue'] ?? ''),
     memo: r.memo ? Common.Memo.decode(r.memo) : {},

@@ -10,10 +10,12 @@ import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const S = Enums.WorkflowExecutionStatus;
+const OPEN = "(ExecutionStatus = 'Running' OR ExecutionStatus = 'Paused')";
 
 /** 'WORKFLOW_EXECUTION_STATUS_TIMED_OUT' → 'TimedOut', the ExecutionStatus value queries use. */
 function statusValue(code: number): string {
-  const name = (Enums.WorkflowExecutionStatus[code] ?? '').replace('WORKFLOW_EXECUTION_STATUS_', '');
+  const name = (S[code] ?? '').replace('WORKFLOW_EXECUTION_STATUS_', '');
   return name
     .toLowerCase()
     .split('_')
@@ -33,7 +35,8 @@ interface LegacyFilters {
  * by StartTime, closed runs by CloseTime, and at most one of the execution, type or status filters.
  */
 function legacyQuery(open: boolean, f: LegacyFilters): string {
-  const clauses: string[] = [open ? "ExecutionStatus = 'Running'" : "ExecutionStatus != 'Running'"];
+  // A paused run is open (Temporal's WORKFLOW_EXECUTION_STATUS_PAUSED): listed with the open ones.
+  const clauses: string[] = [open ? OPEN : `NOT ${OPEN}`];
   const timeField = open ? 'StartTime' : 'CloseTime';
   const earliest = optionalTimestampToMs(f.startTimeFilter?.earliestTime, 'start_time_filter.earliest_time');
   const latest = optionalTimestampToMs(f.startTimeFilter?.latestTime, 'start_time_filter.latest_time');
@@ -55,7 +58,7 @@ function legacyQuery(open: boolean, f: LegacyFilters): string {
   }
   if (f.statusFilter) {
     const code = f.statusFilter.status ?? 0;
-    if (!code || code === Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING || !Enums.WorkflowExecutionStatus[code]) {
+    if (!code || code === S.WORKFLOW_EXECUTION_STATUS_RUNNING || code === S.WORKFLOW_EXECUTION_STATUS_PAUSED || !S[code]) {
       throw new InvalidArgumentError('status_filter.status', 'status_filter.status must be a closed status.');
     }
     clauses.push(`ExecutionStatus = ${quote(statusValue(code))}`);

@@ -41,7 +41,7 @@ import { api, Enums, type temporal } from '../proto.js';
 import { activityOperatorHandlers } from './activity-operator-handlers.js';
 import { workflowOptionsHandlers } from './workflow-options-handlers.js';
 import { resetWorkflowExecution } from './reset-handler.js';
-import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
+import { describeResponse, EXECUTION_STATUS_PROTO, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
 import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
@@ -496,7 +496,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         if (parsed.groupBy) {
           const groups = [];
           let total = 0;
-          for (const [status, code] of Object.entries(STATUS_PROTO)) {
+          for (const [status, code] of Object.entries(EXECUTION_STATUS_PROTO)) {
             const clause = { kind: 'compare' as const, field: 'Status', op: '=' as const, value: status };
             const filter = parsed.filter ? { kind: 'and' as const, clauses: [parsed.filter, clause] } : clause;
             const count = await engine.count(Workflow, { namespaceId, filter });

@@ -11,7 +11,7 @@ export const SYSTEM_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeTy
 };
 
 /** Temporal's names of workflow execution statuses (the built-in status column accepts them). */
-const STATUS_NAMES = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
+const STATUS_NAMES = ['Running', 'Paused', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
 
 /** Built-in query names: the framework's columns and the attributes the workflow root exposes. */
 const FIELDS: VisibilityQueryLanguage['fields'] = {

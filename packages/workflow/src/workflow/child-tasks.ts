@@ -315,7 +315,27 @@ export const NotifyParent = lib.sideEffectTask<typeof Workflow, Record<string, n
 });
 
 export interface ParentClosePolicyPayload {
-  readonly children: readonly { readonly namespaceId: string; readonly workflowId: string; readonly policy: number }[];
+  readonly children: readonly {
+    readonly namespaceId: string;
+    readonly workflowId: string;
+    readonly policy: number;
+    /** The first run of the child's chain ('' or absent: not recorded as started; older tasks). */
+    readonly runId?: string;
+  }[];
+}
+
+/**
+ * Whether the open run of a child workflow id is one this closed parent run is responsible for:
+ * the chain it started (by first run id), or, when the start was not recorded, a run naming this
+ * very parent run. Matching on the parent's workflow id alone is not enough: this task stays valid
+ * after it ran (the parent is closed for good), so a repeat after a crash, or a slow first run,
+ * would otherwise reach a child of the same id that the parent's *next* run (continue-as-new)
+ * started, and terminate it.
+ */
+function childOf(wf: WorkflowComponent, parent: ComponentRef, childRunId: string | undefined): boolean {
+  const s = wf.state;
+  if (s.status !== 'running' || s.parent?.workflowId !== parent.businessId) return false;
+  return childRunId ? s.firstExecutionRunId === childRunId : s.parent.runId === parent.runId;
 }
 
 /** TERMINATE or REQUEST_CANCEL the open children of a closed parent. */
@@ -327,7 +347,7 @@ export const ApplyParentClosePolicy = lib.sideEffectTask<typeof Workflow, Parent
     for (const c of p.children) {
       try {
         await ctx.engine.update({ type: Workflow, namespaceId: c.namespaceId || ref.namespaceId, businessId: c.workflowId }, (wf, tx) => {
-          if (wf.state.status !== 'running' || wf.state.parent?.workflowId !== ref.businessId) return;
+          if (!childOf(wf, ref, c.runId)) return;
           const w = new HistoryWriter(wf, tx);
           if (c.policy === Enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
             requestCancelWorkflow(w, 'by parent close policy', '', { initiatedEventId: 0, execution: { workflowId: ref.businessId, runId: ref.runId } });

@@ -246,7 +246,7 @@ export function closeWorkflow(w: HistoryWriter, status: Exclude<WorkflowStatus, 
   const open = Object.values(s.children).filter((c) => c.status !== 'closed' && c.parentClosePolicy !== PARENT_CLOSE_ABANDON);
   if (open.length > 0) {
     w.ctx.addTask(w.wf, ApplyParentClosePolicy, {
-      children: open.map((c) => ({ namespaceId: c.namespaceId, workflowId: c.workflowId, policy: c.parentClosePolicy })),
+      children: open.map((c) => ({ namespaceId: c.namespaceId, workflowId: c.workflowId, policy: c.parentClosePolicy, runId: c.runId })),
     });
   }
   if (!chainContinues) triggerCallbacks(w.wf, w.ctx);

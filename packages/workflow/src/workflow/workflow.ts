@@ -193,7 +193,9 @@ export const Workflow = lib.component({
   },
   lifecycle: (s: WorkflowState) =>
     s.status === 'running' ? 'running' : s.status === 'completed' || s.status === 'continuedAsNew' ? 'completed' : 'failed',
-  executionStatus: (s: WorkflowState) => STATUS_MAP[s.status],
+  // A paused run stays 'running' inside (it takes signals, updates, terminate, its timers fire) but
+  // is persisted and listed as 'paused', as Temporal's WORKFLOW_EXECUTION_STATUS_PAUSED.
+  executionStatus: (s: WorkflowState) => (s.status === 'running' && s.paused ? 'paused' : STATUS_MAP[s.status]),
   searchAttributes: (s: WorkflowState) => ({
     ...s.searchAttributes,
     WorkflowType: s.workflowType,

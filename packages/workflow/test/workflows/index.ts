@@ -14,6 +14,7 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -78,6 +79,12 @@ export async function child(name: string): Promise<string> {
 export async function parent(name: string): Promise<string> {
   const r = await executeChild(child, { args: [name], workflowId: `${workflowInfo().workflowId}-child` });
   return `parent got: ${r}`;
+}
+
+/** Starts a child that runs for an hour and completes without waiting (parent close policy TERMINATE, the default). */
+export async function leavesChild(): Promise<string> {
+  const h = await startChild(forever, { workflowId: `${workflowInfo().workflowId}-child` });
+  return h.firstExecutionRunId;
 }
 
 export async function chain(n: number): Promise<number> {
