@@ -3,6 +3,7 @@ import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/co
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { AuthRefusal, type CallAuthorizer } from '../auth/call-authorizer.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
@@ -17,6 +18,8 @@ export interface CallHandlerDeps {
    * fails, and a line (with a stack) per call buried the log (issue 15).
    */
   readonly unavailableLog: LogRateLimiter;
+  /** The auth gate; absent when the config has no `auth:` (an open server). */
+  readonly auth?: CallAuthorizer;
 }
 
 /**
@@ -67,7 +70,11 @@ export function unaryHandler(
     };
 
     // Promise.resolve().then: a handler that throws synchronously is mapped like a rejection.
+    // Auth runs first: a refused caller learns nothing about the request, not even that it
+    // was malformed.
+    const auth = deps.auth;
     Promise.resolve()
+      .then(() => (auth ? auth.check(method.serviceName, method.method, call.metadata, call.request instanceof MalformedRequest ? null : call.request) : undefined))
       .then(() => {
         if (call.request instanceof MalformedRequest) {
           throw new InvalidArgumentError('request', `request is not a valid ${name} request: ${call.request.reason}`);
@@ -80,6 +87,11 @@ export function unaryHandler(
           callback(null, (response ?? {}) as object);
         },
         (error: unknown) => {
+          if (error instanceof AuthRefusal) {
+            finish(error.code);
+            callback({ code: error.code, details: error.message, metadata: new Metadata() });
+            return;
+          }
           const mapped = toGrpcStatus(error);
           if (mapped.internal) {
             // The reference is also in the status the client got, so a report can be matched to

@@ -1,5 +1,6 @@
 import type { LocalServiceClient } from './local-service-client.js';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { CallAuthorizer } from '../auth/call-authorizer.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
@@ -26,6 +27,10 @@ export interface GrpcFrontDoorOptions {
   readonly handlerSets: readonly RpcHandlerSet[];
   readonly logger: Logger;
   readonly metrics: RpcMetrics;
+  /** Insecure, TLS or mTLS (see `grpcServerCredentials`). */
+  readonly credentials: ServerCredentials;
+  /** The auth gate; absent = every call is allowed. */
+  readonly auth?: CallAuthorizer;
 }
 
 /**
@@ -70,6 +75,7 @@ export class GrpcFrontDoor {
       metrics: this.options.metrics,
       shutdown: this.shutdown.signal,
       unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
+      ...(this.options.auth ? { auth: this.options.auth } : {}),
     };
     for (const service of SERVED_SERVICES) {
       const methods = this.methods.filter((m) => m.service === service);
@@ -79,7 +85,7 @@ export class GrpcFrontDoor {
     }
     this.health.addToServer(server);
     const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+      server.bindAsync(`${host}:${port}`, this.options.credentials, (err, p) =>
         err ? reject(new Error(`gRPC: cannot listen on ${host}:${port}: ${err.message}`, { cause: err })) : resolve(p),
       ),
     );
