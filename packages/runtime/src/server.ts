@@ -142,6 +142,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       httpPort = await http.start(config.http.host, config.http.port);
       undo.push(() => http.stop());
       container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort, config.http.tls !== undefined));
+      // The auth gate covers gRPC only (ADR 0025): say so, rather than let an operator believe
+      // the HTTP routes are authorized too. mTLS (http.tls.clientCaFile) does guard them.
+      if (config.auth && routes.length > 0) logger.warn({ routes: routes.length, mtls: config.http.tls?.clientCaFile !== undefined }, 'auth is on for gRPC, but HTTP routes are not authorized');
     } else if (routes.length > 0) {
       logger.info({ routes: routes.length }, 'plugins contribute HTTP routes, but no http port is configured');
     }

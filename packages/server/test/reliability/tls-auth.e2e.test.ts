@@ -1,5 +1,5 @@
 import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -74,7 +74,7 @@ function handshake(port: number, options: TlsOptions): Promise<string> {
 
 function fetchStatus(url: string, ca?: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const onResponse = (res: import('node:http').IncomingMessage): void => {
+    const onResponse = (res: IncomingMessage): void => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -104,7 +104,7 @@ describe.each(testDatabaseConfigs('chasm_tls_auth_e2e'))('TLS, mTLS and authoriz
    * refusal is only believed next to a success with the same timeout, and the raw handshakes
    * below say why it was refused.
    */
-  const canConnect = async (tls: ConnectionOptions['tls'], connectTimeout = 3_000): Promise<boolean> => {
+  const canConnect = async (tls: NonNullable<ConnectionOptions['tls']>, connectTimeout = 3_000): Promise<boolean> => {
     try {
       await connect({ tls, connectTimeout });
       return true;
