@@ -78,6 +78,25 @@ describe('JwtClaimMapper', () => {
     }
   });
 
+  it('stops accepting a verified (and remembered) token once it expires', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ permissions: ['default:write'] }).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).setExpirationTime(exp).sign(rsa);
+    expect((await mapper.getClaims(bearer(token))).namespaces).toEqual({ default: Role.Writer });
+    // Remembered: the second call answers the same without verifying again.
+    expect((await mapper.getClaims(bearer(token))).namespaces).toEqual({ default: Role.Writer });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const refused = await mapper.getClaims(bearer(token)).then(
+        () => false,
+        (e: unknown) => e instanceof UnauthenticatedError,
+      );
+      if (refused) break;
+      expect(Date.now(), 'accepted more than 1s past exp').toBeLessThan(exp * 1000 + 1_000);
+      if (Date.now() > deadline) throw new Error('the token was never refused');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
   it('fails ready() for a missing JWKS file, naming the setting', async () => {
     const missing = new JwtClaimMapper({ jwksFile: join(dir, 'nope.json'), permissionsClaim: 'permissions', systemNamespace: 'temporal-system' });
     await expect(missing.ready()).rejects.toThrow(/auth.jwt.jwksFile: cannot load/);
