@@ -29,11 +29,14 @@ import { MetricsServer } from './metrics/metrics-server.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import { RpcMetrics } from './metrics/rpc-metrics.js';
 import { checkPlugins } from './plugins/check-plugins.js';
+import { createCallAuthorizer } from './auth/create-call-authorizer.js';
+import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { loadPlugins, type PluginCatalogue } from './plugins/load-plugins.js';
 import { PluginSetError } from './plugins/plugin-errors.js';
 import { coreModule } from './modules/core-module.js';
 import { ServerTokens } from './server-tokens.js';
 import type { ServerFeatures } from './system/server-features.js';
+import type { TlsConfig } from './tls/tls-config.js';
 
 export interface StartOptions {
   /** Plugins a config may name by a short name (the server app's built-ins). */
@@ -114,10 +117,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     for (const route of routes) {
       if (!checked.declaredRoutes.has(routeKey(route))) throw new PluginSetError(`HTTP route ${routeKey(route)} is served but no loaded package declares it`);
     }
+    const grpcLogger = logger.child({ component: 'grpc' });
+    const auth = config.auth ? await createCallAuthorizer(config.auth, container, grpcLogger, metrics) : undefined;
     const frontDoor = new GrpcFrontDoor({
       handlerSets: [...getAllOptional<RpcHandlerSet>(container, ServerTokens.CoreRpcHandlers), ...pluginHandlers],
-      logger: logger.child({ component: 'grpc' }),
+      logger: grpcLogger,
       metrics: new RpcMetrics(metrics),
+      credentials: grpcServerCredentials(config.grpc.tls),
+      ...(auth ? { auth } : {}),
     });
     container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
     frontDoor.attachLocalClient(container.get<LocalServiceClient>(TOKENS.ServiceClient));
@@ -139,10 +146,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const apiRoutes = httpApiRoutes({ frontDoor, logger: logger.child({ component: 'http-api' }), metrics: new HttpApiMetrics(metrics) }).filter(
         (r) => !taken.has(routeShape(r)),
       );
-      const http = new HttpFrontDoor([...routes, ...apiRoutes], logger.child({ component: 'http' }), new HttpMetrics(metrics));
+      const http = new HttpFrontDoor([...routes, ...apiRoutes], logger.child({ component: 'http' }), new HttpMetrics(metrics), config.http.tls);
       httpPort = await http.start(config.http.host, config.http.port);
       undo.push(() => http.stop());
-      container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort));
+      container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort, config.http.tls !== undefined));
+      // The auth gate covers gRPC and Temporal's HTTP API (one call path), not the plugins' own
+      // HTTP routes (ADR 0025): say so, rather than let an operator believe they are authorized
+      // too. mTLS (http.tls.clientCaFile) does guard them.
+      if (config.auth && routes.length > 0) logger.warn({ routes: routes.length, mtls: config.http.tls?.clientCaFile !== undefined }, "auth is on for gRPC and the HTTP API, but plugins' HTTP routes are not authorized");
     } else if (routes.length > 0) {
       logger.info({ routes: routes.length }, 'plugins contribute HTTP routes, but no http port is configured');
     }
@@ -151,7 +162,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (config.metrics) {
       // Default process metrics only when exported: they start timers per registry.
       collectDefaultMetrics({ register: metrics });
-      const metricsServer = new MetricsServer(metrics);
+      const metricsServer = new MetricsServer(metrics, config.metrics.tls);
       metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port);
       undo.push(() => metricsServer.stop());
     }
@@ -162,6 +173,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         address,
         metricsPort,
         httpPort,
+        // Whether each listener speaks TLS / asks for client certificates, and whether calls are authorized.
+        tls: { grpc: tlsMode(config.grpc.tls), metrics: tlsMode(config.metrics?.tls), http: tlsMode(config.http?.tls) },
+        auth: config.auth ? 'on' : 'off',
         database: config.database.kind,
         core: CHASM_CORE_VERSION,
         plugins: plugins.map((p) => `${p.name}@${p.version}`),
@@ -215,7 +229,11 @@ function routeShape(route: Pick<HttpRoute, 'method' | 'path'>): string {
 }
 
 /** The URL others reach the HTTP port at: a wildcard listen address is reached on loopback. */
-function httpBaseUrl(host: string, port: number): string {
+function httpBaseUrl(host: string, port: number, tls: boolean): string {
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+  return `${tls ? 'https' : 'http'}://${h}:${port}`;
+}
+
+function tlsMode(tls: TlsConfig | undefined): 'off' | 'tls' | 'mtls' {
+  return tls === undefined ? 'off' : tls.clientCaFile !== undefined ? 'mtls' : 'tls';
 }

@@ -4,6 +4,8 @@ import { LOG_LEVELS } from '../logging/logger.js';
 import { validateNamespaceName } from '../namespaces/namespace-validation.js';
 import type { DatabaseConfig } from '@chasm/core';
 import { DEFAULT_GRPC_PORT, DEFAULT_SHARDS, type ServerConfig } from './server-config.js';
+import { DEFAULT_TLS_REFRESH_MS, type TlsConfig } from '../tls/tls-config.js';
+import type { AuthConfig } from '../auth/auth-config.js';
 
 /**
  * The server config file's schema (zod: it validates and gives the TypeScript type in one
@@ -41,6 +43,63 @@ const databaseSchema = z.discriminatedUnion(
   { error: (iss) => (iss.input === undefined ? 'is required ({ kind: postgres, url } or { kind: pglite, dataDir })' : "must be 'postgres' or 'pglite'") },
 );
 
+const durationMillis = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const millis = typeof v === 'number' ? v * 1000 : ms(v as ms.StringValue);
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 100) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration of at least 100ms like '30s' or '5m' (got ${JSON.stringify(v)})` });
+    return z.NEVER;
+  }
+  return millis;
+});
+
+/** TLS for a listener; `clientCaFile` turns on mTLS (clients must present a certificate it signed). */
+const tlsSchema = z
+  .strictObject({ certFile: text, keyFile: text, clientCaFile: text.optional(), refreshInterval: durationMillis.optional() })
+  .transform(
+    (t): TlsConfig => ({
+      certFile: t.certFile,
+      keyFile: t.keyFile,
+      ...(t.clientCaFile !== undefined ? { clientCaFile: t.clientCaFile } : {}),
+      refreshIntervalMs: t.refreshInterval ?? DEFAULT_TLS_REFRESH_MS,
+    }),
+  );
+
+const authSchema = z
+  .strictObject({
+    jwt: z
+      .strictObject({
+        jwksFile: text.optional(),
+        jwksUrl: text.regex(/^https?:\/\//, { error: 'must be an http(s):// URL' }).optional(),
+        issuer: text.optional(),
+        audience: text.optional(),
+        permissionsClaim: text.default('permissions'),
+        systemNamespace: text.default('temporal-system'),
+      })
+      .refine((j) => (j.jwksFile === undefined) !== (j.jwksUrl === undefined), { error: 'needs exactly one of jwksFile and jwksUrl' })
+      .optional(),
+  })
+  .transform(
+    (a): AuthConfig =>
+      a.jwt
+        ? {
+            jwt: {
+              permissionsClaim: a.jwt.permissionsClaim,
+              systemNamespace: a.jwt.systemNamespace,
+              ...(a.jwt.jwksFile !== undefined ? { jwksFile: a.jwt.jwksFile } : {}),
+              ...(a.jwt.jwksUrl !== undefined ? { jwksUrl: a.jwt.jwksUrl } : {}),
+              ...(a.jwt.issuer !== undefined ? { issuer: a.jwt.issuer } : {}),
+              ...(a.jwt.audience !== undefined ? { audience: a.jwt.audience } : {}),
+            },
+          }
+        : {},
+  );
+
+/** A listener's settings with `tls` present only when configured (exactOptionalPropertyTypes). */
+const withTls = (listener: { host: string; port: number; tls?: TlsConfig | undefined }): { host: string; port: number; tls?: TlsConfig } => {
+  const { host, port, tls } = listener;
+  return tls ? { host, port, tls } : { host, port };
+};
+
 const namespaceSchema = z
   .preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.strictObject({ name: z.unknown(), description: text.optional(), retention: durationSeconds.optional() }))
   .transform((spec, ctx) => {
@@ -61,11 +120,15 @@ export const configFileSchema = z
   .strictObject({
     database: databaseSchema,
     shards: int(1, 16_384).default(DEFAULT_SHARDS),
-    grpc: z.strictObject({ host: text.default('127.0.0.1'), port: port.default(DEFAULT_GRPC_PORT) }).default({ host: '127.0.0.1', port: DEFAULT_GRPC_PORT }),
+    grpc: z
+      .strictObject({ host: text.default('127.0.0.1'), port: port.default(DEFAULT_GRPC_PORT), tls: tlsSchema.optional() })
+      .default({ host: '127.0.0.1', port: DEFAULT_GRPC_PORT }),
     /** Prometheus `/metrics`; its host defaults to loopback, so exposing gRPC does not expose metrics. */
-    metrics: z.strictObject({ host: text.optional(), port }).nullish(),
+    metrics: z.strictObject({ host: text.optional(), port, tls: tlsSchema.optional() }).nullish(),
     /** Plugins' HTTP routes; omit to disable. */
-    http: z.strictObject({ host: text.optional(), port }).nullish(),
+    http: z.strictObject({ host: text.optional(), port, tls: tlsSchema.optional() }).nullish(),
+    /** Authorization of gRPC calls; omit for an open server (the dev default). */
+    auth: authSchema.optional(),
     packages: z.array(text, { error: 'must be a list' }).default([]),
     /** Per-package settings, keyed by package name; each package validates its own. */
     settings: z.record(z.string(), z.unknown(), { error: 'must be a mapping of package name to settings' }).default({}),
@@ -73,7 +136,7 @@ export const configFileSchema = z
     log: z.strictObject({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info') }).default({ level: 'info' }),
   })
   .transform((c): ServerConfig => {
-    const { metrics, http, database: db, ...rest } = c;
+    const { metrics, http, database: db, grpc, auth, ...rest } = c;
     // exactOptionalPropertyTypes: absent keys stay absent instead of holding undefined.
     const database: DatabaseConfig =
       db.kind === 'postgres'
@@ -87,7 +150,9 @@ export const configFileSchema = z
     return {
       ...rest,
       database,
-      ...(metrics ? { metrics: { host: metrics.host ?? '127.0.0.1', port: metrics.port } } : {}),
-      ...(http ? { http: { host: http.host ?? c.grpc.host, port: http.port } } : {}),
+      grpc: withTls(grpc),
+      ...(metrics ? { metrics: withTls({ host: metrics.host ?? '127.0.0.1', port: metrics.port, tls: metrics.tls }) } : {}),
+      ...(http ? { http: withTls({ host: http.host ?? c.grpc.host, port: http.port, tls: http.tls }) } : {}),
+      ...(auth ? { auth } : {}),
     };
   });

@@ -39,9 +39,46 @@ describe('parseConfig', () => {
     [{ database: { kind: 'pglite' }, packages: 'matching' }, /packages: must be a list/],
     [{ database: { kind: 'pglite' }, settings: ['x'] }, /settings: must be a mapping/],
     [{ database: { kind: 'pglite' }, grpc: { port: 7233, hots: 'x' } }, /grpc: unknown key 'hots'/],
+    [{ database: { kind: 'pglite' }, grpc: { tls: { certFile: 'c.pem' } } }, /grpc.tls.keyFile/],
+    [{ database: { kind: 'pglite' }, grpc: { tls: { certFile: 'c', keyFile: 'k', refreshInterval: 'often' } } }, /grpc.tls.refreshInterval: must be a duration/],
+    [{ database: { kind: 'pglite' }, auth: { jwt: {} } }, /auth.jwt: needs exactly one of jwksFile and jwksUrl/],
+    [{ database: { kind: 'pglite' }, auth: { jwt: { jwksUrl: 'ftp://x' } } }, /auth.jwt.jwksUrl: must be an http/],
+    [{ database: { kind: 'pglite' }, auth: { oidc: {} } }, /auth: unknown key 'oidc'/],
   ])('rejects %j', (doc, message) => {
     expect(() => parseConfig(doc)).toThrow(ConfigError);
     expect(() => parseConfig(doc)).toThrow(message);
+  });
+});
+
+describe('parseConfig: TLS and auth', () => {
+  it('reads TLS per listener and the JWT settings, with Temporal defaults', () => {
+    const tls = { certFile: '/t/s.pem', keyFile: '/t/s.key' };
+    const config = parseConfig({
+      database: { kind: 'pglite' },
+      grpc: { host: '0.0.0.0', tls: { ...tls, clientCaFile: '/t/ca.pem', refreshInterval: '30s' } },
+      metrics: { port: 9090, tls },
+      auth: { jwt: { jwksFile: '/t/jwks.json', audience: 'temporal' } },
+    });
+    expect(config.grpc).toEqual({ host: '0.0.0.0', port: 7233, tls: { ...tls, clientCaFile: '/t/ca.pem', refreshIntervalMs: 30_000 } });
+    // TLS on metrics does not move it off loopback.
+    expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9090, tls: { ...tls, refreshIntervalMs: 60_000 } });
+    expect(config.auth).toEqual({ jwt: { jwksFile: '/t/jwks.json', audience: 'temporal', permissionsClaim: 'permissions', systemNamespace: 'temporal-system' } });
+  });
+
+  it('stays open without `auth:` and plain without `tls:` (the dev default)', () => {
+    const config = parseConfig({ database: { kind: 'pglite' } });
+    expect(config.auth).toBeUndefined();
+    expect(config.grpc).toEqual({ host: '127.0.0.1', port: 7233 });
+    expect(devConfig({}).auth).toBeUndefined();
+  });
+
+  it('accepts the production example in docs/config', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { parse } = await import('yaml');
+    const doc: unknown = parse(await readFile(new URL('../../../../docs/config/production.yaml', import.meta.url), 'utf8'));
+    const config = parseConfig(doc);
+    expect(config.grpc.tls?.clientCaFile).toBeDefined();
+    expect(config.auth?.jwt?.jwksUrl).toMatch(/^https:/);
   });
 });
 

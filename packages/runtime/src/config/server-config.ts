@@ -1,5 +1,7 @@
 import type { DatabaseConfig } from '@chasm/core';
 import type { LogLevel } from '../logging/logger.js';
+import type { TlsConfig } from '../tls/tls-config.js';
+import type { AuthConfig } from '../auth/auth-config.js';
 
 /** A namespace registered at start-up if it does not exist yet. */
 export interface NamespaceSeed {
@@ -14,11 +16,13 @@ export interface ServerConfig {
   readonly database: DatabaseConfig;
   /** Number of history shards. Fixed when the cluster is created. */
   readonly shards: number;
-  readonly grpc: { readonly host: string; readonly port: number };
+  readonly grpc: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
   /** Prometheus `/metrics` endpoint; absent = disabled. */
-  readonly metrics?: { readonly host: string; readonly port: number };
+  readonly metrics?: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
   /** The HTTP port serving plugins' HTTP routes; absent = disabled. */
-  readonly http?: { readonly host: string; readonly port: number };
+  readonly http?: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
+  /** Authentication and authorization of gRPC calls; absent = open (the dev default). */
+  readonly auth?: AuthConfig;
   /** Plugins to load: catalogue names, package names or module paths. 'core' is always loaded. */
   readonly packages: readonly string[];
   /** Per-plugin settings by plugin name, each validated by that plugin's config schema. */

@@ -3,6 +3,7 @@ import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/co
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { AuthRefusal, type CallAuthorizer } from '../auth/call-authorizer.js';
 import { toGrpcStatus, type MappedError } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
@@ -17,6 +18,8 @@ export interface CallHandlerDeps {
    * fails, and a line (with a stack) per call buried the log (issue 15).
    */
   readonly unavailableLog: LogRateLimiter;
+  /** The auth gate; absent when the config has no `auth:` (an open server). */
+  readonly auth?: CallAuthorizer;
 }
 
 /** How a call ended: the handler's response, or the status the caller gets. */
@@ -48,6 +51,11 @@ export async function invokeMethod(
     return { ok: false, status: { code: Status.UNIMPLEMENTED, details: `${name} is not implemented by any installed package`, metadata: new Metadata() } };
   }
   try {
+    // Auth runs first, for gRPC and HTTP alike: a refused caller learns nothing about the
+    // request, not even that it was malformed.
+    if (deps.auth) {
+      await deps.auth.check(method.serviceName, method.method, context.metadata['authorization'], request instanceof MalformedRequest ? null : request);
+    }
     if (request instanceof MalformedRequest) {
       throw new InvalidArgumentError('request', `request is not a valid ${name} request: ${request.reason}`);
     }
@@ -55,6 +63,10 @@ export async function invokeMethod(
     finish(Status.OK);
     return { ok: true, response: (response ?? {}) as object };
   } catch (error) {
+    if (error instanceof AuthRefusal) {
+      finish(error.code);
+      return { ok: false, status: { code: error.code, details: error.message, metadata: new Metadata() } };
+    }
     const mapped = toGrpcStatus(error);
     if (mapped.internal) {
       // The reference is also in the status the client got, so a report can be matched to

@@ -1,5 +1,6 @@
 import type { LocalServiceClient } from './local-service-client.js';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { CallAuthorizer } from '../auth/call-authorizer.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
@@ -26,6 +27,10 @@ export interface GrpcFrontDoorOptions {
   readonly handlerSets: readonly RpcHandlerSet[];
   readonly logger: Logger;
   readonly metrics: RpcMetrics;
+  /** Insecure, TLS or mTLS (see `grpcServerCredentials`). */
+  readonly credentials: ServerCredentials;
+  /** The auth gate; absent = every call is allowed. */
+  readonly auth?: CallAuthorizer;
 }
 
 /**
@@ -42,7 +47,7 @@ export class GrpcFrontDoor {
   private readonly byKey: ReadonlyMap<string, ServedMethod>;
   private server: Server | undefined;
 
-  constructor(options: GrpcFrontDoorOptions) {
+  constructor(private readonly options: GrpcFrontDoorOptions) {
     this.methods = servedProtoMethods();
     this.byKey = new Map(this.methods.map((m) => [key(m.service, m.method), m]));
     this.table = buildHandlerTable(this.methods, options.handlerSets);
@@ -51,6 +56,7 @@ export class GrpcFrontDoor {
       metrics: options.metrics,
       shutdown: this.shutdown.signal,
       unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
+      ...(options.auth ? { auth: options.auth } : {}),
     };
     this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
   }
@@ -103,7 +109,7 @@ export class GrpcFrontDoor {
     }
     this.health.addToServer(server);
     const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+      server.bindAsync(`${host}:${port}`, this.options.credentials, (err, p) =>
         err ? reject(new Error(`gRPC: cannot listen on ${host}:${port}: ${err.message}`, { cause: err })) : resolve(p),
       ),
     );

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import findMyWay from 'find-my-way';
 import type { HttpMethod, HttpRoute } from '@chasm/core';
@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { HttpMetrics } from '../metrics/http-metrics.js';
 import { toHttpError } from './http-status.js';
 import { close, listen } from './listen.js';
+import { createListener, type Listener } from '../tls/listener.js';
+import type { TlsConfig } from '../tls/tls-config.js';
 
 /** Bodies above this are refused with 413 before they are parsed. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -19,12 +21,14 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export class HttpFrontDoor {
   private readonly router = findMyWay({ ignoreTrailingSlash: true, defaultRoute: (_req, res) => send(res, 404, { code: 'NOT_FOUND', message: 'no such route' }) });
   private readonly shutdown = new AbortController();
-  private server: Server | undefined;
+  private server: Listener | undefined;
 
   constructor(
     routes: readonly HttpRoute[],
     private readonly logger: Logger,
     private readonly metrics: HttpMetrics,
+    /** HTTPS (and client certificates, with `clientCaFile`) when given. */
+    private readonly tls?: TlsConfig,
   ) {
     for (const route of routes) {
       try {
@@ -36,7 +40,7 @@ export class HttpFrontDoor {
   }
 
   async start(host: string, port: number): Promise<number> {
-    const server = createServer((req, res) => this.router.lookup(req, res));
+    const server = createListener((req, res) => this.router.lookup(req, res), this.tls, 'http');
     const bound = await listen(server, host, port, 'http');
     this.server = server;
     return bound;

@@ -1,4 +1,7 @@
-import type { Server } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+
+type Server = HttpServer | HttpsServer;
 import type { AddressInfo } from 'node:net';
 
 /** Listens on host:port and returns the bound port (useful with 0); `what` names the server in errors. */

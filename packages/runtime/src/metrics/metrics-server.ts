@@ -1,16 +1,20 @@
-import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { close, listen } from '../http/listen.js';
+import { createListener, type Listener } from '../tls/listener.js';
+import type { TlsConfig } from '../tls/tls-config.js';
 
-/** Serves `GET /metrics` in the Prometheus text format. */
+/** Serves `GET /metrics` in the Prometheus text format, over HTTPS when `tls` is given. */
 export class MetricsServer {
-  private server: Server | undefined;
+  private server: Listener | undefined;
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly tls?: TlsConfig,
+  ) {}
 
   /** Listens and returns the bound port (useful with port 0). */
   async start(host: string, port: number): Promise<number> {
-    const server = createServer((req, res) => {
+    const server = createListener((req, res) => {
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404).end('not found\n');
         return;
@@ -19,7 +23,7 @@ export class MetricsServer {
         (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
         (e: unknown) => res.writeHead(500).end(String(e)),
       );
-    });
+    }, this.tls, 'metrics');
     const bound = await listen(server, host, port, 'metrics');
     this.server = server;
     return bound;

@@ -7,6 +7,8 @@ import type { ContainerModule } from 'inversify';
 import type { AnyChasmPlugin, DatabaseConfig } from '@chasm/core';
 import type { ServerConfig } from '../config/server-config.js';
 import type { LogLevel } from '../logging/logger.js';
+import type { TlsConfig } from '../tls/tls-config.js';
+import type { AuthConfig } from '../auth/auth-config.js';
 import type { PluginCatalogue } from '../plugins/load-plugins.js';
 import { referencePlugin } from '../plugins/reference-plugin.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -36,6 +38,12 @@ export interface TestServerOptions {
   readonly metricsPort?: number;
   /** Serve plugins' HTTP routes on this port (0 = any free port); disabled by default. */
   readonly httpPort?: number;
+  /** TLS (mTLS with `clientCaFile`) on the gRPC port. */
+  readonly grpcTls?: TlsConfig;
+  /** TLS on the metrics port. */
+  readonly metricsTls?: TlsConfig;
+  /** Authorize gRPC calls, as a config file's `auth:`. */
+  readonly auth?: AuthConfig;
 }
 
 /** A running server (`address` is '127.0.0.1:PORT', ready for `Connection.connect`); `await using` stops it. */
@@ -46,8 +54,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: ServerConfig = {
     database: options.database ?? { kind: 'pglite' },
     shards: options.shards ?? 4,
-    grpc: { host, port: options.port ?? 0 },
-    ...(options.metricsPort !== undefined ? { metrics: { host, port: options.metricsPort } } : {}),
+    grpc: { host, port: options.port ?? 0, ...(options.grpcTls ? { tls: options.grpcTls } : {}) },
+    ...(options.metricsPort !== undefined ? { metrics: { host, port: options.metricsPort, ...(options.metricsTls ? { tls: options.metricsTls } : {}) } } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
     ...(options.httpPort !== undefined ? { http: { host, port: options.httpPort } } : {}),
     packages: options.packages ?? [],
     ...(options.settings ? { settings: options.settings } : {}),
