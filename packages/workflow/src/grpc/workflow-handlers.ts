@@ -47,7 +47,7 @@ import { resetWorkflowExecution } from './reset-handler.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
-import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
+import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName, checkTaskQueueName } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
@@ -255,8 +255,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async PollWorkflowTaskQueue(req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const name = req.taskQueue?.name ?? '';
-        if (!name) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
+        const name = checkTaskQueueName('task_queue', req.taskQueue?.name, config.maxIdLength);
         const sticky = req.taskQueue?.kind === Enums.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
         const identity = req.identity ?? '';
         let response: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined;
