@@ -168,8 +168,22 @@ const cases: Case[] = [
   start('a 10 MB memo', 'memo', { memo: { fields: { m: big(10 * MiB) } } }),
   start('a 5 MB header', 'header', { header: { fields: { h: big(5 * MiB) } } }),
   // search attributes
-  start('an unknown search attribute', 'search_attributes', { searchAttributes: { indexedFields: { NoSuchAttribute: json('v') } } }),
-  start('a keyword search attribute given a number', 'search_attributes', { searchAttributes: { indexedFields: { CustomKeywordField: json(42) } } }),
+  start('an unknown search attribute', 'search attribute NoSuchAttribute is not defined', { searchAttributes: { indexedFields: { NoSuchAttribute: json('v') } } }),
+  start('a Keyword search attribute given a number', 'invalid value for search attribute BadInputKeyword of type Keyword', {
+    searchAttributes: { indexedFields: { BadInputKeyword: json(42) } },
+  }),
+  start('an Int search attribute given a fraction', 'invalid value for search attribute BadInputInt of type Int', {
+    searchAttributes: { indexedFields: { BadInputInt: json(1.5) } },
+  }),
+  start('a search attribute value that is not JSON', 'invalid value for search attribute BadInputKeyword', {
+    searchAttributes: { indexedFields: { BadInputKeyword: { metadata: { encoding: utf8.encode('json/plain') }, data: utf8.encode('{not json') } } },
+  }),
+  start('a 3 KB search attribute value (limit.searchAttributesSizeOfValue 2 KB)', 'search attribute BadInputKeyword value size', {
+    searchAttributes: { indexedFields: { BadInputKeyword: json(x(3000)) } },
+  }),
+  signalWithStart('a Keyword search attribute given a boolean', 'invalid value for search attribute BadInputKeyword', {
+    searchAttributes: { indexedFields: { BadInputKeyword: json(true) } },
+  }),
   // id policies
   start('reuse TERMINATE_IF_RUNNING with a conflict policy', 'workflow_id_reuse_policy', {
     workflowIdReusePolicy: temporal.api.enums.v1.WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING,
@@ -247,6 +261,13 @@ describe.each(testDatabaseConfigs('chasm_srv_bad_input'))('bad input at the door
     drop = db.drop;
     server = await startTestServer({ packages: DEV_PACKAGES, catalogue: BUILTIN_PLUGINS, database: db.config });
     connection = await Connection.connect({ address: server.address, interceptors: [] });
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: {
+        BadInputKeyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        BadInputInt: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+      },
+    });
     runningId = `running-${randomUUID()}`;
     await svc().startWorkflowExecution(startReq({ svc: svc(), op: connection.operatorService, id: runningId, runningId }, {}));
     // Visibility is written by a task after the start commits; wait until the running workflow
