@@ -152,6 +152,15 @@ describe.each(testDatabaseConfigs('chasm_wf_limits'))('per-run limits on $name',
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_INPUT_SIZE,
       'SignalExternalWorkflowExecutionCommandAttributes.Input exceeds size limit.',
     ],
+    [
+      'marker details that are over the limit only together (two of 40 KB)',
+      {
+        commandType: CommandType.COMMAND_TYPE_RECORD_MARKER,
+        recordMarkerCommandAttributes: { markerName: 'm', details: { a: { payloads: [payload(40 * 1024)] }, b: { payloads: [payload(40 * 1024)] } } },
+      },
+      WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES,
+      'RecordMarkerCommandAttributes.Details exceeds size limit.',
+    ],
   ];
 
   it.each(oversized)('fails the task and terminates the run when a command carries %s over the blob limit', async (_what, command, cause, reason) => {

@@ -24,7 +24,7 @@ import {
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { PENDING_LIMITS } from '../workflow/command-limits.js';
 import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, type HistoryWarn } from '../workflow/history-limits.js';
-import { limitsFor } from '../config.js';
+import { limitsFor, type WorkflowConfig } from '../config.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { startFirstTaskEagerly, type EagerWorkflowTask } from '../workflow/eager-start.js';
 import { type QueryRegistry } from '../workflow/queries.js';
@@ -47,7 +47,7 @@ import { resetWorkflowExecution } from './reset-handler.js';
 import { describeResponse, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
-import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName, checkTaskQueueName } from './validate.js';
+import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName, checkTaskQueueName, memoOverLimit, payloadsOverLimit } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
@@ -182,6 +182,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const limits = limitsFor(config, req.namespace ?? '');
         const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes, limits);
         const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, limits, undefined, callbackAdmission(deps, call));
+        warnLargeInput(req.namespace ?? '', req.workflowId ?? '', limits, { input: req.input }, req.memo);
         const eagerFor = req.requestEagerExecution === true ? { identity: spec.started.identity ?? '' } : undefined;
         const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), eagerFor);
         if (r.created) deps.metrics?.started.inc();
@@ -231,6 +232,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           ({ ...req, input: req.input ?? null, searchAttributes: sa ?? null }) as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
         runSpecOf(namespaceId, startReq(req.searchAttributes), limits, signal);
         const spec = runSpecOf(namespaceId, startReq(await searchAttributes.validate(namespaceId, req.searchAttributes, limits)), limits, signal);
+        warnLargeInput(req.namespace ?? '', req.workflowId ?? '', limits, { input: req.input, signal_input: req.signalInput }, req.memo);
         const policies = startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
         const useExisting = (req.workflowIdConflictPolicy ?? 0) === 0 || policies.conflictPolicy === 'useExisting';
         if (useExisting) {
@@ -373,6 +375,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const limits = limitsFor(config, req.namespace ?? '');
         checkBlob('input', req.input, limits);
         checkHeader('header', req.header, limits);
+        warnLargeInput(req.namespace ?? '', exec.workflowId, limits, { input: req.input });
         const t = target(namespaceId, exec.workflowId, exec.runId);
         try {
           await engine.update(t, (wf, ctx) => {
@@ -571,6 +574,28 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       w.commit();
     });
     if (terminateReason !== undefined) deps.logger?.warn({ workflowId: token.workflowId, runId: token.runId, cause }, 'workflow terminated: a command exceeded a size limit');
+  }
+
+  /**
+   * Payloads and memos accepted but above limit.blobSize.warn / limit.memoSize.warn: a warn line
+   * (ids and sizes only) and a metric, as Temporal's CheckEventBlobSizeLimit.
+   */
+  function warnLargeInput(
+    namespace: string,
+    workflowId: string,
+    limits: WorkflowConfig,
+    blobs: Readonly<Record<string, temporal.api.common.v1.IPayloads | null | undefined>>,
+    memo?: temporal.api.common.v1.IMemo | null,
+  ): void {
+    for (const [field, p] of Object.entries(blobs)) {
+      if (!payloadsOverLimit(p, limits.blobSizeWarnBytes)) continue;
+      deps.metrics?.limits.inc({ limit: 'blob_size', level: 'warn' });
+      deps.logger?.warn({ namespace, workflowId, field, warnLimit: limits.blobSizeWarnBytes }, 'blob size exceeds warn limit');
+    }
+    if (memoOverLimit(memo, limits.memoSizeWarnBytes)) {
+      deps.metrics?.limits.inc({ limit: 'memo_size', level: 'warn' });
+      deps.logger?.warn({ namespace, workflowId, field: 'memo', warnLimit: limits.memoSizeWarnBytes }, 'memo size exceeds warn limit');
+    }
   }
 
   /** Logs (ids and numbers only) and counts a run whose history passed a warn limit. */

@@ -66,9 +66,12 @@ export function checkCommandLimits(wf: WorkflowComponent, cmd: Command, limits: 
       blob(cmd.cancelWorkflowExecutionCommandAttributes?.details, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_WORKFLOW_EXECUTION_ATTRIBUTES, 'CancelWorkflowExecutionCommandAttributes.Details exceeds size limit.');
       return;
     case CommandType.COMMAND_TYPE_RECORD_MARKER:
-      for (const details of Object.values(cmd.recordMarkerCommandAttributes?.details ?? {})) {
-        blob(details, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, 'RecordMarkerCommandAttributes.Details exceeds size limit.');
-      }
+      // All the marker's details together, as Temporal measures the map.
+      blob(
+        { payloads: Object.values(cmd.recordMarkerCommandAttributes?.details ?? {}).flatMap((d) => d?.payloads ?? []) },
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES,
+        'RecordMarkerCommandAttributes.Details exceeds size limit.',
+      );
       return;
     case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
       blob(cmd.continueAsNewWorkflowExecutionCommandAttributes?.input, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, 'ContinueAsNewWorkflowExecutionCommandAttributes.Input exceeds size limit.');
