@@ -209,6 +209,8 @@ function validateId(namespaceId: string, ref: TaskQueueRef, type: string): TaskQ
   if (ref.name.length > MAX_NAME_LENGTH) {
     throw new InvalidArgumentError('task_queue.name', `must be at most ${MAX_NAME_LENGTH} characters`);
   }
+  // No store keeps a NUL in text: refused here, not as an INTERNAL from the database.
+  if (ref.name.includes('\u0000')) throw new InvalidArgumentError('task_queue.name', 'contains a NUL character');
   // Reserved for partition names (Temporal's /_sys/<name>/<k>).
   if (ref.name.startsWith('/_sys/')) throw new InvalidArgumentError('task_queue.name', 'must not start with /_sys/');
   if (!TASK_TYPES.has(type)) throw new InvalidArgumentError('task_queue_type', `unknown task type ${type}`);

@@ -11,6 +11,7 @@ export class WorkflowMetrics {
   readonly eagerStarts: Counter;
   readonly eagerStartsDenied: Counter<'reason'>;
   readonly cronContinued: Counter<'closed'>;
+  readonly limits: Counter<'limit' | 'level'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -50,6 +51,12 @@ export class WorkflowMetrics {
       name: 'workflow_cron_continued_total',
       help: 'Cron runs followed by the next run of their chain, by how they closed (completed, failed, timedOut)',
       labelNames: ['closed'],
+      registers: [registry],
+    });
+    this.limits = new Counter({
+      name: 'workflow_limit_exceeded_total',
+      help: 'Runs past a limit (limit: history_count, history_size, pending_activities, ...; level: warn, or error when refused or terminated)',
+      labelNames: ['limit', 'level'],
       registers: [registry],
     });
   }

@@ -112,6 +112,8 @@ export function normalizeOptions(
   if (!taskQueue) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
   if (taskQueue.length > maxIdLength) throw new InvalidArgumentError('task_queue', 'TaskQueue length exceeds limit.');
   if (taskQueue.startsWith('/_sys/')) throw new InvalidArgumentError('task_queue', 'task queue name must be user-defined');
+  // A NUL would be stored, then refused by matching on every dispatch attempt.
+  if (taskQueue.includes('\u0000')) throw new InvalidArgumentError('task_queue', 'taskQueue contains a NUL character');
   const timeouts = normalizeTimeouts(
     {
       scheduleToCloseMs: timeout('schedule_to_close_timeout', req.scheduleToCloseTimeout),

@@ -50,11 +50,13 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
   const required = (field: string, value: string | null | undefined): string => {
     if (!value) throw new InvalidArgumentError(field, `${field} is required`);
     if (value.length > config.maxIdLength) throw new InvalidArgumentError(field, `${field} exceeds length limit`);
+    if (value.includes('\u0000')) throw new InvalidArgumentError(field, `${field} contains a NUL character`);
     return value;
   };
   const limited = (field: string, value: string | null | undefined): string => {
     const v = value ?? '';
     if (v.length > config.maxIdLength) throw new InvalidArgumentError(field, `${field} exceeds length limit`);
+    if (v.includes('\u0000')) throw new InvalidArgumentError(field, `${field} contains a NUL character`);
     return v;
   };
   const blob = (field: string, bytes: Uint8Array | null | string): void => {

@@ -21,6 +21,12 @@ export class BadCommandError extends Error {
   constructor(
     readonly failedCause: number,
     message: string,
+    /**
+     * The failure is terminal to the run: the task fails with the cause and the run is terminated
+     * with the message as reason (Temporal's `terminateWorkflow` for a command payload over
+     * limit.blobSize.error, which a retried task would only send again).
+     */
+    readonly terminate = false,
   ) {
     super(message);
   }

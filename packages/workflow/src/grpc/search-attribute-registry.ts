@@ -1,3 +1,4 @@
+import { checkSearchAttributes, type SearchAttributeLimits } from './search-attribute-checks.js';
 import { lib } from '../library-builder.js';
 import {
   type SearchAttributeType,
@@ -86,6 +87,7 @@ export class SearchAttributeRegistry {
   async validate(
     namespaceId: string,
     sa: temporal.api.common.v1.ISearchAttributes | null | undefined,
+    limits?: SearchAttributeLimits,
   ): Promise<temporal.api.common.v1.ISearchAttributes | null | undefined> {
     const names = Object.keys(sa?.indexedFields ?? {});
     if (names.length === 0) return sa;
@@ -95,7 +97,9 @@ export class SearchAttributeRegistry {
         throw new InvalidArgumentError('search_attributes', `search attribute ${n} is not defined`);
       }
     }
-    return stampSearchAttributes(sa, await this.allTypes(namespaceId));
+    const types = await this.allTypes(namespaceId);
+    if (limits) checkSearchAttributes('search_attributes', sa, types, limits);
+    return stampSearchAttributes(sa, types);
   }
 
   async change(namespaceId: string, fn: (attrs: Record<string, number>) => void): Promise<void> {

@@ -139,16 +139,24 @@ export function checkRetryPolicy(field: string, p: temporal.api.common.v1.IRetry
  * exact size is computed only when a cheap upper bound says it could be over the limit.
  */
 export function checkBlob(field: string, p: temporal.api.common.v1.IPayloads | null | undefined, limits: InputLimits): void {
-  if (!p?.payloads?.length || payloadsUpperBound(p.payloads) <= limits.blobSizeLimitBytes) return;
-  const n = encodePayloads(p)?.length ?? 0;
-  if (n > limits.blobSizeLimitBytes) throw new InvalidArgumentError(field, 'Blob data size exceeds limit.');
+  if (payloadsOverLimit(p, limits.blobSizeLimitBytes)) throw new InvalidArgumentError(field, 'Blob data size exceeds limit.');
+}
+
+/** Whether payloads encode to more than `limit` bytes (encoded only when the cheap bound is over it). */
+export function payloadsOverLimit(p: temporal.api.common.v1.IPayloads | null | undefined, limit: number): boolean {
+  if (!p?.payloads?.length || payloadsUpperBound(p.payloads) <= limit) return false;
+  return (encodePayloads(p)?.length ?? 0) > limit;
 }
 
 /** A memo against limit.memoSize.error (exact size only near the limit, as for payloads). */
 export function checkMemo(field: string, m: temporal.api.common.v1.IMemo | null | undefined, limits: InputLimits): void {
-  if (!m?.fields || payloadMapUpperBound(m.fields) <= limits.memoSizeLimitBytes) return;
-  const n = api.common.v1.Memo.encode(m).finish().length;
-  if (n > limits.memoSizeLimitBytes) throw new InvalidArgumentError(field, 'Memo size exceeds limit.');
+  if (memoOverLimit(m, limits.memoSizeLimitBytes)) throw new InvalidArgumentError(field, 'Memo size exceeds limit.');
+}
+
+/** Whether a memo encodes to more than `limit` bytes. */
+export function memoOverLimit(m: temporal.api.common.v1.IMemo | null | undefined, limit: number): boolean {
+  if (!m?.fields || payloadMapUpperBound(m.fields) <= limit) return false;
+  return api.common.v1.Memo.encode(m).finish().length > limit;
 }
 
 /** A header against our header limit (Temporal records its size only). */

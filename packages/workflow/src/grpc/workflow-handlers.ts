@@ -22,6 +22,9 @@ import {
   type SignalInput,
 } from '../workflow/mutable-state.js';
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
+import { PENDING_LIMITS } from '../workflow/command-limits.js';
+import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, type HistoryWarn } from '../workflow/history-limits.js';
+import { limitsFor, type WorkflowConfig } from '../config.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { startFirstTaskEagerly, type EagerWorkflowTask } from '../workflow/eager-start.js';
 import { type QueryRegistry } from '../workflow/queries.js';
@@ -44,7 +47,7 @@ import { resetWorkflowExecution } from './reset-handler.js';
 import { describeResponse, EXECUTION_STATUS_PROTO, executionInfoFromRecord, STATUS_PROTO } from './describe.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import { callbackAdmission, runSpecOf, startPolicies } from './start-request.js';
-import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName } from './validate.js';
+import { checkBlob, checkHeader, checkId, checkIdentity, checkRequestId, checkSignalName, checkTaskQueueName, memoOverLimit, payloadsOverLimit } from './validate.js';
 import { workflowQueryLanguage } from '../query/workflow-query.js';
 import type { SearchAttributeRegistry } from './search-attribute-registry.js';
 
@@ -176,8 +179,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async StartWorkflowExecution(req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '', { forNewExecution: true });
-        const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes);
-        const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, config, undefined, callbackAdmission(deps, call));
+        const limits = limitsFor(config, req.namespace ?? '');
+        const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes, limits);
+        const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, limits, undefined, callbackAdmission(deps, call));
+        warnLargeInput(req.namespace ?? '', req.workflowId ?? '', limits, { input: req.input }, req.memo);
         const eagerFor = req.requestEagerExecution === true ? { identity: spec.started.identity ?? '' } : undefined;
         const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), eagerFor);
         if (r.created) deps.metrics?.started.inc();
@@ -204,9 +209,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async SignalWithStartWorkflowExecution(req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '', { forNewExecution: true });
-        checkId('workflow_id', req.workflowId, config.maxIdLength, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
-        const signalName = checkSignalName('signal_name', req.signalName, config);
-        checkBlob('signal_input', req.signalInput, config);
+        const limits = limitsFor(config, req.namespace ?? '');
+        checkId('workflow_id', req.workflowId, limits.maxIdLength, { name: 'WorkflowId', notSet: 'WorkflowId is not set on request.' });
+        const signalName = checkSignalName('signal_name', req.signalName, limits);
+        checkBlob('signal_input', req.signalInput, limits);
         if (req.workflowIdConflictPolicy === Enums.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
           // Signal-with-required-start is not supported (Temporal's wording).
           throw new InvalidArgumentError(
@@ -224,19 +230,23 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         // Every check of the start happens before the signal reaches a running execution.
         const startReq = (sa: temporal.api.common.v1.ISearchAttributes | null | undefined): temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest =>
           ({ ...req, input: req.input ?? null, searchAttributes: sa ?? null }) as temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
-        runSpecOf(namespaceId, startReq(req.searchAttributes), config, signal);
-        const spec = runSpecOf(namespaceId, startReq(await searchAttributes.validate(namespaceId, req.searchAttributes)), config, signal);
+        runSpecOf(namespaceId, startReq(req.searchAttributes), limits, signal);
+        const spec = runSpecOf(namespaceId, startReq(await searchAttributes.validate(namespaceId, req.searchAttributes, limits)), limits, signal);
+        warnLargeInput(req.namespace ?? '', req.workflowId ?? '', limits, { input: req.input, signal_input: req.signalInput }, req.memo);
         const policies = startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy);
         const useExisting = (req.workflowIdConflictPolicy ?? 0) === 0 || policies.conflictPolicy === 'useExisting';
         if (useExisting) {
           try {
             const r = await engine.update(target(namespaceId, req.workflowId ?? ''), (wf, ctx) => {
               if (wf.state.status !== 'running') return undefined;
+              const mark = historyMark(wf);
               signalRun(wf, ctx, signal);
+              enforceHistoryLimits(wf, mark, limits, historyWarn(wf));
               return wf.state.runId;
             });
             if (r.output) return { runId: r.output, started: false };
           } catch (e) {
+            if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(target(namespaceId, req.workflowId ?? ''), e);
             if (!(e instanceof NotFoundError)) throw e;
           }
         }
@@ -247,8 +257,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
 
       async PollWorkflowTaskQueue(req: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        const name = req.taskQueue?.name ?? '';
-        if (!name) throw new InvalidArgumentError('task_queue', 'TaskQueue is not set on request.');
+        const name = checkTaskQueueName('task_queue', req.taskQueue?.name, config.maxIdLength);
         const sticky = req.taskQueue?.kind === Enums.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
         const identity = req.identity ?? '';
         let response: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined;
@@ -295,15 +304,19 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           const prepared = await prepareCompletion(token.namespaceId, req.commands ?? []);
           // Search attributes the commands carry are stamped with their types before they are stored.
           const completion = completionHasSearchAttributes(req) ? stampCompletion(req, await searchAttributes.allTypes(token.namespaceId)) : req;
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, config, prepared));
+          const limits = limitsFor(config, req.namespace ?? '');
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(wf)));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
         } catch (e) {
           if (e instanceof BadCommandAbort) {
-            await failTask(token, e.failedCause, { message: e.message, source: 'Server' }, req.identity ?? '');
+            await failTask(token, e.failedCause, { message: e.message, source: 'Server' }, req.identity ?? '', '', e.terminate ? e.message : undefined);
+            const pending = PENDING_LIMITS.get(e.failedCause);
+            if (pending) deps.metrics?.limits.inc({ limit: pending, level: 'error' });
             throw new ChasmError(ErrorCode.InvalidArgument, e.message);
           }
+          if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(t, e);
           throw e;
         }
         return {};
@@ -359,12 +372,22 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const signalName = checkSignalName('signal_name', req.signalName, config);
         const requestId = checkRequestId('request_id', req.requestId, config);
         const identity = checkIdentity('identity', req.identity, config);
-        checkBlob('input', req.input, config);
-        checkHeader('header', req.header, config);
-        await engine.update(target(namespaceId, exec.workflowId, exec.runId), (wf, ctx) => {
-          if (wf.state.status !== 'running') throw closed();
-          signalRun(wf, ctx, { signalName, input: req.input, header: req.header, identity, requestId });
-        });
+        const limits = limitsFor(config, req.namespace ?? '');
+        checkBlob('input', req.input, limits);
+        checkHeader('header', req.header, limits);
+        warnLargeInput(req.namespace ?? '', exec.workflowId, limits, { input: req.input });
+        const t = target(namespaceId, exec.workflowId, exec.runId);
+        try {
+          await engine.update(t, (wf, ctx) => {
+            if (wf.state.status !== 'running') throw closed();
+            const mark = historyMark(wf);
+            signalRun(wf, ctx, { signalName, input: req.input, header: req.header, identity, requestId });
+            enforceHistoryLimits(wf, mark, limits, historyWarn(wf));
+          });
+        } catch (e) {
+          if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(t, e);
+          throw e;
+        }
         return {};
       },
 
@@ -534,13 +557,69 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     return ready.value;
   }
 
-  async function failTask(token: WorkflowTaskToken, cause: number, failure: temporal.api.failure.v1.IFailure | null | undefined, identity: string, checksum = '') {
+  /** Fails the task; with `terminateReason`, then terminates the run (a command Temporal treats as terminal). */
+  async function failTask(
+    token: WorkflowTaskToken,
+    cause: number,
+    failure: temporal.api.failure.v1.IFailure | null | undefined,
+    identity: string,
+    checksum = '',
+    terminateReason?: string,
+  ) {
     await engine.update(target(token.namespaceId, token.workflowId, token.runId), (wf, ctx) => {
       checkTaskToken(wf, token);
       const w = new HistoryWriter(wf, ctx);
       failWorkflowTask(w, cause, failure, identity, checksum);
+      if (terminateReason !== undefined) terminateWorkflow(w, terminateReason, null, HISTORY_SERVICE_IDENTITY);
       w.commit();
     });
+    if (terminateReason !== undefined) deps.logger?.warn({ workflowId: token.workflowId, runId: token.runId, cause }, 'workflow terminated: a command exceeded a size limit');
+  }
+
+  /**
+   * Payloads and memos accepted but above limit.blobSize.warn / limit.memoSize.warn: a warn line
+   * (ids and sizes only) and a metric, as Temporal's CheckEventBlobSizeLimit.
+   */
+  function warnLargeInput(
+    namespace: string,
+    workflowId: string,
+    limits: WorkflowConfig,
+    blobs: Readonly<Record<string, temporal.api.common.v1.IPayloads | null | undefined>>,
+    memo?: temporal.api.common.v1.IMemo | null,
+  ): void {
+    for (const [field, p] of Object.entries(blobs)) {
+      if (!payloadsOverLimit(p, limits.blobSizeWarnBytes)) continue;
+      deps.metrics?.limits.inc({ limit: 'blob_size', level: 'warn' });
+      deps.logger?.warn({ namespace, workflowId, field, warnLimit: limits.blobSizeWarnBytes }, 'blob size exceeds warn limit');
+    }
+    if (memoOverLimit(memo, limits.memoSizeWarnBytes)) {
+      deps.metrics?.limits.inc({ limit: 'memo_size', level: 'warn' });
+      deps.logger?.warn({ namespace, workflowId, field: 'memo', warnLimit: limits.memoSizeWarnBytes }, 'memo size exceeds warn limit');
+    }
+  }
+
+  /** Logs (ids and numbers only) and counts a run whose history passed a warn limit. */
+  function historyWarn(wf: WorkflowComponent): HistoryWarn {
+    return (limit, value) => {
+      deps.metrics?.limits.inc({ limit: `history_${limit}`, level: 'warn' });
+      deps.logger?.warn({ workflowId: wf.state.workflowId, runId: wf.state.runId, limit, value }, `history ${limit} exceeds warn limit`);
+    };
+  }
+
+  /**
+   * The change that took the run past a history error limit was rolled back; the run is
+   * terminated instead (Temporal's forceTerminateWorkflow) and the caller told why.
+   */
+  async function terminateOverLimit(t: ReturnType<typeof target>, e: HistoryLimitExceeded): Promise<Error> {
+    const r = await engine.update(t, (wf, ctx) => {
+      const w = new HistoryWriter(wf, ctx);
+      terminateWorkflow(w, e.reason, null, HISTORY_SERVICE_IDENTITY);
+      w.commit();
+      return { workflowId: wf.state.workflowId, runId: wf.state.runId, events: wf.state.nextEventId - 1, bytes: wf.state.historySizeBytes };
+    });
+    deps.metrics?.limits.inc({ limit: `history_${e.limit}`, level: 'error' });
+    deps.logger?.warn(r.output, `history ${e.limit} exceeds error limit; workflow terminated`);
+    return new ChasmError(ErrorCode.InvalidArgument, e.reason);
   }
 
   async function queryTaskResponse(queryId: string): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined> {

@@ -124,6 +124,7 @@ export function applyChildCommand(
         }),
       );
       s.pendingExternal.push(id);
+      s.pendingExternalCancels = [...(s.pendingExternalCancels ?? []), id];
       w.ctx.addTask(w.wf, CancelExternal, {
         initiatedEventId: id,
         namespace,
@@ -378,6 +379,7 @@ function doneExternal(w: HistoryWriter, id: number): boolean {
   const s = w.wf.state;
   if (!s.pendingExternal.includes(id)) return false;
   s.pendingExternal = s.pendingExternal.filter((x) => x !== id);
+  if (s.pendingExternalCancels?.includes(id)) s.pendingExternalCancels = s.pendingExternalCancels.filter((x) => x !== id);
   return true;
 }
 

@@ -1,5 +1,7 @@
 import { ChasmError, ErrorCode, InvalidArgumentError, type MutableContext } from '@chasm/core';
 import { randomUUID } from 'node:crypto';
+import { checkCommandLimits } from './command-limits.js';
+import { enforceHistoryLimits, historyMark, type HistoryWarn } from './history-limits.js';
 import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching';
@@ -87,6 +89,7 @@ export function completeWorkflowTask(
   req: Request,
   config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
   prepared: ReadonlyMap<string, unknown> = NOTHING_PREPARED,
+  warn?: HistoryWarn,
 ): CompletionOutcome {
   checkTaskToken(wf, token);
   const s = wf.state;
@@ -96,6 +99,7 @@ export function completeWorkflowTask(
   if (closeIndex >= 0 && closeIndex !== commands.length - 1) {
     throw new InvalidArgumentError('commands', 'invalid command sequence: close command is not the last one');
   }
+  const mark = historyMark(wf);
   const w = new HistoryWriter(wf, ctx);
   const identity = req.identity ?? '';
   if (closeIndex >= 0 && s.buffered.length > 0) {
@@ -169,6 +173,7 @@ export function completeWorkflowTask(
     }
     try {
       const before = s.nextEventId;
+      checkCommandLimits(wf, cmd, config);
       const r = applyCommand(w, cmd, completing, identity, config);
       const a = cmd.scheduleActivityTaskCommandAttributes;
       if (
@@ -182,7 +187,7 @@ export function completeWorkflowTask(
       if (r === 'newTask') needTask = true;
       else if (r) nextRun = r;
     } catch (e) {
-      if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message);
+      if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message, e.terminate);
       // A field the command carries is out of range (a Duration, an id): the task fails with the
       // command's cause, as Temporal's command validator answers, rather than being left to retry.
       const cause = BAD_ATTRIBUTES.get(cmd.commandType ?? 0);
@@ -208,6 +213,8 @@ export function completeWorkflowTask(
     closeWithNextRun(w, nextRun);
   }
   w.commit();
+  // Over an error limit the whole completion is rolled back and the handler terminates the run.
+  enforceHistoryLimits(wf, mark, config, warn);
   return activityTasks.length > 0 ? { activityTasks } : {};
 }
 
@@ -216,7 +223,7 @@ function applyMessage(w: HistoryWriter, msg: ProtocolMessage, task: CompletingTa
   try {
     for (const ext of workflowExtensions()) if (ext.applyMessage?.(w, msg, task)) return;
   } catch (e) {
-    if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message);
+    if (e instanceof BadCommandError) throw new BadCommandAbort(e.failedCause, e.message, e.terminate);
     throw e;
   }
 }
@@ -226,6 +233,8 @@ export class BadCommandAbort extends Error {
   constructor(
     readonly failedCause: number,
     message: string,
+    /** Terminate the run after failing the task (see BadCommandError). */
+    readonly terminate = false,
   ) {
     super(message);
   }

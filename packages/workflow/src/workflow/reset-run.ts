@@ -230,6 +230,7 @@ function rearmExternal(wf: WorkflowComponent, ctx: MutableContext, ev: HistoryEv
   }
   const c = ev.requestCancelExternalWorkflowExecutionInitiatedEventAttributes;
   if (c) {
+    wf.state.pendingExternalCancels = [...(wf.state.pendingExternalCancels ?? []), initiatedEventId];
     ctx.addTask(wf, CancelExternal, {
       initiatedEventId,
       namespace: c.namespace ?? '',

@@ -104,6 +104,11 @@ export interface WorkflowState {
   children: Record<string, ChildInfo>;
   /** Initiated ids of signal/cancel-external requests not yet answered. */
   pendingExternal: number[];
+  /**
+   * The cancel requests among `pendingExternal` (the rest are signals), so each kind is counted
+   * against its own limit. Absent on runs stored before it existed: they count as signals.
+   */
+  pendingExternalCancels?: number[];
   /** Recent signal request ids (dedup). */
   signalRequestIds: string[];
   cancelRequested: boolean;
