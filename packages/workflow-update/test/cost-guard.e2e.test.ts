@@ -75,5 +75,5 @@ describe.each(e2eDialects())('what an update on an idle workflow costs the serve
       await server.stop();
       await db.drop();
     }
-  }, 120_000);
+  }, 180_000);
 });

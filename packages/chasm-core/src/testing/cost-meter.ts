@@ -11,7 +11,7 @@ export interface Cost {
   readonly dbRoundTrips: number;
   readonly dbTransactions: number;
   readonly dbWriteTransactions: number;
-  /** Requests by method (`operation`), only those that were called. */
+  /** Requests by method (`operation`) that the work caused (see `costPer`), only those called. */
   readonly rpcs: Readonly<Record<string, number>>;
 }
 
@@ -36,14 +36,36 @@ export async function settledMetrics(metricsPort: number, timeoutMs = 15_000): P
   return last;
 }
 
-/** The cost of `units` pieces of work between two scrapes, per piece. */
-export function costPer(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, units: number): Cost {
+/** The poll RPC of each matching task type (`poll_latency`'s `task_type`). */
+const POLL_RPC: Readonly<Record<string, string>> = {
+  workflow: 'PollWorkflowTaskQueue',
+  activity: 'PollActivityTaskQueue',
+  nexus: 'PollNexusTaskQueue',
+};
+/** RPCs an SDK worker sends on a timer, whatever the work (matching keeps them in memory). */
+const TIME_DRIVEN_RPCS = new Set(['RecordWorkerHeartbeat']);
+
+/**
+ * The cost of `units` pieces of work between two scrapes, per piece. RPCs leave out what time
+ * rather than the work causes, so the counts do not depend on how long the window lasted: a
+ * long poll that ended empty (its wait ran out; the SDK sends the next one at once, so one poll
+ * RPC per empty poll is subtracted, from matching's `poll_latency{poll_result="timeout"}`) and
+ * the worker's periodic heartbeat. `everyRpc` keeps them (the bench reports what was served).
+ */
+export function costPer(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, units: number, everyRpc = false): Cost {
   const one = (name: string): number => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / units;
-  const rpcs: Record<string, number> = {};
+  const counts = new Map<string, number>();
   for (const [series, d] of Object.entries(metricsDelta(before, after, 'service_requests{'))) {
     const op = /operation="([^"]+)"/.exec(series)?.[1] ?? series;
-    rpcs[op] = d / units;
+    if (everyRpc || !TIME_DRIVEN_RPCS.has(op)) counts.set(op, (counts.get(op) ?? 0) + d);
   }
+  for (const [series, d] of everyRpc ? [] : Object.entries(metricsDelta(before, after, 'poll_latency_count{'))) {
+    if (!series.includes('poll_result="timeout"')) continue;
+    const op = POLL_RPC[/task_type="([^"]+)"/.exec(series)?.[1] ?? ''];
+    if (op !== undefined && counts.has(op)) counts.set(op, counts.get(op)! - d);
+  }
+  const rpcs: Record<string, number> = {};
+  for (const [op, n] of counts) if (n !== 0) rpcs[op] = n / units;
   return {
     engineCommits: one('chasm_commits_total'),
     dbRoundTrips: one('chasm_db_round_trips_total'),

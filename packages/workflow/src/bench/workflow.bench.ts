@@ -156,7 +156,7 @@ async function measure(t: Target, callers: number, round: number): Promise<Measu
     workflows,
     client,
     cpuMs: { worker: worker - b.worker, server: server - b.server, ...(postgres !== undefined ? { postgres } : {}) },
-    ...(after && b.metrics ? { cost: costPer(b.metrics, after, workflows) } : {}),
+    ...(after && b.metrics ? { cost: costPer(b.metrics, after, workflows, true) } : {}),
   };
 }
 
