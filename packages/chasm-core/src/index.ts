@@ -25,6 +25,7 @@ export * from './persistence/store.js';
 export * from './visibility/query-parser.js';
 export * from './visibility/evaluate-filter.js';
 export * from './persistence/database.js';
+export * from './persistence/database-stats.js';
 export * from './persistence/transient-errors.js';
 export * from './logging/log-rate-limiter.js';
 export * from './logging/transient-failure-log.js';

@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { classifyingDialect } from './classifying-dialect.js';
+import { DatabaseStats } from './database-stats.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
 
@@ -20,6 +21,8 @@ export type DatabaseConfig =
 export interface Database {
   readonly config: DatabaseConfig;
   readonly db: Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Round trips and transactions so far (exported as `chasm_db_*` metrics). */
+  readonly stats: DatabaseStats;
   close(): Promise<void>;
 }
 
@@ -55,8 +58,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // unhandled, that too ends the process. The statement in flight fails on its own, and the
     // pool drops the broken client when it comes back, so the listener only has to exist.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<any>({ dialect: classifyingDialect(new PostgresDialect({ pool })) }); // eslint-disable-line @typescript-eslint/no-explicit-any
-    return { config, db, close: () => db.destroy() };
+    const stats = new DatabaseStats();
+    const db = new Kysely<any>({ dialect: classifyingDialect(new PostgresDialect({ pool }), stats) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { config, db, stats, close: () => db.destroy() };
   }
   const options = {
     parsers: { [INT8_OID]: (v: string) => Number(v), [NUMERIC_OID]: (v: string) => Number(v) },
@@ -68,8 +72,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
   const lite = inMemory ? await openMemoryPGlite(options) : new PGlite(config.dataDir, options);
   await lite.waitReady;
-  const db = new Kysely<any>({ dialect: classifyingDialect(new PGliteDialect(lite)) }); // eslint-disable-line @typescript-eslint/no-explicit-any
-  return { config, db, close: () => db.destroy() };
+  const stats = new DatabaseStats();
+  const db = new Kysely<any>({ dialect: classifyingDialect(new PGliteDialect(lite), stats) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { config, db, stats, close: () => db.destroy() };
 }
 
 /**

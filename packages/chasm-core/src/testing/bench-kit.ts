@@ -26,6 +26,32 @@ export async function scrapeCounter(metricsPort: number, name: string): Promise<
 }
 
 /**
+ * Every sample of a server's Prometheus `/metrics`, keyed by series (`name{labels}` as printed),
+ * for counting what some work cost: take one before and one after, subtract with `metricsDelta`.
+ */
+export async function scrapeMetrics(metricsPort: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+/** `after - before` for the series whose name starts with `prefix` and that changed. */
+export function metricsDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [series, value] of after) {
+    if (!series.startsWith(prefix)) continue;
+    const d = value - (before.get(series) ?? 0);
+    if (d !== 0) out[series] = d;
+  }
+  return out;
+}
+
+/**
  * `pg_stat_database.xact_commit` of a database. Backends report their counts when they go idle
  * or exit, so read this after the measured server's pool closed (and the short wait below).
  */

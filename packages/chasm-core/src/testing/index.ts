@@ -11,3 +11,4 @@ export * from './test-databases.js';
 export * from './server-process.js';
 export * from './process-cpu.js';
 export * from './bench-kit.js';
+export * from './cost-meter.js';

@@ -2,7 +2,7 @@ import { ContainerModule } from 'inversify';
 import { ChasmEngine, KyselyExecutionStore, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EngineService } from './engine-service.js';
-import { registerStoreMetrics } from '../metrics/store-metrics.js';
+import { registerDatabaseMetrics, registerStoreMetrics } from '../metrics/store-metrics.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
@@ -32,6 +32,7 @@ export const coreModule = new ContainerModule(({ bind }) => {
     (db: Database, config: ServerConfig, metrics: MetricsRegistry) => {
       const store = KyselyExecutionStore.create(db, { shardCount: config.shards });
       registerStoreMetrics(store, metrics);
+      registerDatabaseMetrics(db.stats, metrics);
       return store;
     },
     [TOKENS.Database, ServerTokens.Config, TOKENS.Metrics],

@@ -1,0 +1,88 @@
+import { metricsDelta, scrapeMetrics } from './bench-kit.js';
+
+/**
+ * Counts what some sequential work costs a server, from its `/metrics`, for the cost guard
+ * tests: engine commits, database round trips and transactions, and RPCs by method.
+ */
+
+/** The series the guards assert, read as deltas per unit of work. */
+export interface Cost {
+  readonly engineCommits: number;
+  readonly dbRoundTrips: number;
+  readonly dbTransactions: number;
+  readonly dbWriteTransactions: number;
+  /** Requests by method (`operation`) that the work caused (see `costPer`), only those called. */
+  readonly rpcs: Readonly<Record<string, number>>;
+}
+
+const WATCHED = ['chasm_commits_total', 'chasm_db_round_trips_total', 'chasm_db_transactions_total', 'service_requests'];
+
+/**
+ * Scrapes until the watched counters hold still for three scrapes 100 ms apart (the tasks a
+ * completion leaves behind, e.g. visibility, have run), with a deadline: a poll, not a sleep.
+ */
+export async function settledMetrics(metricsPort: number, timeoutMs = 15_000): Promise<Map<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await scrapeMetrics(metricsPort);
+  let still = 0;
+  while (still < 2) {
+    if (Date.now() > deadline) throw new Error('server metrics did not settle in time');
+    await new Promise((r) => setTimeout(r, 100));
+    const next = await scrapeMetrics(metricsPort);
+    const moved = [...next].some(([k, v]) => WATCHED.some((w) => k.startsWith(w)) && last.get(k) !== v);
+    still = moved ? 0 : still + 1;
+    last = next;
+  }
+  return last;
+}
+
+/** The poll RPC of each matching task type (`poll_latency`'s `task_type`). */
+const POLL_RPC: Readonly<Record<string, string>> = {
+  workflow: 'PollWorkflowTaskQueue',
+  activity: 'PollActivityTaskQueue',
+  nexus: 'PollNexusTaskQueue',
+};
+/** RPCs an SDK worker sends on a timer, whatever the work (matching keeps them in memory). */
+const TIME_DRIVEN_RPCS = new Set(['RecordWorkerHeartbeat']);
+
+/**
+ * The cost of `units` pieces of work between two scrapes, per piece. RPCs leave out what time
+ * rather than the work causes, so the counts do not depend on how long the window lasted: a
+ * long poll that ended empty (its wait ran out; the SDK sends the next one at once, so one poll
+ * RPC per empty poll is subtracted, from matching's `poll_latency{poll_result="timeout"}`) and
+ * the worker's periodic heartbeat. `everyRpc` keeps them (the bench reports what was served).
+ */
+export function costPer(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, units: number, everyRpc = false): Cost {
+  const one = (name: string): number => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / units;
+  const counts = new Map<string, number>();
+  for (const [series, d] of Object.entries(metricsDelta(before, after, 'service_requests{'))) {
+    const op = /operation="([^"]+)"/.exec(series)?.[1] ?? series;
+    if (everyRpc || !TIME_DRIVEN_RPCS.has(op)) counts.set(op, (counts.get(op) ?? 0) + d);
+  }
+  for (const [series, d] of everyRpc ? [] : Object.entries(metricsDelta(before, after, 'poll_latency_count{'))) {
+    if (!series.includes('poll_result="timeout"')) continue;
+    const op = POLL_RPC[/task_type="([^"]+)"/.exec(series)?.[1] ?? ''];
+    if (op !== undefined && counts.has(op)) counts.set(op, counts.get(op)! - d);
+  }
+  const rpcs: Record<string, number> = {};
+  for (const [op, n] of counts) if (n !== 0) rpcs[op] = n / units;
+  return {
+    engineCommits: one('chasm_commits_total'),
+    dbRoundTrips: one('chasm_db_round_trips_total'),
+    dbTransactions: one('chasm_db_transactions_total'),
+    dbWriteTransactions: one('chasm_db_write_transactions_total'),
+    rpcs,
+  };
+}
+
+/**
+ * The task processor scans every shard's task table every 30 s from start-up (reads that are not
+ * the work's). A window [from, to] that may contain such a scan of a server started between
+ * `startedFrom` and `startedTo` is measured again by the caller.
+ */
+export function mayHoldPeriodicScan(window: { from: number; to: number }, started: { from: number; to: number }, periodMs = 30_000): boolean {
+  for (let k = 1; started.from + k * periodMs <= window.to + 1000; k++) {
+    if (started.to + k * periodMs + 1000 >= window.from) return true;
+  }
+  return false;
+}

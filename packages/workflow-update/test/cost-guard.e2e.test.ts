@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { costPer, mayHoldPeriodicScan, settledMetrics, type Cost } from '@chasm/core/testing';
+import { startTestServer } from '@chasm/runtime/testing';
+import { matchingPlugin } from '@chasm/matching';
+import { workflowPlugin } from '@chasm/workflow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleTestWorkflows, e2eDialects, quietRuntime } from './e2e-helpers.js';
+import * as wf from './workflows/index.js';
+import { workflowUpdatePlugin } from '../src/index.js';
+
+/**
+ * The regression guard of issue 16 for Workflow Update: what one update (executeUpdate, waiting
+ * for its result) on an idle workflow costs the server, counted exactly, so that a change adding
+ * a commit, a round trip or an RPC fails here. Updates run one at a time against a worker with
+ * the run in its sticky cache; the first ones are not counted (sticky queue set-up).
+ */
+const UPDATES = 5;
+
+const EXPECTED: Cost = {
+  // Update admitted (workflow task scheduled), workflow task started, completion (accepted and
+  // completed in one task).
+  engineCommits: 3,
+  // The three commits and one more store write (finished tasks deleted), each one
+  // `chasm_write` call: one round trip, one transaction. No reads: the run is cached.
+  dbRoundTrips: 4,
+  dbTransactions: 4,
+  dbWriteTransactions: 4,
+  rpcs: {
+    UpdateWorkflowExecution: 1,
+    // The workflow task that carries the update (sticky), and the completion answering it.
+    PollWorkflowTaskQueue: 1,
+    RespondWorkflowTaskCompleted: 1,
+  },
+};
+
+let bundle: WorkflowBundleWithSourceMap;
+beforeAll(async () => {
+  quietRuntime();
+  bundle = await bundleTestWorkflows();
+});
+
+describe.each(e2eDialects())('what an update on an idle workflow costs the server ($name)', (dialect) => {
+  it('commits, round trips and RPCs per update are exactly those of today', async () => {
+    const db = await dialect.open();
+    const startedFrom = Date.now();
+    const server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin, workflowUpdatePlugin], database: db.config, metricsPort: 0 });
+    const started = { from: startedFrom, to: Date.now() };
+    const port = server.metricsPort!;
+    const native = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    const taskQueue = `cost-${randomUUID()}`;
+    const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: bundle });
+    try {
+      const cost = await worker.runUntil(async () => {
+        const handle = await client.workflow.start(wf.counter, { taskQueue, workflowId: `counter-${randomUUID()}` });
+        for (let i = 0; i < 2; i++) await handle.executeUpdate(wf.addUpdate, { args: [1] });
+        let total = 2;
+        // Measured again if the window may hold the task processor's periodic scan (reads).
+        for (let attempt = 0; ; attempt++) {
+          const before = await settledMetrics(port);
+          const from = Date.now();
+          for (let i = 0; i < UPDATES; i++) expect(await handle.executeUpdate(wf.addUpdate, { args: [1] })).toBe(++total);
+          const after = await settledMetrics(port);
+          if (attempt < 3 && mayHoldPeriodicScan({ from, to: Date.now() }, started)) continue;
+          return costPer(before, after, UPDATES);
+        }
+      });
+      expect(cost).toEqual(EXPECTED);
+    } finally {
+      await connection.close();
+      await native.close();
+      await server.stop();
+      await db.drop();
+    }
+  }, 180_000);
+});
