@@ -116,6 +116,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       handlerSets: [...getAllOptional<RpcHandlerSet>(container, ServerTokens.CoreRpcHandlers), ...pluginHandlers],
       logger: logger.child({ component: 'grpc' }),
       metrics: new RpcMetrics(metrics),
+      registry: metrics,
+      ...(config.limits ? { limits: config.limits } : {}),
     });
     container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
     frontDoor.attachLocalClient(container.get<LocalServiceClient>(TOKENS.ServiceClient));

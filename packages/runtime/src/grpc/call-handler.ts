@@ -3,6 +3,9 @@ import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/co
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import type { LimitMetrics } from '../metrics/limit-metrics.js';
+import { classOfCall, classOfMethod } from '../limits/rpc-class.js';
+import type { RpcAdmission } from '../limits/rpc-admission.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
@@ -17,12 +20,18 @@ export interface CallHandlerDeps {
    * fails, and a line (with a stack) per call buried the log (issue 15).
    */
   readonly unavailableLog: LogRateLimiter;
+  /** Rate and concurrency limits, checked before a call runs (ADR 0022). */
+  readonly admission: RpcAdmission;
+  readonly limitMetrics: LimitMetrics;
+  /** Paces the 'rpc refused' line: a flood past a quota is refused thousands of times a second. */
+  readonly refusedLog: LogRateLimiter;
 }
 
 /**
  * Adapts one routed method to grpc-js. This is the front door's interceptor chain, written out:
- * call context (deadline, cancellation, metadata), metrics, request logging, and the single
- * error mapping. A method with no route answers UNIMPLEMENTED naming it.
+ * admission (rate and concurrency limits), call context (deadline, cancellation, metadata),
+ * metrics, request logging, and the single error mapping. A method with no route answers
+ * UNIMPLEMENTED naming it.
  */
 export function unaryHandler(
   method: ServedMethod,
@@ -30,13 +39,15 @@ export function unaryHandler(
   deps: CallHandlerDeps,
 ): handleUnaryCall<object, object> {
   const name = `${method.serviceName}/${method.method}`;
+  const methodClass = classOfMethod(method.method);
   return (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
+    const namespace = namespaceOf(call.request);
     const record = deps.metrics.begin(method.serviceName, method.method);
     const startedAt = performance.now();
     const finish = (code: Status): void => {
       const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
       record(Status[code] ?? String(code));
-      deps.logger.debug({ method: name, code: Status[code], durationMs, namespace: namespaceOf(call.request) }, 'rpc');
+      deps.logger.debug({ method: name, code: Status[code], durationMs, namespace }, 'rpc');
     };
 
     if (!route) {
@@ -46,6 +57,20 @@ export function unaryHandler(
         details: `${name} is not implemented by any installed package`,
         metadata: new Metadata(),
       });
+      return;
+    }
+
+    const cls = classOfCall(method.method, methodClass, call.request);
+    const refusal = deps.admission.admit(cls, namespace);
+    if (refusal) {
+      deps.limitMetrics.refusedCall(method.method, namespace, refusal.exhaustedCause, refusal.scope);
+      const suppressed = deps.refusedLog.take();
+      if (suppressed !== undefined) {
+        deps.logger.warn({ method: name, namespace, rpcClass: cls, cause: refusal.exhaustedCause, scope: refusal.scope, suppressed }, 'rpc refused');
+      }
+      const mapped = toGrpcStatus(refusal);
+      finish(mapped.status.code);
+      callback(mapped.status);
       return;
     }
 
@@ -85,7 +110,7 @@ export function unaryHandler(
             // The reference is also in the status the client got, so a report can be matched to
             // this line; the error is logged through the scrubbing serializer (no SQL values).
             deps.logger.error(
-              { method: name, ref: mapped.internal.ref, namespace: namespaceOf(call.request), execution: executionOf(call.request), err: mapped.internal.error },
+              { method: name, ref: mapped.internal.ref, namespace, execution: executionOf(call.request), err: mapped.internal.error },
               'rpc failed with an internal error',
             );
           } else if (mapped.status.code === Status.UNAVAILABLE) {
@@ -103,7 +128,10 @@ export function unaryHandler(
           callback(mapped.status);
         },
       )
-      .finally(() => call.removeListener('cancelled', onCancel))
+      .finally(() => {
+        deps.admission.release(cls);
+        call.removeListener('cancelled', onCancel);
+      })
       .catch((e: unknown) => deps.logger.error({ method: name, err: e }, 'rpc bookkeeping failed'));
   };
 }

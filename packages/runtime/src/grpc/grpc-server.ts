@@ -3,7 +3,11 @@ import { Server, ServerCredentials, type UntypedServiceImplementation } from '@g
 import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { LimitMetrics } from '../metrics/limit-metrics.js';
+import { RpcAdmission } from '../limits/rpc-admission.js';
+import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../limits/rpc-limits.js';
 import { LogRateLimiter } from '@chasm/core';
 import { unaryHandler } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
@@ -21,11 +25,17 @@ const MiB = 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 5_000;
 /** At most one 'rpc unavailable' line this often (a database outage fails every call). */
 const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
+/** At most one 'rpc refused' line this often (a flood past a quota is refused on every call). */
+const REFUSED_LOG_INTERVAL_MS = 5_000;
 
 export interface GrpcFrontDoorOptions {
   readonly handlerSets: readonly RpcHandlerSet[];
   readonly logger: Logger;
   readonly metrics: RpcMetrics;
+  /** Rate and concurrency limits (default: DEFAULT_RPC_LIMITS). */
+  readonly limits?: RpcLimits;
+  /** Where the admission metrics go. */
+  readonly registry: MetricsRegistry;
 }
 
 /**
@@ -38,11 +48,15 @@ export class GrpcFrontDoor {
   private readonly table: Map<string, RoutedMethod>;
   private readonly shutdown = new AbortController();
   private readonly health: HealthImplementation;
+  private readonly admission: RpcAdmission;
+  private readonly limitMetrics: LimitMetrics;
   private server: Server | undefined;
 
   constructor(private readonly options: GrpcFrontDoorOptions) {
     this.methods = servedProtoMethods();
     this.table = buildHandlerTable(this.methods, options.handlerSets);
+    this.admission = new RpcAdmission(options.limits ?? DEFAULT_RPC_LIMITS);
+    this.limitMetrics = new LimitMetrics(options.registry, () => this.admission.inFlight());
     this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
   }
 
@@ -70,6 +84,9 @@ export class GrpcFrontDoor {
       metrics: this.options.metrics,
       shutdown: this.shutdown.signal,
       unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
+      admission: this.admission,
+      limitMetrics: this.limitMetrics,
+      refusedLog: new LogRateLimiter(REFUSED_LOG_INTERVAL_MS),
     };
     for (const service of SERVED_SERVICES) {
       const methods = this.methods.filter((m) => m.service === service);
