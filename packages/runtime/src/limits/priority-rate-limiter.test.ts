@@ -30,13 +30,13 @@ describe('PriorityRateLimiter', () => {
     // Level 3 is at 0 after ten charges; one second later it has ten tokens again.
     expect(l.tryTake(3, 999)).toBe(true);
     // Low priority spends its bucket, then high priority spends its own: the low level is in debt
-    // (bounded by -burst) and waits two seconds, not one.
+    // (bounded by -burst) and waits for the debt to be paid before its first token.
     const m = new PriorityRateLimiter({ rps: 10, burst: 10 }, 0);
     expect(takeAll(m, 3, 0)).toBe(10);
     expect(takeAll(m, 0, 0)).toBe(10);
     expect(takeAll(m, 0, 0)).toBe(0);
-    expect(m.tryTake(3, 1500)).toBe(false);
-    expect(m.tryTake(3, 2100)).toBe(true);
+    expect(m.tryTake(3, 1050)).toBe(false);
+    expect(m.tryTake(3, 1150)).toBe(true);
   });
 
   it('is idle once every bucket is full again', () => {
