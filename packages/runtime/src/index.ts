@@ -19,3 +19,7 @@ export { HandlerTableError } from './grpc/handler-table.js';
 export { NamespaceNotFoundError, NamespaceAlreadyExistsError } from './namespaces/namespace-errors.js';
 export type { Namespaces } from './namespaces/namespaces.js';
 export { SERVER_VERSION } from './system/system-handlers.js';
+export { DEFAULT_RPC_LIMITS, type RpcLimits } from './limits/rpc-limits.js';
+export type { Quota } from './limits/priority-rate-limiter.js';
+export { RPC_CLASSES, classOfMethod, type RpcClass } from './limits/rpc-class.js';
+export { QuotaExceededError } from './limits/quota-exceeded-error.js';
