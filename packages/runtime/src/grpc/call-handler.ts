@@ -1,11 +1,12 @@
-import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { status as Status, Metadata, type handleUnaryCall, type ServerUnaryCall, type StatusObject, type sendUnaryData } from '@grpc/grpc-js';
 import { ChasmError, InvalidArgumentError, type RpcCallContext } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import type { LimitMetrics } from '../metrics/limit-metrics.js';
 import { classOfCall, classOfMethod } from '../limits/rpc-class.js';
-import type { RpcAdmission } from '../limits/rpc-admission.js';
+import type { Refusal, RpcAdmission } from '../limits/rpc-admission.js';
+import { QuotaExceededError } from '../limits/quota-exceeded-error.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
@@ -63,14 +64,13 @@ export function unaryHandler(
     const cls = classOfCall(method.method, methodClass, call.request);
     const refusal = deps.admission.admit(cls, namespace);
     if (refusal) {
-      deps.limitMetrics.refusedCall(method.method, namespace, refusal.exhaustedCause, refusal.scope);
+      deps.limitMetrics.refusedCall(method.method, namespace, refusal.cause, refusal.scope);
       const suppressed = deps.refusedLog.take();
       if (suppressed !== undefined) {
-        deps.logger.warn({ method: name, namespace, rpcClass: cls, cause: refusal.exhaustedCause, scope: refusal.scope, suppressed }, 'rpc refused');
+        deps.logger.warn({ method: name, namespace, rpcClass: cls, cause: refusal.cause, scope: refusal.scope, suppressed }, 'rpc refused');
       }
-      const mapped = toGrpcStatus(refusal);
-      finish(mapped.status.code);
-      callback(mapped.status);
+      finish(Status.RESOURCE_EXHAUSTED);
+      callback(refusalStatus(refusal));
       return;
     }
 
@@ -134,6 +134,23 @@ export function unaryHandler(
       })
       .catch((e: unknown) => deps.logger.error({ method: name, err: e }, 'rpc bookkeeping failed'));
   };
+}
+
+/** Each refusal's status details, encoded once: a flood is refused on every call. */
+const refusalDetails = new WeakMap<Refusal, { details: string; bin: Buffer | undefined }>();
+
+/** The status of a refused call, through the single error mapping (a fresh Metadata per call). */
+function refusalStatus(refusal: Refusal): StatusObject {
+  let cached = refusalDetails.get(refusal);
+  if (!cached) {
+    const mapped = toGrpcStatus(new QuotaExceededError(refusal.message, refusal.cause, refusal.scope));
+    const bin = mapped.status.metadata.get('grpc-status-details-bin')[0];
+    cached = { details: mapped.status.details, bin: bin instanceof Buffer ? bin : undefined };
+    refusalDetails.set(refusal, cached);
+  }
+  const metadata = new Metadata();
+  if (cached.bin) metadata.set('grpc-status-details-bin', cached.bin);
+  return { code: Status.RESOURCE_EXHAUSTED, details: cached.details, metadata };
 }
 
 function deadlineOf(deadline: Date | number): Date | undefined {

@@ -1,7 +1,20 @@
 import { PriorityRateLimiter, type Quota } from './priority-rate-limiter.js';
 import { CLASS_PRIORITY, RPC_CLASSES, type RpcClass } from './rpc-class.js';
 import type { RpcLimits } from './rpc-limits.js';
-import { QuotaExceededError } from './quota-exceeded-error.js';
+import type { ExhaustedCause, ExhaustedScope } from './quota-exceeded-error.js';
+
+/**
+ * Why a call was refused. The few possible values are made once: under a flood, refusing is the
+ * path every call takes, so it allocates nothing (the front door caches the status of each).
+ */
+export interface Refusal {
+  readonly cause: ExhaustedCause;
+  readonly scope: ExhaustedScope;
+  readonly message: string;
+}
+
+const NAMESPACE_RPS: Refusal = Object.freeze({ cause: 'RPS_LIMIT', scope: 'NAMESPACE', message: 'namespace rate limit exceeded' });
+const INSTANCE_RPS: Refusal = Object.freeze({ cause: 'RPS_LIMIT', scope: 'SYSTEM', message: 'service rate limit exceeded' });
 
 /** Namespaces' limiters are swept (the full, forgettable ones dropped) above this many. */
 const SWEEP_ABOVE = 1000;
@@ -20,33 +33,31 @@ export class RpcAdmission {
   readonly #namespaces = new Map<string, PriorityRateLimiter>();
   readonly #instance: PriorityRateLimiter | undefined;
   #sweptAt = Number.NEGATIVE_INFINITY;
+  readonly #concurrencyRefusals: ReadonlyMap<RpcClass, Refusal>;
 
   constructor(limits: RpcLimits, now: () => number = () => performance.now()) {
     this.#limits = limits;
     this.#now = now;
     this.#instance = limits.instance ? new PriorityRateLimiter(limits.instance, now()) : undefined;
+    this.#concurrencyRefusals = new Map(
+      RPC_CLASSES.map((c) => [c, Object.freeze({ cause: 'CONCURRENT_LIMIT', scope: 'SYSTEM', message: `service concurrent ${c} request limit exceeded (${limits.concurrency[c]})` } as const)]),
+    );
   }
 
   /**
    * Admits a call of `cls` in `namespace` (undefined: a call with no namespace) or says why not.
    * An admitted call holds a concurrency slot until `release(cls)`.
    */
-  admit(cls: RpcClass, namespace: string | undefined): QuotaExceededError | undefined {
+  admit(cls: RpcClass, namespace: string | undefined): Refusal | undefined {
     const inFlight = this.#inFlight.get(cls) ?? 0;
-    if (inFlight >= this.#limits.concurrency[cls]) {
-      return new QuotaExceededError(`service concurrent ${cls} request limit exceeded (${this.#limits.concurrency[cls]})`, 'CONCURRENT_LIMIT', 'SYSTEM');
-    }
+    if (inFlight >= this.#limits.concurrency[cls]) return this.#concurrencyRefusals.get(cls);
     const priority = CLASS_PRIORITY[cls];
     const now = this.#now();
     if (namespace !== undefined) {
       // The namespace first: a namespace over its quota must not spend the instance's tokens.
-      if (!this.#limiterOf(namespace, now).tryTake(priority, now)) {
-        return new QuotaExceededError(`namespace rate limit exceeded`, 'RPS_LIMIT', 'NAMESPACE');
-      }
+      if (!this.#limiterOf(namespace, now).tryTake(priority, now)) return NAMESPACE_RPS;
     }
-    if (this.#instance && !this.#instance.tryTake(priority, now)) {
-      return new QuotaExceededError('service rate limit exceeded', 'RPS_LIMIT', 'SYSTEM');
-    }
+    if (this.#instance && !this.#instance.tryTake(priority, now)) return INSTANCE_RPS;
     this.#inFlight.set(cls, inFlight + 1);
     return undefined;
   }

@@ -6,7 +6,7 @@
  * stay within 2× of its quiet p99.
  *
  *   node packages/workflow/dist/bench/namespace-isolation.bench.js     (pnpm bench namespace-isolation)
- *   BENCH_SECONDS=20 BENCH_B_CONCURRENCY=10 BENCH_A_QUOTA=50 BENCH_BACKENDS=pglite|postgres
+ *   BENCH_SECONDS=20 BENCH_B_CONCURRENCY=10 BENCH_A_QUOTA=10 BENCH_BACKENDS=pglite|postgres
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,7 +19,7 @@ import { freePort, spawnServer, type ChildDatabase } from '../testing/server-pro
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
 const B_CONCURRENCY = Number(process.env['BENCH_B_CONCURRENCY'] ?? 10);
-const A_QUOTA = Number(process.env['BENCH_A_QUOTA'] ?? 50);
+const A_QUOTA = Number(process.env['BENCH_A_QUOTA'] ?? 10);
 const RESOURCE_EXHAUSTED = 8;
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
