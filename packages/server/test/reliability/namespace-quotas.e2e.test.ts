@@ -171,7 +171,7 @@ describe.each(testDatabaseConfigs('quota'))('namespace quotas and backpressure (
           const c = connections[i % connections.length] as Connection;
           const request = { namespace: 'default', taskQueue: { name: `quota-burst-${run}-${i % 20}` }, identity: `quota-burst-${i}` };
           return outcomeOf(
-            c.withDeadline(at, () => (i % 2 === 0 ? c.workflowService.pollWorkflowTaskQueue(request) : c.workflowService.pollActivityTaskQueue(request))),
+            c.withDeadline(at, (): Promise<unknown> => (i % 2 === 0 ? c.workflowService.pollWorkflowTaskQueue(request) : c.workflowService.pollActivityTaskQueue(request))),
           );
         }),
       );
