@@ -2,7 +2,7 @@
 export interface MatchingOptions {
   /** Longest a poll is held (matching.longPollExpirationInterval). */
   readonly maxPollWaitMs: number;
-  /** Polls answer empty this long before the caller's deadline (returnEmptyTaskTimeBudget). */
+  /** Polls answer empty at least this long before the caller's deadline (returnEmptyTaskTimeBudget); more for longer polls (pollAnswerMarginMs). */
   readonly pollReturnBeforeDeadlineMs: number;
   /** A sticky queue with no poll for this long refuses adds (stickyPollerUnavailableWindow). */
   readonly stickyPollerUnavailableMs: number;

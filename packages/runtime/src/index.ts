@@ -26,3 +26,7 @@ export { JwtClaimMapper, type JwtClaimMapperOptions } from './auth/jwt-claim-map
 export { Access, accessOf } from './auth/api-access.js';
 export type { AuthConfig } from './auth/auth-config.js';
 export type { TlsConfig } from './tls/tls-config.js';
+export { DEFAULT_RPC_LIMITS, type RpcLimits } from './limits/rpc-limits.js';
+export type { Quota } from './limits/priority-rate-limiter.js';
+export { RPC_CLASSES, classOfMethod, type RpcClass } from './limits/rpc-class.js';
+export { QuotaExceededError } from './limits/quota-exceeded-error.js';

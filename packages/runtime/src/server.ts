@@ -125,6 +125,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       metrics: new RpcMetrics(metrics),
       credentials: grpcServerCredentials(config.grpc.tls),
       ...(auth ? { auth } : {}),
+      registry: metrics,
+      ...(config.limits ? { limits: config.limits } : {}),
     });
     container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
     frontDoor.attachLocalClient(container.get<LocalServiceClient>(TOKENS.ServiceClient));

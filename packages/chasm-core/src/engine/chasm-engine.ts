@@ -24,7 +24,7 @@ import type {
 import { EngineMetrics } from './engine-metrics.js';
 import { executionKeyString, type CachedExecution } from './execution-cache.js';
 import { ExecutionAccess, isRef } from './execution-access.js';
-import { pollWakeTime, waitFor } from './long-poll.js';
+import { pollAnswerMarginMs, pollWakeTime, waitFor } from './long-poll.js';
 import { startOrUpdate } from './start-execution.js';
 import * as taskEntryPoints from './task-entry-points.js';
 import { TaskProcessor, type TaskHost, type TaskProcessorOptions } from './task-processor.js';
@@ -306,5 +306,5 @@ export class ChasmEngine implements Engine, TaskHost {
   }
 }
 
-export { pollWakeTime };
+export { pollAnswerMarginMs, pollWakeTime };
 export type { ExecutionStatus };

@@ -23,6 +23,8 @@ export interface ServerProcessOptions {
   readonly packages: readonly string[];
   /** Per-plugin settings (the config file's `settings:`). */
   readonly settings?: Readonly<Record<string, unknown>>;
+  /** More config-file keys, written last (e.g. `namespaces` with quotas, `limits`). */
+  readonly extraConfig?: Readonly<Record<string, unknown>>;
 }
 
 export interface ServerProcess {
@@ -73,6 +75,7 @@ export async function spawnServerProcess(opts: ServerProcessOptions): Promise<Se
       namespaces: ['default'],
       // CHASM_SERVER_LOG_LEVEL overrides the test's level, to read a failing run's story.
       log: { level: process.env['CHASM_SERVER_LOG_LEVEL'] ?? opts.logLevel ?? 'warn' },
+      ...opts.extraConfig,
     }),
   );
   // CHASM_SERVER_NODE_ARGS (e.g. '--cpu-prof') is passed to the child's node, for profiling.

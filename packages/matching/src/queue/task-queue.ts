@@ -1,4 +1,4 @@
-import type { Clock } from '@chasm/core';
+import { pollAnswerMarginMs, type Clock } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { BacklogStore, BacklogTask } from '../backlog/backlog-store.js';
 import { TaskQueueOwnershipLostError } from '../errors.js';
@@ -263,7 +263,12 @@ export class TaskQueue {
     }
     const opts = this.deps.options;
     let waitMs = opts.maxPollWaitMs;
-    if (deadline) waitMs = Math.min(waitMs, deadline.getTime() - now - opts.pollReturnBeforeDeadlineMs);
+    if (deadline) {
+      // Early enough that the caller reads the empty answer before its deadline even in a burst,
+      // and spread so a burst's answers do not all leave in one tick (pollAnswerMarginMs).
+      const remaining = deadline.getTime() - now;
+      waitMs = Math.min(waitMs, remaining - pollAnswerMarginMs(remaining, opts.pollReturnBeforeDeadlineMs));
+    }
     if (this.#closed || signal.aborted || waitMs <= 0) {
       this.deps.metrics.pollLatency.observe({ ...this.#labels, poll_result: 'timeout' }, 0);
       return Promise.resolve(undefined);

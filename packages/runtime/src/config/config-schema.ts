@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger.js';
 import { validateNamespaceName } from '../namespaces/namespace-validation.js';
 import type { DatabaseConfig } from '@chasm/core';
+import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../limits/rpc-limits.js';
+import type { Quota } from '../limits/priority-rate-limiter.js';
+import { RPC_CLASSES } from '../limits/rpc-class.js';
 import { DEFAULT_GRPC_PORT, DEFAULT_SHARDS, type ServerConfig } from './server-config.js';
 import { DEFAULT_TLS_REFRESH_MS, type TlsConfig } from '../tls/tls-config.js';
 import type { AuthConfig } from '../auth/auth-config.js';
@@ -99,22 +102,52 @@ const withTls = (listener: { host: string; port: number; tls?: TlsConfig | undef
   const { host, port, tls } = listener;
   return tls ? { host, port, tls } : { host, port };
 };
+/** Calls a second; fractions allowed (0.5 = one call every 2 s). */
+const rps = z
+  .number({ error: 'must be a positive number of calls per second' })
+  .positive({ error: 'must be a positive number of calls per second' })
+  .max(1e9, { error: 'must be at most 1e9' });
+const burst = int(1, 1e9);
+/** Temporal's burst ratio: a quota saves up to two seconds of calls unless told otherwise. */
+const quotaOf = (r: number, b: number | undefined): Quota => ({ rps: r, burst: b ?? Math.max(1, Math.ceil(2 * r)) });
+const quotaSchema = z.strictObject({ rps, burst: burst.optional() }).transform((q) => quotaOf(q.rps, q.burst));
 
 const namespaceSchema = z
-  .preprocess((v) => (typeof v === 'string' ? { name: v } : v), z.strictObject({ name: z.unknown(), description: text.optional(), retention: durationSeconds.optional() }))
+  .preprocess(
+    (v) => (typeof v === 'string' ? { name: v } : v),
+    z.strictObject({ name: z.unknown(), description: text.optional(), retention: durationSeconds.optional(), rps: rps.optional(), burst: burst.optional() }),
+  )
   .transform((spec, ctx) => {
+    if (spec.burst !== undefined && spec.rps === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'burst needs rps', path: ['burst'] });
+      return z.NEVER;
+    }
     try {
       const name = validateNamespaceName(spec.name, 'name');
       return {
         name,
         ...(spec.description !== undefined ? { description: spec.description } : {}),
         ...(spec.retention !== undefined ? { retentionSeconds: spec.retention } : {}),
+        ...(spec.rps !== undefined ? { quota: quotaOf(spec.rps, spec.burst) } : {}),
       };
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
       return z.NEVER;
     }
   });
+
+/**
+ * `limits:` the front door's admission limits (ADR 0022). `namespace` is the quota of every
+ * namespace without its own (`namespaces: [{ name, rps, burst }]`), `instance` caps this node's
+ * calls whatever their namespace, `concurrency` caps calls in flight per class.
+ */
+const limitsSchema = z.strictObject({
+  namespace: quotaSchema.optional(),
+  instance: quotaSchema.optional(),
+  concurrency: z
+    .strictObject(Object.fromEntries(RPC_CLASSES.map((c) => [c, int(1, 1_000_000).optional()])) as Record<(typeof RPC_CLASSES)[number], z.ZodOptional<ReturnType<typeof int>>>)
+    .optional(),
+});
 
 export const configFileSchema = z
   .strictObject({
@@ -134,9 +167,19 @@ export const configFileSchema = z
     settings: z.record(z.string(), z.unknown(), { error: 'must be a mapping of package name to settings' }).default({}),
     namespaces: z.array(namespaceSchema, { error: 'must be a list' }).default([]),
     log: z.strictObject({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info') }).default({ level: 'info' }),
+    limits: limitsSchema.default({}),
   })
   .transform((c): ServerConfig => {
-    const { metrics, http, database: db, grpc, auth, ...rest } = c;
+    const { metrics, http, database: db, grpc, auth, namespaces: specs, limits: l, ...rest } = c;
+    const namespaces = specs.map(({ quota: _quota, ...seed }) => seed);
+    const concurrency = { ...DEFAULT_RPC_LIMITS.concurrency };
+    for (const cls of RPC_CLASSES) concurrency[cls] = l.concurrency?.[cls] ?? concurrency[cls];
+    const limits: RpcLimits = {
+      namespace: l.namespace ?? DEFAULT_RPC_LIMITS.namespace,
+      namespaces: Object.fromEntries(specs.flatMap((n) => (n.quota ? [[n.name, n.quota]] : []))),
+      ...(l.instance ? { instance: l.instance } : {}),
+      concurrency,
+    };
     // exactOptionalPropertyTypes: absent keys stay absent instead of holding undefined.
     const database: DatabaseConfig =
       db.kind === 'postgres'
@@ -149,6 +192,8 @@ export const configFileSchema = z
         : { kind: 'pglite', ...(db.dataDir !== undefined ? { dataDir: db.dataDir } : {}) };
     return {
       ...rest,
+      namespaces,
+      limits,
       database,
       grpc: withTls(grpc),
       ...(metrics ? { metrics: withTls({ host: metrics.host ?? '127.0.0.1', port: metrics.port, tls: metrics.tls }) } : {}),

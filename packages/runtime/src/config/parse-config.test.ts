@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './parse-config.js';
 import { devConfig } from './server-config.js';
+import { DEFAULT_RPC_LIMITS } from '../limits/rpc-limits.js';
 
 describe('parseConfig', () => {
   it('reads a full config', () => {
@@ -12,6 +13,7 @@ describe('parseConfig', () => {
       packages: ['matching'],
       namespaces: ['default', { name: 'orders', retention: '7d', description: 'o' }],
       log: { level: 'debug' },
+      limits: { namespace: { rps: 100 }, instance: { rps: 1000, burst: 1500 }, concurrency: { poll: 50 } },
     });
     expect(config).toEqual({
       database: { kind: 'postgres', url: 'postgres://u@db:5432/t' },
@@ -23,6 +25,25 @@ describe('parseConfig', () => {
       settings: {},
       namespaces: [{ name: 'default' }, { name: 'orders', retentionSeconds: 7 * 86400, description: 'o' }],
       log: { level: 'debug' },
+      limits: {
+        namespace: { rps: 100, burst: 200 },
+        namespaces: {},
+        instance: { rps: 1000, burst: 1500 },
+        concurrency: { ...DEFAULT_RPC_LIMITS.concurrency, poll: 50 },
+      },
+    });
+  });
+
+  it('reads per-namespace quotas (burst defaults to two seconds of rate) and defaults the limits', () => {
+    const config = parseConfig({
+      database: { kind: 'pglite' },
+      namespaces: ['default', { name: 'noisy', rps: 10 }, { name: 'batch', rps: 0.5, burst: 3 }],
+    });
+    expect(config.namespaces).toEqual([{ name: 'default' }, { name: 'noisy' }, { name: 'batch' }]);
+    expect(config.limits).toEqual({
+      namespace: DEFAULT_RPC_LIMITS.namespace,
+      namespaces: { noisy: { rps: 10, burst: 20 }, batch: { rps: 0.5, burst: 3 } },
+      concurrency: DEFAULT_RPC_LIMITS.concurrency,
     });
   });
 
@@ -44,6 +65,10 @@ describe('parseConfig', () => {
     [{ database: { kind: 'pglite' }, auth: { jwt: {} } }, /auth.jwt: needs exactly one of jwksFile and jwksUrl/],
     [{ database: { kind: 'pglite' }, auth: { jwt: { jwksUrl: 'ftp://x' } } }, /auth.jwt.jwksUrl: must be an http/],
     [{ database: { kind: 'pglite' }, auth: { oidc: {} } }, /auth: unknown key 'oidc'/],
+    [{ database: { kind: 'pglite' }, namespaces: [{ name: 'a', rps: 0 }] }, /namespaces\[0\].rps: must be a positive number/],
+    [{ database: { kind: 'pglite' }, namespaces: [{ name: 'a', burst: 5 }] }, /namespaces\[0\].burst: burst needs rps/],
+    [{ database: { kind: 'pglite' }, limits: { concurrency: { polls: 5 } } }, /limits.concurrency: unknown key 'polls'/],
+    [{ database: { kind: 'pglite' }, limits: { namespace: { rps: 10, burst: 0 } } }, /limits.namespace.burst: must be an integer/],
   ])('rejects %j', (doc, message) => {
     expect(() => parseConfig(doc)).toThrow(ConfigError);
     expect(() => parseConfig(doc)).toThrow(message);

@@ -2,6 +2,7 @@ import type { DatabaseConfig } from '@chasm/core';
 import type { LogLevel } from '../logging/logger.js';
 import type { TlsConfig } from '../tls/tls-config.js';
 import type { AuthConfig } from '../auth/auth-config.js';
+import type { RpcLimits } from '../limits/rpc-limits.js';
 
 /** A namespace registered at start-up if it does not exist yet. */
 export interface NamespaceSeed {
@@ -29,6 +30,8 @@ export interface ServerConfig {
   readonly settings?: Readonly<Record<string, unknown>>;
   readonly namespaces: readonly NamespaceSeed[];
   readonly log: { readonly level: LogLevel };
+  /** Front-door rate and concurrency limits; absent = the defaults (DEFAULT_RPC_LIMITS). */
+  readonly limits?: RpcLimits;
 }
 
 export const DEFAULT_GRPC_PORT = 7233;

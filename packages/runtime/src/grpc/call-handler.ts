@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import { AuthRefusal, type CallAuthorizer } from '../auth/call-authorizer.js';
+import type { LimitMetrics } from '../metrics/limit-metrics.js';
+import { classOfCall, classOfMethod, type RpcClass } from '../limits/rpc-class.js';
+import type { Refusal, RpcAdmission } from '../limits/rpc-admission.js';
+import { QuotaExceededError } from '../limits/quota-exceeded-error.js';
 import { toGrpcStatus, type MappedError } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
@@ -18,6 +22,11 @@ export interface CallHandlerDeps {
    * fails, and a line (with a stack) per call buried the log (issue 15).
    */
   readonly unavailableLog: LogRateLimiter;
+  /** Rate and concurrency limits, checked before a call runs (ADR 0022). */
+  readonly admission: RpcAdmission;
+  readonly limitMetrics: LimitMetrics;
+  /** Paces the 'rpc refused' line: a flood past a quota is refused thousands of times a second. */
+  readonly refusedLog: LogRateLimiter;
   /** The auth gate; absent when the config has no `auth:` (an open server). */
   readonly auth?: CallAuthorizer;
 }
@@ -28,7 +37,8 @@ export type CallOutcome = { readonly ok: true; readonly response: object } | { r
 /**
  * The front door's interceptor chain, written out, for one call of one method whatever the
  * transport (gRPC here, the HTTP API through GrpcFrontDoor.dispatch): metrics, request logging,
- * UNIMPLEMENTED for a method no package serves, and the single error mapping. Never rejects.
+ * UNIMPLEMENTED for a method no package serves, auth, admission (rate and concurrency limits),
+ * and the single error mapping. Never rejects.
  */
 export async function invokeMethod(
   method: ServedMethod,
@@ -38,24 +48,38 @@ export async function invokeMethod(
   context: RpcCallContext,
 ): Promise<CallOutcome> {
   const name = `${method.serviceName}/${method.method}`;
+  const namespace = namespaceOf(request);
   const record = deps.metrics.begin(method.serviceName, method.method);
   const startedAt = performance.now();
   const finish = (code: Status): void => {
     const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
     record(Status[code] ?? String(code));
-    deps.logger.debug({ method: name, code: Status[code], durationMs, namespace: namespaceOf(request) }, 'rpc');
+    deps.logger.debug({ method: name, code: Status[code], durationMs, namespace }, 'rpc');
   };
 
   if (!route) {
     finish(Status.UNIMPLEMENTED);
     return { ok: false, status: { code: Status.UNIMPLEMENTED, details: `${name} is not implemented by any installed package`, metadata: new Metadata() } };
   }
+  let admitted: RpcClass | undefined;
   try {
     // Auth runs first, for gRPC and HTTP alike: a refused caller learns nothing about the
-    // request, not even that it was malformed.
+    // request, not even that it was malformed, and spends none of the namespace's quota.
     if (deps.auth) {
       await deps.auth.check(method.serviceName, method.method, context.metadata['authorization'], request instanceof MalformedRequest ? null : request);
     }
+    const cls = classOfCall(method.method, classOfMethod(method.method), request);
+    const refusal = deps.admission.admit(cls, namespace);
+    if (refusal) {
+      deps.limitMetrics.refusedCall(method.method, namespace, refusal.cause, refusal.scope);
+      const suppressed = deps.refusedLog.take();
+      if (suppressed !== undefined) {
+        deps.logger.warn({ method: name, namespace, rpcClass: cls, cause: refusal.cause, scope: refusal.scope, suppressed }, 'rpc refused');
+      }
+      finish(Status.RESOURCE_EXHAUSTED);
+      return { ok: false, status: refusalStatus(refusal) };
+    }
+    admitted = cls;
     if (request instanceof MalformedRequest) {
       throw new InvalidArgumentError('request', `request is not a valid ${name} request: ${request.reason}`);
     }
@@ -72,7 +96,7 @@ export async function invokeMethod(
       // The reference is also in the status the client got, so a report can be matched to
       // this line; the error is logged through the scrubbing serializer (no SQL values).
       deps.logger.error(
-        { method: name, ref: mapped.internal.ref, namespace: namespaceOf(request), execution: executionOf(request), err: mapped.internal.error },
+        { method: name, ref: mapped.internal.ref, namespace, execution: executionOf(request), err: mapped.internal.error },
         'rpc failed with an internal error',
       );
     } else if (mapped.status.code === Status.UNAVAILABLE) {
@@ -88,6 +112,8 @@ export async function invokeMethod(
     }
     finish(mapped.status.code);
     return { ok: false, status: mapped.status };
+  } finally {
+    if (admitted !== undefined) deps.admission.release(admitted);
   }
 }
 
@@ -123,6 +149,23 @@ export function unaryHandler(
       .finally(() => call.removeListener('cancelled', onCancel))
       .catch((e: unknown) => deps.logger.error({ method: name, err: e }, 'rpc bookkeeping failed'));
   };
+}
+
+/** Each refusal's status details, encoded once: a flood is refused on every call. */
+const refusalDetails = new WeakMap<Refusal, { details: string; bin: Buffer | undefined }>();
+
+/** The status of a refused call, through the single error mapping (a fresh Metadata per call). */
+function refusalStatus(refusal: Refusal): MappedError['status'] {
+  let cached = refusalDetails.get(refusal);
+  if (!cached) {
+    const mapped = toGrpcStatus(new QuotaExceededError(refusal.message, refusal.cause, refusal.scope));
+    const bin = mapped.status.metadata.get('grpc-status-details-bin')[0];
+    cached = { details: mapped.status.details, bin: bin instanceof Buffer ? bin : undefined };
+    refusalDetails.set(refusal, cached);
+  }
+  const metadata = new Metadata();
+  if (cached.bin) metadata.set('grpc-status-details-bin', cached.bin);
+  return { code: Status.RESOURCE_EXHAUSTED, details: cached.details, metadata };
 }
 
 function deadlineOf(deadline: Date | number): Date | undefined {

@@ -4,7 +4,11 @@ import type { CallAuthorizer } from '../auth/call-authorizer.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
+import { LimitMetrics } from '../metrics/limit-metrics.js';
+import { RpcAdmission } from '../limits/rpc-admission.js';
+import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../limits/rpc-limits.js';
 import { LogRateLimiter } from '@chasm/core';
 import { invokeMethod, unaryHandler, type CallHandlerDeps, type CallOutcome } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
@@ -22,6 +26,8 @@ const MiB = 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 5_000;
 /** At most one 'rpc unavailable' line this often (a database outage fails every call). */
 const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
+/** At most one 'rpc refused' line this often (a flood past a quota is refused on every call). */
+const REFUSED_LOG_INTERVAL_MS = 5_000;
 
 export interface GrpcFrontDoorOptions {
   readonly handlerSets: readonly RpcHandlerSet[];
@@ -31,6 +37,10 @@ export interface GrpcFrontDoorOptions {
   readonly credentials: ServerCredentials;
   /** The auth gate; absent = every call is allowed. */
   readonly auth?: CallAuthorizer;
+  /** Rate and concurrency limits (default: DEFAULT_RPC_LIMITS). */
+  readonly limits?: RpcLimits;
+  /** Where the admission metrics go. */
+  readonly registry: MetricsRegistry;
 }
 
 /**
@@ -51,11 +61,15 @@ export class GrpcFrontDoor {
     this.methods = servedProtoMethods();
     this.byKey = new Map(this.methods.map((m) => [key(m.service, m.method), m]));
     this.table = buildHandlerTable(this.methods, options.handlerSets);
+    const admission = new RpcAdmission(options.limits ?? DEFAULT_RPC_LIMITS);
     this.deps = {
       logger: options.logger,
       metrics: options.metrics,
       shutdown: this.shutdown.signal,
       unavailableLog: new LogRateLimiter(UNAVAILABLE_LOG_INTERVAL_MS),
+      admission,
+      limitMetrics: new LimitMetrics(options.registry, () => admission.inFlight()),
+      refusedLog: new LogRateLimiter(REFUSED_LOG_INTERVAL_MS),
       ...(options.auth ? { auth: options.auth } : {}),
     };
     this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });

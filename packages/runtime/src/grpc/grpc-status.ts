@@ -84,7 +84,7 @@ export function statusDetailOf(error: ChasmError): StatusDetail | undefined {
     case ErrorCode.ResourceExhausted:
       return {
         type: `${ERRORDETAILS}ResourceExhaustedFailure`,
-        value: { cause: resourceExhaustedCause(d['cause']) },
+        value: { cause: resourceExhaustedCause(d['cause']), scope: resourceExhaustedScope(d['scope']) },
       };
     case ErrorCode.NotFound:
       if (typeof d['namespace'] === 'string') {
@@ -113,6 +113,12 @@ const CAUSES = new Set([
 function resourceExhaustedCause(cause: unknown): string {
   const name = typeof cause === 'string' ? cause.replace(/^RESOURCE_EXHAUSTED_CAUSE_/, '') : '';
   return `RESOURCE_EXHAUSTED_CAUSE_${CAUSES.has(name) ? name : 'UNSPECIFIED'}`;
+}
+
+/** 'NAMESPACE' or 'SYSTEM' (or the full enum name) -> the enum value name; anything else is unspecified. */
+function resourceExhaustedScope(scope: unknown): string {
+  const name = typeof scope === 'string' ? scope.replace(/^RESOURCE_EXHAUSTED_SCOPE_/, '') : '';
+  return `RESOURCE_EXHAUSTED_SCOPE_${name === 'NAMESPACE' || name === 'SYSTEM' ? name : 'UNSPECIFIED'}`;
 }
 
 function isStatusDetail(v: unknown): v is StatusDetail {

@@ -109,19 +109,34 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export async function startServerProcess(db: OwnedPostgres, opts: { logLevel?: string; packages?: readonly string[] } = {}): Promise<ServerProcess> {
+export interface ServerProcessOptions {
+  readonly logLevel?: string;
+  readonly packages?: readonly string[];
+  /** The `namespaces:` value, as YAML (default `[default]`). */
+  readonly namespaces?: string;
+  /** More top-level YAML lines (e.g. a `limits:` section). */
+  readonly extraYaml?: readonly string[];
+}
+
+export async function startServerProcess(db: OwnedPostgres, opts: ServerProcessOptions = {}): Promise<ServerProcess> {
+  return startServerOn(`{ kind: postgres, url: '${db.url}' }`, db.root, opts);
+}
+
+/** The built server CLI on any database (`database:` as YAML), its config file written in `dir`. */
+export async function startServerOn(databaseYaml: string, dir: string, opts: ServerProcessOptions = {}): Promise<ServerProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test does)`);
   const port = await freePort();
-  const config = join(db.root, `server-${port}.yaml`);
+  const config = join(dir, `server-${port}.yaml`);
   writeFileSync(
     config,
     [
-      `database: { kind: postgres, url: '${db.url}' }`,
+      `database: ${databaseYaml}`,
       'shards: 4',
       `grpc: { host: 127.0.0.1, port: ${port} }`,
       `packages: [${(opts.packages ?? ['matching', 'workflow']).join(', ')}]`,
-      'namespaces: [default]',
+      `namespaces: ${opts.namespaces ?? '[default]'}`,
       `log: { level: ${opts.logLevel ?? 'warn'} }`,
+      ...(opts.extraYaml ?? []),
       '',
     ].join('\n'),
   );
