@@ -235,25 +235,27 @@ export class ChasmEngine implements Engine, TaskHost {
   /**
    * Deletes up to `limit` executions of a namespace on the shards this node owns, without
    * terminating them: the namespace was deleted, so nothing of it may run or be notified any
-   * more. Returns how many it found; 0 means none is left on this node's shards. Each delete is
-   * one fenced store call, so an interrupted purge simply goes on with the next batch. An
-   * execution whose visibility record is being written right now is left for the next batch
-   * (a write landing after the delete would bring its visibility row back).
+   * more. `found` 0 means none is left on this node's shards. Each delete is one fenced store
+   * call, so an interrupted purge simply goes on with the next batch. An execution whose
+   * visibility record is being written right now is left for the next batch (`found` counts
+   * it, `deleted` does not): a write landing after the delete would bring its row back.
    */
-  async purgeNamespace(namespaceId: string, limit = 100): Promise<number> {
+  async purgeNamespace(namespaceId: string, limit = 100): Promise<{ readonly found: number; readonly deleted: number }> {
     const a = this.access;
     const refs = await this.opts.store.listNamespaceExecutions(namespaceId, a.leases.owned(), limit);
+    let deleted = 0;
     // Concurrent deletes of different executions: the store joins them into few statements.
     await Promise.all(
       refs.map((r) =>
         a.locked(r, async (key) => {
           if ((a.cache.get(key)?.visibilityTaskIds.length ?? 0) > 0) return;
           await deleteLocked(a, key, r.shardId);
+          deleted++;
           this.metrics?.executionsDeleted.inc({ reason: 'namespace' });
         }),
       ),
     );
-    return refs.length;
+    return { found: refs.length, deleted };
   }
 
   /** Force-closes a running execution through its root's `terminate`. */

@@ -151,9 +151,9 @@ describe.each(factories)('retention on $name', (factory) => {
     await createStore(t.engine, FOREVER_NS, 'other');
     await t.drain();
 
-    expect(await t.engine.purgeNamespace('doomed', 3)).toBe(3);
+    expect(await t.engine.purgeNamespace('doomed', 3)).toEqual({ found: 3, deleted: 3 });
     let total = 3;
-    for (let n; (n = await t.engine.purgeNamespace('doomed', 3)) > 0; ) total += n;
+    for (let r; (r = await t.engine.purgeNamespace('doomed', 3)).found > 0; ) total += r.deleted;
     expect(total).toBe(7);
     await t.drain();
     expect(await t.engine.count(Store, { namespaceId: 'doomed' })).toBe(0);
