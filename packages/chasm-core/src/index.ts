@@ -40,3 +40,4 @@ export { RETENTION_TASK_TYPE, keepForever, type RetentionPolicy } from './engine
 export type { RetentionOutcome } from './engine/retention-task.js';
 export type { TaskProcessorOptions } from './engine/task-processor.js';
 export * from './persistence/kysely-execution-store.js';
+export * from './persistence/pglite-vacuum.js';

@@ -1,5 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import type { Database } from '@chasm/core';
+import { long } from '@chasm/matching';
 
 /** The tables an execution has rows in (history batches are chasm_nodes rows). */
 export const EXECUTION_TABLES = ['executions', 'current_executions', 'chasm_nodes', 'chasm_tasks', 'visibility'] as const;
@@ -37,7 +38,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
 
 /** Registers a namespace whose closed executions are kept `seconds` seconds. */
 export async function registerWithRetention(connection: Connection, namespace: string, seconds: number): Promise<string> {
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds } });
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: long(seconds) } });
   const d = await connection.workflowService.describeNamespace({ namespace });
   return d.namespaceInfo?.id ?? '';
 }

@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { ChasmEngine, KyselyExecutionStore, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import { ChasmEngine, KyselyExecutionStore, PGliteVacuum, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EngineService } from './engine-service.js';
 import { registerStoreMetrics } from '../metrics/store-metrics.js';
@@ -72,6 +72,11 @@ export const coreModule = new ContainerModule(({ bind }) => {
     [NamespaceStore, TOKENS.Engine, TOKENS.Logger],
   );
   bind(TOKENS.Service).toService(NamespacePurger);
+  // Embedded PGlite has no autovacuum: without this, space of deleted rows is never reused.
+  bind(TOKENS.Service).toResolvedValue(
+    (db: Database, logger: Logger, metrics: MetricsRegistry) => new PGliteVacuum(db, { logger: logger.child({ component: 'pglite-vacuum' }), metrics }),
+    [TOKENS.Database, TOKENS.Logger, TOKENS.Metrics],
+  );
 
   bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
     (namespaces: Namespaces, features: ServerFeatures) => namespaceHandlers(namespaces, features),
