@@ -5,17 +5,17 @@ import type { ServiceLifecycle } from '../tokens.js';
 import type { Database } from './database.js';
 
 export interface PGliteVacuumOptions {
-  /** Between two VACUUMs (default 30 s). */
-  readonly intervalMs?: number;
   readonly logger?: Logger;
   readonly metrics?: PromRegistry;
 }
+
+const DEFAULT_INTERVAL_MS = 30_000;
 
 /**
  * VACUUM for embedded PGlite, which has no autovacuum: it runs Postgres in a single process,
  * without the autovacuum launcher, so a dead row (every update of a node, every finished task,
  * every execution removed by retention) keeps its space forever and the in-memory database only
- * grows. A periodic plain VACUUM makes that space reusable (and gives empty trailing pages
+ * grows. A periodic plain VACUUM (`database.vacuumIntervalMs`, default 30 s) makes that space reusable (and gives empty trailing pages
  * back), so a steady load levels off. Plain VACUUM takes no exclusive lock; on PGlite it holds
  * the single connection for its duration (tens of ms when little changed: pages that are
  * all-visible are skipped). Postgres needs none of this: its autovacuum does it.
@@ -24,14 +24,12 @@ export class PGliteVacuum implements ServiceLifecycle {
   readonly name = 'pglite-vacuum';
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly intervalMs: number;
   private readonly duration: Histogram | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly opts: PGliteVacuumOptions = {},
   ) {
-    this.intervalMs = opts.intervalMs ?? 30_000;
     const registry = opts.metrics;
     this.duration = registry
       ? ((registry.getSingleMetric('chasm_pglite_vacuum_seconds') as Histogram | undefined) ??
@@ -45,10 +43,13 @@ export class PGliteVacuum implements ServiceLifecycle {
   }
 
   async start(): Promise<void> {
-    if (this.database.config.kind !== 'pglite') return;
+    const config = this.database.config;
+    if (config.kind !== 'pglite') return;
+    const intervalMs = config.vacuumIntervalMs ?? DEFAULT_INTERVAL_MS;
+    if (intervalMs <= 0) return;
     this.timer = setInterval(() => {
       this.running ??= this.vacuum().finally(() => (this.running = undefined));
-    }, this.intervalMs);
+    }, intervalMs);
     this.timer.unref();
   }
 

@@ -8,6 +8,7 @@
  *
  *   node packages/workflow/dist/bench/retention.bench.js        (pnpm bench retention)
  *   BENCH_RETENTION_S=1 (0: the 1-day default, nothing deleted during the run)
+ *   BENCH_VACUUM=0 (no VACUUM at all: how the store behaved before PGliteVacuum)
  *   BENCH_WAVES=6 BENCH_WAVE_SIZE=100 BENCH_CONCURRENCY=20
  */
 import { randomUUID } from 'node:crypto';
@@ -24,6 +25,7 @@ const RETENTION_S = Number(process.env['BENCH_RETENTION_S'] ?? 1);
 const WAVES = Number(process.env['BENCH_WAVES'] ?? 6);
 const WAVE_SIZE = Number(process.env['BENCH_WAVE_SIZE'] ?? 100);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 20);
+const VACUUM = process.env['BENCH_VACUUM'] !== '0';
 
 const MiB = 1024 * 1024;
 
@@ -40,7 +42,10 @@ async function main(): Promise<void> {
     workflowsPath: fileURLToPath(new URL('./bench-workflows.js', import.meta.url)),
     logger: new DefaultLogger('ERROR'),
   });
-  const server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin] });
+  const server = await startTestServer({
+    plugins: [matchingPlugin, workflowPlugin],
+    database: VACUUM ? { kind: 'pglite' } : { kind: 'pglite', vacuumIntervalMs: 0 },
+  });
   const database = server.container.get<Database>(TOKENS.Database);
   // Vacuum right before each sample, so samples compare live data rather than vacuum timing.
   const vacuum = new PGliteVacuum(database);
@@ -60,9 +65,9 @@ async function main(): Promise<void> {
     activities: { greet: async (name: string) => `Hello, ${name}!` },
   });
   const running = worker.run();
-  console.log(`retention ${RETENTION_S > 0 ? `${RETENTION_S} s` : '1 day (default)'}; ${WAVES} waves of ${WAVE_SIZE} hello-activity workflows`);
+  console.log(`retention ${RETENTION_S > 0 ? `${RETENTION_S} s` : '1 day (default)'}, VACUUM ${VACUUM ? 'on' : 'off'}; ${WAVES} waves of ${WAVE_SIZE} hello-activity workflows`);
   const sample = async (label: string): Promise<number> => {
-    await vacuum.vacuum();
+    if (VACUUM) await vacuum.vacuum();
     const bytes = await dbBytes(database);
     console.log(`${label}: database ${(bytes / MiB).toFixed(1)} MiB, RSS ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`);
     return bytes;
