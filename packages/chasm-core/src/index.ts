@@ -37,5 +37,8 @@ export * from './http.js';
 export * from './tokens.js';
 export * from './task-token-namespace.js';
 export * from './engine/chasm-engine.js';
+export { RETENTION_TASK_TYPE, keepForever, type RetentionPolicy } from './engine/retention-policy.js';
+export type { RetentionOutcome } from './engine/retention-task.js';
 export type { TaskProcessorOptions } from './engine/task-processor.js';
 export * from './persistence/kysely-execution-store.js';
+export * from './persistence/pglite-vacuum.js';

@@ -25,6 +25,8 @@ import { EngineMetrics } from './engine-metrics.js';
 import { executionKeyString, type CachedExecution } from './execution-cache.js';
 import { ExecutionAccess, isRef } from './execution-access.js';
 import { pollAnswerMarginMs, pollWakeTime, waitFor } from './long-poll.js';
+import type { RetentionPolicy } from './retention-policy.js';
+import { deleteLocked, runRetention, type RetentionOutcome } from './retention-task.js';
 import { startOrUpdate } from './start-execution.js';
 import * as taskEntryPoints from './task-entry-points.js';
 import { TaskProcessor, type TaskHost, type TaskProcessorOptions } from './task-processor.js';
@@ -45,6 +47,11 @@ export interface ChasmEngineOptions {
    */
   readonly cacheIdleMs?: number;
   readonly tasks?: TaskProcessorOptions;
+  /**
+   * How long closed executions are kept, per namespace. Each closing commit arms a timer that
+   * deletes the execution when it runs out. Default: kept forever.
+   */
+  readonly retention?: RetentionPolicy;
 }
 
 /**
@@ -79,6 +86,7 @@ export class ChasmEngine implements Engine, TaskHost {
       metrics,
       cacheSize: opts.cacheSize ?? 10_000,
       tasks: this.processor,
+      retention: opts.retention,
     });
   }
 
@@ -218,16 +226,36 @@ export class ChasmEngine implements Engine, TaskHost {
       a.locked(target, async (key) => {
         const e = await a.load(key, 0);
         if (isOpenStatus(e.row.status)) await this.terminateLocked(e, reason);
-        try {
-          await this.opts.store.deleteExecution(a.leases.get(e.row.shardId), key);
-        } finally {
-          // Also on failure: a delete of unknown outcome (the database went away) may have
-          // happened, so the cached execution can no longer be trusted; reload it next time.
-          a.cache.drop(key);
-        }
-        a.notifier.notify(executionKeyString(key));
+        await deleteLocked(a, key, e.row.shardId);
+        this.metrics?.executionsDeleted.inc({ reason: 'request' });
       }),
     );
+  }
+
+  /**
+   * Deletes up to `limit` executions of a namespace on the shards this node owns, without
+   * terminating them: the namespace was deleted, so nothing of it may run or be notified any
+   * more. `found` 0 means none is left on this node's shards. Each delete is one fenced store
+   * call, so an interrupted purge simply goes on with the next batch. An execution whose
+   * visibility record is being written right now is left for the next batch (`found` counts
+   * it, `deleted` does not): a write landing after the delete would bring its row back.
+   */
+  async purgeNamespace(namespaceId: string, limit = 100): Promise<{ readonly found: number; readonly deleted: number }> {
+    const a = this.access;
+    const refs = await this.opts.store.listNamespaceExecutions(namespaceId, a.leases.owned(), limit);
+    let deleted = 0;
+    // Concurrent deletes of different executions: the store joins them into few statements.
+    await Promise.all(
+      refs.map((r) =>
+        a.locked(r, async (key) => {
+          if ((a.cache.get(key)?.visibilityTaskIds.length ?? 0) > 0) return;
+          await deleteLocked(a, key, r.shardId);
+          deleted++;
+          this.metrics?.executionsDeleted.inc({ reason: 'namespace' });
+        }),
+      ),
+    );
+    return { found: refs.length, deleted };
   }
 
   /** Force-closes an open (running or paused) execution through its root's `terminate`. */
@@ -294,6 +322,11 @@ export class ChasmEngine implements Engine, TaskHost {
 
   visibilityWritten(task: TaskRow): void {
     taskEntryPoints.visibilityWritten(this.access, task);
+  }
+
+  /** Runs a retention timer: deletes its execution if it still applies. */
+  runRetention(task: TaskRow): Promise<RetentionOutcome> {
+    return runRetention(this.access, task);
   }
 
   lease(shardId: number): ShardLease {

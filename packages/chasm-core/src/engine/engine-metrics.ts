@@ -11,6 +11,8 @@ export class EngineMetrics {
   readonly pendingTasks: Gauge<'kind'>;
   /** Executions held in the node's cache; set by the engine at each idle sweep. */
   readonly cachedExecutions: Gauge;
+  /** Executions whose rows were deleted, by why: retention, namespace (removed with it), request. */
+  readonly executionsDeleted: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -27,6 +29,7 @@ export class EngineMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     }));
     this.cachedExecutions = get('chasm_executions_cached', () => new Gauge({ name: 'chasm_executions_cached', help: 'Executions held in the node cache (idle ones are dropped after cacheIdleMs)', registers: [registry] }));
+    this.executionsDeleted = get('chasm_executions_deleted_total', () => new Counter({ name: 'chasm_executions_deleted_total', help: 'Executions deleted, by reason (retention, namespace, request)', labelNames: ['reason'] as const, registers: [registry] }));
     this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
   }
 }

@@ -22,6 +22,7 @@ import type { EngineMetrics } from './engine-metrics.js';
 import { ExecutionCache, businessKey, executionKeyString, type CachedExecution } from './execution-cache.js';
 import { KeyLock } from './key-lock.js';
 import { Notifier } from './notifier.js';
+import { closes, keepForever, retentionTaskRow, type RetentionPolicy } from './retention-policy.js';
 import { ShardLeases } from './shard-leases.js';
 import { Transaction, taskAttributes, taskPayload, taskValid } from './transaction.js';
 
@@ -47,6 +48,8 @@ export interface ExecutionAccessOptions {
   readonly metrics: EngineMetrics | undefined;
   readonly cacheSize: number;
   readonly tasks: TaskSink;
+  /** Default: keep closed executions forever. */
+  readonly retention?: RetentionPolicy | undefined;
 }
 
 export const isRef = (t: Target): t is ComponentRef => 'path' in t;
@@ -68,6 +71,7 @@ export class ExecutionAccess {
   private readonly locks = new KeyLock();
   private readonly logger: Logger | undefined;
   private readonly tasks: TaskSink;
+  private readonly retention: RetentionPolicy;
 
   constructor(opts: ExecutionAccessOptions) {
     this.store = opts.store;
@@ -77,6 +81,7 @@ export class ExecutionAccess {
     this.metrics = opts.metrics;
     this.cache = new ExecutionCache(opts.cacheSize);
     this.tasks = opts.tasks;
+    this.retention = opts.retention ?? keepForever;
   }
 
   /** Runs `fn` holding the lock of a business id (all runs of one id share it). */
@@ -203,6 +208,14 @@ export class ExecutionAccess {
     const lease = this.leases.get(shardId);
     const prepared = prepareCommit(e, txn, this.registry, () => this.leases.allocateTaskId(shardId), opts);
     if (prepared.noop) return;
+    if (closes(e.row, prepared.row)) {
+      // The retention timer is written by the closing commit itself: no closed execution
+      // without its timer, even across a crash right after the commit.
+      const retentionMs = await this.retention.retentionMs(e.row.namespaceId);
+      if (retentionMs !== undefined) {
+        prepared.insertTasks.push(retentionTaskRow(prepared.row, prepared.row.closeTime!, retentionMs, this.leases.allocateTaskId(shardId)));
+      }
+    }
     const started = performance.now();
     try {
       if (opts.create) {

@@ -28,6 +28,11 @@ export class ShardLeases {
     return lease;
   }
 
+  /** The shards this node holds now. */
+  owned(): number[] {
+    return [...this.leases.keys()];
+  }
+
   release(shardId: number): void {
     this.leases.delete(shardId);
   }

@@ -8,6 +8,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Engine } from './engine.js';
 import type { EngineMetrics } from './engine-metrics.js';
 import { Deque } from './deque.js';
+import type { RetentionOutcome } from './retention-task.js';
 import { TimerHeap } from './timer-heap.js';
 import { TransientFailureLog } from '../logging/transient-failure-log.js';
 import { isTransientDatabaseError } from '../persistence/transient-errors.js';
@@ -32,6 +33,7 @@ export interface TaskHost extends Engine {
   forgetTask(task: TaskRow): void;
   visibilityRecord(task: TaskRow): Promise<VisibilityRecord | undefined>;
   visibilityWritten(task: TaskRow): void;
+  runRetention(task: TaskRow): Promise<RetentionOutcome>;
   lease(shardId: number): ShardLease;
   shardLost(shardId: number): void;
 }
@@ -271,7 +273,17 @@ export class TaskProcessor {
   private async runOne(row: TaskRow): Promise<void> {
     const started = performance.now();
     try {
-      if (row.kind === 'pure') {
+      if (row.kind === 'retention') {
+        if ((await this.host.runRetention(row)) === 'deleted') {
+          // Its row went with the execution's rows.
+          this.known.delete(taskKey(row));
+          this.attempts.delete(taskKey(row));
+          this.metrics?.tasks.inc({ type: row.typeName, outcome: 'executed' });
+        } else {
+          this.metrics?.tasks.inc({ type: row.typeName, outcome: 'dropped' });
+          this.finish(row);
+        }
+      } else if (row.kind === 'pure') {
         const r = await this.host.runDuePureTasks(row);
         if (r === 'done') {
           // The commit that ran it also deleted its row.

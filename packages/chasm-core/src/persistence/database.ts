@@ -15,7 +15,12 @@ export type DatabaseConfig =
       /** How long a statement waits for a connection (a free one, or a new one) before failing UNAVAILABLE. */
       readonly connectTimeoutMs?: number;
     }
-  | { readonly kind: 'pglite'; readonly dataDir?: string };
+  | {
+      readonly kind: 'pglite';
+      readonly dataDir?: string;
+      /** Between two VACUUMs by `PGliteVacuum` (default 30 s; 0: never). PGlite has no autovacuum. */
+      readonly vacuumIntervalMs?: number;
+    };
 
 /** An open database. `db` is untyped here; each store narrows it with its own schema type. */
 export interface Database {

@@ -14,6 +14,7 @@ import type {
   CreateExecution,
   CurrentExecutionRow,
   ExecutionKey,
+  ExecutionRef,
   ExecutionStore,
   LoadedExecution,
   NodeKind,
@@ -256,6 +257,18 @@ export class KyselyExecutionStore implements ExecutionStore {
       lease,
       payload: { k: 'delete', ...keyJson(key) },
     });
+  }
+
+  async listNamespaceExecutions(namespaceId: string, shardIds: readonly number[], limit: number): Promise<readonly ExecutionRef[]> {
+    if (shardIds.length === 0 || limit < 1) return [];
+    // The primary key leads with namespace_id: an index range, however many other namespaces hold.
+    return this.#db
+      .selectFrom('executions')
+      .select(['namespaceId', 'businessId', 'archetype', 'runId', 'shardId'])
+      .where('namespaceId', '=', namespaceId)
+      .where('shardId', 'in', [...shardIds])
+      .limit(limit)
+      .execute();
   }
 
   async scanTasks(scan: TaskScan): Promise<readonly TaskRow[]> {

@@ -29,7 +29,8 @@ export type ExecutionStatus =
 export const isOpenStatus = (s: ExecutionStatus): boolean => s === 'running' || s === 'paused';
 
 export type NodeKind = 'component' | 'data' | 'map' | 'pointer';
-export type TaskKind = 'pure' | 'sideEffect' | 'visibility';
+/** `visibility` and `retention` are the engine's own tasks (no component type runs them). */
+export type TaskKind = 'pure' | 'sideEffect' | 'visibility' | 'retention';
 
 export interface ShardLease {
   readonly shardId: number;
@@ -42,6 +43,11 @@ export interface ExecutionKey {
   /** Fully qualified name of the root component type, e.g. `tests.store`. */
   readonly archetype: string;
   readonly runId: string;
+}
+
+/** An execution key with the shard that owns it. */
+export interface ExecutionRef extends ExecutionKey {
+  readonly shardId: number;
 }
 
 export interface ExecutionRow extends ExecutionKey {
@@ -200,6 +206,12 @@ export interface ExecutionStore {
   commit(mutation: CommitMutation): Promise<void>;
   /** Removes the execution, its nodes, tasks, visibility and (if it points here) the current row. */
   deleteExecution(lease: ShardLease, key: ExecutionKey): Promise<void>;
+
+  /**
+   * Up to `limit` executions (any status, any order) of a namespace on the given shards: what
+   * removing a deleted namespace's data walks through, batch by batch.
+   */
+  listNamespaceExecutions(namespaceId: string, shardIds: readonly number[], limit: number): Promise<readonly ExecutionRef[]>;
 
   /** Tasks of a shard in (fireAt nulls first, taskId) order. */
   scanTasks(scan: TaskScan): Promise<readonly TaskRow[]>;

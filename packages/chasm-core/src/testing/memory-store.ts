@@ -9,6 +9,7 @@ import type {
   CreateExecution,
   CurrentExecutionRow,
   ExecutionKey,
+  ExecutionRef,
   ExecutionRow,
   ExecutionStore,
   LoadedExecution,
@@ -108,6 +109,17 @@ export class MemoryExecutionStore implements ExecutionStore {
     const shardTasks = this.tasks.get(lease.shardId)!;
     for (const [id, t] of shardTasks) if (ek(t) === ek(key)) shardTasks.delete(id);
     this.visibility.delete(ek(key));
+  }
+
+  async listNamespaceExecutions(namespaceId: string, shardIds: readonly number[], limit: number): Promise<readonly ExecutionRef[]> {
+    const shards = new Set(shardIds);
+    const out: ExecutionRef[] = [];
+    for (const { row } of this.executions.values()) {
+      if (out.length >= limit) break;
+      if (row.namespaceId !== namespaceId || !shards.has(row.shardId)) continue;
+      out.push({ namespaceId: row.namespaceId, businessId: row.businessId, archetype: row.archetype, runId: row.runId, shardId: row.shardId });
+    }
+    return out;
   }
 
   async scanTasks(scan: TaskScan): Promise<readonly TaskRow[]> {

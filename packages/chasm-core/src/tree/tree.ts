@@ -68,7 +68,8 @@ export class Tree {
       tree.nodes.set(row.path, node);
     }
     for (const t of tasks) {
-      if (t.kind === 'visibility') continue;
+      // The engine's own tasks belong to the execution, not to a node.
+      if (t.kind === 'visibility' || t.kind === 'retention') continue;
       const node = tree.nodes.get(t.path);
       // A task row whose node is gone is garbage from an older transaction; the engine drops it.
       if (node) node.tasks.push({ row: t });

@@ -41,7 +41,12 @@ const databaseSchema = z.discriminatedUnion(
       /** Milliseconds a statement waits for a connection before it fails UNAVAILABLE. */
       connectTimeoutMs: int(100, 600_000).optional(),
     }),
-    z.strictObject({ kind: z.literal('pglite'), dataDir: text.optional() }),
+    z.strictObject({
+      kind: z.literal('pglite'),
+      dataDir: text.optional(),
+      /** Milliseconds between two VACUUMs of the embedded database (PGlite has no autovacuum); 0 turns them off. */
+      vacuumIntervalMs: int(0, 86_400_000).optional(),
+    }),
   ],
   { error: (iss) => (iss.input === undefined ? 'is required ({ kind: postgres, url } or { kind: pglite, dataDir })' : "must be 'postgres' or 'pglite'") },
 );
@@ -189,7 +194,11 @@ export const configFileSchema = z
             ...(db.poolSize !== undefined ? { poolSize: db.poolSize } : {}),
             ...(db.connectTimeoutMs !== undefined ? { connectTimeoutMs: db.connectTimeoutMs } : {}),
           }
-        : { kind: 'pglite', ...(db.dataDir !== undefined ? { dataDir: db.dataDir } : {}) };
+        : {
+            kind: 'pglite',
+            ...(db.dataDir !== undefined ? { dataDir: db.dataDir } : {}),
+            ...(db.vacuumIntervalMs !== undefined ? { vacuumIntervalMs: db.vacuumIntervalMs } : {}),
+          };
     return {
       ...rest,
       namespaces,

@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { ChasmEngine, KyselyExecutionStore, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import { ChasmEngine, KyselyExecutionStore, PGliteVacuum, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EngineService } from './engine-service.js';
 import { registerDatabaseMetrics, registerStoreMetrics } from '../metrics/store-metrics.js';
@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
 import { SERVER_MIGRATIONS } from '../namespaces/namespace-migrations.js';
+import { NamespacePurger } from '../namespaces/namespace-purger.js';
 import { NamespaceSeeder } from '../namespaces/namespace-seeder.js';
 import { NamespaceStore } from '../namespaces/namespace-store.js';
 import { Namespaces } from '../namespaces/namespaces.js';
@@ -37,10 +38,11 @@ export const coreModule = new ContainerModule(({ bind }) => {
     },
     [TOKENS.Database, ServerTokens.Config, TOKENS.Metrics],
   );
+  // Closed executions are deleted once their namespace's retention has passed (ADR 0026).
   bind(TOKENS.Engine).toResolvedValue(
-    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry) =>
-      new ChasmEngine({ store, registry, clock, logger: logger.child({ component: 'engine' }), metrics }),
-    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics],
+    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces) =>
+      new ChasmEngine({ store, registry, clock, logger: logger.child({ component: 'engine' }), metrics, retention: namespaces }),
+    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces],
   );
 
   bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);
@@ -65,12 +67,26 @@ export const coreModule = new ContainerModule(({ bind }) => {
     (engine: ChasmEngine, store: KyselyExecutionStore, db: Database) => new EngineService(engine, store, db),
     [TOKENS.Engine, TOKENS.ExecutionStore, TOKENS.Database],
   );
+  // After the engine: it deletes through the engine's shard leases.
+  bind(NamespacePurger).toResolvedValue(
+    (store: NamespaceStore, engine: ChasmEngine, logger: Logger) => new NamespacePurger(store, engine, logger.child({ component: 'namespace-purger' })),
+    [NamespaceStore, TOKENS.Engine, TOKENS.Logger],
+  );
+  bind(TOKENS.Service).toService(NamespacePurger);
+  // Embedded PGlite has no autovacuum: without this, space of deleted rows is never reused.
+  bind(TOKENS.Service).toResolvedValue(
+    (db: Database, logger: Logger, metrics: MetricsRegistry) => new PGliteVacuum(db, { logger: logger.child({ component: 'pglite-vacuum' }), metrics }),
+    [TOKENS.Database, TOKENS.Logger, TOKENS.Metrics],
+  );
 
   bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
     (namespaces: Namespaces, features: ServerFeatures) => namespaceHandlers(namespaces, features),
     [ServerTokens.Namespaces, ServerTokens.Features],
   );
-  bind(ServerTokens.CoreRpcHandlers).toResolvedValue((namespaces: Namespaces) => namespaceOperatorHandlers(namespaces), [ServerTokens.Namespaces]);
+  bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
+    (namespaces: Namespaces, purger: NamespacePurger) => namespaceOperatorHandlers(namespaces, () => purger.kick()),
+    [ServerTokens.Namespaces, NamespacePurger],
+  );
   bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
     (features: ServerFeatures, identity: ClusterIdentity, db: Database) =>
       systemHandlers({ features, cluster: () => identity.current, persistenceStore: db.config.kind }),

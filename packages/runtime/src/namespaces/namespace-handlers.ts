@@ -93,16 +93,20 @@ export function namespaceHandlers(namespaces: Namespaces, features: ServerFeatur
   };
 }
 
-/** OperatorService/DeleteNamespace. */
-export function namespaceOperatorHandlers(namespaces: Namespaces): RpcHandlerSet {
+/**
+ * OperatorService/DeleteNamespace. `deleted` is told once a namespace is marked deleted: its
+ * executions are then removed in the background (NamespacePurger).
+ */
+export function namespaceOperatorHandlers(namespaces: Namespaces, deleted: () => void = () => {}): RpcHandlerSet {
   return {
     service: OPERATOR_SERVICE,
     methods: {
       async DeleteNamespace(req: temporal.api.operatorservice.v1.DeleteNamespaceRequest) {
         if (!req.namespace && !req.namespaceId) throw new InvalidArgumentError('namespace', 'namespace or namespace_id is required');
-        // namespace_delete_delay is accepted and ignored: data removal is not scheduled yet.
-        const deleted = await namespaces.delete(req.namespaceId ? { id: req.namespaceId } : { name: req.namespace });
-        return { deletedNamespace: deleted.name };
+        // namespace_delete_delay is accepted and ignored: the data is removed right away, in the background.
+        const record = await namespaces.delete(req.namespaceId ? { id: req.namespaceId } : { name: req.namespace });
+        deleted();
+        return { deletedNamespace: record.name };
       },
     },
   };

@@ -68,6 +68,12 @@ export class NamespaceStore {
     return rows.map(toRecord);
   }
 
+  /** Every namespace in `state` (few: used for the deleted ones, whose data is being removed). */
+  async listInState(state: NamespaceState): Promise<NamespaceRecord[]> {
+    const rows = (await this.database.db.selectFrom('namespaces').selectAll().where('state', '=', state).orderBy('name').execute()) as NamespaceRow[];
+    return rows.map(toRecord);
+  }
+
   /**
    * Writes `ns` if the row is still at `expectedVersion`. Returns false if another writer won
    * (or, for a rename, the new name is taken).

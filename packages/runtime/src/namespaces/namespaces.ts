@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConcurrentUpdateError, InvalidArgumentError, type Clock, type NamespaceResolver } from '@chasm/core';
+import { ConcurrentUpdateError, InvalidArgumentError, type Clock, type NamespaceResolver, type RetentionPolicy } from '@chasm/core';
 import { NamespaceAlreadyExistsError, NamespaceInvalidStateError, NamespaceNotFoundError } from './namespace-errors.js';
 import { ArchivalState, NamespaceState, type NamespaceData, type NamespaceRecord } from './namespace-record.js';
 import type { NamespaceStore } from './namespace-store.js';
@@ -32,13 +32,15 @@ const CACHE_LIMIT = 10_000;
 
 /**
  * Namespaces: registration, lookup, update and deletion, plus the NamespaceResolver that
- * feature handlers use to turn names into ids. Ids are cached briefly (positive results
- * only, so a namespace registered on another node is visible at once; a renamed or deleted
- * one can be seen by other nodes for at most `cacheTtlMs`).
+ * feature handlers use to turn names into ids, and the engine's RetentionPolicy. Ids are cached
+ * briefly (positive results only, so a namespace registered on another node is visible at once;
+ * a renamed or deleted one can be seen by other nodes for at most `cacheTtlMs`); so is the
+ * retention, so a changed retention applies to executions closing `cacheTtlMs` later at most.
  */
-export class Namespaces implements NamespaceResolver {
+export class Namespaces implements NamespaceResolver, RetentionPolicy {
   private readonly byName = new Map<string, { id: string; state: NamespaceState; expiresAt: number }>();
   private readonly byId = new Map<string, { name: string; expiresAt: number }>();
+  private readonly retentionById = new Map<string, { ms: number | undefined; expiresAt: number }>();
 
   constructor(
     private readonly store: NamespaceStore,
@@ -162,6 +164,21 @@ export class Namespaces implements NamespaceResolver {
     return record.name;
   }
 
+  /**
+   * The engine asks at every close: how long to keep closed executions of this namespace. A
+   * deleted (or unknown) namespace answers "forever": its data goes with the namespace instead
+   * (see NamespacePurger).
+   */
+  async retentionMs(namespaceId: string): Promise<number | undefined> {
+    const cached = this.retentionById.get(namespaceId);
+    if (cached && cached.expiresAt > Date.now()) return cached.ms;
+    const record = await this.store.getById(namespaceId);
+    const ms = record && record.state !== NamespaceState.Deleted && record.retentionSeconds > 0 ? record.retentionSeconds * 1000 : undefined;
+    if (this.retentionById.size >= CACHE_LIMIT) this.retentionById.clear();
+    this.retentionById.set(namespaceId, { ms, expiresAt: Date.now() + this.cacheTtlMs });
+    return ms;
+  }
+
   private remember(record: NamespaceRecord): { id: string; state: NamespaceState; expiresAt: number } {
     const expiresAt = Date.now() + this.cacheTtlMs;
     const entry = { id: record.id, state: record.state, expiresAt };
@@ -178,5 +195,6 @@ export class Namespaces implements NamespaceResolver {
   private forget(record: NamespaceRecord): void {
     this.byName.delete(record.name);
     this.byId.delete(record.id);
+    this.retentionById.delete(record.id);
   }
 }
