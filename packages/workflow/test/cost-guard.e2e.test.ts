@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { costPer, mayHoldPeriodicScan, settledMetrics, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
+import { costDrift, costPer, mayHoldPeriodicScan, settledMetrics, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
 import { startTestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,9 +14,11 @@ import { workflowPlugin } from '../src/index.js';
  * exactly (no timing), so that a change adding one commit, round trip or RPC fails here. If a
  * change lowers a number on purpose, lower it here too and say so in the commit.
  *
- * Workflows run one at a time with a warm worker, so nothing is joined by group commit and the
- * counts are the same on every run: the execution cache answers every read, so each round trip
- * is one `chasm_write` (its own transaction). Poll counts are deterministic because each poll
+ * Workflows run one at a time with a warm worker, so the counts are the same on every run: the
+ * execution cache answers every read, so each round trip is one `chasm_write` (its own
+ * transaction). Group commit can still join a visibility write or a deletion flush with a commit
+ * queued at the same moment (seen under load: 10.8 for 11), so the database counts are an upper
+ * bound (`costDrift`); commits and RPCs are exact. Poll counts are deterministic because each poll
  * that carries a task is replaced by exactly one new poll; polls that end empty (their wait ran
  * out: time, not work) and the worker's periodic heartbeat are left out by `costPer`. The
  * activity is started eagerly in the first completion, so no activity poll gets a task. The
@@ -75,7 +77,7 @@ describe.each(testDatabaseConfigs('chasm_cost_guard'))('what a hello-activity wo
           return costPer(before, after, WORKFLOWS);
         }
       });
-      expect(cost).toEqual(EXPECTED);
+      expect(costDrift(cost, EXPECTED)).toEqual([]);
     } finally {
       await connection.close();
       await native.close();

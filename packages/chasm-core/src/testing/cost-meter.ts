@@ -86,3 +86,24 @@ export function mayHoldPeriodicScan(window: { from: number; to: number }, starte
   }
   return false;
 }
+
+/**
+ * How `actual` departs from the guard's `expected`, one line per difference (empty: none).
+ * Engine commits and RPCs must match exactly. Database round trips and transactions are an upper
+ * bound within one of it: the store's group commit may join two writes that happen to be queued
+ * at the same moment (a visibility record or a flush of finished-task deletions next to a
+ * commit), which a loaded machine makes more likely, so a run can cost slightly less; one more
+ * write per unit of work still fails.
+ */
+export function costDrift(actual: Cost, expected: Cost): string[] {
+  const out: string[] = [];
+  if (actual.engineCommits !== expected.engineCommits) out.push(`engineCommits ${actual.engineCommits}, expected ${expected.engineCommits}`);
+  for (const k of ['dbRoundTrips', 'dbTransactions', 'dbWriteTransactions'] as const) {
+    if (actual[k] > expected[k] || actual[k] <= expected[k] - 1) out.push(`${k} ${actual[k]}, expected at most ${expected[k]} and more than ${expected[k] - 1}`);
+  }
+  const methods = new Set([...Object.keys(actual.rpcs), ...Object.keys(expected.rpcs)]);
+  for (const m of [...methods].sort()) {
+    if (actual.rpcs[m] !== expected.rpcs[m]) out.push(`rpcs.${m} ${actual.rpcs[m] ?? 0}, expected ${expected.rpcs[m] ?? 0}`);
+  }
+  return out;
+}
