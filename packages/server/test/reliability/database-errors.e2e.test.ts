@@ -127,7 +127,12 @@ describe.runIf(postgresEnabled)('database errors: status codes, error references
       // The client is told nothing about the statement.
       expect(failed.details).not.toMatch(/chasm_nodes|Failing row|constraint/);
 
-      const line = server.lines.find((l) => l.includes(`"ref":"${ref}"`));
+      // The line is written before the answer is sent, but reaches us through the child's stdout
+      // pipe, which can lag behind the gRPC answer on a loaded machine: wait for it, with a deadline.
+      let line: string | undefined;
+      for (const until = Date.now() + 10_000; !(line = server.lines.find((l) => l.includes(`"ref":"${ref}"`))) && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(line, `no log line with ref ${ref}`).toBeDefined();
       const entry = JSON.parse(line!) as { level: number; method: string; execution?: string; err: Record<string, unknown> };
       expect(entry.level).toBe(50);
