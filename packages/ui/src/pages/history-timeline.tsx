@@ -31,7 +31,7 @@ export function spansOf(events: Json[]): Span[] {
     const t = new Date(e.eventTime).getTime();
     const kind = OPENERS[type];
     if (kind) {
-      const label = a.activityType?.name ?? (a.timerId ? `timer ${a.timerId}` : undefined) ?? a.workflowType?.name ?? a.operation ?? type;
+      const label = a.activityType?.name ?? a.timerId ?? a.workflowType?.name ?? a.operation ?? type;
       open.set(String(e.eventId), { label, kind, start: t });
       continue;
     }
