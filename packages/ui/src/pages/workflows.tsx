@@ -27,7 +27,10 @@ export function WorkflowsPage() {
 
   const update = (next: { query?: string; status?: string }) => {
     const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(next)) v === '' ? p.delete(k) : p.set(k, v);
+    for (const [k, v] of Object.entries(next)) {
+      if (v === '') p.delete(k);
+      else p.set(k, v);
+    }
     setTokens([]);
     setParams(p);
   };
