@@ -1,5 +1,5 @@
 /** Standalone activities (StartActivityExecution): the list and one activity's description. */
-import { Link, useParams } from 'react-router-dom';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { nsPath, qs, type Json } from '../api';
 import { Field, JsonView, Loaded, Payloads, Status, useApi } from '../components';
 import { enumName, time } from '../format';
@@ -39,7 +39,7 @@ export function ActivitiesPage() {
 
 export function ActivityDetailPage() {
   const { namespace, activityId } = useParams() as { namespace: string; activityId: string };
-  const runId = new URLSearchParams(window.location.search).get('runId') ?? undefined;
+  const runId = useSearchParams()[0].get('runId') ?? undefined;
   const q = useApi(nsPath(namespace, 'activities', activityId) + qs({ runId, includeInput: true, includeOutcome: true }));
   return (
     <section>

@@ -33,7 +33,7 @@ export function WorkflowDetailPage() {
                 <Field label="Start">{time(info.startTime)}</Field>
                 <Field label="Close">{time(info.closeTime)}</Field>
                 <Field label="History length">{info.historyLength}</Field>
-                <Field label="Parent">{info.parentExecution ? <Link to={`/namespaces/${encodeURIComponent(info.parentNamespaceId ? namespace : namespace)}/workflows/${encodeURIComponent(info.parentExecution.workflowId)}/${info.parentExecution.runId}`}>{info.parentExecution.workflowId}</Link> : '—'}</Field>
+                <Field label="Parent">{info.parentExecution ? <Link to={`/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(info.parentExecution.workflowId)}/${info.parentExecution.runId}`}>{info.parentExecution.workflowId}</Link> : '—'}</Field>
                 <Field label="CHASM tree"><Link to={inspector}>inspect</Link></Field>
               </dl>
               <WorkflowActions namespace={namespace} workflowId={workflowId} runId={info.execution?.runId} open={status === 'Running' || status === 'Paused'} />
