@@ -15,7 +15,9 @@ const layers = {
   'layer:runtime': ['layer:core', 'layer:runtime'],
   'layer:library': ['layer:core', 'layer:matching', 'layer:library'],
   'layer:feature': ['layer:core', 'layer:matching', 'layer:library', 'layer:runtime', 'layer:feature'],
-  'layer:app': ['layer:core', 'layer:matching', 'layer:library', 'layer:runtime', 'layer:feature', 'layer:app'],
+  'layer:app': ['layer:core', 'layer:matching', 'layer:library', 'layer:runtime', 'layer:feature', 'layer:ui', 'layer:app'],
+  // The web UI (packages/ui) is a browser app: it talks to the server over HTTP and imports no project.
+  'layer:ui': ['layer:ui'],
   'layer:plugin': ['layer:core', 'layer:runtime', 'layer:plugin'],
   'layer:tools': ['layer:tools'],
 };

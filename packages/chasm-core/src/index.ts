@@ -42,3 +42,5 @@ export type { RetentionOutcome } from './engine/retention-task.js';
 export type { TaskProcessorOptions } from './engine/task-processor.js';
 export * from './persistence/kysely-execution-store.js';
 export * from './persistence/pglite-vacuum.js';
+export * from './inspect/inspect-execution.js';
+export * from './inspect/to-json.js';

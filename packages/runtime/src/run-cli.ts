@@ -1,7 +1,7 @@
 /**
  * The server command line, shared by every server built on the runtime (the app in
  * @chasm/server passes its catalogue of built-in plugins):
- *   cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
+ *   cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--ui-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
  *   cli.js start --config FILE
  */
 import { parseArgs } from 'node:util';
@@ -16,13 +16,16 @@ export interface CliOptions {
   readonly catalogue: PluginCatalogue;
   /** What `dev` loads when no --package is given. */
   readonly devPackages: readonly string[];
+  /** The built web UI's folder, when the app ships one (config `ui.assetsDir` wins). */
+  readonly uiAssetsDir?: string | undefined;
 }
 
 const USAGE = `usage:
-  cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
+  cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--ui-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
       dev server: gRPC on 127.0.0.1:7233, embedded PGlite (in memory, or persistent in DIR),
       namespace 'default' registered, Prometheus metrics on :7239/metrics, Temporal's HTTP API
-      on :7243/api/v1/ (with another --port, metrics and HTTP take free ports unless given)
+      on :7243/api/v1/, the web UI on :8233 (with another --port, metrics, HTTP and UI take free
+      ports unless given)
   cli.js start --config FILE
       server from a YAML config (database, shards, grpc, metrics, packages, namespaces, log)`;
 
@@ -60,7 +63,7 @@ async function main(argv: string[], options: CliOptions): Promise<void> {
       throw new ConfigError(`unknown command '${command}'\n${USAGE}`);
   }
 
-  const server = await startServer(config, { catalogue: options.catalogue });
+  const server = await startServer(config, { catalogue: options.catalogue, ...(options.uiAssetsDir !== undefined ? { uiAssetsDir: options.uiAssetsDir } : {}) });
   let signals = 0;
   const shutdown = (signal: string): void => {
     // A second Ctrl-C exits at once, for when a stop hangs.
@@ -88,6 +91,7 @@ function parseDevArgs(args: string[], devPackages: readonly string[]): ServerCon
       'db-file': { type: 'string' },
       'metrics-port': { type: 'string' },
       'http-port': { type: 'string' },
+      'ui-port': { type: 'string' },
       'log-level': { type: 'string' },
       namespace: { type: 'string', multiple: true },
       package: { type: 'string', multiple: true },
@@ -105,6 +109,7 @@ function parseDevArgs(args: string[], devPackages: readonly string[]): ServerCon
     ...(metricsPort !== undefined ? { metricsPort: metricsPort === 'off' ? null : portArg(metricsPort, '--metrics-port') } : {}),
     ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
     ...(values['http-port'] !== undefined ? { httpPort: values['http-port'] === 'off' ? null : portArg(values['http-port'], '--http-port') } : {}),
+    ...(values['ui-port'] !== undefined ? { uiPort: values['ui-port'] === 'off' ? null : portArg(values['ui-port'], '--ui-port') } : {}),
     ...(values.namespace ? { namespaces: ['default', ...values.namespace] } : {}),
     packages: values.package ?? devPackages,
   });

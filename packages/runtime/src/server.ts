@@ -9,7 +9,9 @@ import {
   type AnyChasmPlugin,
   type HttpRoute,
   type Database,
+  type ExecutionStore,
   type Library,
+  type NamespaceResolver,
   type MigrationSet,
   type Registry,
   type RpcHandlerSet,
@@ -23,6 +25,9 @@ import { GrpcFrontDoor, servedProtoMethods } from './grpc/grpc-server.js';
 import { key } from './grpc/handler-table.js';
 import { HttpFrontDoor } from './http/http-server.js';
 import { httpApiRoutes } from './http-api/http-api-routes.js';
+import { inspectorRoutes } from './chasm-inspector/inspector-routes.js';
+import { UiAssets } from './ui/ui-assets.js';
+import { join } from 'node:path';
 import { HttpApiMetrics } from './metrics/http-api-metrics.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { MetricsServer } from './metrics/metrics-server.js';
@@ -49,6 +54,8 @@ export interface StartOptions {
   readonly modules?: readonly ContainerModule[];
   /** Use this logger instead of creating one from `config.log`. */
   readonly logger?: Logger;
+  /** The built web UI's folder (the app resolves its `@chasm/ui`); `config.ui.assetsDir` wins. */
+  readonly uiAssetsDir?: string;
 }
 
 export interface RunningServer {
@@ -59,6 +66,8 @@ export interface RunningServer {
   readonly metricsPort: number | undefined;
   /** Bound port of the plugins' HTTP routes, if enabled. */
   readonly httpPort: number | undefined;
+  /** Bound port of the web UI, if enabled and the UI package is installed. */
+  readonly uiPort: number | undefined;
   readonly container: Container;
   readonly config: ServerConfig;
   /** Stops gRPC, services and the database, in reverse start order. Safe to call twice. */
@@ -140,15 +149,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const port = await frontDoor.start(config.grpc.host, config.grpc.port);
     undo.push(() => frontDoor.stop());
 
+    // Temporal's HTTP API and the CHASM inspector, served on the HTTP port and the UI's.
+    const apiRoutes = [
+      ...httpApiRoutes({ frontDoor, logger: logger.child({ component: 'http-api' }), metrics: new HttpApiMetrics(metrics) }),
+      ...inspectorRoutes({
+        frontDoor,
+        store: container.get<ExecutionStore>(TOKENS.ExecutionStore),
+        registry,
+        namespaces: container.get<NamespaceResolver>(TOKENS.Namespaces),
+      }),
+    ];
+    const httpMetrics = new HttpMetrics(metrics);
     let httpPort: number | undefined;
     if (config.http) {
-      // Temporal's HTTP API beside the plugins' routes; a plugin's route wins over a binding
-      // on the same method and path (as routes registered beside Temporal's gateway do).
+      // A plugin's route wins over a binding on the same method and path (as routes registered
+      // beside Temporal's gateway do).
       const taken = new Set(routes.map(routeShape));
-      const apiRoutes = httpApiRoutes({ frontDoor, logger: logger.child({ component: 'http-api' }), metrics: new HttpApiMetrics(metrics) }).filter(
-        (r) => !taken.has(routeShape(r)),
-      );
-      const http = new HttpFrontDoor([...routes, ...apiRoutes], logger.child({ component: 'http' }), new HttpMetrics(metrics), config.http.tls);
+      const http = new HttpFrontDoor([...routes, ...apiRoutes.filter((r) => !taken.has(routeShape(r)))], logger.child({ component: 'http' }), httpMetrics, config.http.tls);
       httpPort = await http.start(config.http.host, config.http.port);
       undo.push(() => http.stop());
       container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort, config.http.tls !== undefined));
@@ -158,6 +175,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (config.auth && routes.length > 0) logger.warn({ routes: routes.length, mtls: config.http.tls?.clientCaFile !== undefined }, "auth is on for gRPC and the HTTP API, but plugins' HTTP routes are not authorized");
     } else if (routes.length > 0) {
       logger.info({ routes: routes.length }, 'plugins contribute HTTP routes, but no http port is configured');
+    }
+
+    let uiPort: number | undefined;
+    if (config.ui) {
+      // The UI and the API on one origin (no CORS, no proxy hop): the UI's listener answers
+      // /api/v1 itself through the same routes, and everything else from the UI's files.
+      const dir = config.ui.assetsDir ?? options.uiAssetsDir ?? UiAssets.find(join(options.resolveFrom ?? process.cwd(), 'package.json'));
+      if (dir === undefined) {
+        logger.warn('the web UI is configured but @chasm/ui is not installed (or not built): no UI is served');
+      } else {
+        const assets = UiAssets.load(dir, metrics);
+        // Only /api/v1: Temporal also binds /namespaces/… (no prefix), which are the app's own deep links here.
+        const ui = new HttpFrontDoor(apiRoutes.filter((r) => r.path.startsWith('/api/')), logger.child({ component: 'ui' }), httpMetrics, config.ui.tls, assets.serve);
+        uiPort = await ui.start(config.ui.host, config.ui.port);
+        undo.push(() => ui.stop());
+      }
     }
 
     let metricsPort: number | undefined;
@@ -175,6 +208,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         address,
         metricsPort,
         httpPort,
+        uiPort,
         // Whether each listener speaks TLS / asks for client certificates, and whether calls are authorized.
         tls: { grpc: tlsMode(config.grpc.tls), metrics: tlsMode(config.metrics?.tls), http: tlsMode(config.http?.tls) },
         auth: config.auth ? 'on' : 'off',
@@ -199,6 +233,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       port,
       metricsPort,
       httpPort,
+      uiPort,
       container,
       config,
       stop: () =>

@@ -4,3 +4,4 @@
  * standalone-activity, workflow, workflow-update, scheduler, nexus, batch) and the CLI that `npm start` runs.
  */
 export { BUILTIN_PLUGINS, DEV_PACKAGES } from './catalogue.js';
+export { uiAssetsDir } from './ui-assets-dir.js';

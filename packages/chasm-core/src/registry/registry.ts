@@ -58,6 +58,10 @@ export class Registry {
   libraryNames(): string[] {
     return [...this.libraries.keys()];
   }
+  /** Every registered library with its component and task types, in registration order (for tools such as the inspector). */
+  allLibraries(): readonly Library[] {
+    return [...this.libraries.values()];
+  }
 }
 
 export class RegistryError extends Error {

@@ -165,6 +165,8 @@ export const configFileSchema = z
     metrics: z.strictObject({ host: text.optional(), port, tls: tlsSchema.optional() }).nullish(),
     /** Plugins' HTTP routes; omit to disable. */
     http: z.strictObject({ host: text.optional(), port, tls: tlsSchema.optional() }).nullish(),
+    /** The web UI; omit to disable (the default). Its host defaults to the gRPC host. */
+    ui: z.strictObject({ host: text.optional(), port, tls: tlsSchema.optional(), assetsDir: text.optional() }).nullish(),
     /** Authorization of gRPC calls; omit for an open server (the dev default). */
     auth: authSchema.optional(),
     packages: z.array(text, { error: 'must be a list' }).default([]),
@@ -175,7 +177,7 @@ export const configFileSchema = z
     limits: limitsSchema.default({}),
   })
   .transform((c): ServerConfig => {
-    const { metrics, http, database: db, grpc, auth, namespaces: specs, limits: l, ...rest } = c;
+    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, ...rest } = c;
     const namespaces = specs.map(({ quota: _quota, ...seed }) => seed);
     const concurrency = { ...DEFAULT_RPC_LIMITS.concurrency };
     for (const cls of RPC_CLASSES) concurrency[cls] = l.concurrency?.[cls] ?? concurrency[cls];
@@ -207,6 +209,9 @@ export const configFileSchema = z
       grpc: withTls(grpc),
       ...(metrics ? { metrics: withTls({ host: metrics.host ?? '127.0.0.1', port: metrics.port, tls: metrics.tls }) } : {}),
       ...(http ? { http: withTls({ host: http.host ?? c.grpc.host, port: http.port, tls: http.tls }) } : {}),
+      ...(ui
+        ? { ui: { ...withTls({ host: ui.host ?? c.grpc.host, port: ui.port, tls: ui.tls }), ...(ui.assetsDir !== undefined ? { assetsDir: ui.assetsDir } : {}) } }
+        : {}),
       ...(auth ? { auth } : {}),
     };
   });

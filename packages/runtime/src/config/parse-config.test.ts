@@ -127,4 +127,20 @@ describe('devConfig', () => {
     expect(chosen.metrics).toEqual({ host: '127.0.0.1', port: 9100 });
     expect(chosen.http).toBeUndefined();
   });
+
+  it('serves the UI on 8233; with another gRPC port it takes a free one; off with null', () => {
+    expect(devConfig({}).ui).toEqual({ host: '127.0.0.1', port: 8233 });
+    expect(devConfig({ port: 7300 }).ui).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(devConfig({ port: 7300, uiPort: 9000 }).ui?.port).toBe(9000);
+    expect(devConfig({ uiPort: null }).ui).toBeUndefined();
+  });
+});
+
+describe('ui config', () => {
+  it('is off unless configured, and takes host, port, tls and assetsDir', () => {
+    expect(parseConfig({ database: { kind: 'pglite' } }).ui).toBeUndefined();
+    expect(parseConfig({ database: { kind: 'pglite' }, grpc: { host: '0.0.0.0' }, ui: { port: 8233 } }).ui).toEqual({ host: '0.0.0.0', port: 8233 });
+    expect(parseConfig({ database: { kind: 'pglite' }, ui: { port: 8233, host: '127.0.0.1', assetsDir: '/srv/ui' } }).ui).toEqual({ host: '127.0.0.1', port: 8233, assetsDir: '/srv/ui' });
+    expect(() => parseConfig({ database: { kind: 'pglite' }, ui: { port: 8233, dir: 'x' } })).toThrow(/ui: unknown key 'dir'/);
+  });
 });

@@ -22,6 +22,11 @@ export interface ServerConfig {
   readonly metrics?: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
   /** The HTTP port serving plugins' HTTP routes; absent = disabled. */
   readonly http?: { readonly host: string; readonly port: number; readonly tls?: TlsConfig };
+  /**
+   * The web UI (the `@chasm/ui` package's files, Temporal's HTTP API and the CHASM inspector on
+   * one origin); absent = off, the production default. `assetsDir` overrides where the built UI is.
+   */
+  readonly ui?: { readonly host: string; readonly port: number; readonly tls?: TlsConfig; readonly assetsDir?: string };
   /** Authentication and authorization of gRPC calls; absent = open (the dev default). */
   readonly auth?: AuthConfig;
   /** Plugins to load: catalogue names, package names or module paths. 'core' is always loaded. */
@@ -38,13 +43,15 @@ export const DEFAULT_GRPC_PORT = 7233;
 export const DEFAULT_METRICS_PORT = 7239;
 /** The HTTP port (Temporal's HTTP API, plugins' routes) of the dev server, as Temporal's. */
 export const DEFAULT_HTTP_PORT = 7243;
+/** The web UI's port in dev, as Temporal's dev server. */
+export const DEFAULT_UI_PORT = 8233;
 export const DEFAULT_SHARDS = 4;
 export const DEFAULT_NAMESPACE = 'default';
 
 /**
  * The dev server: 127.0.0.1:7233, PGlite (in memory unless `dataDir`), namespace `default`,
- * metrics on 7239 and HTTP on 7243. With another gRPC port and no metrics or HTTP port given,
- * those two are picked free (port 0; the start-up line says which), so that two dev servers
+ * metrics on 7239, HTTP on 7243 and the UI on 8233. With another gRPC port and no metrics, HTTP
+ * or UI port given, those are picked free (port 0; the start-up line says which), so that two dev servers
  * differing only by `--port` start side by side.
  */
 export function devConfig(options: {
@@ -54,6 +61,8 @@ export function devConfig(options: {
   metricsPort?: number | null;
   /** Serve Temporal's HTTP API and plugins' HTTP routes on this port; null: off. */
   httpPort?: number | null;
+  /** Serve the web UI on this port; null: off. */
+  uiPort?: number | null;
   logLevel?: LogLevel;
   packages?: readonly string[];
   namespaces?: readonly string[];
@@ -61,6 +70,7 @@ export function devConfig(options: {
   const otherPort = options.port !== undefined && options.port !== DEFAULT_GRPC_PORT;
   const metricsPort = options.metricsPort === undefined ? (otherPort ? 0 : DEFAULT_METRICS_PORT) : options.metricsPort;
   const httpPort = options.httpPort === undefined ? (otherPort ? 0 : DEFAULT_HTTP_PORT) : options.httpPort;
+  const uiPort = options.uiPort === undefined ? (otherPort ? 0 : DEFAULT_UI_PORT) : options.uiPort;
   const host = options.host ?? '127.0.0.1';
   return {
     database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite' },
@@ -68,6 +78,7 @@ export function devConfig(options: {
     grpc: { host, port: options.port ?? DEFAULT_GRPC_PORT },
     ...(metricsPort === null ? {} : { metrics: { host: '127.0.0.1', port: metricsPort } }),
     ...(httpPort === null ? {} : { http: { host, port: httpPort } }),
+    ...(uiPort === null ? {} : { ui: { host, port: uiPort } }),
     packages: options.packages ?? [],
     namespaces: (options.namespaces ?? [DEFAULT_NAMESPACE]).map((name) => ({ name })),
     log: { level: options.logLevel ?? 'info' },

@@ -2,7 +2,8 @@ import type { LocalServiceClient } from './local-service-client.js';
 import { Server, type ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CallAuthorizer } from '../auth/call-authorizer.js';
 import { HealthImplementation } from 'grpc-health-check';
-import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
+import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcCallContext, type RpcHandlerSet, type RpcMethod } from '@chasm/core';
+import type { MethodDefinition } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
@@ -23,6 +24,8 @@ export function servedProtoMethods(): ServedMethod[] {
 }
 
 const MiB = 1024 * 1024;
+/** Custom endpoints have no gRPC codec: nothing in the chain serializes their messages. */
+const CUSTOM_DEFINITION = {} as MethodDefinition<object, object>;
 const SHUTDOWN_GRACE_MS = 5_000;
 /** At most one 'rpc unavailable' line this often (a database outage fails every call). */
 const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
@@ -98,6 +101,16 @@ export class GrpcFrontDoor {
    */
   dispatch(method: ServedMethod, request: object, context: RpcCallContext): Promise<CallOutcome> {
     return invokeMethod(method, this.table.get(key(method.service, method.method)), this.deps, request, context);
+  }
+
+  /**
+   * Calls an endpoint that is not a proto method (the CHASM inspector) through the same chain:
+   * metrics, auth (by `accessOf(serviceName, method)`), admission and the error mapping. Its
+   * request is a plain object; a `namespace` field scopes auth and rate limits as for RPCs.
+   */
+  dispatchCustom(serviceName: string, method: string, handler: RpcMethod, request: object, context: RpcCallContext): Promise<CallOutcome> {
+    const served: ServedMethod = { serviceName, service: serviceName, method, path: `/${serviceName}/${method}`, streaming: false, definition: CUSTOM_DEFINITION };
+    return invokeMethod(served, { handler }, this.deps, request, context);
   }
 
   /** Aborted when the front door stops (long polls end with it). */

@@ -143,7 +143,7 @@ function parseBody(bytes: Uint8Array | undefined): Json {
 }
 
 /** grpc-gateway's error body: a google.rpc.Status as JSON, its details as typed Anys. */
-function errorResponse(status: MappedError['status'], pretty: boolean): HttpResponse {
+export function errorResponse(status: MappedError['status'], pretty: boolean): HttpResponse {
   const bin = status.metadata.get('grpc-status-details-bin')[0];
   let details: Json = [];
   if (bin instanceof Buffer) {
@@ -155,7 +155,7 @@ function errorResponse(status: MappedError['status'], pretty: boolean): HttpResp
   return json(httpStatusOfGrpc(status.code), { code: status.code, message: status.details, details }, pretty);
 }
 
-function json(status: number, body: Json, pretty: boolean): HttpResponse {
+export function json(status: number, body: Json, pretty: boolean): HttpResponse {
   return {
     status,
     rawBody: Buffer.from(pretty ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body)),

@@ -19,7 +19,7 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
  * else is a bug: 500 with a reference, and the stack in the log.
  */
 export class HttpFrontDoor {
-  private readonly router = findMyWay({ ignoreTrailingSlash: true, defaultRoute: (_req, res) => send(res, 404, { code: 'NOT_FOUND', message: 'no such route' }) });
+  private readonly router: findMyWay.Instance<findMyWay.HTTPVersion.V1>;
   private readonly shutdown = new AbortController();
   private server: Listener | undefined;
 
@@ -29,7 +29,10 @@ export class HttpFrontDoor {
     private readonly metrics: HttpMetrics,
     /** HTTPS (and client certificates, with `clientCaFile`) when given. */
     private readonly tls?: TlsConfig,
+    /** Answers what no route matches (the UI's static files); default: a JSON 404. */
+    fallback?: (req: IncomingMessage, res: ServerResponse) => void,
   ) {
+    this.router = findMyWay({ ignoreTrailingSlash: true, defaultRoute: fallback ?? ((_req, res) => send(res, 404, { code: 'NOT_FOUND', message: 'no such route' })) });
     for (const route of routes) {
       try {
         this.router.on(route.method, route.path, (req, res, params) => void this.serve(route, req, res, params));

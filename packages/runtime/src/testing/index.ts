@@ -38,6 +38,10 @@ export interface TestServerOptions {
   readonly metricsPort?: number;
   /** Serve plugins' HTTP routes on this port (0 = any free port); disabled by default. */
   readonly httpPort?: number;
+  /** Serve the web UI on this port (0 = any free port) from `uiAssetsDir`; disabled by default. */
+  readonly uiPort?: number;
+  /** The built UI's folder (needed with `uiPort`). */
+  readonly uiAssetsDir?: string;
   /** TLS (mTLS with `clientCaFile`) on the gRPC port. */
   readonly grpcTls?: TlsConfig;
   /** TLS on the metrics port. */
@@ -58,6 +62,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.metricsPort !== undefined ? { metrics: { host, port: options.metricsPort, ...(options.metricsTls ? { tls: options.metricsTls } : {}) } } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.httpPort !== undefined ? { http: { host, port: options.httpPort } } : {}),
+    ...(options.uiPort !== undefined ? { ui: { host, port: options.uiPort, ...(options.uiAssetsDir !== undefined ? { assetsDir: options.uiAssetsDir } : {}) } } : {}),
     packages: options.packages ?? [],
     ...(options.settings ? { settings: options.settings } : {}),
     namespaces: (options.namespaces ?? ['default']).map((name) => ({ name })),

@@ -1,0 +1,213 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './free-port.js';
+
+/**
+ * The web UI in a real browser (Debian's chromium through playwright-core) against a spawned
+ * dev server (PGlite) driven by the official SDK: find a workflow by a query, open it, see its
+ * history and result; signal one and terminate one; pause a schedule; open the CHASM inspector
+ * of a standalone activity and see its tree and pending timer. Every wait is on DOM state
+ * (locators auto-wait) or on the server's answer, never a fixed sleep. Screenshots of the main
+ * pages go to docs/ui/.
+ */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = `${ROOT}packages/server/dist/cli.js`;
+const SHOTS = `${ROOT}docs/ui/`;
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** Packages the server loads: no nexus, so the Nexus endpoints page meets an RPC nobody serves. */
+const PACKAGES = ['matching', 'standalone-activity', 'workflow', 'scheduler'];
+const WAIT_MS = 45_000;
+
+describe('web UI (browser, PGlite)', () => {
+  let server: ChildProcess;
+  let ui: string;
+  let client: Client;
+  let connection: Connection;
+  let native: NativeConnection;
+  let worker: Worker;
+  let running: Promise<void>;
+  let browser: Browser;
+  let page: Page;
+  const taskQueue = `ui-${randomUUID().slice(0, 8)}`;
+
+  const open = async (path: string): Promise<void> => {
+    await page.goto(`${ui}${path}`);
+  };
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (nx run-many -t build)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    mkdirSync(SHOTS, { recursive: true });
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    const [port, httpPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    server = spawn(
+      process.execPath,
+      [CLI, 'dev', '--port', String(port), '--http-port', String(httpPort), '--ui-port', String(uiPort), '--metrics-port', 'off', '--log-level', 'warn', ...PACKAGES.flatMap((p) => ['--package', p])],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    ui = `http://127.0.0.1:${uiPort}`;
+    await untilServing(`${ui}/api/v1/namespaces/default`, server);
+    const bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)), logger: new DefaultLogger('ERROR') });
+    connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    client = new Client({ connection, namespace: 'default' });
+    native = await NativeConnection.connect({ address: `127.0.0.1:${port}` });
+    worker = await Worker.create({
+      connection: native,
+      namespace: 'default',
+      taskQueue,
+      workflowBundle: bundle,
+      activities: { shout: async (text: string) => text.toUpperCase() },
+    });
+    running = worker.run();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(WAIT_MS);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (worker) {
+      worker.shutdown();
+      await running;
+    }
+    await native?.close();
+    await connection?.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+  }, 60_000);
+
+  it('finds a workflow by a query, opens it, and shows its result and history (list and timeline)', async () => {
+    const workflowId = `greet-${randomUUID().slice(0, 8)}`;
+    const result = await client.workflow.execute('greetWorkflow', { workflowId, taskQueue, args: ['browser'] });
+    expect(result).toEqual({ greeting: 'Hello, BROWSER' });
+
+    await open('/namespaces/default/workflows');
+    await page.getByLabel('Visibility query').fill(`WorkflowId = '${workflowId}'`);
+    await page.getByRole('button', { name: 'Search' }).click();
+    // The list refreshes itself: the run appears once visibility has it.
+    const link = page.getByTestId('workflow-list').getByRole('link', { name: workflowId });
+    await link.waitFor();
+    expect(await page.getByTestId('workflow-list').locator('tbody tr').count()).toBe(1);
+    await shot('workflows');
+
+    await link.click();
+    await page.getByTestId('workflow-result').filter({ hasText: 'Hello, BROWSER' }).waitFor();
+    await page.getByTestId('workflow-input').filter({ hasText: '"browser"' }).waitFor();
+    const history = page.getByTestId('history-list');
+    for (const type of ['WorkflowExecutionStarted', 'ActivityTaskCompleted', 'TimerFired', 'WorkflowExecutionCompleted']) {
+      await history.getByRole('cell', { name: type, exact: true }).first().waitFor();
+    }
+    await page.getByTestId('workflow-summary').getByText('Completed').waitFor();
+    await shot('workflow-detail');
+
+    await page.getByRole('button', { name: 'Timeline' }).click();
+    const timeline = page.getByTestId('history-timeline');
+    await timeline.getByText('activity: shout').waitFor();
+    await timeline.getByText('timer: 1').waitFor();
+    await shot('workflow-timeline');
+  });
+
+  it('signals a workflow from its page', async () => {
+    const handle = await client.workflow.start('approvalWorkflow', { workflowId: `approve-${randomUUID().slice(0, 8)}`, taskQueue });
+    await open(`/namespaces/default/workflows/${handle.workflowId}`);
+    await page.getByTestId('workflow-summary').getByText('Running').waitFor();
+    await page.getByLabel('Signal name').fill('approve');
+    await page.getByLabel('Signal input (JSON)').fill('"ship it"');
+    await page.getByRole('button', { name: 'Signal', exact: true }).click();
+    expect(await handle.result()).toBe('ship it');
+    // The open page catches up by itself.
+    await page.getByTestId('workflow-result').filter({ hasText: 'ship it' }).waitFor();
+    await page.getByTestId('history-list').getByRole('cell', { name: 'WorkflowExecutionSignaled', exact: true }).waitFor();
+  });
+
+  it('terminates a workflow from its page', async () => {
+    const handle = await client.workflow.start('sleepyWorkflow', { workflowId: `sleepy-${randomUUID().slice(0, 8)}`, taskQueue });
+    await open(`/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}`);
+    await page.getByTestId('workflow-summary').getByText('Running').waitFor();
+    await page.getByLabel('Reason').fill('stopped from the browser test');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Terminate' }).click();
+    await page.getByTestId('workflow-summary').getByText('Terminated').waitFor();
+    const d = await handle.describe();
+    expect(d.status.name).toBe('TERMINATED');
+    await page.getByTestId('workflow-result').filter({ hasText: 'stopped from the browser test' }).waitFor();
+  });
+
+  it('opens a schedule and pauses it', async () => {
+    const scheduleId = `sched-${randomUUID().slice(0, 8)}`;
+    const handle = await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '1h' }] },
+      action: { type: 'startWorkflow', workflowType: 'greetWorkflow', args: ['schedule'], taskQueue, workflowId: `${scheduleId}-wf` },
+    });
+    await open('/namespaces/default/schedules');
+    const link = page.getByTestId('schedule-list').getByRole('link', { name: scheduleId });
+    await link.waitFor();
+    await link.click();
+    await page.getByTestId('schedule-state').filter({ hasText: 'Active' }).waitFor();
+    await page.getByTestId('upcoming-actions').locator('li').first().waitFor();
+    await page.getByLabel('Note').fill('paused by the browser test');
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByTestId('schedule-state').filter({ hasText: 'Paused' }).waitFor();
+    const d = await handle.describe();
+    expect(d.state.paused).toBe(true);
+    expect(d.state.note).toBe('paused by the browser test');
+    await shot('schedule');
+    await handle.delete();
+  });
+
+  it("opens a standalone activity's CHASM inspector and sees its tree and pending timer", async () => {
+    const activityId = `act-${randomUUID().slice(0, 8)}`;
+    // No worker polls this queue: the activity stays scheduled and its schedule-to-close timer pending.
+    await client.activity.start('neverPolled', { id: activityId, taskQueue: `${taskQueue}-idle`, scheduleToCloseTimeout: '1h' });
+    await open('/namespaces/default/activities');
+    const link = page.getByTestId('activity-list').getByRole('link', { name: activityId });
+    await link.waitFor();
+    await link.click();
+    await page.getByRole('link', { name: 'inspect', exact: true }).click();
+    const tree = page.getByTestId('chasm-tree');
+    await tree.getByTestId('archetype').filter({ hasText: 'activity.activity' }).waitFor();
+    await tree.locator('[data-testid="chasm-node"][data-path=""][data-type="activity.activity"]').waitFor();
+    const timer = tree.locator('[data-testid="chasm-task"][data-type="activity.scheduleToCloseTimeout"]');
+    await timer.waitFor();
+    expect(await timer.getAttribute('data-kind')).toBe('pure');
+    expect(await timer.textContent()).toMatch(/in (59m|1h)/);
+    await tree.getByText('"activityId": "' + activityId + '"').waitFor();
+    await shot('chasm-inspector');
+  });
+
+  it('says so when a page needs an RPC no installed package serves', async () => {
+    await open('/nexus/endpoints');
+    await page.getByTestId('unimplemented').filter({ hasText: 'ListNexusEndpoints' }).waitFor();
+    // And the inspector's registry page lists what is installed.
+    await open('/namespaces/default/chasm');
+    await page.getByTestId('component-registry').getByRole('cell', { name: 'scheduler', exact: true }).waitFor();
+  });
+});
+
+/** Resolves once `url` answers 200; fails early if the server process exits. */
+async function untilServing(url: string, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the dev server exited with ${proc.exitCode}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within 120 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
