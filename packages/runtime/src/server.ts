@@ -24,7 +24,9 @@ import { key } from './grpc/handler-table.js';
 import { HttpFrontDoor } from './http/http-server.js';
 import { httpApiRoutes } from './http-api/http-api-routes.js';
 import { HttpApiMetrics } from './metrics/http-api-metrics.js';
-import { createLogger, type Logger } from './logging/logger.js';
+import { createLogger, defaultLogFormat, type Logger } from './logging/logger.js';
+import { probePort } from './ports/probe-port.js';
+import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { MetricsServer } from './metrics/metrics-server.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import { RpcMetrics } from './metrics/rpc-metrics.js';
@@ -71,7 +73,7 @@ export interface RunningServer {
  * what was started and rethrows, so a failed start leaks no ports or connections.
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.log.level);
+  const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());
   const metrics = new MetricsRegistry();
   // The plugin set is checked before anything is opened: a bad set fails fast, in one line.
   const plugins = [...(await loadPlugins(config.packages, options.catalogue ?? {}, options.resolveFrom)), ...(options.plugins ?? [])];
@@ -88,11 +90,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const t0 = performance.now();
   try {
+    // Ports the user chose are checked before the slow part of the start (ADR 0029).
+    await probePort('gRPC', config.grpc.host, config.grpc.port);
+    for (const [name, l] of [['http', config.http], ['metrics', config.metrics]] as const) {
+      if (l && !l.orFreePort) await probePort(name, l.host, l.port);
+    }
+    // Before the container: the engine's commit spans need the tracer at construction.
+    let tracing: Tracing | undefined;
+    if (config.telemetry?.traces) {
+      const started = await startTracing(config.telemetry.traces, logger);
+      tracing = started;
+      undo.push(() => started.shutdown());
+    }
     const database = await openDatabase(config.database);
     undo.push(() => database.close());
     const tDatabase = performance.now();
 
-    const container = await createContainer({ config, database, logger, metrics }, modules);
+    const container = await createContainer({ config, database, logger, metrics, tracing }, modules);
     undo.push(async () => {
       await container.unbindAll();
     });
@@ -127,6 +141,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(auth ? { auth } : {}),
       registry: metrics,
       ...(config.limits ? { limits: config.limits } : {}),
+      ...(tracing ? { tracer: tracing.rpc } : {}),
     });
     container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
     frontDoor.attachLocalClient(container.get<LocalServiceClient>(TOKENS.ServiceClient));
@@ -149,7 +164,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         (r) => !taken.has(routeShape(r)),
       );
       const http = new HttpFrontDoor([...routes, ...apiRoutes], logger.child({ component: 'http' }), new HttpMetrics(metrics), config.http.tls);
-      httpPort = await http.start(config.http.host, config.http.port);
+      httpPort = await http.start(config.http.host, config.http.port, config.http.orFreePort === true);
       undo.push(() => http.stop());
       container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort, config.http.tls !== undefined));
       // The auth gate covers gRPC and Temporal's HTTP API (one call path), not the plugins' own
@@ -165,7 +180,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // Default process metrics only when exported: they start timers per registry.
       collectDefaultMetrics({ register: metrics });
       const metricsServer = new MetricsServer(metrics, config.metrics.tls);
-      metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port);
+      metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port, config.metrics.orFreePort === true);
       undo.push(() => metricsServer.stop());
     }
 
@@ -178,6 +193,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         // Whether each listener speaks TLS / asks for client certificates, and whether calls are authorized.
         tls: { grpc: tlsMode(config.grpc.tls), metrics: tlsMode(config.metrics?.tls), http: tlsMode(config.http?.tls) },
         auth: config.auth ? 'on' : 'off',
+        traces: config.telemetry?.traces ? 'on' : 'off',
         database: config.database.kind,
         core: CHASM_CORE_VERSION,
         plugins: plugins.map((p) => `${p.name}@${p.version}`),
