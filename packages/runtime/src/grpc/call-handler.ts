@@ -54,7 +54,7 @@ export function invokeMethod(
   if (!deps.tracer) return invokeTraced(method, route, deps, request, context);
   return deps.tracer.traceRpc(
     {
-      service: method.serviceName,
+      service: method.service,
       method: method.method,
       transport: context.internal ? 'internal' : transport,
       namespace: namespaceOf(request),
