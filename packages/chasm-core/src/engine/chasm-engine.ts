@@ -92,6 +92,7 @@ export class ChasmEngine implements Engine, TaskHost {
       retention: opts.retention,
       tracer: opts.tracer,
     });
+    metrics?.watchShards(() => this.access.leases.owned().length);
   }
 
   get store(): ExecutionStore {
