@@ -37,6 +37,7 @@ export * from './http.js';
 export * from './tokens.js';
 export * from './task-token-namespace.js';
 export * from './engine/chasm-engine.js';
+export type { CommitTracer, CommitSpanAttributes } from './engine/commit-tracer.js';
 export { RETENTION_TASK_TYPE, keepForever, type RetentionPolicy } from './engine/retention-policy.js';
 export type { RetentionOutcome } from './engine/retention-task.js';
 export type { TaskProcessorOptions } from './engine/task-processor.js';

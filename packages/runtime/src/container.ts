@@ -1,3 +1,4 @@
+import type { Tracing, TracingHolder } from './telemetry/tracing.js';
 import { Container, type ContainerModule } from 'inversify';
 import { HttpAddress, TOKENS, type Database } from '@chasm/core';
 import type { Logger } from 'pino';
@@ -12,6 +13,8 @@ export interface ContainerBase {
   readonly database: Database;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
+  /** OpenTelemetry tracing, when `telemetry.traces` is configured. */
+  readonly tracing?: Tracing | undefined;
 }
 
 /**
@@ -25,6 +28,8 @@ export async function createContainer(base: ContainerBase, modules: readonly Con
   container.bind(TOKENS.Database).toConstantValue(base.database);
   container.bind(TOKENS.Logger).toConstantValue(base.logger);
   container.bind(TOKENS.Metrics).toConstantValue(base.metrics);
+  // A holder, since a binding cannot be undefined: the engine reads its commit tracer from it.
+  container.bind(ServerTokens.Tracing).toConstantValue({ tracing: base.tracing } satisfies TracingHolder);
   container.bind(ServerTokens.Features).toConstantValue(new ServerFeatures());
   // Set once the HTTP front door listens (server.ts).
   container.bind(TOKENS.HttpAddress).toConstantValue(new HttpAddress());

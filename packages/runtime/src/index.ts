@@ -6,7 +6,10 @@
  */
 export { startServer, type RunningServer, type StartOptions } from './server.js';
 export { runCli, type CliOptions } from './run-cli.js';
-export { devConfig, type NamespaceSeed, type ServerConfig } from './config/server-config.js';
+export { devConfig, followingPort, FOLLOWING_PORT_OFFSETS, type Listener, type NamespaceSeed, type ServerConfig } from './config/server-config.js';
+export type { TracesConfig } from './telemetry/traces-config.js';
+export { PortInUseError } from './ports/port-in-use-error.js';
+export { formatBanner, describeStore, type BannerInfo } from './dev-banner.js';
 export { ConfigError, loadConfigFile, parseConfig } from './config/parse-config.js';
 export { loadPlugins, type PluginCatalogue, type PluginLoader } from './plugins/load-plugins.js';
 export { checkPlugins } from './plugins/check-plugins.js';

@@ -12,4 +12,6 @@ export const ServerTokens = {
   CoreRpcHandlers: Symbol.for('chasm/server/CoreRpcHandlers'),
   /** `ClusterIdentity`: the cluster id and shard count, loaded at start. */
   ClusterIdentity: Symbol.for('chasm/server/ClusterIdentity'),
+  /** `TracingHolder`: the server's OpenTelemetry tracing, if configured (ADR 0029). */
+  Tracing: Symbol.for('chasm/server/Tracing'),
 } as const;

@@ -29,7 +29,9 @@ import { inspectorRoutes } from './chasm-inspector/inspector-routes.js';
 import { UiAssets } from './ui/ui-assets.js';
 import { join } from 'node:path';
 import { HttpApiMetrics } from './metrics/http-api-metrics.js';
-import { createLogger, type Logger } from './logging/logger.js';
+import { createLogger, defaultLogFormat, type Logger } from './logging/logger.js';
+import { probePort } from './ports/probe-port.js';
+import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { MetricsServer } from './metrics/metrics-server.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import { RpcMetrics } from './metrics/rpc-metrics.js';
@@ -80,7 +82,7 @@ export interface RunningServer {
  * what was started and rethrows, so a failed start leaks no ports or connections.
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.log.level);
+  const logger = options.logger ?? createLogger(config.log.level, undefined, config.log.format ?? defaultLogFormat());
   const metrics = new MetricsRegistry();
   // The plugin set is checked before anything is opened: a bad set fails fast, in one line.
   const plugins = [...(await loadPlugins(config.packages, options.catalogue ?? {}, options.resolveFrom)), ...(options.plugins ?? [])];
@@ -97,11 +99,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const t0 = performance.now();
   try {
+    // Ports the user chose are checked before the slow part of the start (ADR 0029).
+    await probePort('gRPC', config.grpc.host, config.grpc.port);
+    for (const [name, l] of [['http', config.http], ['metrics', config.metrics], ['ui', config.ui]] as const) {
+      if (l && !l.orFreePort) await probePort(name, l.host, l.port);
+    }
+    // Before the container: the engine's commit spans need the tracer at construction.
+    let tracing: Tracing | undefined;
+    if (config.telemetry?.traces) {
+      const started = await startTracing(config.telemetry.traces, logger);
+      tracing = started;
+      undo.push(() => started.shutdown());
+    }
     const database = await openDatabase(config.database);
     undo.push(() => database.close());
     const tDatabase = performance.now();
 
-    const container = await createContainer({ config, database, logger, metrics }, modules);
+    const container = await createContainer({ config, database, logger, metrics, tracing }, modules);
     undo.push(async () => {
       await container.unbindAll();
     });
@@ -136,6 +150,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(auth ? { auth } : {}),
       registry: metrics,
       ...(config.limits ? { limits: config.limits } : {}),
+      ...(tracing ? { tracer: tracing.rpc } : {}),
     });
     container.get<ServerFeatures>(ServerTokens.Features).setImplemented(frontDoor.implementedMethods());
     frontDoor.attachLocalClient(container.get<LocalServiceClient>(TOKENS.ServiceClient));
@@ -166,7 +181,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // beside Temporal's gateway do).
       const taken = new Set(routes.map(routeShape));
       const http = new HttpFrontDoor([...routes, ...apiRoutes.filter((r) => !taken.has(routeShape(r)))], logger.child({ component: 'http' }), httpMetrics, config.http.tls);
-      httpPort = await http.start(config.http.host, config.http.port);
+      httpPort = await http.start(config.http.host, config.http.port, config.http.orFreePort === true);
       undo.push(() => http.stop());
       container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort, config.http.tls !== undefined));
       // The auth gate covers gRPC and Temporal's HTTP API (one call path), not the plugins' own
@@ -188,7 +203,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         const assets = UiAssets.load(dir, metrics);
         // Only /api/v1: Temporal also binds /namespaces/… (no prefix), which are the app's own deep links here.
         const ui = new HttpFrontDoor(apiRoutes.filter((r) => r.path.startsWith('/api/')), logger.child({ component: 'ui' }), httpMetrics, config.ui.tls, assets.serve);
-        uiPort = await ui.start(config.ui.host, config.ui.port);
+        uiPort = await ui.start(config.ui.host, config.ui.port, config.ui.orFreePort === true);
         undo.push(() => ui.stop());
       }
     }
@@ -198,7 +213,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // Default process metrics only when exported: they start timers per registry.
       collectDefaultMetrics({ register: metrics });
       const metricsServer = new MetricsServer(metrics, config.metrics.tls);
-      metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port);
+      metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port, config.metrics.orFreePort === true);
       undo.push(() => metricsServer.stop());
     }
 
@@ -212,6 +227,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         // Whether each listener speaks TLS / asks for client certificates, and whether calls are authorized.
         tls: { grpc: tlsMode(config.grpc.tls), metrics: tlsMode(config.metrics?.tls), http: tlsMode(config.http?.tls) },
         auth: config.auth ? 'on' : 'off',
+        traces: config.telemetry?.traces ? 'on' : 'off',
         database: config.database.kind,
         core: CHASM_CORE_VERSION,
         plugins: plugins.map((p) => `${p.name}@${p.version}`),

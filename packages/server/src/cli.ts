@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The server app's command line (`npm start` runs `dev`):
- *   node dist/cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--ui-port N|off] [--log-level L] [--namespace NAME]... [--package NAME]...
+ *   node dist/cli.js dev [--port N] [--ip HOST] [--db-file DIR] [--metrics-port N|off] [--http-port N|off] [--ui-port N|off]
+ *                        [--log-level L] [--log-format pretty|json] [--otlp-endpoint URL] [--namespace NAME]... [--package NAME]...
  *   node dist/cli.js start --config FILE
  */
 import { runCli } from '@chasm/runtime';

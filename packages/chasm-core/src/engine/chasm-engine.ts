@@ -22,6 +22,7 @@ import type {
   UpdateResult,
 } from './engine.js';
 import { EngineMetrics } from './engine-metrics.js';
+import type { CommitTracer } from './commit-tracer.js';
 import { executionKeyString, type CachedExecution } from './execution-cache.js';
 import { ExecutionAccess, isRef } from './execution-access.js';
 import { pollAnswerMarginMs, pollWakeTime, waitFor } from './long-poll.js';
@@ -52,6 +53,8 @@ export interface ChasmEngineOptions {
    * deletes the execution when it runs out. Default: kept forever.
    */
   readonly retention?: RetentionPolicy;
+  /** A span around each commit (the runtime's OpenTelemetry tracer when traces are on). */
+  readonly tracer?: CommitTracer;
 }
 
 /**
@@ -87,7 +90,9 @@ export class ChasmEngine implements Engine, TaskHost {
       cacheSize: opts.cacheSize ?? 10_000,
       tasks: this.processor,
       retention: opts.retention,
+      tracer: opts.tracer,
     });
+    metrics?.watchShards(() => this.access.leases.owned().length);
   }
 
   get store(): ExecutionStore {

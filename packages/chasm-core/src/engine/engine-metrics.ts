@@ -13,6 +13,9 @@ export class EngineMetrics {
   readonly cachedExecutions: Gauge;
   /** Executions whose rows were deleted, by why: retention, namespace (removed with it), request. */
   readonly executionsDeleted: Counter<'reason'>;
+  /** Shards whose lease this node holds, read at scrape time (see `watchShards`). */
+  readonly shardsOwned: Gauge;
+  private shardCount: (() => number) | undefined;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -30,6 +33,20 @@ export class EngineMetrics {
     }));
     this.cachedExecutions = get('chasm_executions_cached', () => new Gauge({ name: 'chasm_executions_cached', help: 'Executions held in the node cache (idle ones are dropped after cacheIdleMs)', registers: [registry] }));
     this.executionsDeleted = get('chasm_executions_deleted_total', () => new Counter({ name: 'chasm_executions_deleted_total', help: 'Executions deleted, by reason (retention, namespace, request)', labelNames: ['reason'] as const, registers: [registry] }));
+    // Read at scrape time rather than set on every acquire and loss: the lease table is the truth.
+    const self = (): EngineMetrics => this;
+    this.shardsOwned = get('chasm_shards_owned', () => new Gauge({
+      name: 'chasm_shards_owned', help: 'Shards whose lease this node holds', registers: [registry],
+      collect() {
+        const read = self().shardCount;
+        if (read) this.set(read());
+      },
+    }));
     this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
+  }
+
+  /** Tells the shard gauge where to read the number of owned shards. */
+  watchShards(read: () => number): void {
+    this.shardCount = read;
   }
 }

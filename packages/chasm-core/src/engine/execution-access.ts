@@ -19,6 +19,7 @@ import { Tree } from '../tree/tree.js';
 import { applyCommit, prepareCommit, visibilityFingerprint, type CommitOptions } from './commit.js';
 import type { RootTarget, Target, UpdateResult } from './engine.js';
 import type { EngineMetrics } from './engine-metrics.js';
+import type { CommitTracer } from './commit-tracer.js';
 import { ExecutionCache, businessKey, executionKeyString, type CachedExecution } from './execution-cache.js';
 import { KeyLock } from './key-lock.js';
 import { Notifier } from './notifier.js';
@@ -50,6 +51,8 @@ export interface ExecutionAccessOptions {
   readonly tasks: TaskSink;
   /** Default: keep closed executions forever. */
   readonly retention?: RetentionPolicy | undefined;
+  /** Spans around commits; absent (the default) = no tracing. */
+  readonly tracer?: CommitTracer | undefined;
 }
 
 export const isRef = (t: Target): t is ComponentRef => 'path' in t;
@@ -72,6 +75,7 @@ export class ExecutionAccess {
   private readonly logger: Logger | undefined;
   private readonly tasks: TaskSink;
   private readonly retention: RetentionPolicy;
+  private readonly tracer: CommitTracer | undefined;
 
   constructor(opts: ExecutionAccessOptions) {
     this.store = opts.store;
@@ -82,6 +86,7 @@ export class ExecutionAccess {
     this.cache = new ExecutionCache(opts.cacheSize);
     this.tasks = opts.tasks;
     this.retention = opts.retention ?? keepForever;
+    this.tracer = opts.tracer;
   }
 
   /** Runs `fn` holding the lock of a business id (all runs of one id share it). */
@@ -217,7 +222,7 @@ export class ExecutionAccess {
       }
     }
     const started = performance.now();
-    try {
+    const write = async (): Promise<void> => {
       if (opts.create) {
         await this.store.createExecution({
           lease,
@@ -240,6 +245,25 @@ export class ExecutionAccess {
           ...(prepared.statusChanged ? { currentStatus: prepared.row.status } : {}),
         });
         applyCommit(e, prepared);
+      }
+    };
+    try {
+      if (this.tracer) {
+        await this.tracer.traceCommit(
+          {
+            namespaceId: e.row.namespaceId,
+            archetype: e.row.archetype,
+            businessId: e.row.businessId,
+            runId: e.row.runId,
+            transitionCount: prepared.row.transitionCount,
+            create: opts.create === true,
+            nodes: prepared.diff.upserts.length,
+            tasks: prepared.insertTasks.length,
+          },
+          write,
+        );
+      } else {
+        await write();
       }
     } catch (err) {
       if (err instanceof ShardOwnershipLostError) this.shardLost(shardId);

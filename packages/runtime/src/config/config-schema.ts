@@ -1,6 +1,7 @@
 import ms from 'ms';
 import { z } from 'zod';
-import { LOG_LEVELS } from '../logging/logger.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../logging/logger.js';
+import { DEFAULT_TRACES_SERVICE_NAME, type TracesConfig } from '../telemetry/traces-config.js';
 import { validateNamespaceName } from '../namespaces/namespace-validation.js';
 import type { DatabaseConfig } from '@chasm/core';
 import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../limits/rpc-limits.js';
@@ -154,6 +155,16 @@ const limitsSchema = z.strictObject({
     .optional(),
 });
 
+/** `telemetry.traces`: the OTLP/HTTP exporter (the only one for now). */
+const tracesSchema = z
+  .strictObject({
+    exporter: z.literal('otlp', { error: "must be 'otlp'" }),
+    endpoint: text.regex(/^https?:\/\/[^/]/, { error: 'must be an http(s):// URL of an OTLP/HTTP receiver' }),
+    serviceName: text.default(DEFAULT_TRACES_SERVICE_NAME),
+    headers: z.record(z.string(), z.string(), { error: 'must be a mapping of header name to value' }).optional(),
+  })
+  .transform((t): TracesConfig => ({ exporter: t.exporter, endpoint: t.endpoint, serviceName: t.serviceName, ...(t.headers ? { headers: t.headers } : {}) }));
+
 export const configFileSchema = z
   .strictObject({
     database: databaseSchema,
@@ -173,11 +184,19 @@ export const configFileSchema = z
     /** Per-package settings, keyed by package name; each package validates its own. */
     settings: z.record(z.string(), z.unknown(), { error: 'must be a mapping of package name to settings' }).default({}),
     namespaces: z.array(namespaceSchema, { error: 'must be a list' }).default([]),
-    log: z.strictObject({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info') }).default({ level: 'info' }),
+    log: z
+      .strictObject({
+        level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+        /** Absent: pretty on a terminal, JSON otherwise. */
+        format: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).optional(),
+      })
+      .default({ level: 'info' }),
+    /** OpenTelemetry traces (ADR 0029); omit for none. */
+    telemetry: z.strictObject({ traces: tracesSchema.optional() }).optional(),
     limits: limitsSchema.default({}),
   })
   .transform((c): ServerConfig => {
-    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, ...rest } = c;
+    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, log, telemetry, ...rest } = c;
     const namespaces = specs.map(({ quota: _quota, ...seed }) => seed);
     const concurrency = { ...DEFAULT_RPC_LIMITS.concurrency };
     for (const cls of RPC_CLASSES) concurrency[cls] = l.concurrency?.[cls] ?? concurrency[cls];
@@ -213,5 +232,7 @@ export const configFileSchema = z
         ? { ui: { ...withTls({ host: ui.host ?? c.grpc.host, port: ui.port, tls: ui.tls }), ...(ui.assetsDir !== undefined ? { assetsDir: ui.assetsDir } : {}) } }
         : {}),
       ...(auth ? { auth } : {}),
+      log: log.format ? { level: log.level, format: log.format } : { level: log.level },
+      ...(telemetry?.traces ? { telemetry: { traces: telemetry.traces } } : {}),
     };
   });

@@ -119,20 +119,56 @@ describe('devConfig', () => {
     expect(devConfig({ metricsPort: null }).metrics).toBeUndefined();
   });
 
-  it('serves HTTP on 7243; with another gRPC port, metrics and HTTP take free ports unless given', () => {
-    expect(devConfig({}).http).toEqual({ host: '127.0.0.1', port: 7243 });
+  it('serves HTTP on 7243; ports not given follow --port and may fall back, given ones are exact (ADR 0029)', () => {
+    expect(devConfig({}).http).toEqual({ host: '127.0.0.1', port: 7243, orFreePort: true });
     expect(devConfig({ port: 7233 })).toMatchObject({ metrics: { port: 7239 }, http: { port: 7243 } });
-    expect(devConfig({ port: 7300 })).toMatchObject({ grpc: { port: 7300 }, metrics: { port: 0 }, http: { port: 0 } });
+    expect(devConfig({ port: 7300 })).toMatchObject({ grpc: { port: 7300 }, metrics: { port: 7306, orFreePort: true }, http: { port: 7310, orFreePort: true } });
+    // No port past the end of the range: any free one.
+    expect(devConfig({ port: 65_530 })).toMatchObject({ metrics: { port: 0 }, http: { port: 0 } });
+    expect(devConfig({ port: 0 })).toMatchObject({ metrics: { port: 0 }, http: { port: 0 } });
     const chosen = devConfig({ port: 7300, metricsPort: 9100, httpPort: null });
     expect(chosen.metrics).toEqual({ host: '127.0.0.1', port: 9100 });
     expect(chosen.http).toBeUndefined();
   });
 
-  it('serves the UI on 8233; with another gRPC port it takes a free one; off with null', () => {
-    expect(devConfig({}).ui).toEqual({ host: '127.0.0.1', port: 8233 });
-    expect(devConfig({ port: 7300 }).ui).toEqual({ host: '127.0.0.1', port: 0 });
-    expect(devConfig({ port: 7300, uiPort: 9000 }).ui?.port).toBe(9000);
-    expect(devConfig({ uiPort: null }).ui).toBeUndefined();
+  it('serves a UI (port +1000) only when a UI package is installed or a port is given', () => {
+    expect(devConfig({}).ui).toBeUndefined();
+    expect(devConfig({ uiInstalled: true }).ui).toEqual({ host: '127.0.0.1', port: 8233, orFreePort: true });
+    expect(devConfig({ uiInstalled: true, port: 7300 }).ui).toMatchObject({ port: 8300 });
+    expect(devConfig({ uiInstalled: true, uiPort: null }).ui).toBeUndefined();
+    expect(devConfig({ uiPort: 9000 }).ui).toEqual({ host: '127.0.0.1', port: 9000 });
+  });
+
+  it('log format and traces', () => {
+    expect(devConfig({}).log).toEqual({ level: 'info' });
+    expect(devConfig({ logFormat: 'pretty' }).log).toEqual({ level: 'info', format: 'pretty' });
+    expect(devConfig({}).telemetry).toBeUndefined();
+    expect(devConfig({ tracesEndpoint: 'http://127.0.0.1:4318' }).telemetry).toEqual({
+      traces: { exporter: 'otlp', endpoint: 'http://127.0.0.1:4318', serviceName: 'chasm-server' },
+    });
+  });
+});
+
+describe('parseConfig: ui, log format, telemetry', () => {
+  const base = { database: { kind: 'pglite' } };
+  it('reads them', () => {
+    const c = parseConfig({
+      ...base,
+      ui: { port: 8233 },
+      log: { level: 'warn', format: 'json' },
+      telemetry: { traces: { exporter: 'otlp', endpoint: 'https://otel.example:4318/v1/traces', headers: { 'x-key': 'k' } } },
+    });
+    expect(c.ui).toEqual({ host: '127.0.0.1', port: 8233 });
+    expect(c.log).toEqual({ level: 'warn', format: 'json' });
+    expect(c.telemetry).toEqual({ traces: { exporter: 'otlp', endpoint: 'https://otel.example:4318/v1/traces', serviceName: 'chasm-server', headers: { 'x-key': 'k' } } });
+    expect(parseConfig(base).telemetry).toBeUndefined();
+    expect(parseConfig(base).log).toEqual({ level: 'info' });
+  });
+  it('names the bad field', () => {
+    expect(() => parseConfig({ ...base, telemetry: { traces: { exporter: 'zipkin', endpoint: 'http://x' } } })).toThrow(/telemetry\.traces\.exporter.*otlp/);
+    expect(() => parseConfig({ ...base, telemetry: { traces: { exporter: 'otlp', endpoint: 'localhost:4318' } } })).toThrow(/telemetry\.traces\.endpoint/);
+    expect(() => parseConfig({ ...base, log: { format: 'xml' } })).toThrow(/log\.format.*pretty, json/);
+    expect(() => parseConfig({ ...base, ui: { port: 70_000 } })).toThrow(/ui\.port/);
   });
 });
 

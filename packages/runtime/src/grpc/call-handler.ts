@@ -10,6 +10,7 @@ import type { Refusal, RpcAdmission } from '../limits/rpc-admission.js';
 import { QuotaExceededError } from '../limits/quota-exceeded-error.js';
 import { toGrpcStatus, type MappedError } from './grpc-status.js';
 import type { RoutedMethod } from './handler-table.js';
+import type { RpcTracer } from '../telemetry/rpc-tracer.js';
 import { MalformedRequest, type ServedMethod } from './service-definition.js';
 
 export interface CallHandlerDeps {
@@ -29,6 +30,8 @@ export interface CallHandlerDeps {
   readonly refusedLog: LogRateLimiter;
   /** The auth gate; absent when the config has no `auth:` (an open server). */
   readonly auth?: CallAuthorizer;
+  /** A span per call; absent unless `telemetry.traces` is configured (ADR 0029). */
+  readonly tracer?: RpcTracer;
 }
 
 /** How a call ended: the handler's response, or the status the caller gets. */
@@ -40,7 +43,31 @@ export type CallOutcome = { readonly ok: true; readonly response: object } | { r
  * UNIMPLEMENTED for a method no package serves, auth, admission (rate and concurrency limits),
  * and the single error mapping. Never rejects.
  */
-export async function invokeMethod(
+export function invokeMethod(
+  method: ServedMethod,
+  route: RoutedMethod | undefined,
+  deps: CallHandlerDeps,
+  request: object,
+  context: RpcCallContext,
+  transport: 'grpc' | 'http' = 'grpc',
+): Promise<CallOutcome> {
+  if (!deps.tracer) return invokeTraced(method, route, deps, request, context);
+  return deps.tracer.traceRpc(
+    {
+      service: method.service,
+      method: method.method,
+      transport: context.internal ? 'internal' : transport,
+      namespace: namespaceOf(request),
+      request,
+      metadata: () => context.metadata,
+    },
+    () => invokeTraced(method, route, deps, request, context),
+    (outcome) => (outcome.ok ? Status.OK : outcome.status.code),
+  );
+}
+
+/** The chain itself, inside the call's span when tracing is on. */
+async function invokeTraced(
   method: ServedMethod,
   route: RoutedMethod | undefined,
   deps: CallHandlerDeps,

@@ -11,6 +11,8 @@ import { LimitMetrics } from '../metrics/limit-metrics.js';
 import { RpcAdmission } from '../limits/rpc-admission.js';
 import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../limits/rpc-limits.js';
 import { LogRateLimiter } from '@chasm/core';
+import { PortInUseError } from '../ports/port-in-use-error.js';
+import type { RpcTracer } from '../telemetry/rpc-tracer.js';
 import { invokeMethod, unaryHandler, type CallHandlerDeps, type CallOutcome } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
 import { serviceMethods, toServiceDefinition, type ServedMethod } from './service-definition.js';
@@ -44,6 +46,8 @@ export interface GrpcFrontDoorOptions {
   readonly limits?: RpcLimits;
   /** Where the admission metrics go. */
   readonly registry: MetricsRegistry;
+  /** A span per call (gRPC and HTTP API); absent = no tracing. */
+  readonly tracer?: RpcTracer;
 }
 
 /**
@@ -74,6 +78,7 @@ export class GrpcFrontDoor {
       limitMetrics: new LimitMetrics(options.registry, () => admission.inFlight()),
       refusedLog: new LogRateLimiter(REFUSED_LOG_INTERVAL_MS),
       ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.tracer ? { tracer: options.tracer } : {}),
     };
     this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
   }
@@ -99,8 +104,8 @@ export class GrpcFrontDoor {
    * a decoded message of the method's request type. The context's signal should include
    * `shutdownSignal`.
    */
-  dispatch(method: ServedMethod, request: object, context: RpcCallContext): Promise<CallOutcome> {
-    return invokeMethod(method, this.table.get(key(method.service, method.method)), this.deps, request, context);
+  dispatch(method: ServedMethod, request: object, context: RpcCallContext, transport: 'grpc' | 'http' = 'grpc'): Promise<CallOutcome> {
+    return invokeMethod(method, this.table.get(key(method.service, method.method)), this.deps, request, context, transport);
   }
 
   /**
@@ -137,7 +142,14 @@ export class GrpcFrontDoor {
     this.health.addToServer(server);
     const bound = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host}:${port}`, this.options.credentials, (err, p) =>
-        err ? reject(new Error(`gRPC: cannot listen on ${host}:${port}: ${err.message}`, { cause: err })) : resolve(p),
+        err
+          ? reject(
+              // grpc-js folds the bind error into its message; a taken port is a one-line start-up error.
+              /EADDRINUSE/.test(err.message)
+                ? new PortInUseError('gRPC', host, port, { cause: err })
+                : new Error(`gRPC: cannot listen on ${host}:${port}: ${err.message}`, { cause: err }),
+            )
+          : resolve(p),
       ),
     );
     this.server = server;

@@ -21,7 +21,8 @@ const API_QUERY_PARAMS = new Set(['pretty', 'noPayloadShorthand']);
  * HTTP headers passed to handlers as call metadata, as Temporal's HTTP API forwards them
  * (plus grpc-gateway's `Grpc-Metadata-` prefix, stripped).
  */
-const FORWARDED_HEADERS = new Set(['authorization', 'authorization-extras', 'x-forwarded-for', 'client-name', 'client-version']);
+// traceparent/tracestate: a traced HTTP client's span becomes the parent of the call's (ADR 0029).
+const FORWARDED_HEADERS = new Set(['authorization', 'authorization-extras', 'x-forwarded-for', 'client-name', 'client-version', 'traceparent', 'tracestate']);
 const METADATA_PREFIX = 'grpc-metadata-';
 
 export interface HttpApiDeps {
@@ -91,7 +92,7 @@ async function serve(deps: HttpApiDeps, bound: BoundMethod, req: HttpRequest): P
     deadline: deadlineOf(req.headers['grpc-timeout']),
     metadata: metadataOf(req.headers),
   };
-  const outcome = await deps.frontDoor.dispatch(bound.served, request, context);
+  const outcome = await deps.frontDoor.dispatch(bound.served, request, context, 'http');
   if (!outcome.ok) return errorResponse(outcome.status, pretty);
   // The gRPC codec first (it appends pre-encoded fields), so HTTP shows exactly what gRPC sends.
   const bytes = bound.served.definition.responseSerialize(outcome.response);

@@ -42,9 +42,10 @@ export class HttpFrontDoor {
     }
   }
 
-  async start(host: string, port: number): Promise<number> {
+  /** Listens and returns the bound port; `orFreePort`: a taken port falls back to a free one. */
+  async start(host: string, port: number, orFreePort = false): Promise<number> {
     const server = createListener((req, res) => this.router.lookup(req, res), this.tls, 'http');
-    const bound = await listen(server, host, port, 'http');
+    const bound = await listen(server, host, port, 'http', orFreePort);
     this.server = server;
     return bound;
   }

@@ -1,16 +1,35 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { PortInUseError } from '../ports/port-in-use-error.js';
 
 type Server = HttpServer | HttpsServer;
-import type { AddressInfo } from 'node:net';
 
-/** Listens on host:port and returns the bound port (useful with 0); `what` names the server in errors. */
-export async function listen(server: Server, host: string, port: number, what: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`${what}: cannot listen on ${host}:${port}: ${e.message}`, { cause: e })));
-    server.listen(port, host, () => resolve());
-  });
+/**
+ * Listens on host:port and returns the bound port (useful with 0); `what` names the server in
+ * errors. A taken port is a PortInUseError, unless `orFreePort`: then a free port is taken
+ * instead (the dev server's ports that were not asked for, ADR 0029).
+ */
+export async function listen(server: Server, host: string, port: number, what: string, orFreePort = false): Promise<number> {
+  try {
+    await listenOnce(server, host, port, what);
+  } catch (e) {
+    if (!(e instanceof PortInUseError) || !orFreePort || port === 0) throw e;
+    await listenOnce(server, host, 0, what);
+  }
   return (server.address() as AddressInfo).port;
+}
+
+function listenOnce(server: Server, host: string, port: number, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void =>
+      reject(e.code === 'EADDRINUSE' ? new PortInUseError(what, host, port, { cause: e }) : new Error(`${what}: cannot listen on ${host}:${port}: ${e.message}`, { cause: e }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.removeListener('error', onError);
+      resolve();
+    });
+  });
 }
 
 /** Closes a server and every connection it holds (keep-alive ones included). */

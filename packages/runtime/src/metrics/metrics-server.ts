@@ -12,8 +12,8 @@ export class MetricsServer {
     private readonly tls?: TlsConfig,
   ) {}
 
-  /** Listens and returns the bound port (useful with port 0). */
-  async start(host: string, port: number): Promise<number> {
+  /** Listens and returns the bound port; `orFreePort`: a taken port falls back to a free one. */
+  async start(host: string, port: number, orFreePort = false): Promise<number> {
     const server = createListener((req, res) => {
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404).end('not found\n');
@@ -24,7 +24,7 @@ export class MetricsServer {
         (e: unknown) => res.writeHead(500).end(String(e)),
       );
     }, this.tls, 'metrics');
-    const bound = await listen(server, host, port, 'metrics');
+    const bound = await listen(server, host, port, 'metrics', orFreePort);
     this.server = server;
     return bound;
   }

@@ -1,3 +1,4 @@
+import type { TracingHolder } from '../telemetry/tracing.js';
 import { ContainerModule } from 'inversify';
 import { ChasmEngine, KyselyExecutionStore, PGliteVacuum, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -40,9 +41,17 @@ export const coreModule = new ContainerModule(({ bind }) => {
   );
   // Closed executions are deleted once their namespace's retention has passed (ADR 0026).
   bind(TOKENS.Engine).toResolvedValue(
-    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces) =>
-      new ChasmEngine({ store, registry, clock, logger: logger.child({ component: 'engine' }), metrics, retention: namespaces }),
-    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces],
+    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces, tracing: TracingHolder) =>
+      new ChasmEngine({
+        store,
+        registry,
+        clock,
+        logger: logger.child({ component: 'engine' }),
+        metrics,
+        retention: namespaces,
+        ...(tracing.tracing ? { tracer: tracing.tracing.commits } : {}),
+      }),
+    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces, ServerTokens.Tracing],
   );
 
   bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);

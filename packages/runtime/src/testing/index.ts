@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { LogLevel } from '../logging/logger.js';
 import type { TlsConfig } from '../tls/tls-config.js';
 import type { AuthConfig } from '../auth/auth-config.js';
+import type { TracesConfig } from '../telemetry/traces-config.js';
 import type { PluginCatalogue } from '../plugins/load-plugins.js';
 import { referencePlugin } from '../plugins/reference-plugin.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -48,6 +49,8 @@ export interface TestServerOptions {
   readonly metricsTls?: TlsConfig;
   /** Authorize gRPC calls, as a config file's `auth:`. */
   readonly auth?: AuthConfig;
+  /** Export OpenTelemetry traces, as a config file's `telemetry.traces`. */
+  readonly traces?: TracesConfig;
 }
 
 /** A running server (`address` is '127.0.0.1:PORT', ready for `Connection.connect`); `await using` stops it. */
@@ -66,7 +69,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     packages: options.packages ?? [],
     ...(options.settings ? { settings: options.settings } : {}),
     namespaces: (options.namespaces ?? ['default']).map((name) => ({ name })),
-    log: { level: options.logLevel ?? ((process.env['CHASM_TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'silent') },
+    // JSON whatever the terminal: a test's log lines are read by tools, not by eye.
+    log: { level: options.logLevel ?? ((process.env['CHASM_TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'silent'), format: 'json' },
+    ...(options.traces ? { telemetry: { traces: options.traces } } : {}),
   };
   const server = await startServer(config, {
     catalogue: options.catalogue ?? { tests: async () => referencePlugin },
