@@ -23,6 +23,8 @@
  *   BENCH_KEEP_DB=1  keep the database (its URL is printed); BENCH_VIS_DB_URL=<that URL> then
  *   measures it again without seeding (after a code or index change: the server migrates it)
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Connection } from '@temporalio/client';
 import { sql, type RawBuilder } from 'kysely';
 import {
@@ -61,21 +63,39 @@ const HISTORY_WF = 'history-10k';
 interface Timing {
   readonly p50: number;
   readonly p99: number;
+  /** The server process's CPU ms per call (user + system): steadier than wall time on a busy machine. */
+  readonly cpu: number;
 }
+
+/** CPU ms (user + system) a process has used so far, from /proc (Linux); 0 elsewhere. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+let serverPid: number | undefined;
 
 async function time(calls: number, fn: () => Promise<unknown>): Promise<Timing> {
   await fn(); // warm: the first call pays connection set-up and the plan cache
   const ms: number[] = [];
+  const cpu0 = cpuMsOf(serverPid);
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
     await fn();
     ms.push(performance.now() - t0);
   }
+  const cpu = (cpuMsOf(serverPid) - cpu0) / calls;
   ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99), cpu };
 }
 
 const f1 = (n: number): string => n.toFixed(1);
+const ms = (t: Timing): string => `${f1(t.p50)} / ${f1(t.p99)} (${f1(t.cpu)})`;
 
 /** Real workflows through the server: REAL started with no worker, half terminated; and the long history. */
 async function seedReal(connection: Connection): Promise<void> {
@@ -217,6 +237,7 @@ async function main(): Promise<void> {
   const httpPort = await freePort();
   const server = await spawnServer({ database: { kind: 'postgres', url }, port, extraConfig: { http: { host: '127.0.0.1', port: httpPort } } });
   const database = await openDatabase({ kind: 'postgres', url, poolSize: 2 });
+  serverPid = server.proc.pid;
   const connection = await Connection.connect({ address: server.address });
   try {
     const svc = connection.workflowService;
@@ -270,19 +291,25 @@ async function main(): Promise<void> {
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
         await res.json();
       });
-      rows.push(`| ${label} | ${first.executions.length} | ${f1(grpc.p50)} / ${f1(grpc.p99)} | ${f1(http.p50)} / ${f1(http.p99)} |`);
+      rows.push(`| ${label} | ${first.executions.length} | ${ms(grpc)} | ${ms(http)} |`);
       await explainList(label, query);
       if (label.startsWith('first page')) {
         // The next pages through the page token: the second, and the 50th (deep keyset paging).
         const token = first.nextPageToken;
         const next = await time(CALLS, () => svc.listWorkflowExecutions({ namespace: NS, query, pageSize: PAGE_SIZE, nextPageToken: token }));
-        rows.push(`| next page (page token) | ${PAGE_SIZE} | ${f1(next.p50)} / ${f1(next.p99)} | |`);
+        rows.push(`| next page (page token) | ${PAGE_SIZE} | ${ms(next)} | |`);
         await explainList('next page (page token)', query, Buffer.from(token).toString('utf8'));
         let deep = token;
         for (let p = 2; p < 50; p++) deep = (await svc.listWorkflowExecutions({ namespace: NS, query, pageSize: PAGE_SIZE, nextPageToken: deep })).nextPageToken;
         const page50 = await time(CALLS, () => svc.listWorkflowExecutions({ namespace: NS, query, pageSize: PAGE_SIZE, nextPageToken: deep }));
-        rows.push(`| 50th page (page token) | ${PAGE_SIZE} | ${f1(page50.p50)} / ${f1(page50.p99)} | |`);
+        rows.push(`| 50th page (page token) | ${PAGE_SIZE} | ${ms(page50)} | |`);
         await explainList('50th page (page token)', query, Buffer.from(deep).toString('utf8'));
+        // Deep: the token after row 60,000 (reached in pages of 1,000; a token is the order's, not the page size's).
+        let far: Uint8Array = new Uint8Array();
+        for (let p = 0; p < 60; p++) far = (await svc.listWorkflowExecutions({ namespace: NS, query, pageSize: 1000, ...(far.length ? { nextPageToken: far } : {}) })).nextPageToken;
+        const page3001 = await time(CALLS, () => svc.listWorkflowExecutions({ namespace: NS, query, pageSize: PAGE_SIZE, nextPageToken: far }));
+        rows.push(`| the page after row 60,000 (page token) | ${PAGE_SIZE} | ${ms(page3001)} | |`);
+        await explainList('the page after row 60,000 (page token)', query, Buffer.from(far).toString('utf8'));
       }
     }
     for (const [label, query] of [
@@ -291,7 +318,7 @@ async function main(): Promise<void> {
       ["Count WorkflowType = 'x'", `WorkflowType = 'PaymentWorkflow'`],
     ] as const) {
       const t = await time(CALLS, () => svc.countWorkflowExecutions({ namespace: NS, query }));
-      rows.push(`| ${label} | | ${f1(t.p50)} / ${f1(t.p99)} | |`);
+      rows.push(`| ${label} | | ${ms(t)} | |`);
     }
     const parsedCount = parseVisibilityQuery(`ExecutionStatus = 'Completed'`, language);
     const ec = await explain(database, countVisibilitySql({ namespaceId, archetype, ...(parsedCount.filter ? { filter: parsedCount.filter } : {}) }));
@@ -309,7 +336,7 @@ async function main(): Promise<void> {
       } while (token);
     };
     const hist = await time(Math.min(CALLS, 10), wholeHistory);
-    rows.push(`| GetWorkflowExecutionHistory, whole (${events} events, all pages) | | ${f1(hist.p50)} / ${f1(hist.p99)} | |`);
+    rows.push(`| GetWorkflowExecutionHistory, whole (${events} events, all pages) | | ${ms(hist)} | |`);
     const histHttp = await time(Math.min(CALLS, 10), async () => {
       let token = '';
       events = 0;
@@ -321,12 +348,13 @@ async function main(): Promise<void> {
         token = body.nextPageToken ?? '';
       } while (token);
     });
-    rows.push(`| history over HTTP, whole (${events} events, all pages) | | ${f1(histHttp.p50)} / ${f1(histHttp.p99)} | |`);
+    rows.push(`| history over HTTP, whole (${events} events, all pages) | | | ${ms(histHttp)} |`);
     const firstPage = await time(CALLS, () => svc.getWorkflowExecutionHistory({ namespace: NS, execution: { workflowId: HISTORY_WF } }));
-    rows.push(`| GetWorkflowExecutionHistory, first page | | ${f1(firstPage.p50)} / ${f1(firstPage.p99)} | |`);
+    rows.push(`| GetWorkflowExecutionHistory, first page | | ${ms(firstPage)} | |`);
 
-    console.log(`\npage size ${PAGE_SIZE}, ${CALLS} calls each (after one warm-up), ms from a timer around the call on localhost`);
-    console.log('| Query | Rows | gRPC p50 / p99 ms | HTTP p50 / p99 ms |');
+    console.log(`\npage size ${PAGE_SIZE}, ${CALLS} calls each (after one warm-up), ms from a timer around the call on localhost;`);
+    console.log('in parentheses the server process CPU ms per call (Postgres not included); load average', loadavg().map(f1).join(' '));
+    console.log('| Query | Rows | gRPC p50 / p99 ms (server CPU) | HTTP p50 / p99 ms (server CPU) |');
     console.log('|---|---|---|---|');
     for (const r of rows) console.log(r);
     console.log('\nEXPLAIN ANALYZE of the statements the store runs (execution time, plan nodes):');
