@@ -8,7 +8,7 @@ import {
 } from '../errors.js';
 import { migrate, type Database } from './database.js';
 import { CORE_MIGRATION_TABLE, coreMigrations } from './migrations/index.js';
-import type { CoreDatabase, ExecutionsRow, VisibilityRow } from './schema.js';
+import type { CoreDatabase, ExecutionsRow } from './schema.js';
 import type {
   CommitMutation,
   CreateExecution,
