@@ -42,6 +42,8 @@ export { RETENTION_TASK_TYPE, keepForever, type RetentionPolicy } from './engine
 export type { RetentionOutcome } from './engine/retention-task.js';
 export type { TaskProcessorOptions } from './engine/task-processor.js';
 export * from './persistence/kysely-execution-store.js';
+// The statements the store runs for List/Count, for benchmarks that EXPLAIN them.
+export { listVisibilitySql, countVisibilitySql } from './persistence/visibility-sql.js';
 export * from './persistence/pglite-vacuum.js';
 export * from './inspect/inspect-execution.js';
 export * from './inspect/to-json.js';

@@ -8,7 +8,7 @@ import {
 } from '../errors.js';
 import { migrate, type Database } from './database.js';
 import { CORE_MIGRATION_TABLE, coreMigrations } from './migrations/index.js';
-import type { CoreDatabase, ExecutionsRow, VisibilityRow } from './schema.js';
+import type { CoreDatabase, ExecutionsRow } from './schema.js';
 import type {
   CommitMutation,
   CreateExecution,
@@ -28,7 +28,7 @@ import type {
   VisibilityRecord,
 } from './store.js';
 import { WriteBatcher, type WriteBatcherOptions } from './write-batcher.js';
-import { afterTokenSql, encodePageToken, filterSql, orderSql, orderTerms } from './visibility-sql.js';
+import { countVisibilitySql, encodePageToken, listVisibilitySql, orderTerms } from './visibility-sql.js';
 
 type Sql = RawBuilder<unknown>;
 
@@ -331,12 +331,7 @@ export class KyselyExecutionStore implements ExecutionStore {
     }
     const terms = orderTerms(query.orderBy);
     // One extra row tells whether another page exists without a count.
-    const { rows } = await sql<VisibilityRow>`
-      select * from visibility
-      where visibility.namespace_id = ${query.namespaceId}::text and visibility.archetype = ${query.archetype}::text
-        and (${filterSql(query.filter)}) and ${afterTokenSql(terms, query.pageToken)}
-      order by ${orderSql(terms)}
-      limit ${query.pageSize + 1}::int`.execute(this.#db);
+    const { rows } = await listVisibilitySql(query, terms).execute(this.#db);
     const records: VisibilityRecord[] = rows.slice(0, query.pageSize);
     const last = records[records.length - 1];
     return rows.length > query.pageSize && last !== undefined
@@ -345,10 +340,7 @@ export class KyselyExecutionStore implements ExecutionStore {
   }
 
   async countVisibility(query: Omit<VisibilityQuery, 'pageSize' | 'pageToken' | 'orderBy'>): Promise<number> {
-    const { rows } = await sql<{ n: number }>`
-      select count(*) as n from visibility
-      where visibility.namespace_id = ${query.namespaceId}::text and visibility.archetype = ${query.archetype}::text
-        and (${filterSql(query.filter)})`.execute(this.#db);
+    const { rows } = await countVisibilitySql(query).execute(this.#db);
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -176,6 +176,11 @@ describe.each(testDatabases())('visibility on $name', (tdb) => {
       [{ field: 'CloseTime', desc: true }],
       [{ field: 'Status', desc: false }, { field: 'StartTime', desc: true }],
       [{ field: 'Owner', desc: true }],
+      // The first term bounds the scan (afterTokenSql): descending and ascending NOT NULL columns.
+      [{ field: 'StartTime', desc: true }],
+      [{ field: 'BusinessId', desc: true }],
+      [{ field: 'RunId', desc: false }],
+      [{ field: 'Status', desc: true }, { field: 'BusinessId', desc: false }],
     ];
     for (const orderBy of orders) {
       const all = await ids(undefined, orderBy);

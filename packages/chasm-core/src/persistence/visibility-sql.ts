@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { InvalidArgumentError } from '../errors.js';
+import type { VisibilityRow } from './schema.js';
 import type { ExecutionStatus, VisibilityFilter, VisibilityQuery, VisibilityRecord, VisibilityValue } from './store.js';
 
 /**
@@ -218,6 +219,8 @@ interface OrderTerm {
   readonly key: string;
   readonly expr: Sql;
   readonly desc: boolean;
+  /** The column is NOT NULL, so `expr >= v` bounds an ascending scan exactly (see `afterTokenSql`). */
+  readonly notNull: boolean;
   /** The value as stored in the cursor; undefined means SQL NULL. */
   readonly read: (r: VisibilityRecord) => unknown;
   /** The cursor value back as a typed SQL parameter. */
@@ -231,15 +234,15 @@ function orderTerm(field: string, desc: boolean): OrderTerm {
     const key = `${b.column}:${desc ? 'd' : 'a'}`;
     switch (b.column) {
       case 'start_time':
-        return { key, expr, desc, read: (r) => r.startTime.toISOString(), param: (v) => sql`${v}::timestamptz` };
+        return { key, expr, desc, notNull: true, read: (r) => r.startTime.toISOString(), param: (v) => sql`${v}::timestamptz` };
       case 'close_time':
-        return { key, expr, desc, read: (r) => r.closeTime?.toISOString(), param: (v) => sql`${v}::timestamptz` };
+        return { key, expr, desc, notNull: false, read: (r) => r.closeTime?.toISOString(), param: (v) => sql`${v}::timestamptz` };
       case 'business_id':
-        return { key, expr, desc, read: (r) => r.businessId, param: (v) => sql`${v}::text` };
+        return { key, expr, desc, notNull: true, read: (r) => r.businessId, param: (v) => sql`${v}::text` };
       case 'run_id':
-        return { key, expr, desc, read: (r) => r.runId, param: (v) => sql`${v}::text` };
+        return { key, expr, desc, notNull: true, read: (r) => r.runId, param: (v) => sql`${v}::text` };
       case 'status':
-        return { key, expr, desc, read: (r) => r.status, param: (v) => sql`${v}::text` };
+        return { key, expr, desc, notNull: true, read: (r) => r.status, param: (v) => sql`${v}::text` };
     }
   }
   // Attributes order as jsonb (numbers numerically; same-format ISO strings chronologically).
@@ -247,6 +250,7 @@ function orderTerm(field: string, desc: boolean): OrderTerm {
     key: `sa.${field}:${desc ? 'd' : 'a'}`,
     expr: attr(field),
     desc,
+    notNull: false,
     read: (r) => r.searchAttributes[field],
     param: (v) => sql`${JSON.stringify(v)}::jsonb`,
   };
@@ -322,6 +326,13 @@ function decodePageToken(terms: readonly OrderTerm[], token: string): Cursor {
  * Rows strictly after the cursor in the given order: OR over i of (terms before i equal, term i
  * after). With `asc nulls last` a NULL cursor value has nothing after it; with `desc nulls
  * first` everything non-null comes after it.
+ *
+ * The OR alone is exact but no index condition: Postgres cannot turn it into a range, so a scan
+ * of the order's index started at the top and filtered every row before the cursor (page n read
+ * n pages). So the first term's bound is ANDed in as well, implied by the OR and sargable:
+ * `expr <= v` when descending (nulls come first, so everything after a non-null cursor is
+ * non-null and at most v), `expr >= v` when ascending on a NOT NULL column (on a nullable one,
+ * `or expr is null` would be needed, which no btree range serves, so none is added).
  */
 export function afterTokenSql(terms: readonly OrderTerm[], token: string | undefined): RawBuilder<SqlBool> {
   if (token === undefined || token === '') return TRUE;
@@ -343,5 +354,35 @@ export function afterTokenSql(terms: readonly OrderTerm[], token: string | undef
     if (after !== undefined) branches.push(sql`(${sql.join([...equalSoFar, after], sql` and `)})`);
     equalSoFar.push(equal);
   });
-  return branches.length === 0 ? FALSE : sql<SqlBool>`(${sql.join(branches, sql` or `)})`;
+  if (branches.length === 0) return FALSE;
+  const after = sql<SqlBool>`(${sql.join(branches, sql` or `)})`;
+  const first = terms[0];
+  const cv0 = cursor.v[0] ?? null;
+  if (first === undefined || cv0 === null || (!first.desc && !first.notNull)) return after;
+  const p0 = first.param(cv0[0]);
+  return sql<SqlBool>`(${first.expr} ${sql.raw(first.desc ? '<=' : '>=')} ${p0} and ${after})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole statements
+
+/**
+ * The statement behind `listVisibility`: one page plus one row (which tells whether another page
+ * exists without a count). Exported so the visibility bench can EXPLAIN exactly what the store runs.
+ */
+export function listVisibilitySql(query: VisibilityQuery, terms: readonly OrderTerm[] = orderTerms(query.orderBy)): RawBuilder<VisibilityRow> {
+  return sql<VisibilityRow>`
+      select * from visibility
+      where visibility.namespace_id = ${query.namespaceId}::text and visibility.archetype = ${query.archetype}::text
+        and (${filterSql(query.filter)}) and ${afterTokenSql(terms, query.pageToken)}
+      order by ${orderSql(terms)}
+      limit ${query.pageSize + 1}::int`;
+}
+
+/** The statement behind `countVisibility`. */
+export function countVisibilitySql(query: Omit<VisibilityQuery, 'pageSize' | 'pageToken' | 'orderBy'>): RawBuilder<{ n: number }> {
+  return sql<{ n: number }>`
+      select count(*) as n from visibility
+      where visibility.namespace_id = ${query.namespaceId}::text and visibility.archetype = ${query.archetype}::text
+        and (${filterSql(query.filter)})`;
 }

@@ -1,6 +1,6 @@
 import { lookupType } from '../grpc/proto-root.js';
 import type { Json } from './payload-shorthand.js';
-import { isEnum, resolvedTypeOf, type ReflectedField, type ReflectedType } from './proto-reflection.js';
+import { fieldsOf, fullNameOf, isEnum, resolvedTypeOf, type ReflectedField, type ReflectedType } from './proto-reflection.js';
 
 /**
  * A decoded protobufjs message as proto3 JSON, the way protojson (and so grpc-gateway) writes
@@ -13,7 +13,8 @@ import { isEnum, resolvedTypeOf, type ReflectedField, type ReflectedType } from 
  * map<string, bytes>.
  */
 export function messageToProto3Json(type: ReflectedType, message: Record<string, unknown>): Json {
-  switch (type.fullName) {
+  const fullName = fullNameOf(type);
+  switch (fullName) {
     case '.google.protobuf.Duration':
       return `${secondsWithFraction(message['seconds'], message['nanos'])}s`;
     case '.google.protobuf.Timestamp':
@@ -29,13 +30,13 @@ export function messageToProto3Json(type: ReflectedType, message: Record<string,
     case '.google.protobuf.Any':
       return anyOut(message);
     default:
-      if (WRAPPERS.has(type.fullName)) {
+      if (WRAPPERS.has(fullName)) {
         const field = type.fields['value'];
         return field ? scalarOut(field.type, message['value'] ?? 0) : null;
       }
   }
   const out: { [key: string]: Json } = {};
-  for (const field of Object.values(type.fields)) {
+  for (const field of fieldsOf(type)) {
     if (!Object.prototype.hasOwnProperty.call(message, field.name)) continue;
     const value = message[field.name];
     if (value === null || value === undefined) continue;
@@ -135,6 +136,6 @@ function anyOut(message: Record<string, unknown>): Json {
   }
   const decoded = inner.decode((message['value'] as Uint8Array | undefined) ?? new Uint8Array()) as Record<string, unknown>;
   const json = messageToProto3Json(inner, decoded);
-  if (inner.fullName.startsWith('.google.protobuf.')) return { '@type': url, value: json };
+  if (fullNameOf(inner).startsWith('.google.protobuf.')) return { '@type': url, value: json };
   return typeof json === 'object' && json !== null && !Array.isArray(json) ? { '@type': url, ...json } : { '@type': url, value: json };
 }

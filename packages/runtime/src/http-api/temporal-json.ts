@@ -1,7 +1,7 @@
 import { fromProto3JSON } from 'proto3-json-serializer';
 import { messageToProto3Json } from './message-to-json.js';
 import { payloadFromShorthand, payloadToShorthand, type Json } from './payload-shorthand.js';
-import { fieldByJsonName, isEnum, resolvedTypeOf, type ReflectedEnum, type ReflectedField, type ReflectedType } from './proto-reflection.js';
+import { fieldByJsonName, fullNameOf, isEnum, resolvedTypeOf, type ReflectedEnum, type ReflectedField, type ReflectedType } from './proto-reflection.js';
 
 /**
  * Temporal's JSON mapping of API messages: proto3 JSON (lowerCamelCase names, int64 as strings,
@@ -163,8 +163,9 @@ function bad(path: string, message: string): JsonMappingError {
 // ---- output ----
 
 function shortenMessage(type: ReflectedType, json: Json): Json {
-  if (type.fullName === PAYLOAD) return payloadToShorthand(json) ?? json;
-  if (type.fullName === PAYLOADS) {
+  const fullName = fullNameOf(type);
+  if (fullName === PAYLOAD) return payloadToShorthand(json) ?? json;
+  if (fullName === PAYLOADS) {
     const items = isObject(json) && Array.isArray(json['payloads']) ? json['payloads'] : [];
     const short = items.map((p) => payloadToShorthand(p));
     // All or nothing for the array form; otherwise each payload that can is still shortened.
@@ -176,7 +177,7 @@ function shortenMessage(type: ReflectedType, json: Json): Json {
 
 /** Applies `inner` to every message-typed value of `json`. */
 function walkFields(type: ReflectedType, json: Json, inner: (t: ReflectedType, v: Json) => Json): Json {
-  if (type.fullName.startsWith(WELL_KNOWN) || !isObject(json)) return json;
+  if (fullNameOf(type).startsWith(WELL_KNOWN) || !isObject(json)) return json;
   const out: { [key: string]: Json } = {};
   for (const [key, value] of Object.entries(json)) {
     const field = type.fields[key];
