@@ -285,6 +285,18 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
       expect(await t.engine.count(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'Status', op: '=', value: 'running' } })).toBe(2);
       expect(await t.engine.count(Store, { namespaceId: NS })).toBe(3);
     });
+
+    it('writes the record in the commit itself: listed when the call returns, no visibility task stored', async () => {
+      // ADR 0032: no drain here. A record written by a task would show up only after the
+      // processor ran it, and its task row would be in the table until then.
+      await createStore(t.engine, NS, 'v');
+      const byCount = (n: number) => t.engine.list(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'ItemCount', op: '=', value: n } });
+      expect((await byCount(0)).records.map((r) => r.businessId)).toEqual(['v']);
+      await t.engine.update(storeTarget(NS, 'v'), (s, ctx) => addItem(s, ctx, 'x', '1'));
+      expect((await byCount(1)).records.map((r) => r.businessId)).toEqual(['v']);
+      expect((await byCount(0)).records).toEqual([]);
+      expect((await allTasks(t.store)).filter((row) => row.kind === 'visibility')).toEqual([]);
+    });
   });
 
   describe('.delete', () => {
