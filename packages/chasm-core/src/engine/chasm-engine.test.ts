@@ -287,8 +287,9 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
     });
 
     it('writes the record in the commit itself: listed when the call returns, no visibility task stored', async () => {
-      // ADR 0032: no drain here. A record written by a task would show up only after the
-      // processor ran it, and its task row would be in the table until then.
+      // ADR 0032. With the task processor stopped, only the commit itself can have written the
+      // record; a record written through a task would never show up, and its row would stay.
+      await t.engine.processor.stop();
       await createStore(t.engine, NS, 'v');
       const byCount = (n: number) => t.engine.list(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'ItemCount', op: '=', value: n } });
       expect((await byCount(0)).records.map((r) => r.businessId)).toEqual(['v']);
