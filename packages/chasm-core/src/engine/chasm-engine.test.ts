@@ -285,6 +285,19 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
       expect(await t.engine.count(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'Status', op: '=', value: 'running' } })).toBe(2);
       expect(await t.engine.count(Store, { namespaceId: NS })).toBe(3);
     });
+
+    it('writes the record in the commit itself: listed when the call returns, no visibility task stored', async () => {
+      // ADR 0032. With the task processor stopped, only the commit itself can have written the
+      // record; a record written through a task would never show up, and its row would stay.
+      await t.engine.processor.stop();
+      await createStore(t.engine, NS, 'v');
+      const byCount = (n: number) => t.engine.list(Store, { namespaceId: NS, filter: { kind: 'compare', field: 'ItemCount', op: '=', value: n } });
+      expect((await byCount(0)).records.map((r) => r.businessId)).toEqual(['v']);
+      await t.engine.update(storeTarget(NS, 'v'), (s, ctx) => addItem(s, ctx, 'x', '1'));
+      expect((await byCount(1)).records.map((r) => r.businessId)).toEqual(['v']);
+      expect((await byCount(0)).records).toEqual([]);
+      expect((await allTasks(t.store)).filter((row) => row.kind === 'visibility')).toEqual([]);
+    });
   });
 
   describe('.delete', () => {

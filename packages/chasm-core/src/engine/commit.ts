@@ -1,6 +1,6 @@
 import { isClosed } from '../component/lifecycle.js';
 import type { AnyComponentType } from '../component/component-type.js';
-import { isOpenStatus, type ExecutionRow, type ExecutionStatus, type TaskRow } from '../persistence/store.js';
+import { isOpenStatus, type ExecutionKey, type ExecutionRow, type ExecutionStatus, type TaskRow, type VisibilityRecord } from '../persistence/store.js';
 import type { Registry } from '../registry/registry.js';
 import type { LiveTask } from '../tree/node.js';
 import type { TreeDiff } from '../tree/tree.js';
@@ -11,6 +11,10 @@ import { taskAttributes, taskPayload, taskValid, type Transaction } from './tran
 const MAX_REQUEST_IDS = 100;
 /** A safety net against immediate pure tasks that keep re-adding themselves. */
 const MAX_IMMEDIATE_PURE_TASKS = 10_000;
+/**
+ * Visibility tasks are no longer written (ADR 0032: the commit writes the record itself); rows
+ * written by older versions are still processed and superseded.
+ */
 export const VISIBILITY_TASK_TYPE = 'core.visibility';
 
 export interface CommitOptions {
@@ -33,6 +37,8 @@ export interface PreparedCommit {
   readonly statusChanged: boolean;
   readonly visibilityFingerprint: string;
   readonly visibilityTaskIds: string[];
+  /** The visibility record to write with this commit, when the fingerprint changed. */
+  readonly visibility: VisibilityRecord | undefined;
   /** Per-node task lists to install once the commit succeeds. */
   readonly nodeTasks: Map<string, LiveTask[]>;
 }
@@ -53,6 +59,25 @@ export function visibilityFingerprint(type: AnyComponentType, state: unknown, st
   const sa = type.searchAttributes?.(state) ?? {};
   const memo = type.memo?.(state);
   return JSON.stringify([status, sa, memo ? Buffer.from(memo).toString('base64') : null]);
+}
+
+/** The visibility record of an execution whose row (status, times, transition count) is `row`. */
+export function visibilityRecordOf(key: ExecutionKey, type: AnyComponentType, state: unknown, row: ExecutionRow): VisibilityRecord {
+  const sa = type.searchAttributes?.(state) ?? {};
+  const searchAttributes: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(sa)) searchAttributes[k] = v instanceof Date ? v.toISOString() : v;
+  return {
+    namespaceId: key.namespaceId,
+    businessId: key.businessId,
+    archetype: key.archetype,
+    runId: key.runId,
+    status: row.status,
+    startTime: row.startTime,
+    closeTime: row.closeTime,
+    searchAttributes,
+    memo: type.memo?.(state) ?? null,
+    transitionCount: row.transitionCount,
+  };
 }
 
 /**
@@ -103,7 +128,7 @@ export function prepareCommit(
   if (!changed && !opts.requestId && !statusChanged && fingerprint === e.visibilityFingerprint) {
     return {
       noop: true, diff, row: e.row, insertTasks: [], deleteTaskIds: [], statusChanged: false,
-      visibilityFingerprint: fingerprint, visibilityTaskIds: e.visibilityTaskIds, nodeTasks: new Map(),
+      visibilityFingerprint: fingerprint, visibilityTaskIds: e.visibilityTaskIds, visibility: undefined, nodeTasks: new Map(),
     };
   }
 
@@ -146,24 +171,13 @@ export function prepareCommit(
     nodeTasks.set(p.node.path, list);
   }
 
-  // Visibility: one outstanding task per execution, superseding older ones (dedup).
+  // Visibility: written by this commit itself when the record changed (ADR 0032). Outstanding
+  // visibility tasks (written by older versions) are superseded: the record here is newer.
   let visibilityTaskIds = e.visibilityTaskIds;
-  if (fingerprint !== e.visibilityFingerprint) {
-    deleteTaskIds.push(...e.visibilityTaskIds);
-    const row: TaskRow = {
-      ...txn.key,
-      shardId: e.row.shardId,
-      taskId: allocateTaskId(),
-      kind: 'visibility',
-      typeName: VISIBILITY_TASK_TYPE,
-      path: '',
-      componentInitialTc: 1,
-      createdTc: nextTc,
-      fireAt: null,
-      payload: new Uint8Array(0),
-    };
-    insertTasks.push(row);
-    visibilityTaskIds = [row.taskId];
+  const visibilityChanged = fingerprint !== e.visibilityFingerprint;
+  if (visibilityChanged && visibilityTaskIds.length > 0) {
+    deleteTaskIds.push(...visibilityTaskIds);
+    visibilityTaskIds = [];
   }
 
   const now = txn.now;
@@ -175,9 +189,10 @@ export function prepareCommit(
     closeTime: isOpenStatus(status) ? null : isOpenStatus(e.row.status) ? now : e.row.closeTime,
     requestIds: opts.requestId ? [...e.row.requestIds, opts.requestId].slice(-MAX_REQUEST_IDS) : e.row.requestIds,
   };
+  const visibility = visibilityChanged ? visibilityRecordOf(txn.key, rootType, rootState, row) : undefined;
   return {
     noop: false, diff, row, insertTasks, deleteTaskIds, statusChanged, visibilityFingerprint: fingerprint,
-    visibilityTaskIds, nodeTasks,
+    visibilityTaskIds, visibility, nodeTasks,
   };
 }
 

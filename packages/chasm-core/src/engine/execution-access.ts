@@ -230,6 +230,7 @@ export class ExecutionAccess {
           nodes: prepared.diff.upserts,
           tasks: prepared.insertTasks,
           current: replaceRunId ? { mode: 'replace', previousRunId: replaceRunId } : { mode: 'create' },
+          ...(prepared.visibility ? { visibility: prepared.visibility } : {}),
         });
         applyCommit(e, { ...prepared, row: { ...prepared.row, dbVersion: 1 } });
       } else {
@@ -243,6 +244,7 @@ export class ExecutionAccess {
           insertTasks: prepared.insertTasks,
           deleteTaskIds: prepared.deleteTaskIds,
           ...(prepared.statusChanged ? { currentStatus: prepared.row.status } : {}),
+          ...(prepared.visibility ? { visibility: prepared.visibility } : {}),
         });
         applyCommit(e, prepared);
       }

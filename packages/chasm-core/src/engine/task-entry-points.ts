@@ -1,5 +1,6 @@
 import type { TaskRow, VisibilityRecord } from '../persistence/store.js';
 import type { ComponentRef } from '../ref.js';
+import { visibilityRecordOf } from './commit.js';
 import type { ExecutionAccess } from './execution-access.js';
 import { Transaction, taskAttributes, taskPayload, taskValid } from './transaction.js';
 
@@ -77,25 +78,15 @@ export function forgetTask(access: ExecutionAccess, task: TaskRow): void {
   if (node) node.tasks = node.tasks.filter((t) => t.row.taskId !== task.taskId);
 }
 
-/** The visibility record for a visibility task, or undefined if the task was superseded. */
+/**
+ * The visibility record for a visibility task (written by versions before ADR 0032), or
+ * undefined if the task was superseded.
+ */
 export function visibilityRecord(access: ExecutionAccess, task: TaskRow): Promise<VisibilityRecord | undefined> {
   return access.locked(task, async (key) => {
     const e = await access.loadOrUndefined(key);
     if (!e || !e.visibilityTaskIds.includes(task.taskId)) return undefined;
-    const rootType = e.tree.root.componentType!;
-    const state = e.tree.wrap(e.tree.root).state;
-    const sa = rootType.searchAttributes?.(state) ?? {};
-    const searchAttributes: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(sa)) searchAttributes[k] = v instanceof Date ? v.toISOString() : v;
-    return {
-      ...key,
-      status: e.row.status,
-      startTime: e.row.startTime,
-      closeTime: e.row.closeTime,
-      searchAttributes,
-      memo: rootType.memo?.(state) ?? null,
-      transitionCount: e.row.transitionCount,
-    };
+    return visibilityRecordOf(key, e.tree.root.componentType!, e.tree.wrap(e.tree.root).state, e.row);
   });
 }
 

@@ -210,6 +210,7 @@ export class KyselyExecutionStore implements ExecutionStore {
         prev: req.current.mode === 'replace' ? req.current.previousRunId : null,
         nodes: nodesJson(dedupeNodes(req.nodes)),
         tasks: tasksJson(dedupeTasks(req.tasks)),
+        ...(req.visibility ? { vis: [visibilityJson(req.visibility)] } : {}),
       },
       conditionFailed: () =>
         new CurrentExecutionChangedError(
@@ -246,6 +247,7 @@ export class KyselyExecutionStore implements ExecutionStore {
         tasks: tasksJson(tasks),
         delTasks: deleteTaskIds,
         curStatus: m.currentStatus ?? null,
+        ...(m.visibility ? { vis: [visibilityJson(m.visibility)] } : {}),
       },
       conditionFailed: () =>
         new ConcurrentUpdateError(`execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`),
@@ -307,18 +309,7 @@ export class KyselyExecutionStore implements ExecutionStore {
   async writeVisibility(lease: ShardLease, records: readonly VisibilityRecord[], doneTaskIds: readonly string[]): Promise<void> {
     if (records.length === 0 && doneTaskIds.length === 0) return;
     // chasm_write's visibility format (snake_case recordset columns), not a row.
-    const vis = dedupeVisibility(records).map((r) => ({
-      namespace_id: r.namespaceId,
-      archetype: r.archetype,
-      business_id: r.businessId,
-      run_id: r.runId,
-      status: r.status,
-      start_time: r.startTime.toISOString(),
-      close_time: r.closeTime?.toISOString() ?? null,
-      search_attributes: r.searchAttributes,
-      memo: r.memo === null ? null : toBase64(r.memo),
-      transition_count: r.transitionCount,
-    }));
+    const vis = dedupeVisibility(records).map(visibilityJson);
     await this.#writes.submit({
       lease,
       payload: { k: 'visibility', vis, delTasks: [...new Set(doneTaskIds)] },
@@ -360,6 +351,22 @@ function keyWhere(table: string, key: ExecutionKey): Sql {
 /** The execution key as `chasm_write` reads it. */
 function keyJson(k: ExecutionKey): { ns: string; bid: string; arch: string; run: string } {
   return { ns: k.namespaceId, bid: k.businessId, arch: k.archetype, run: k.runId };
+}
+
+/** A visibility record as `chasm_write` reads it (snake_case recordset columns), not a row. */
+function visibilityJson(r: VisibilityRecord): object {
+  return {
+    namespace_id: r.namespaceId,
+    archetype: r.archetype,
+    business_id: r.businessId,
+    run_id: r.runId,
+    status: r.status,
+    start_time: r.startTime.toISOString(),
+    close_time: r.closeTime?.toISOString() ?? null,
+    search_attributes: r.searchAttributes,
+    memo: r.memo === null ? null : toBase64(r.memo),
+    transition_count: r.transitionCount,
+  };
 }
 
 /** Nodes as `chasm_write` reads them (its recordset columns are snake_case). */

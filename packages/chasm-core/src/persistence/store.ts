@@ -128,6 +128,8 @@ export interface CreateExecution {
    * Violations throw `CurrentExecutionChangedError` so the engine re-reads and re-decides.
    */
   readonly current: { readonly mode: 'create' } | { readonly mode: 'replace'; readonly previousRunId: string };
+  /** The execution's first visibility record, upserted in the same transaction (ADR 0032). */
+  readonly visibility?: VisibilityRecord;
 }
 
 export interface CommitMutation {
@@ -143,6 +145,12 @@ export interface CommitMutation {
   readonly deleteTaskIds: readonly string[];
   /** Set when the execution's status changed: the current-execution row follows (if it points here). */
   readonly currentStatus?: ExecutionStatus;
+  /**
+   * Set when the visibility record changed: upserted in the same transaction, never older over
+   * newer (transition count guard). ADR 0032: visibility lives in the same database, so no
+   * outbox task is needed to keep it consistent with the execution.
+   */
+  readonly visibility?: VisibilityRecord;
 }
 
 export interface TaskScan {

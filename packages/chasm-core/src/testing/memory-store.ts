@@ -80,6 +80,12 @@ export class MemoryExecutionStore implements ExecutionStore {
       status: x.status, startRequestId: x.startRequestId,
     });
     for (const t of req.tasks) this.tasks.get(t.shardId)!.set(t.taskId, t);
+    if (req.visibility) this.#putVisibility(req.visibility);
+  }
+
+  #putVisibility(r: VisibilityRecord): void {
+    const old = this.visibility.get(ek(r));
+    if (!old || old.transitionCount <= r.transitionCount) this.visibility.set(ek(r), r);
   }
 
   async commit(m: CommitMutation): Promise<void> {
@@ -98,6 +104,7 @@ export class MemoryExecutionStore implements ExecutionStore {
       const cur = this.current.get(k);
       if (cur?.runId === m.key.runId) this.current.set(k, { ...cur, status: m.currentStatus });
     }
+    if (m.visibility) this.#putVisibility(m.visibility);
   }
 
   async deleteExecution(lease: ShardLease, key: ExecutionKey): Promise<void> {
@@ -143,10 +150,7 @@ export class MemoryExecutionStore implements ExecutionStore {
   async writeVisibility(lease: ShardLease, records: readonly VisibilityRecord[], doneTaskIds: readonly string[]): Promise<void> {
     this.fence(lease);
     this.writes++;
-    for (const r of records) {
-      const old = this.visibility.get(ek(r));
-      if (!old || old.transitionCount <= r.transitionCount) this.visibility.set(ek(r), r);
-    }
+    for (const r of records) this.#putVisibility(r);
     for (const id of doneTaskIds) this.tasks.get(lease.shardId)!.delete(id);
   }
 

@@ -58,7 +58,21 @@ const VERSION_BYTES = 2;
 
 /** Component node bytes: a 2-byte big-endian schema version, then the codec's bytes. */
 export function encodeComponentState(type: AnyComponentType, state: unknown): Uint8Array {
-  const body = type.codec.encode(state);
+  return withSchemaVersion(type, type.codec.encode(state));
+}
+
+/**
+ * Whether `persisted` holds exactly `body` at the type's current schema version: the dirtiness
+ * check of a commit, without building the versioned copy for the (common) unchanged node.
+ */
+export function persistedStateEquals(type: AnyComponentType, persisted: Uint8Array | undefined, body: Uint8Array): boolean {
+  if (!persisted || persisted.length !== body.length + VERSION_BYTES) return false;
+  if (persistedSchemaVersion(persisted) !== type.schemaVersion) return false;
+  return Buffer.compare(persisted.subarray(VERSION_BYTES), body) === 0;
+}
+
+/** `body` prefixed with the type's schema version (see encodeComponentState). */
+export function withSchemaVersion(type: AnyComponentType, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.length + VERSION_BYTES);
   out[0] = (type.schemaVersion >> 8) & 0xff;
   out[1] = type.schemaVersion & 0xff;

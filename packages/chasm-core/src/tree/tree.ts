@@ -3,7 +3,7 @@ import { FailedPreconditionError } from '../errors.js';
 import type { NodeKind, NodeRow, TaskRow } from '../persistence/store.js';
 import type { Registry } from '../registry/registry.js';
 import { ComponentImpl } from './component-impl.js';
-import { TreeNode, bytesEqual, decodeComponentState, encodeComponentState, persistedSchemaVersion } from './node.js';
+import { TreeNode, bytesEqual, decodeComponentState, persistedSchemaVersion, persistedStateEquals, withSchemaVersion } from './node.js';
 import { childPath, splitPath } from './path.js';
 
 const EMPTY = new Uint8Array(0);
@@ -170,8 +170,18 @@ export class Tree {
     for (const node of this.nodes.values()) {
       const isNew = node.persisted === undefined;
       if (!isNew && !node.hydrated) continue;
-      const data = this.encode(node);
-      if (!isNew && bytesEqual(node.persisted, data)) continue;
+      let data: Uint8Array;
+      if (node.kind === 'component') {
+        // Compare the codec's bytes with the stored ones before building the versioned copy:
+        // most hydrated components are unchanged at a commit (issue 16: allocation, GC).
+        const type = node.componentType!;
+        const body = type.codec.encode(node.value);
+        if (!isNew && persistedStateEquals(type, node.persisted, body)) continue;
+        data = withSchemaVersion(type, body);
+      } else {
+        data = this.encode(node);
+        if (!isNew && bytesEqual(node.persisted, data)) continue;
+      }
       upserts.push({
         path: node.path,
         kind: node.kind,
@@ -202,7 +212,7 @@ export class Tree {
   private encode(node: TreeNode): Uint8Array {
     switch (node.kind) {
       case 'component':
-        return encodeComponentState(node.componentType!, node.value);
+        return withSchemaVersion(node.componentType!, node.componentType!.codec.encode(node.value));
       case 'data':
         node.codec ??= this.codecOf(node);
         return node.codec.encode(node.value);

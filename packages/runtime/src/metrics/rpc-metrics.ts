@@ -33,13 +33,40 @@ export class RpcMetrics {
     });
   }
 
+  /**
+   * Label children per operation (and per status code), looked up once: `inc({labels})` and
+   * `startTimer({labels})` hash the label set on every call, which showed in the server's
+   * profile (issue 16). The sets are small and closed (methods x status codes).
+   */
+  private readonly children = new Map<string, OperationMetrics>();
+
   /** Call when a request arrives; the returned function records its outcome. */
   begin(service: string, operation: string): (statusCode: string) => void {
-    this.requests.inc({ service, operation });
-    const end = this.latency.startTimer({ service, operation });
+    const key = `${service}/${operation}`;
+    let m = this.children.get(key);
+    if (m === undefined) {
+      m = { requests: this.requests.labels({ service, operation }), byStatus: new Map() };
+      this.children.set(key, m);
+    }
+    m.requests.inc();
+    const started = performance.now();
+    const op = m;
     return (statusCode) => {
-      end({ status_code: statusCode });
-      if (statusCode !== 'OK') this.errors.inc({ service, operation, status_code: statusCode });
+      let s = op.byStatus.get(statusCode);
+      if (s === undefined) {
+        s = {
+          latency: this.latency.labels({ service, operation, status_code: statusCode }),
+          errors: statusCode === 'OK' ? undefined : this.errors.labels({ service, operation, status_code: statusCode }),
+        };
+        op.byStatus.set(statusCode, s);
+      }
+      s.latency.observe((performance.now() - started) / 1000);
+      s.errors?.inc();
     };
   }
+}
+
+interface OperationMetrics {
+  readonly requests: { inc(): void };
+  readonly byStatus: Map<string, { readonly latency: { observe(v: number): void }; readonly errors: { inc(): void } | undefined }>;
 }

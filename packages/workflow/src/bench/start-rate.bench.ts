@@ -1,0 +1,127 @@
+/**
+ * StartWorkflowExecution rate (issue 16): no worker, raw gRPC callers sending pre-encoded
+ * requests, so the client costs next to nothing and the server (and its database) is what is
+ * measured. Each caller sends its next request as soon as the previous one is answered.
+ *
+ *   node packages/workflow/dist/bench/start-rate.bench.js          (pnpm bench start-rate)
+ *   BENCH_CALLERS=50   BENCH_STARTS=3000 (measured, after 300 unmeasured)
+ *   BENCH_TARGETS=pglite,postgres   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
+ *
+ * Prints starts/s, latency p50/p99, and CPU per start of the server (from /proc) and of the
+ * Postgres backends serving the bench database. The workflow tasks the starts schedule pile up
+ * in the task queue's backlog, as they would with no worker running.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
+import { sql } from 'kysely';
+import {
+  percentile,
+  pool,
+  postgresCpuMs,
+  postgresSnapshot,
+  processCpuMs,
+  runBench,
+  withBenchPostgres,
+  type BenchPostgres,
+} from '@chasm/core/testing';
+import { api } from '../proto.js';
+import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
+
+const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 50);
+const STARTS = Number(process.env['BENCH_STARTS'] ?? 3000);
+const WARMUP = Math.max(CALLERS * 2, 300);
+const TARGETS = process.env['BENCH_TARGETS'] ?? 'pglite,postgres';
+const PATH = '/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution';
+const Request = api.workflowservice.v1.StartWorkflowExecutionRequest;
+
+/** Requests encoded before the clock starts: the callers only send bytes. */
+function encodedStarts(n: number, taskQueue: string): Buffer[] {
+  const input = api.common.v1.Payloads.encode({
+    payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"x"') }],
+  }).finish();
+  const payloads = api.common.v1.Payloads.decode(input);
+  return Array.from({ length: n }, () =>
+    Buffer.from(
+      Request.encode({
+        namespace: 'default',
+        workflowId: `start-${randomUUID()}`,
+        workflowType: { name: 'helloActivity' },
+        taskQueue: { name: taskQueue },
+        input: payloads,
+        identity: 'start-rate-bench',
+        requestId: randomUUID(),
+      }).finish(),
+    ),
+  );
+}
+
+function send(client: Client, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      (err: ServiceError | null) => (err ? reject(err) : resolve()),
+    );
+  });
+}
+
+async function backendTicks(pg: BenchPostgres): Promise<Map<number, number>> {
+  const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = ${pg.dbName}`.execute(pg.admin.db);
+  const pids = new Set(r.rows.map((x) => Number(x.pid)));
+  return new Map([...postgresSnapshot()].filter(([pid]) => pids.has(pid)));
+}
+
+async function measure(name: string, database: ChildDatabase, pg?: BenchPostgres): Promise<string> {
+  const port = await freePort();
+  const server = await spawnServer({ database, port, metricsPort: await freePort() });
+  // One HTTP/2 connection per 10 callers, as a fleet of clients would open.
+  const clients = Array.from({ length: Math.max(1, Math.ceil(CALLERS / 10)) }, (_, i) =>
+    new Client(server.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'bench.channel': i }),
+  );
+  try {
+    const taskQueue = `start-rate-${randomUUID()}`;
+    const run = async (requests: Buffer[], latencies: number[] | undefined): Promise<void> => {
+      await pool(requests.map((r, i) => [r, i] as const), CALLERS, async ([bytes, i]) => {
+        const t0 = performance.now();
+        await send(clients[i % clients.length]!, bytes);
+        latencies?.push(performance.now() - t0);
+      });
+    };
+    await run(encodedStarts(WARMUP, taskQueue), undefined);
+    const requests = encodedStarts(STARTS, taskQueue);
+    const latencies: number[] = [];
+    const cpuServer0 = processCpuMs(server.proc.pid);
+    const pg0 = pg ? await backendTicks(pg) : undefined;
+    const t0 = performance.now();
+    await run(requests, latencies);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuServer1 = processCpuMs(server.proc.pid);
+    const pg1 = pg ? await backendTicks(pg) : undefined;
+    latencies.sort((a, b) => a - b);
+    const serverMs = cpuServer0 && cpuServer1 ? cpuServer1.user + cpuServer1.system - cpuServer0.user - cpuServer0.system : NaN;
+    const pgMs = pg0 && pg1 ? postgresCpuMs(pg0, pg1) : NaN;
+    const per = (ms: number): string => (Number.isNaN(ms) ? '–' : (ms / STARTS).toFixed(2));
+    return `| ${name} | ${CALLERS} | ${STARTS} | ${(STARTS / seconds).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} / ${percentile(latencies, 99).toFixed(1)} | ${per(serverMs)} / ${per(pgMs)} |`;
+  } finally {
+    for (const c of clients) c.close();
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`start-rate bench: ${CALLERS} callers, ${STARTS} starts (after ${WARMUP} unmeasured), no worker`);
+  const rows: string[] = [];
+  if (TARGETS.includes('pglite')) rows.push(await measure('ours, PGlite (in memory)', { kind: 'pglite' }));
+  if (TARGETS.includes('postgres')) {
+    await withBenchPostgres('chasm_start_bench', async (pg) => {
+      rows.push(await measure('ours, Postgres', { kind: 'postgres', url: pg.url }, pg));
+    });
+  }
+  console.log('\n| Target | Callers | Starts | Starts/s | Latency p50 / p99 ms | CPU ms/start: server / Postgres |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+}
+
+runBench(main);
