@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -39,14 +39,17 @@ describe('web UI (browser, PGlite)', () => {
   const open = async (path: string): Promise<void> => {
     await page.goto(`${ui}${path}`);
   };
+  // The pages are always rendered to PNG (a page that fails to render fails the test); they are
+  // written over docs/ui/ only with UI_SCREENSHOTS=1, so a test run does not dirty the checkout.
   const shot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+    const png = await page.screenshot({ fullPage: true });
+    if (process.env['UI_SCREENSHOTS'] === '1') writeFileSync(`${SHOTS}${name}.png`, png);
   };
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (nx run-many -t build)`);
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    mkdirSync(SHOTS, { recursive: true });
+    if (process.env['UI_SCREENSHOTS'] === '1') mkdirSync(SHOTS, { recursive: true });
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
     const [port, httpPort, uiPort] = [await freePort(), await freePort(), await freePort()];
     server = spawn(
