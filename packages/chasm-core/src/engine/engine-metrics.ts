@@ -13,6 +13,8 @@ export class EngineMetrics {
   readonly cachedExecutions: Gauge;
   /** Executions whose rows were deleted, by why: retention, namespace (removed with it), request. */
   readonly executionsDeleted: Counter<'reason'>;
+  /** Speculative updates: applied in memory, written later with a commit or never. */
+  readonly speculativeUpdates: Counter;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -30,6 +32,7 @@ export class EngineMetrics {
     }));
     this.cachedExecutions = get('chasm_executions_cached', () => new Gauge({ name: 'chasm_executions_cached', help: 'Executions held in the node cache (idle ones are dropped after cacheIdleMs)', registers: [registry] }));
     this.executionsDeleted = get('chasm_executions_deleted_total', () => new Counter({ name: 'chasm_executions_deleted_total', help: 'Executions deleted, by reason (retention, namespace, request)', labelNames: ['reason'] as const, registers: [registry] }));
+    this.speculativeUpdates = get('chasm_speculative_updates_total', () => new Counter({ name: 'chasm_speculative_updates_total', help: 'Speculative updates: applied to a cached execution in memory, not committed', registers: [registry] }));
     this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
   }
 }

@@ -1,5 +1,5 @@
 import { NotFoundError, type Engine, type RpcCallContext } from '@chasm/core';
-import { Workflow } from '@chasm/workflow';
+import { dispatchSpeculativeWorkflowTask, Workflow } from '@chasm/workflow';
 import type { Logger } from 'pino';
 import type { WorkflowUpdateConfig } from '../config.js';
 import { abortedByClose, InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, updateNotFound } from '../errors.js';
@@ -50,9 +50,14 @@ export class UpdateService {
     let runId = u.runId;
     for (;;) {
       let admitted;
+      const speculative = this.deps.config.speculativeTasks;
       try {
-        admitted = await this.deps.engine.update(this.target(namespaceId, u.workflowId, runId), (wf, ctx) =>
-          admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config),
+        // Speculative: the admission stays in memory until the worker's answer is committed (an
+        // update is durable once accepted, as in Temporal); a lost one is admitted again below.
+        admitted = await this.deps.engine.update(
+          this.target(namespaceId, u.workflowId, runId),
+          (wf, ctx) => admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config, speculative),
+          { speculative },
         );
       } catch (e) {
         // The next run of a chain is started by a task after the old run closed: give it a moment.
@@ -68,6 +73,8 @@ export class UpdateService {
         throw e;
       }
       runId = admitted.output.runId;
+      // Offered to a waiting poller once the lock is free (the poller's start takes it).
+      if (admitted.output.dispatch) void dispatchSpeculativeWorkflowTask(this.deps.engine, admitted.output.dispatch);
       if (admitted.output.admitted) {
         this.deps.metrics?.admitted.inc();
         this.deps.logger?.debug({ workflowId: u.workflowId, runId, updateId: u.updateId }, 'update admitted');
@@ -80,6 +87,12 @@ export class UpdateService {
         // (Temporal retries internally with ErrWorkflowClosing); a pinned run id cannot follow.
         if (seen.nextRunId && !u.runId && Date.now() < deadline.getTime()) {
           runId = seen.nextRunId;
+          continue;
+        }
+        // Still running: a speculative admission was lost with the cached run (evicted or
+        // reloaded before anything was written). Admitted again, as Temporal retries it.
+        if (!seen.closed && Date.now() < deadline.getTime()) {
+          this.deps.metrics?.readmitted.inc();
           continue;
         }
         this.deps.metrics?.outcomes.inc({ outcome: 'aborted' });
