@@ -5,7 +5,7 @@ import type { WorkflowUpdateConfig } from '../config.js';
 import { abortedByClose, InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, updateNotFound } from '../errors.js';
 import type { WorkflowUpdateMetrics } from '../metrics.js';
 import { Stage, type temporal } from '../proto.js';
-import { admitUpdate, observe, type Observed } from '../update/registry.js';
+import { admitUpdate, findUpdate, observe, type Observed } from '../update/registry.js';
 import type { ValidUpdate } from './update-request.js';
 
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
@@ -81,7 +81,12 @@ export class UpdateService {
       } else {
         this.deps.metrics?.deduplicated.inc();
       }
-      const seen = await this.waitFor(namespaceId, u.workflowId, runId, u.updateId, u.waitStage, deadline, call);
+      let seen = await this.waitFor(namespaceId, u.workflowId, runId, u.updateId, u.waitStage, deadline, call);
+      if (speculative && seen.kind === 'stage' && seen.stage === Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED) {
+        // Answering ADMITTED acknowledges the admission: it is written first (the commit settles
+        // the speculative task into a stored one), admitted again if it was lost meanwhile.
+        seen = await this.makeDurable(namespaceId, u, runId);
+      }
       if (seen.kind === 'gone') {
         // Dropped unaccepted because the run closed. Continue-as-new and retries hand it to the next run
         // (Temporal retries internally with ErrWorkflowClosing); a pinned run id cannot follow.
@@ -111,6 +116,15 @@ export class UpdateService {
         ...(seen.outcome ? { outcome: seen.outcome } : {}),
       };
     }
+  }
+
+  /** A committing transaction that holds the update admitted (or further), written. */
+  private async makeDurable(namespaceId: string, u: ValidUpdate, runId: string): Promise<Observed> {
+    const r = await this.deps.engine.update(this.target(namespaceId, u.workflowId, runId), (wf, ctx) => {
+      if (wf.state.status === 'running' && !findUpdate(wf, u.updateId)) admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config);
+      return observe(wf, u.updateId);
+    });
+    return r.output;
   }
 
   /**
