@@ -18,6 +18,12 @@ export const workflowUpdateConfigSchema = z.strictObject({
   rejectedKept: z.number().int().nonnegative().default(100),
   /** history.failUpdateWorkflowTaskAttemptCount: no new updates while the workflow task keeps failing. */
   failOnWorkflowTaskAttempt: positive(3),
+  /**
+   * Deliver an update to an idle workflow on a speculative workflow task (ADR 0034): admission
+   * and the task's start are not written, the worker's answer is one commit, a rejection none.
+   * false: the update and its workflow task are written at admission (one commit more per step).
+   */
+  speculativeTasks: z.boolean().default(true),
 });
 
 export type WorkflowUpdateConfig = Readonly<z.output<typeof workflowUpdateConfigSchema>>;

@@ -12,6 +12,8 @@ export class WorkflowUpdateMetrics {
   readonly outcomes: Counter<'outcome'>;
   /** UpdateWorkflowExecution latency by the stage it returned. */
   readonly latency: Histogram<'stage'>;
+  /** Speculative admissions lost with the cached run before anything was written, admitted again. */
+  readonly readmitted: Counter;
 
   constructor(registry: Registry) {
     this.admitted = new Counter({ name: 'workflow_update_admitted_total', help: 'Workflow updates admitted', registers: [registry] });
@@ -30,6 +32,11 @@ export class WorkflowUpdateMetrics {
       name: 'workflow_update_outcome_total',
       help: 'Workflow update outcomes seen by the admitting request',
       labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.readmitted = new Counter({
+      name: 'workflow_update_readmitted_total',
+      help: 'Updates admitted again because their speculative (unwritten) admission was lost with the cached run',
       registers: [registry],
     });
     this.latency = new Histogram({

@@ -80,6 +80,12 @@ export const workflowConfigSchema = z.strictObject({
   queryTimeoutMs: millis(30_000),
   /** How long a query waits for the run to have no workflow task in flight before it is sent anyway. */
   queryIdleWaitMs: millis(5_000),
+  /**
+   * How long a speculative workflow task (ADR 0034) is offered to pollers, in memory, before the
+   * run is committed and it becomes a normal, stored task (Temporal's
+   * SpeculativeWorkflowTaskScheduleToStartTimeout, 5 s).
+   */
+  speculativeScheduleToStartMs: millis(5_000),
   ...limitFields,
   /**
    * Per-namespace overrides of the limits above, keyed by namespace name (Temporal's dynamic

@@ -33,3 +33,5 @@ export { callbackAdmission, planWorkflowStart, type WorkflowStartPlan } from './
 export type { CallbackAdmission } from './grpc/validate.js';
 // The default export is what a server loads when a config names this package by name or path.
 export { workflowPlugin, workflowPlugin as default } from './plugin.js';
+// Speculative workflow tasks (ADR 0034): what workflow-update schedules an update's task with.
+export { dispatchSpeculativeWorkflowTask, scheduleSpeculativeWorkflowTask, type SpeculativeDispatch } from './workflow/speculative-task.js';

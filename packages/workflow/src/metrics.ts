@@ -12,6 +12,7 @@ export class WorkflowMetrics {
   readonly eagerStartsDenied: Counter<'reason'>;
   readonly cronContinued: Counter<'closed'>;
   readonly limits: Counter<'limit' | 'level'>;
+  readonly speculativeTasks: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -51,6 +52,12 @@ export class WorkflowMetrics {
       name: 'workflow_cron_continued_total',
       help: 'Cron runs followed by the next run of their chain, by how they closed (completed, failed, timedOut)',
       labelNames: ['closed'],
+      registers: [registry],
+    });
+    this.speculativeTasks = new Counter({
+      name: 'workflow_speculative_task_total',
+      help: 'Speculative workflow tasks by outcome (matched: a poller took it in memory; converted: stored as a normal task; discarded: rejections only, nothing written)',
+      labelNames: ['outcome'],
       registers: [registry],
     });
     this.limits = new Counter({

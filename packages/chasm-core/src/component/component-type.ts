@@ -92,6 +92,14 @@ export interface ComponentTypeOptions<TState, TChildren extends ChildSpecs, TSea
    * Without it the engine cannot terminate executions of this archetype.
    */
   readonly terminate?: (component: Component<TState, TChildren>, ctx: MutableContext, reason: string) => void;
+  /**
+   * Root only: the execution holds changes made by speculative updates (`engine.update` with
+   * `speculative: true`, kept in memory and not written) and a committing transaction is about
+   * to run. Called first in that transaction, before its own function, so the root can turn what
+   * was speculative into durable state (workflow: a speculative workflow task becomes a normal
+   * one, its events and timers written) with the commit that follows.
+   */
+  readonly settleSpeculative?: (component: Component<TState, TChildren>, ctx: MutableContext) => void;
 }
 
 export interface ComponentType<TState = unknown, TChildren extends ChildSpecs = ChildSpecs>
@@ -104,6 +112,7 @@ export interface ComponentType<TState = unknown, TChildren extends ChildSpecs = 
   readonly searchAttributes: ((state: TState) => Readonly<Record<string, SearchAttributeValue | undefined>>) | undefined;
   readonly memo: ComponentTypeOptions<TState, TChildren>['memo'];
   readonly terminate: ComponentTypeOptions<TState, TChildren>['terminate'];
+  readonly settleSpeculative: ComponentTypeOptions<TState, TChildren>['settleSpeculative'];
   readonly executionStatus: ComponentTypeOptions<TState, TChildren>['executionStatus'];
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -125,6 +134,7 @@ export function defineComponent<TState, TChildren extends ChildSpecs = Record<ne
     searchAttributes: opts.searchAttributes,
     memo: opts.memo,
     terminate: opts.terminate,
+    settleSpeculative: opts.settleSpeculative,
     executionStatus: opts.executionStatus,
   };
 }

@@ -181,6 +181,28 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
     });
   });
 
+  describe('.update speculative', () => {
+    it('changes the cached execution without a commit; polls see it; the next commit writes it; a reload loses it', async () => {
+      await createStore(t.engine, NS, 'spec');
+      const target = storeTarget(NS, 'spec');
+      const tc = (await t.engine.describe(target)).transitionCount;
+      const seen = t.engine.poll(target, (s) => (s.state.name === 'speculative' ? s.state.name : undefined));
+      await t.engine.update(target, (s) => void (s.state.name = 'speculative'), { speculative: true });
+      expect((await seen).value).toBe('speculative');
+      expect((await t.engine.describe(target)).transitionCount).toBe(tc);
+      // A speculative update may not add tasks (they could not be durable); it leaves the run unchanged.
+      await expect(t.engine.update(target, (s, ctx) => addItem(s, ctx, 'k', 'v'), { speculative: true })).rejects.toThrow(/cannot add tasks/);
+      expect(await t.engine.read(target, (s) => s.state.name)).toBe('spec');
+      await t.engine.update(target, (s) => void (s.state.name = 'kept'), { speculative: true });
+      await t.engine.update(target, (s) => void (s.state.closed = false));
+      expect((await t.engine.describe(target)).transitionCount).toBe(tc + 1);
+      await t.engine.update(target, (s) => void (s.state.name = 'lost'), { speculative: true });
+      await t.stop();
+      t = await createTestEngine({ libraries: [referenceLibrary], store: t.store });
+      expect(await t.engine.read(target, (s) => s.state.name)).toBe('kept');
+    });
+  });
+
   describe('.poll', () => {
     it('waits until the predicate holds', async () => {
       const { ref } = await createStore(t.engine, NS, 's1');

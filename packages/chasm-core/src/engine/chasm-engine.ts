@@ -161,6 +161,7 @@ export class ChasmEngine implements Engine, TaskHost {
         const e = await a.load(key, isRef(target) ? target.executionTc : 0);
         if (opts?.requestId && e.row.requestIds.includes(opts.requestId)) throw new RequestIdAlreadyUsedError(opts.requestId);
         const node = a.resolveNode(e, target);
+        if (opts?.speculative) return a.mutateSpeculative(e, node, fn);
         return a.mutate(e, node, fn, { requestId: opts?.requestId });
       }),
     );

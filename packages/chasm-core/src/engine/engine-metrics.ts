@@ -16,6 +16,8 @@ export class EngineMetrics {
   /** Shards whose lease this node holds, read at scrape time (see `watchShards`). */
   readonly shardsOwned: Gauge;
   private shardCount: (() => number) | undefined;
+  /** Speculative updates: applied in memory, written later with a commit or never. */
+  readonly speculativeUpdates: Counter;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -42,6 +44,7 @@ export class EngineMetrics {
         if (read) this.set(read());
       },
     }));
+    this.speculativeUpdates = get('chasm_speculative_updates_total', () => new Counter({ name: 'chasm_speculative_updates_total', help: 'Speculative updates: applied to a cached execution in memory, not committed', registers: [registry] }));
     this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
   }
 

@@ -44,6 +44,15 @@ export interface StartResult<TOut> {
 export interface UpdateOptions {
   /** If this execution already applied this request id, the update fails with RequestIdAlreadyUsedError. */
   readonly requestId?: string;
+  /**
+   * Apply `fn` to the cached execution without committing (Temporal's speculative mutation):
+   * nothing is written, long polls are woken, and the change stays in memory only. The next
+   * committing transaction on the execution first runs the root's `settleSpeculative` hook and
+   * then writes the change with its own; evicting or reloading the execution loses it. `fn` may
+   * not add tasks (they could not be durable). For state that may be lost, e.g. an update
+   * admitted but not yet accepted, whose caller retries.
+   */
+  readonly speculative?: boolean;
 }
 
 export interface UpdateResult<TOut> {

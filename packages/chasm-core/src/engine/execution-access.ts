@@ -190,6 +190,7 @@ export class ExecutionAccess {
     let output: TOut;
     e.tree.mutable = true;
     try {
+      this.settleSpeculative(e, txn);
       output = fn(component, txn.mutableContext());
       if (output instanceof Promise) throw new TypeError('engine.update functions must be synchronous');
       await this.commit(e, txn, opts);
@@ -202,6 +203,45 @@ export class ExecutionAccess {
     }
     const alive = e.tree.nodes.get(node.path) === node;
     return { output, ref: alive ? { ...keyOf(key), path: node.path, initialTc: node.initialTc, executionTc: e.row.transitionCount } : undefined };
+  }
+
+  /**
+   * Runs `fn` on a loaded execution without committing (UpdateOptions.speculative): the change
+   * stays in the cached tree, marked, until the next committing transaction writes it. Waiting
+   * long polls are woken, since they read the cached tree. Caller holds the lock.
+   */
+  mutateSpeculative<TOut>(e: CachedExecution, node: TreeNode, fn: (component: AnyComponent, ctx: MutableContext) => TOut): UpdateResult<TOut> {
+    const key: ExecutionKey = e.row;
+    const txn = new Transaction(e.tree, keyOf(key), this.clock.now(), e.row.transitionCount);
+    let output: TOut;
+    e.tree.mutable = true;
+    try {
+      output = fn(e.tree.wrap(node), txn.mutableContext());
+      if (output instanceof Promise) throw new TypeError('engine.update functions must be synchronous');
+      // A task must be durable with the state that needs it; a speculative change is not.
+      if (txn.newTasks.length > 0 || txn.immediatePure.length > 0) throw new TypeError('a speculative update cannot add tasks');
+    } catch (err) {
+      this.cache.drop(key);
+      throw err;
+    } finally {
+      e.tree.mutable = false;
+    }
+    e.speculative = true;
+    this.metrics?.speculativeUpdates.inc();
+    this.notifier.notify(executionKeyString(e.row));
+    const alive = e.tree.nodes.get(node.path) === node;
+    return { output, ref: alive ? { ...keyOf(key), path: node.path, initialTc: node.initialTc, executionTc: e.row.transitionCount } : undefined };
+  }
+
+  /**
+   * First step of every committing transaction: speculative changes held in memory become part
+   * of it, after the root had its say (`settleSpeculative`). Caller holds the lock, tree mutable.
+   */
+  settleSpeculative(e: CachedExecution, txn: Transaction): void {
+    if (!e.speculative) return;
+    e.speculative = false;
+    const rootType = e.tree.root.componentType!;
+    rootType.settleSpeculative?.(e.tree.wrap(e.tree.root), txn.mutableContext());
   }
 
   /**

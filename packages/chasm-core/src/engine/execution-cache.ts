@@ -9,6 +9,8 @@ export interface CachedExecution {
   visibilityFingerprint: string | undefined;
   /** Outstanding visibility task ids; a newer one supersedes (and deletes) them. */
   visibilityTaskIds: string[];
+  /** Holds uncommitted changes of speculative updates (see UpdateOptions.speculative). */
+  speculative?: boolean;
 }
 
 export const businessKey = (namespaceId: string, businessId: string, archetype: string): string =>

@@ -26,6 +26,7 @@ export function runDuePureTasks(access: ExecutionAccess, task: TaskRow): Promise
       const executed = new Set<string>();
       e.tree.mutable = true;
       try {
+        access.settleSpeculative(e, txn);
         // Due tasks in (fireAt, id) order; each validated right before it runs.
         const due = [...e.tree.nodes.values()]
           .flatMap((n) => n.tasks.map((t) => ({ n, t })))

@@ -6,7 +6,10 @@
  *   (admit → workflow task with the request → acceptance and response → answer), p50/p99;
  * - throughput: updates per second on one workflow with BENCH_UPDATE_CONCURRENCY callers (below
  *   the in-flight limit of 10, so nobody is refused);
- * - engine commits per update, from the server's `chasm_commits_total`.
+ * - engine commits per update, from the server's `chasm_commits_total`, and the server's CPU
+ *   time per update in the round-trip phase (from /proc);
+ * - BENCH_UPDATE_SPECULATIVE=0 runs with `speculativeTasks: false` (every step written, the way
+ *   before ADR 0034) for comparison.
  *
  *   node packages/workflow-update/dist/bench/update.bench.js      (pnpm bench update)
  *   BENCH_BACKENDS=pglite|postgres  BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
@@ -17,12 +20,13 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { percentile, runBench, scrapeCounter, withBenchPostgres } from '@chasm/core/testing';
+import { percentile, processCpuMs, runBench, scrapeCounter, withBenchPostgres } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
 const N = Number(process.env['BENCH_UPDATES'] ?? 1_000);
 const CONCURRENCY = Number(process.env['BENCH_UPDATE_CONCURRENCY'] ?? 8);
 const WARMUP = 50;
+const SPECULATIVE = process.env['BENCH_UPDATE_SPECULATIVE'] !== '0';
 
 const ms = (n: number): string => `${n.toFixed(2)} ms`;
 
@@ -31,6 +35,7 @@ interface Result {
   readonly p50: number;
   readonly p99: number;
   readonly commitsPerUpdate: number;
+  readonly serverCpuMs: number;
   readonly perSecond: number;
   readonly loadedP50: number;
   readonly loadedP99: number;
@@ -39,7 +44,7 @@ interface Result {
 async function run(backend: string, database: ChildDatabase, bundle: WorkflowBundleWithSourceMap): Promise<Result> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const server = await spawnServer({ database, port, metricsPort });
+  const server = await spawnServer({ database, port, metricsPort, settings: { 'workflow-update': { speculativeTasks: SPECULATIVE } } });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address: server.address });
@@ -52,12 +57,14 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
 
     // Round trip, one at a time.
     const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const cpu0 = processCpuMs(server.proc.pid);
     const rtt: number[] = [];
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
       await h.executeUpdate('add', { args: [1] });
       rtt.push(performance.now() - t0);
     }
+    const cpu1 = processCpuMs(server.proc.pid);
     const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
 
     // Throughput on one workflow with concurrent callers: a fresh run, because a run admits at
@@ -88,6 +95,7 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
       p50: percentile(rtt, 50),
       p99: percentile(rtt, 99),
       commitsPerUpdate: (commitsAfter - commitsBefore) / N,
+      serverCpuMs: cpu0 && cpu1 ? (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / N : NaN,
       perSecond: N / seconds,
       loadedP50: percentile(loaded, 50),
       loadedP99: percentile(loaded, 99),
@@ -103,8 +111,8 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
 
 function print(r: Result): void {
   console.log(
-    `${r.backend}: update round trip p50 ${ms(r.p50)} p99 ${ms(r.p99)} (${N} sequential, warm worker cache); ` +
-      `engine commits/update ${r.commitsPerUpdate.toFixed(2)}; ` +
+    `${r.backend}${SPECULATIVE ? '' : ' [speculativeTasks: false]'}: update round trip p50 ${ms(r.p50)} p99 ${ms(r.p99)} (${N} sequential, warm worker cache); ` +
+      `engine commits/update ${r.commitsPerUpdate.toFixed(2)}; server CPU/update ${ms(r.serverCpuMs)}; ` +
       `${r.perSecond.toFixed(0)} updates/s on one workflow with ${CONCURRENCY} concurrent callers (p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)})`,
   );
 }

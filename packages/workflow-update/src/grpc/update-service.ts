@@ -1,11 +1,11 @@
 import { NotFoundError, type Engine, type RpcCallContext } from '@chasm/core';
-import { Workflow } from '@chasm/workflow';
+import { dispatchSpeculativeWorkflowTask, Workflow } from '@chasm/workflow';
 import type { Logger } from 'pino';
 import type { WorkflowUpdateConfig } from '../config.js';
 import { abortedByClose, InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, updateNotFound } from '../errors.js';
 import type { WorkflowUpdateMetrics } from '../metrics.js';
 import { Stage, type temporal } from '../proto.js';
-import { admitUpdate, observe, type Observed } from '../update/registry.js';
+import { admitUpdate, findUpdate, observe, type Observed } from '../update/registry.js';
 import type { ValidUpdate } from './update-request.js';
 
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
@@ -50,9 +50,14 @@ export class UpdateService {
     let runId = u.runId;
     for (;;) {
       let admitted;
+      const speculative = this.deps.config.speculativeTasks;
       try {
-        admitted = await this.deps.engine.update(this.target(namespaceId, u.workflowId, runId), (wf, ctx) =>
-          admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config),
+        // Speculative: the admission stays in memory until the worker's answer is committed (an
+        // update is durable once accepted, as in Temporal); a lost one is admitted again below.
+        admitted = await this.deps.engine.update(
+          this.target(namespaceId, u.workflowId, runId),
+          (wf, ctx) => admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config, speculative),
+          { speculative },
         );
       } catch (e) {
         // The next run of a chain is started by a task after the old run closed: give it a moment.
@@ -68,18 +73,31 @@ export class UpdateService {
         throw e;
       }
       runId = admitted.output.runId;
+      // Offered to a waiting poller once the lock is free (the poller's start takes it).
+      if (admitted.output.dispatch) void dispatchSpeculativeWorkflowTask(this.deps.engine, admitted.output.dispatch);
       if (admitted.output.admitted) {
         this.deps.metrics?.admitted.inc();
         this.deps.logger?.debug({ workflowId: u.workflowId, runId, updateId: u.updateId }, 'update admitted');
       } else {
         this.deps.metrics?.deduplicated.inc();
       }
-      const seen = await this.waitFor(namespaceId, u.workflowId, runId, u.updateId, u.waitStage, deadline, call);
+      let seen = await this.waitFor(namespaceId, u.workflowId, runId, u.updateId, u.waitStage, deadline, call);
+      if (speculative && seen.kind === 'stage' && seen.stage === Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED) {
+        // Answering ADMITTED acknowledges the admission: it is written first (the commit settles
+        // the speculative task into a stored one), admitted again if it was lost meanwhile.
+        seen = await this.makeDurable(namespaceId, u, runId);
+      }
       if (seen.kind === 'gone') {
         // Dropped unaccepted because the run closed. Continue-as-new and retries hand it to the next run
         // (Temporal retries internally with ErrWorkflowClosing); a pinned run id cannot follow.
         if (seen.nextRunId && !u.runId && Date.now() < deadline.getTime()) {
           runId = seen.nextRunId;
+          continue;
+        }
+        // Still running: a speculative admission was lost with the cached run (evicted or
+        // reloaded before anything was written). Admitted again, as Temporal retries it.
+        if (!seen.closed && Date.now() < deadline.getTime()) {
+          this.deps.metrics?.readmitted.inc();
           continue;
         }
         this.deps.metrics?.outcomes.inc({ outcome: 'aborted' });
@@ -98,6 +116,15 @@ export class UpdateService {
         ...(seen.outcome ? { outcome: seen.outcome } : {}),
       };
     }
+  }
+
+  /** A committing transaction that holds the update admitted (or further), written. */
+  private async makeDurable(namespaceId: string, u: ValidUpdate, runId: string): Promise<Observed> {
+    const r = await this.deps.engine.update(this.target(namespaceId, u.workflowId, runId), (wf, ctx) => {
+      if (wf.state.status === 'running' && !findUpdate(wf, u.updateId)) admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config);
+      return observe(wf, u.updateId);
+    });
+    return r.output;
   }
 
   /**

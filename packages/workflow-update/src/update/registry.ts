@@ -1,5 +1,5 @@
 import { asComponent, NotFoundError, type MutableContext } from '@chasm/core';
-import { requestWorkflowTask, type WorkflowComponent } from '@chasm/workflow';
+import { requestWorkflowTask, scheduleSpeculativeWorkflowTask, type SpeculativeDispatch, type WorkflowComponent } from '@chasm/workflow';
 import type { WorkflowUpdateConfig } from '../config.js';
 import { InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, workflowCompleted, workflowNotReady } from '../errors.js';
 import { decodeOutcome, encodeRequest, Stage, type temporal, type UpdateRequest } from '../proto.js';
@@ -34,12 +34,18 @@ export function addUpdate(wf: WorkflowComponent, updateId: string, request: Uint
   return u;
 }
 
-export type AdmitResult = { readonly runId: string; readonly admitted: boolean };
+export type AdmitResult = {
+  readonly runId: string;
+  readonly admitted: boolean;
+  /** A speculative workflow task scheduled for it: the caller offers it to matching after the update. */
+  readonly dispatch?: SpeculativeDispatch;
+};
 
 /**
  * Temporal's ApplyRequest: join a known update id (dedup), or admit a new update within the
  * run's limits and make sure a workflow task will deliver it. Runs inside `engine.update`; a
- * throw leaves the run unchanged.
+ * throw leaves the run unchanged. `speculative`: inside a speculative update (nothing written):
+ * an idle run gets a speculative workflow task (returned as `dispatch`) instead of a stored one.
  */
 export function admitUpdate(
   wf: WorkflowComponent,
@@ -47,6 +53,7 @@ export function admitUpdate(
   request: UpdateRequest,
   firstExecutionRunId: string,
   config: WorkflowUpdateConfig,
+  speculative = false,
 ): AdmitResult {
   const s = wf.state;
   if (firstExecutionRunId && s.firstExecutionRunId !== firstExecutionRunId) {
@@ -76,6 +83,11 @@ export function admitUpdate(
     throw new InFlightPayloadLimitError(config.maxInFlightUpdatePayloadBytes);
   }
   addUpdate(wf, updateId, encoded, ctx.now.getTime());
+  if (speculative) {
+    // A task already pending or out carries it (or schedules the next one after it completes).
+    const dispatch = scheduleSpeculativeWorkflowTask(wf, ctx);
+    return dispatch ? { runId: s.runId, admitted: true, dispatch } : { runId: s.runId, admitted: true };
+  }
   requestWorkflowTask(wf, ctx);
   return { runId: s.runId, admitted: true };
 }

@@ -152,6 +152,11 @@ export function updateExtension(opts: { rejectedKept: number; maxTotalUpdates: n
       }
     },
 
+    discardable(msg) {
+      // A rejection writes no event: a speculative task that carried only rejections leaves no trace.
+      return anyTypeName(msg.body) === `${UPDATE_PACKAGE}Rejection`;
+    },
+
     afterCompletion(h, task: CompletingTask) {
       const reg = registryOf(h.wf);
       if (!reg || h.wf.state.status !== 'running') return;

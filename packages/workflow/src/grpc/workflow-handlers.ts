@@ -8,6 +8,7 @@ import {
   NotFoundError,
   parseVisibilityQuery,
   WORKFLOW_SERVICE,
+  type MutableContext,
   type RpcCallContext,
   type RpcHandlerSet,
 } from '@chasm/core';
@@ -19,8 +20,16 @@ import {
   startWorkflowTask,
   taskQueueProto,
   terminateWorkflow,
+  timeoutWorkflowTask,
   type SignalInput,
 } from '../workflow/mutable-state.js';
+import {
+  armSpeculativeStartToClose,
+  discardSpeculativeWorkflowTask,
+  dispatchSpeculativeWorkflowTask,
+  restoreLostSpeculativeTask,
+  settleSpeculativeTask,
+} from '../workflow/speculative-task.js';
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { PENDING_LIMITS } from '../workflow/command-limits.js';
 import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, type HistoryWarn } from '../workflow/history-limits.js';
@@ -275,13 +284,32 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
                 if (p.k === 'q') {
                   response = await queryTaskResponse(p.id);
                 } else {
-                  const r = await engine.update(target(namespaceId, p.wf, p.run), (wf, ctx) => {
+                  const start = (wf: WorkflowComponent, ctx: MutableContext) => {
                     const w = new HistoryWriter(wf, ctx);
                     const out = startWorkflowTask(w, p.stamp, t.taskQueue.kind, identity, randomUUID());
                     w.commit();
                     return out;
-                  });
-                  response = r.output;
+                  };
+                  // A speculative task starts without a commit; once settled it starts as any other.
+                  const spec = p.sp
+                    ? await engine.update(
+                        target(namespaceId, p.wf, p.run),
+                        (wf, ctx) => (wf.state.wft?.speculative ? { out: start(wf, ctx), timeoutMs: wf.state.wftTimeoutMs } : undefined),
+                        { speculative: true },
+                      )
+                    : undefined;
+                  if (spec?.output) {
+                    response = spec.output.out;
+                    if (response) {
+                      armSpeculativeStartToClose(engine, { namespaceId, workflowId: p.wf, runId: p.run, stamp: p.stamp }, spec.output.timeoutMs, (wf, ctx) => {
+                        const w = new HistoryWriter(wf, ctx);
+                        timeoutWorkflowTask(w, 'startToClose');
+                        w.commit();
+                      });
+                    }
+                  } else {
+                    response = (await engine.update(target(namespaceId, p.wf, p.run), start)).output;
+                  }
                 }
               } catch (e) {
                 if (e instanceof NotFoundError) return 'stale';
@@ -301,6 +329,20 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const token = await inNamespace(req.namespace, decodeWorkflowTaskToken(req.taskToken));
         const t = target(token.namespaceId, token.workflowId, token.runId);
         try {
+          if (
+            (req.commands ?? []).length === 0 &&
+            !req.forceCreateNewWorkflowTask &&
+            (await engine.read(t, (wf) => wf.state.wft?.speculative === true && wf.state.wft.stamp === token.stamp))
+          ) {
+            // Rejections only: a speculative task is dropped without a write (ADR 0034).
+            const d = await engine.update(t, (wf, ctx) => discardSpeculativeWorkflowTask(wf, ctx, token, req), { speculative: true });
+            if (d.output.discarded) {
+              deps.metrics?.speculativeTasks.inc({ outcome: 'discarded' });
+              deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
+              if (d.output.next) void dispatchSpeculativeWorkflowTask(engine, d.output.next);
+              return { resetHistoryEventId: long(d.output.resetHistoryEventId) };
+            }
+          }
           const prepared = await prepareCompletion(token.namespaceId, req.commands ?? []);
           // Search attributes the commands carry are stamped with their types before they are stored.
           const completion = completionHasSearchAttributes(req) ? stampCompletion(req, await searchAttributes.allTypes(token.namespaceId)) : req;
@@ -567,6 +609,8 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     terminateReason?: string,
   ) {
     await engine.update(target(token.namespaceId, token.workflowId, token.runId), (wf, ctx) => {
+      // A speculative task lost with a rolled-back completion: put back, then settled and failed.
+      if (restoreLostSpeculativeTask(wf, token, identity, ctx.now.getTime())) settleSpeculativeTask(wf, ctx);
       checkTaskToken(wf, token);
       const w = new HistoryWriter(wf, ctx);
       failWorkflowTask(w, cause, failure, identity, checksum);

@@ -64,6 +64,13 @@ export interface WorkflowExtension {
    * InvalidArgumentError, mapped to the command's BAD_*_ATTRIBUTES cause) to fail the task.
    */
   applyCommand?(h: WorkflowHistory, cmd: Command, task: CompletingTask): boolean | 'newTask';
+  /**
+   * Whether applying this message of yours writes nothing (an update rejection). A speculative
+   * task whose completion has no commands and only such messages is discarded (ADR 0034):
+   * `applyMessage` and `afterCompletion` then run in a speculative update and must append no
+   * events and add no tasks.
+   */
+  discardable?(msg: ProtocolMessage): boolean;
   /** Adds this extension's part to DescribeWorkflowExecution (e.g. pending Nexus operations). */
   describe?(wf: WorkflowComponent, out: DescribeResponse): void;
   /** After all commands and messages of a completion (the run may have just closed). */

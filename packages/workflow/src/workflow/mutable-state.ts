@@ -92,8 +92,9 @@ export function startWorkflowTask(
     ...(extensionReasons.length > 0 ? { suggestContinueAsNewReasons: extensionReasons } : {}),
   };
   const transientEvents: HistoryEvent[] = [];
-  if (t.transient) {
-    // Transient attempt: synthesise Scheduled and Started with the ids they will get on completion.
+  if (t.transient || t.speculative) {
+    // Transient attempt or speculative task: synthesise Scheduled and Started with the ids they
+    // will get when written (on completion, or when a speculative task is settled).
     t.scheduledEventId = s.nextEventId;
     t.startedEventId = s.nextEventId + 1;
     transientEvents.push(
@@ -117,7 +118,8 @@ export function startWorkflowTask(
       event('workflowTaskStartedEventAttributes', { ...startedAttrs, scheduledEventId: long(t.scheduledEventId) }),
     );
   }
-  w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'startToClose' }, { at: new Date(w.now + s.wftTimeoutMs) });
+  // A speculative task's timer is in memory (the caller arms it): a speculative update adds no tasks.
+  if (!t.speculative) w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'startToClose' }, { at: new Date(w.now + s.wftTimeoutMs) });
   w.commit();
   const from = polledKind === 'sticky' ? s.lastCompletedStartedEventId + 1 : 1;
   // The history goes out as stored bytes (see PRE_ENCODED_FIELDS): no decode, no re-encode.

@@ -60,7 +60,7 @@ export const workflowTaskNotFound = (): NotFoundError => new NotFoundError('Work
 
 /** Payload of a matching task: which task instance to start (or which query to deliver). */
 export type MatchingPayload =
-  | { readonly k: 'w'; readonly wf: string; readonly run: string; readonly stamp: number }
+  | { readonly k: 'w'; readonly wf: string; readonly run: string; readonly stamp: number; /** A speculative task: started without a commit. */ readonly sp?: 1 }
   | { readonly k: 'q'; readonly id: string };
 
 export function encodeMatchingPayload(p: MatchingPayload): Uint8Array {

@@ -30,6 +30,11 @@ export interface WorkflowTaskInfo {
   requestId: string;
   /** Distinguishes task instances; tokens and dispatch/timeout tasks carry it. */
   stamp: number;
+  /**
+   * Held in memory only (speculative-task.ts): ids synthesised like a transient task's, never
+   * persisted while set (the first commit of the run settles it into a normal task).
+   */
+  speculative?: boolean;
 }
 
 export interface TimerInfo {
@@ -168,6 +173,7 @@ export interface ResetLinks {
  */
 export const workflowHooks: {
   terminate?: (wf: WorkflowComponent, ctx: MutableContext, reason: string) => void;
+  settleSpeculative?: (wf: WorkflowComponent, ctx: MutableContext) => void;
 } = {};
 
 export const STATUS_MAP = {
@@ -210,6 +216,9 @@ export const Workflow = lib.component({
   memo: (s: WorkflowState) => s.memo,
   terminate(wf, ctx, reason) {
     workflowHooks.terminate?.(wf, ctx, reason);
+  },
+  settleSpeculative(wf, ctx) {
+    workflowHooks.settleSpeculative?.(wf, ctx);
   },
 });
 export type WorkflowComponent = ComponentOf<typeof Workflow>;
