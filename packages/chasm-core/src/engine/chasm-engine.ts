@@ -25,6 +25,7 @@ import { EngineMetrics } from './engine-metrics.js';
 import { executionKeyString, type CachedExecution } from './execution-cache.js';
 import { ExecutionAccess, isRef } from './execution-access.js';
 import { pollAnswerMarginMs, pollWakeTime, waitFor } from './long-poll.js';
+import { PollAnswerSlots, pollAnswerSlots } from './poll-answer-slots.js';
 import type { RetentionPolicy } from './retention-policy.js';
 import { deleteLocked, runRetention, type RetentionOutcome } from './retention-task.js';
 import { startOrUpdate } from './start-execution.js';
@@ -187,8 +188,24 @@ export class ChasmEngine implements Engine, TaskHost {
     fn: (component: AnyComponent, ctx: Context) => TOut | undefined,
     opts: PollOptions = {},
   ): Promise<PollResult<TOut>> {
+    const now = this.clock.now();
+    // A slot among the process's empty answers (pollAnswerSlots), given back however the poll ends.
+    const slot = opts.deadline ? pollAnswerSlots.book(pollWakeTime(now, opts.deadline).getTime(), now.getTime()) : undefined;
+    const wakeAt = slot ? new Date(slot.atMs) : undefined;
+    try {
+      return await this.#pollLoop(target, fn, opts, wakeAt);
+    } finally {
+      slot?.release();
+    }
+  }
+
+  async #pollLoop<TOut>(
+    target: Target,
+    fn: (component: AnyComponent, ctx: Context) => TOut | undefined,
+    opts: PollOptions,
+    wakeAt: Date | undefined,
+  ): Promise<PollResult<TOut>> {
     const a = this.access;
-    const wakeAt = opts.deadline ? pollWakeTime(this.clock.now(), opts.deadline) : undefined;
     for (;;) {
       let wake!: () => void;
       const woken = new Promise<'woken'>((r) => (wake = () => r('woken')));
@@ -339,5 +356,5 @@ export class ChasmEngine implements Engine, TaskHost {
   }
 }
 
-export { pollAnswerMarginMs, pollWakeTime };
+export { pollAnswerMarginMs, pollWakeTime, PollAnswerSlots, pollAnswerSlots };
 export type { ExecutionStatus };
