@@ -53,7 +53,20 @@ export interface ChasmEngineOptions {
    * deletes the execution when it runs out. Default: kept forever.
    */
   readonly retention?: RetentionPolicy;
+  /**
+   * Requests that may wait for one execution's lock behind the one holding it; the next is
+   * refused RESOURCE_EXHAUSTED (BUSY_WORKFLOW, scope NAMESPACE). Default 500
+   * (DEFAULT_MAX_WAITING_PER_EXECUTION).
+   */
+  readonly maxWaitingPerExecution?: number;
 }
+
+/**
+ * Temporal bounds the wait for a workflow's lock by time (the caller's deadline less 500 ms);
+ * we bound the queue by count, which also bounds the memory a hot execution pins. 500 waiting
+ * requests is about a second of commits to one execution on Postgres here.
+ */
+export const DEFAULT_MAX_WAITING_PER_EXECUTION = 500;
 
 /**
  * The CHASM engine: single writer per execution (an async lock per business id), executions
@@ -88,6 +101,7 @@ export class ChasmEngine implements Engine, TaskHost {
       cacheSize: opts.cacheSize ?? 10_000,
       tasks: this.processor,
       retention: opts.retention,
+      maxWaitingPerExecution: opts.maxWaitingPerExecution ?? DEFAULT_MAX_WAITING_PER_EXECUTION,
     });
   }
 

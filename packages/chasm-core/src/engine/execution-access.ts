@@ -50,6 +50,8 @@ export interface ExecutionAccessOptions {
   readonly tasks: TaskSink;
   /** Default: keep closed executions forever. */
   readonly retention?: RetentionPolicy | undefined;
+  /** Requests that may wait for one execution's lock; more are refused BUSY_WORKFLOW. Default: no limit. */
+  readonly maxWaitingPerExecution?: number | undefined;
 }
 
 export const isRef = (t: Target): t is ComponentRef => 'path' in t;
@@ -68,7 +70,7 @@ export class ExecutionAccess {
   readonly leases = new ShardLeases();
   readonly cache: ExecutionCache;
   readonly notifier = new Notifier();
-  private readonly locks = new KeyLock();
+  private readonly locks: KeyLock;
   private readonly logger: Logger | undefined;
   private readonly tasks: TaskSink;
   private readonly retention: RetentionPolicy;
@@ -80,6 +82,7 @@ export class ExecutionAccess {
     this.logger = opts.logger;
     this.metrics = opts.metrics;
     this.cache = new ExecutionCache(opts.cacheSize);
+    this.locks = new KeyLock(opts.maxWaitingPerExecution);
     this.tasks = opts.tasks;
     this.retention = opts.retention ?? keepForever;
   }

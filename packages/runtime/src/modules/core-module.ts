@@ -5,6 +5,7 @@ import { EngineService } from './engine-service.js';
 import { registerDatabaseMetrics, registerStoreMetrics } from '../metrics/store-metrics.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
+import { DEFAULT_RPC_LIMITS } from '../limits/rpc-limits.js';
 import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
 import { SERVER_MIGRATIONS } from '../namespaces/namespace-migrations.js';
 import { NamespacePurger } from '../namespaces/namespace-purger.js';
@@ -40,9 +41,17 @@ export const coreModule = new ContainerModule(({ bind }) => {
   );
   // Closed executions are deleted once their namespace's retention has passed (ADR 0026).
   bind(TOKENS.Engine).toResolvedValue(
-    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces) =>
-      new ChasmEngine({ store, registry, clock, logger: logger.child({ component: 'engine' }), metrics, retention: namespaces }),
-    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces],
+    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces, config: ServerConfig) =>
+      new ChasmEngine({
+        store,
+        registry,
+        clock,
+        logger: logger.child({ component: 'engine' }),
+        metrics,
+        retention: namespaces,
+        maxWaitingPerExecution: (config.limits ?? DEFAULT_RPC_LIMITS).maxWaitingPerExecution,
+      }),
+    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces, ServerTokens.Config],
   );
 
   bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);
