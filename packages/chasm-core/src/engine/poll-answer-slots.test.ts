@@ -38,3 +38,15 @@ describe(PollAnswerSlots, () => {
     expect(slots.book(5000, 0).atMs).toBe(first.atMs);
   });
 });
+
+describe('PollAnswerSlots with a lagging process', () => {
+  it('answers twice the lag earlier, and never sooner than half the wait', () => {
+    let lag = 0;
+    const slots = new PollAnswerSlots(200, 20, () => lag);
+    expect(slots.book(20_010, 0).atMs).toBe(20_010);
+    lag = 3000;
+    expect(slots.book(20_010, 0).atMs).toBe(14_010);
+    lag = 60_000;
+    expect(slots.book(20_010, 0).atMs).toBe(10_005);
+  });
+});

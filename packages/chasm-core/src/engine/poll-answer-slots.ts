@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+
 /**
  * When a process answers its long polls empty: each poll books a slot no later than the time it
  * must answer by, and at most `answersPerSecond` answers share any second.
@@ -17,7 +19,15 @@ export class PollAnswerSlots {
   readonly #booked = new Map<number, number>();
   #prunedBelow = 0;
 
-  constructor(answersPerSecond = DEFAULT_ANSWERS_PER_SECOND, slotMs = 20) {
+  readonly #lagMs: () => number;
+
+  /**
+   * `lagMs`: how far behind the process has recently been (its event loop's delay). A poll read
+   * that late was sent that much earlier, so its deadline is nearer than the server reckons
+   * from the call's timeout; twice the lag comes off its answer time (at most half the wait).
+   */
+  constructor(answersPerSecond = DEFAULT_ANSWERS_PER_SECOND, slotMs = 20, lagMs: () => number = () => 0) {
+    this.#lagMs = lagMs;
     this.#slotMs = slotMs;
     this.#perSlot = Math.max(1, Math.round((answersPerSecond * slotMs) / 1000));
   }
@@ -29,6 +39,7 @@ export class PollAnswerSlots {
    */
   book(latestMs: number, nowMs: number): { readonly atMs: number; release(): void } {
     this.#prune(nowMs);
+    latestMs -= Math.min(2 * this.#lagMs(), Math.max(0, latestMs - nowMs) / 2);
     const first = Math.floor(nowMs / this.#slotMs);
     for (let slot = Math.floor(latestMs / this.#slotMs); slot >= first; slot--) {
       const n = this.#booked.get(slot) ?? 0;
@@ -72,5 +83,32 @@ export class PollAnswerSlots {
  */
 export const DEFAULT_ANSWERS_PER_SECOND = 200;
 
+/**
+ * The largest event-loop delay of the last two seconds or so, in ms: perf_hooks' histogram
+ * (a 20 ms libuv timer that does not keep the process alive), read and reset as time passes.
+ * Under a burst on a loaded machine it reached seconds: the time calls sat unread.
+ */
+export function eventLoopLag(): () => number {
+  let histogram: IntervalHistogram | undefined;
+  let previousMax = 0;
+  let windowStart = 0;
+  return () => {
+    const now = performance.now();
+    if (!histogram) {
+      histogram = monitorEventLoopDelay({ resolution: 20 });
+      histogram.enable();
+      windowStart = now;
+    }
+    const max = Number.isFinite(histogram.max) ? histogram.max / 1e6 : 0;
+    if (now - windowStart >= 1000) {
+      previousMax = max;
+      histogram.reset();
+      windowStart = now;
+    }
+    // The delay the timer itself is set for is not lag.
+    return Math.max(0, Math.max(previousMax, max) - 20);
+  };
+}
+
 /** The process's slots: matching's task queues and the engine's long polls share one budget. */
-export const pollAnswerSlots = new PollAnswerSlots();
+export const pollAnswerSlots = new PollAnswerSlots(DEFAULT_ANSWERS_PER_SECOND, 20, eventLoopLag());

@@ -12,7 +12,8 @@ import { startServerOn, type ServerProcess } from './owned-postgres.js';
  * RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW (issue 15): with `limits.maxWaitingPerExecution: 2`,
  * a burst of signals to one workflow finds more than two requests queued for its lock, and the
  * ones past the limit are refused with a ResourceExhaustedFailure { BUSY_WORKFLOW, NAMESPACE }
- * before anything is stored: the history holds exactly the signals that were answered OK.
+ * before anything is stored: the history holds exactly the signals that were answered OK (on
+ * Postgres; on PGlite nothing queues, see below).
  * Raw gRPC (no SDK retry interceptor), on the built server in a child process, PGlite and Postgres.
  */
 const RESOURCE_EXHAUSTED = 8;
@@ -90,7 +91,11 @@ describe.each(testDatabaseConfigs('busy'))('busy workflow ($name)', (db) => {
     const ok = outcomes.filter((o) => o.code === 0).length;
     const busy = outcomes.filter((o) => o.code === RESOURCE_EXHAUSTED && o.cause === 'RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW' && o.scope === 'RESOURCE_EXHAUSTED_SCOPE_NAMESPACE').length;
     expect(ok + busy, JSON.stringify(outcomes.filter((o) => o.code !== 0 && o.cause !== 'RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW').slice(0, 3))).toBe(SIGNALS);
-    expect(busy).toBeGreaterThan(0);
+    // PGlite runs each query synchronously inside the call that holds the lock, so the next
+    // signal finds the lock free: requests to one execution never queue there, and the limit
+    // (the engine's, the same code on both) is reached only over a database that answers
+    // asynchronously. The unit test of KeyLock covers the refusal itself.
+    if (db.name !== 'pglite') expect(busy).toBeGreaterThan(0);
     expect(ok).toBeGreaterThan(0);
     const history = await svc.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId }, maximumPageSize: 1000 });
     const signalled = (history.history?.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
