@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * Authorization on plugins' HTTP routes (issue 15): with the JWT claim mapper on, the Nexus
  * endpoint's HTTP handler (a route the nexus package contributes) is behind the same gate as
- * gRPC: no token 401, a token that does not verify 401, a reader of the endpoint's namespace or
+ * gRPC: no token 403, a token that does not verify 401, a reader of the endpoint's namespace or
  * a writer of another namespace 403, a writer of the endpoint's namespace gets through to the
  * handler (no worker polls its queue, so it answers the handler's timeout, not 401/403).
  * Real tokens signed with keys made here, the server over real HTTP, PGlite and Postgres.
@@ -78,8 +78,10 @@ describe.each(testDatabaseConfigs('chasm_http_route_auth'))('authorization of pl
 
   it('refuses the Nexus endpoint handler without a token, with a forged one, and without a write role in its namespace', { timeout: 120_000 }, async () => {
     const timeout = { 'request-timeout': '2s' };
+    // As for gRPC (Temporal's way): no token is no claims, so PERMISSION_DENIED; a token that
+    // does not verify is UNAUTHENTICATED.
     const none = await post(startUrl, timeout);
-    expect(none.status, none.body).toBe(401);
+    expect(none.status, none.body).toBe(403);
     const forged = await post(startUrl, { ...timeout, authorization: `Bearer ${await token(['default:write'], (await generateKeyPair('ES256')).privateKey)}` });
     expect(forged.status, forged.body).toBe(401);
     const reader = await post(startUrl, { ...timeout, authorization: `Bearer ${await token(['default:read'])}` });
