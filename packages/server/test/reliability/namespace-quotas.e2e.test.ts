@@ -152,22 +152,24 @@ describe.each(testDatabaseConfigs('quota'))('namespace quotas and backpressure (
       // Polls are Temporal's priority 4, starts 1: a poll is charged to its own level and below,
       // so a poll flood empties only the poll bucket. (Before, polls came first and were charged
       // to the start level: the starts below were refused.)
-      let refused = 0;
-      let enoughRefused!: () => void;
-      const refusedTen = new Promise<void>((r) => (enoughRefused = r));
+      // The first refusal shows the poll bucket empty; the starts go right after it. (Waiting
+      // for a count of refusals hung once on the loaded machine: polls sent slower than the
+      // bucket refills are all admitted.)
+      let refusedOnce!: () => void;
+      const refused = new Promise<void>((r) => (refusedOnce = r));
       const polls = Promise.all(
-        Array.from({ length: 20 }, () =>
+        Array.from({ length: 60 }, () =>
           outcomeOf(raw.withDeadline(at, () => svc.pollWorkflowTaskQueue({ namespace: 'polled', taskQueue: { name: `quota-poll-${randomUUID()}` }, identity: 'quota-test' }))).then((o) => {
-            if (o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT' && ++refused === 10) enoughRefused();
+            if (o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT') refusedOnce();
             return o;
           }),
         ),
       );
-      await refusedTen;
+      await Promise.race([refused, polls]);
       const starts = await Promise.all(Array.from({ length: 3 }, () => outcomeOf(svc.startWorkflowExecution(start('polled', 'quota-polled')))));
       expect(count(starts, (o) => o.code === 0), summary(starts)).toBe(3);
       const done = await polls;
-      expect(count(done, (o) => o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT' && o.scope === 'RESOURCE_EXHAUSTED_SCOPE_NAMESPACE'), summary(done)).toBeGreaterThanOrEqual(10);
+      expect(count(done, (o) => o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT' && o.scope === 'RESOURCE_EXHAUSTED_SCOPE_NAMESPACE'), summary(done)).toBeGreaterThanOrEqual(1);
     });
 
     it('refuses polls past the poll concurrency limit CONCURRENT_LIMIT/SYSTEM', { timeout: 120_000 }, async () => {
