@@ -1,5 +1,3 @@
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-
 /**
  * When a process answers its long polls empty: each poll books a slot no later than the time it
  * must answer by, and at most `answersPerSecond` answers share any second.
@@ -22,9 +20,10 @@ export class PollAnswerSlots {
   readonly #lagMs: () => number;
 
   /**
-   * `lagMs`: how far behind the process has recently been (its event loop's delay). A poll read
-   * that late was sent that much earlier, so its deadline is nearer than the server reckons
-   * from the call's timeout; twice the lag comes off its answer time (at most half the wait).
+   * `lagMs`: how far behind the process is (e.g. its event loop's delay). A poll read that late
+   * was sent that much earlier, so its deadline is nearer than the server reckons from the
+   * call's timeout; twice the lag comes off its answer time (at most half the wait). The process
+   * instance uses none: measured lag moved ordinary polls seconds early on a loaded machine.
    */
   constructor(answersPerSecond = DEFAULT_ANSWERS_PER_SECOND, slotMs = 20, lagMs: () => number = () => 0) {
     this.#lagMs = lagMs;
@@ -41,13 +40,15 @@ export class PollAnswerSlots {
     this.#prune(nowMs);
     latestMs -= Math.min(2 * this.#lagMs(), Math.max(0, latestMs - nowMs) / 2);
     const first = Math.floor(nowMs / this.#slotMs);
-    for (let slot = Math.floor(latestMs / this.#slotMs); slot >= first; slot--) {
+    const own = Math.floor(latestMs / this.#slotMs);
+    for (let slot = own; slot >= first; slot--) {
       const n = this.#booked.get(slot) ?? 0;
       if (n >= this.#perSlot) continue;
       this.#booked.set(slot, n + 1);
       let released = false;
       return {
-        atMs: Math.max(nowMs, Math.min(latestMs, slot * this.#slotMs + this.#slotMs / 2)),
+        // A poll left in its own slot keeps its time exactly; a moved one answers mid-slot.
+        atMs: slot === own ? latestMs : Math.max(nowMs, slot * this.#slotMs + this.#slotMs / 2),
         release: () => {
           if (released) return;
           released = true;
@@ -83,32 +84,5 @@ export class PollAnswerSlots {
  */
 export const DEFAULT_ANSWERS_PER_SECOND = 200;
 
-/**
- * The largest event-loop delay of the last two seconds or so, in ms: perf_hooks' histogram
- * (a 20 ms libuv timer that does not keep the process alive), read and reset as time passes.
- * Under a burst on a loaded machine it reached seconds: the time calls sat unread.
- */
-export function eventLoopLag(): () => number {
-  let histogram: IntervalHistogram | undefined;
-  let previousMax = 0;
-  let windowStart = 0;
-  return () => {
-    const now = performance.now();
-    if (!histogram) {
-      histogram = monitorEventLoopDelay({ resolution: 20 });
-      histogram.enable();
-      windowStart = now;
-    }
-    const max = Number.isFinite(histogram.max) ? histogram.max / 1e6 : 0;
-    if (now - windowStart >= 1000) {
-      previousMax = max;
-      histogram.reset();
-      windowStart = now;
-    }
-    // The delay the timer itself is set for is not lag.
-    return Math.max(0, Math.max(previousMax, max) - 20);
-  };
-}
-
 /** The process's slots: matching's task queues and the engine's long polls share one budget. */
-export const pollAnswerSlots = new PollAnswerSlots(DEFAULT_ANSWERS_PER_SECOND, 20, eventLoopLag());
+export const pollAnswerSlots = new PollAnswerSlots();
