@@ -68,8 +68,20 @@ export class ResourceExhaustedError extends ChasmError {
     message: string,
     /** Mirrors temporal.api.enums.v1.ResourceExhaustedCause, e.g. 'CONCURRENT_LIMIT'. */
     readonly exhaustedCause: string,
+    /** Mirrors temporal.api.enums.v1.ResourceExhaustedScope ('NAMESPACE' or 'SYSTEM'); absent = unspecified. */
+    readonly scope?: 'NAMESPACE' | 'SYSTEM',
   ) {
-    super(ErrorCode.ResourceExhausted, message, { cause: exhaustedCause });
+    super(ErrorCode.ResourceExhausted, message, scope ? { cause: exhaustedCause, scope } : { cause: exhaustedCause });
+  }
+}
+
+/**
+ * Too many requests wait for one execution's lock: Temporal's ErrResourceExhaustedBusyWorkflow
+ * (cause BUSY_WORKFLOW, scope NAMESPACE, "Workflow is busy."). SDKs back off and retry it.
+ */
+export class BusyExecutionError extends ResourceExhaustedError {
+  constructor(readonly waiting: number) {
+    super('Workflow is busy.', 'BUSY_WORKFLOW', 'NAMESPACE');
   }
 }
 

@@ -43,7 +43,26 @@ export interface HttpRoute {
    * still maps through the runtime's table.
    */
   readonly raw?: boolean;
+  /**
+   * What a call to this route is, for the server's authorizer (when `auth:` is configured): the
+   * API name and namespace the claims are checked against, as for a gRPC method. `'public'`
+   * when the route authenticates its callers itself (e.g. a signed callback token). Without it
+   * the route counts as method `<METHOD> <path>` of service `HttpRoute`, in the namespace of its
+   * `:namespace` segment if it has one, else cluster-wide: writers of that namespace, or the
+   * system admin.
+   */
+  authTarget?(request: HttpRequest): Promise<HttpAuthTarget | 'public'>;
   handle(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/** The API a plugin's HTTP call stands for, as the authorizer sees a gRPC call. */
+export interface HttpAuthTarget {
+  /** e.g. 'NexusService' (the gRPC service's short name). */
+  readonly service: string;
+  /** e.g. 'DispatchByEndpoint'. */
+  readonly method: string;
+  /** The namespace's name; '' for a cluster-wide call. */
+  readonly namespace: string;
 }
 
 /**

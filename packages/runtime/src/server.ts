@@ -37,6 +37,7 @@ import { HttpMetrics } from './metrics/http-metrics.js';
 import { RpcMetrics } from './metrics/rpc-metrics.js';
 import { checkPlugins } from './plugins/check-plugins.js';
 import { createCallAuthorizer } from './auth/create-call-authorizer.js';
+import { authorizeRoutes } from './http/authorized-routes.js';
 import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { loadPlugins, type PluginCatalogue } from './plugins/load-plugins.js';
 import { PluginSetError } from './plugins/plugin-errors.js';
@@ -180,14 +181,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // A plugin's route wins over a binding on the same method and path (as routes registered
       // beside Temporal's gateway do).
       const taken = new Set(routes.map(routeShape));
-      const http = new HttpFrontDoor([...routes, ...apiRoutes.filter((r) => !taken.has(routeShape(r)))], logger.child({ component: 'http' }), httpMetrics, config.http.tls);
+      // Plugins' routes pass the same auth gate as gRPC; the HTTP API's calls meet it in the
+      // front door's call path already.
+      const pluginRoutes = auth ? authorizeRoutes(routes, auth) : routes;
+      const http = new HttpFrontDoor([...pluginRoutes, ...apiRoutes.filter((r) => !taken.has(routeShape(r)))], logger.child({ component: 'http' }), httpMetrics, config.http.tls);
       httpPort = await http.start(config.http.host, config.http.port, config.http.orFreePort === true);
       undo.push(() => http.stop());
       container.get<HttpAddress>(TOKENS.HttpAddress).set(httpBaseUrl(config.http.host, httpPort, config.http.tls !== undefined));
-      // The auth gate covers gRPC and Temporal's HTTP API (one call path), not the plugins' own
-      // HTTP routes (ADR 0025): say so, rather than let an operator believe they are authorized
-      // too. mTLS (http.tls.clientCaFile) does guard them.
-      if (config.auth && routes.length > 0) logger.warn({ routes: routes.length, mtls: config.http.tls?.clientCaFile !== undefined }, "auth is on for gRPC and the HTTP API, but plugins' HTTP routes are not authorized");
     } else if (routes.length > 0) {
       logger.info({ routes: routes.length }, 'plugins contribute HTTP routes, but no http port is configured');
     }

@@ -43,7 +43,7 @@ export const workflowUpdateModule = (config: WorkflowUpdateConfig = DEFAULT_WORK
       ) => {
         const updates = new UpdateService({ engine, config, logger: logger.child({ component: 'workflow-update' }), metrics });
         const multiOp = new MultiOperationHandler({ engine, namespaces, workflow, searchAttributes, config }, updates);
-        return workflowUpdateRpcHandlers(namespaces, updates, multiOp);
+        return workflowUpdateRpcHandlers(namespaces, updates, multiOp, workflow.config);
       },
       [TOKENS.Engine, TOKENS.Namespaces, WORKFLOW_UPDATE_CONFIG, TOKENS.Logger, WORKFLOW_UPDATE_METRICS, WORKFLOW_DEPS, SearchAttributeRegistry],
     );

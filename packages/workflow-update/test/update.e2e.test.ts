@@ -328,6 +328,39 @@ describe.each(e2eDialects())('update limits on $name', (dialect) => {
     await drop?.();
   });
 
+  it('refuses update arguments over the blob size limit INVALID_ARGUMENT, before the update is admitted', async () => {
+    const worker = await startWorker(server.address, taskQueue, 100);
+    try {
+      const h = await client.workflow.start(wf.counter, { taskQueue, workflowId: `limits-args-${randomUUID()}` });
+      // limit.blobSize.error is 2 MiB (the workflow package's blobSizeLimitBytes).
+      const big = { metadata: { encoding: Buffer.from('binary/plain') }, data: Buffer.alloc(2 * 1024 * 1024 + 1, 1) };
+      const refused = await grpcCode(
+        raw.workflowService.updateWorkflowExecution({
+          namespace: 'default',
+          workflowExecution: { workflowId: h.workflowId },
+          waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+          request: { meta: { updateId: 'too-big' }, input: { name: 'add', args: { payloads: [big] } } },
+        }),
+      );
+      expect(refused.code).toBe(3);
+      expect(refused.details).toContain('request.input.args');
+      expect(refused.details).toContain('2097152');
+      // Nothing was admitted: the id is unknown, and an update of ordinary size still runs.
+      const poll = await grpcCode(
+        raw.workflowService.pollWorkflowExecutionUpdate({
+          namespace: 'default',
+          updateRef: { workflowExecution: { workflowId: h.workflowId }, updateId: 'too-big' },
+        }),
+      );
+      expect(poll.code).toBe(5);
+      expect(await h.executeUpdate(wf.addUpdate, { args: [2] })).toBe(2);
+      await h.signal(wf.finishSignal);
+      await h.result();
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('beyond the in-flight limit RESOURCE_EXHAUSTED, beyond the total limit FAILED_PRECONDITION', async () => {
     const worker = await startWorker(server.address, taskQueue, 100);
     try {

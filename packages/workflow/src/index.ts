@@ -9,7 +9,7 @@ export { Workflow, type WorkflowState, type WorkflowComponent, type WorkflowStat
 export { Activity, type ActivityState } from './activity/activity.js';
 export { createWorkflowLibrary } from './library.js';
 export { workflowModule, WORKFLOW_CONFIG, WORKFLOW_DEPS } from './module.js';
-export { DEFAULT_WORKFLOW_CONFIG, workflowConfigSchema, type WorkflowConfig } from './config.js';
+export { DEFAULT_WORKFLOW_CONFIG, limitsFor, workflowConfigSchema, type WorkflowConfig } from './config.js';
 export { UnhandledCommandError } from './errors.js';
 export { SYSTEM_SEARCH_ATTRIBUTES, workflowQueryLanguage } from './query/workflow-query.js';
 export { workflowActivityTaskHandler } from './activity/activity-task-handler.js';

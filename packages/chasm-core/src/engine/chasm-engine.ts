@@ -26,6 +26,7 @@ import type { CommitTracer } from './commit-tracer.js';
 import { executionKeyString, type CachedExecution } from './execution-cache.js';
 import { ExecutionAccess, isRef } from './execution-access.js';
 import { pollAnswerMarginMs, pollWakeTime, waitFor } from './long-poll.js';
+import { PollAnswerSlots, pollAnswerSlots } from './poll-answer-slots.js';
 import type { RetentionPolicy } from './retention-policy.js';
 import { deleteLocked, runRetention, type RetentionOutcome } from './retention-task.js';
 import { startOrUpdate } from './start-execution.js';
@@ -55,7 +56,20 @@ export interface ChasmEngineOptions {
   readonly retention?: RetentionPolicy;
   /** A span around each commit (the runtime's OpenTelemetry tracer when traces are on). */
   readonly tracer?: CommitTracer;
+  /**
+   * Requests that may wait for one execution's lock behind the one holding it; the next is
+   * refused RESOURCE_EXHAUSTED (BUSY_WORKFLOW, scope NAMESPACE). Default 500
+   * (DEFAULT_MAX_WAITING_PER_EXECUTION).
+   */
+  readonly maxWaitingPerExecution?: number;
 }
+
+/**
+ * Temporal bounds the wait for a workflow's lock by time (the caller's deadline less 500 ms);
+ * we bound the queue by count, which also bounds the memory a hot execution pins. 500 waiting
+ * requests is about a second of commits to one execution on Postgres here.
+ */
+export const DEFAULT_MAX_WAITING_PER_EXECUTION = 500;
 
 /**
  * The CHASM engine: single writer per execution (an async lock per business id), executions
@@ -91,6 +105,7 @@ export class ChasmEngine implements Engine, TaskHost {
       tasks: this.processor,
       retention: opts.retention,
       tracer: opts.tracer,
+      maxWaitingPerExecution: opts.maxWaitingPerExecution ?? DEFAULT_MAX_WAITING_PER_EXECUTION,
     });
     metrics?.watchShards(() => this.access.leases.owned().length);
   }
@@ -193,8 +208,24 @@ export class ChasmEngine implements Engine, TaskHost {
     fn: (component: AnyComponent, ctx: Context) => TOut | undefined,
     opts: PollOptions = {},
   ): Promise<PollResult<TOut>> {
+    const now = this.clock.now();
+    // A slot among the process's empty answers (pollAnswerSlots), given back however the poll ends.
+    const slot = opts.deadline ? pollAnswerSlots.book(pollWakeTime(now, opts.deadline).getTime(), now.getTime()) : undefined;
+    const wakeAt = slot ? new Date(slot.atMs) : undefined;
+    try {
+      return await this.#pollLoop(target, fn, opts, wakeAt);
+    } finally {
+      slot?.release();
+    }
+  }
+
+  async #pollLoop<TOut>(
+    target: Target,
+    fn: (component: AnyComponent, ctx: Context) => TOut | undefined,
+    opts: PollOptions,
+    wakeAt: Date | undefined,
+  ): Promise<PollResult<TOut>> {
     const a = this.access;
-    const wakeAt = opts.deadline ? pollWakeTime(this.clock.now(), opts.deadline) : undefined;
     for (;;) {
       let wake!: () => void;
       const woken = new Promise<'woken'>((r) => (wake = () => r('woken')));
@@ -345,5 +376,5 @@ export class ChasmEngine implements Engine, TaskHost {
   }
 }
 
-export { pollAnswerMarginMs, pollWakeTime };
+export { pollAnswerMarginMs, pollWakeTime, PollAnswerSlots, pollAnswerSlots };
 export type { ExecutionStatus };

@@ -53,6 +53,8 @@ export interface ExecutionAccessOptions {
   readonly retention?: RetentionPolicy | undefined;
   /** Spans around commits; absent (the default) = no tracing. */
   readonly tracer?: CommitTracer | undefined;
+  /** Requests that may wait for one execution's lock; more are refused BUSY_WORKFLOW. Default: no limit. */
+  readonly maxWaitingPerExecution?: number | undefined;
 }
 
 export const isRef = (t: Target): t is ComponentRef => 'path' in t;
@@ -71,7 +73,7 @@ export class ExecutionAccess {
   readonly leases = new ShardLeases();
   readonly cache: ExecutionCache;
   readonly notifier = new Notifier();
-  private readonly locks = new KeyLock();
+  private readonly locks: KeyLock;
   private readonly logger: Logger | undefined;
   private readonly tasks: TaskSink;
   private readonly retention: RetentionPolicy;
@@ -84,6 +86,7 @@ export class ExecutionAccess {
     this.logger = opts.logger;
     this.metrics = opts.metrics;
     this.cache = new ExecutionCache(opts.cacheSize);
+    this.locks = new KeyLock(opts.maxWaitingPerExecution);
     this.tasks = opts.tasks;
     this.retention = opts.retention ?? keepForever;
     this.tracer = opts.tracer;

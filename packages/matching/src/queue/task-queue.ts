@@ -1,4 +1,4 @@
-import { pollAnswerMarginMs, type Clock } from '@chasm/core';
+import { pollAnswerMarginMs, pollAnswerSlots, type Clock } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { BacklogStore, BacklogTask } from '../backlog/backlog-store.js';
 import { TaskQueueOwnershipLostError } from '../errors.js';
@@ -273,6 +273,10 @@ export class TaskQueue {
       this.deps.metrics.pollLatency.observe({ ...this.#labels, poll_result: 'timeout' }, 0);
       return Promise.resolve(undefined);
     }
+    // A slot among the process's empty answers, so that a burst's answers leave early enough
+    // (pollAnswerSlots); given back when the poll ends any other way.
+    const slot = pollAnswerSlots.book(now + waitMs, now);
+    waitMs = slot.atMs - now;
     return new Promise<PolledTask | undefined>((resolve, reject) => {
       const onEnd = (): void => {
         if (waiter.state === 'waiting') {
@@ -294,6 +298,7 @@ export class TaskQueue {
           if (waiter.state === 'done') return;
           waiter.state = 'done';
           cancelTimer();
+          slot.release();
           signal.removeEventListener('abort', onEnd);
           const end = this.#nowMs();
           this.#seePoller(req, end);

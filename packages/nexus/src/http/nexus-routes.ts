@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ChasmError, ErrorCode, type CompletionOutcome, type HttpRequest, type HttpResponse, type HttpRoute, type NamespaceResolver } from '@chasm/core';
+import { ChasmError, ErrorCode, type CompletionOutcome, type HttpAuthTarget, type HttpRequest, type HttpResponse, type HttpRoute, type NamespaceResolver } from '@chasm/core';
 import { msToTimestamp } from '@chasm/matching';
 import type { Logger } from 'pino';
 import type { NexusConfig } from '../config.js';
@@ -158,12 +158,24 @@ async function workerTarget(deps: NexusRouteDeps, req: HttpRequest) {
   return { endpoint, target: endpoint.target, timeoutMs: requested ?? deps.config.requestTimeoutMs };
 }
 
+/**
+ * Who may call a worker-target endpoint over HTTP (when the server authorizes calls): Temporal's
+ * DispatchByEndpoint, in the endpoint's target namespace. An unknown endpoint or an external
+ * target is checked cluster-wide (only the system admin passes), so an unauthorized caller
+ * learns nothing about which endpoints exist.
+ */
+async function dispatchAuthTarget(deps: NexusRouteDeps, req: HttpRequest): Promise<HttpAuthTarget> {
+  const endpoint = await deps.endpoints.getById(req.params['endpointId'] ?? '');
+  return { service: 'NexusService', method: 'DispatchByEndpoint', namespace: endpoint?.target.kind === 'worker' ? endpoint.target.namespace : '' };
+}
+
 /** Nexus StartOperation over HTTP for a worker-target endpoint: dispatched to a worker like an operation's invocation task. */
 function startRoute(deps: NexusRouteDeps): HttpRoute {
   return {
     method: 'POST',
     path: NEXUS_START_PATH,
     raw: true,
+    authTarget: (req) => dispatchAuthTarget(deps, req),
     async handle(req) {
       return guardedRoute(deps, async () => {
         const t = await workerTarget(deps, req);
@@ -210,6 +222,7 @@ function cancelRoute(deps: NexusRouteDeps): HttpRoute {
     method: 'POST',
     path: NEXUS_CANCEL_PATH,
     raw: true,
+    authTarget: (req) => dispatchAuthTarget(deps, req),
     async handle(req) {
       return guardedRoute(deps, async () => {
         const t = await workerTarget(deps, req);
@@ -289,6 +302,9 @@ function callbackRoute(deps: NexusRouteDeps): HttpRoute {
     method: 'POST',
     path: NEXUS_CALLBACK_PATH,
     raw: true,
+    // The credential is the callback token this server signed and handed out with the operation
+    // (checked below, 401 without it): the handler completing an operation holds no user token.
+    authTarget: () => Promise.resolve('public' as const),
     async handle(req) {
       return guardedRoute(deps, async () => {
         const token = req.headers['temporal-callback-token'];

@@ -153,6 +153,8 @@ const limitsSchema = z.strictObject({
   concurrency: z
     .strictObject(Object.fromEntries(RPC_CLASSES.map((c) => [c, int(1, 1_000_000).optional()])) as Record<(typeof RPC_CLASSES)[number], z.ZodOptional<ReturnType<typeof int>>>)
     .optional(),
+  /** Requests that may wait for one execution behind the one it is serving (BUSY_WORKFLOW past it). */
+  maxWaitingPerExecution: int(1, 1_000_000).optional(),
 });
 
 /** `telemetry.traces`: the OTLP/HTTP exporter (the only one for now). */
@@ -205,6 +207,7 @@ export const configFileSchema = z
       namespaces: Object.fromEntries(specs.flatMap((n) => (n.quota ? [[n.name, n.quota]] : []))),
       ...(l.instance ? { instance: l.instance } : {}),
       concurrency,
+      maxWaitingPerExecution: l.maxWaitingPerExecution ?? DEFAULT_RPC_LIMITS.maxWaitingPerExecution,
     };
     // exactOptionalPropertyTypes: absent keys stay absent instead of holding undefined.
     const database: DatabaseConfig =

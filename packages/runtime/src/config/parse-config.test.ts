@@ -13,7 +13,7 @@ describe('parseConfig', () => {
       packages: ['matching'],
       namespaces: ['default', { name: 'orders', retention: '7d', description: 'o' }],
       log: { level: 'debug' },
-      limits: { namespace: { rps: 100 }, instance: { rps: 1000, burst: 1500 }, concurrency: { poll: 50 } },
+      limits: { namespace: { rps: 100 }, instance: { rps: 1000, burst: 1500 }, concurrency: { poll: 50 }, maxWaitingPerExecution: 20 },
     });
     expect(config).toEqual({
       database: { kind: 'postgres', url: 'postgres://u@db:5432/t' },
@@ -30,6 +30,7 @@ describe('parseConfig', () => {
         namespaces: {},
         instance: { rps: 1000, burst: 1500 },
         concurrency: { ...DEFAULT_RPC_LIMITS.concurrency, poll: 50 },
+        maxWaitingPerExecution: 20,
       },
     });
   });
@@ -44,6 +45,7 @@ describe('parseConfig', () => {
       namespace: DEFAULT_RPC_LIMITS.namespace,
       namespaces: { noisy: { rps: 10, burst: 20 }, batch: { rps: 0.5, burst: 3 } },
       concurrency: DEFAULT_RPC_LIMITS.concurrency,
+      maxWaitingPerExecution: 500,
     });
   });
 

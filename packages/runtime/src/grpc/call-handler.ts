@@ -5,7 +5,7 @@ import type { LogRateLimiter } from '@chasm/core';
 import type { RpcMetrics } from '../metrics/rpc-metrics.js';
 import { AuthRefusal, type CallAuthorizer } from '../auth/call-authorizer.js';
 import type { LimitMetrics } from '../metrics/limit-metrics.js';
-import { classOfCall, classOfMethod, type RpcClass } from '../limits/rpc-class.js';
+import { classOfCall, classOfMethod, priorityOfCall, type RpcClass } from '../limits/rpc-class.js';
 import type { Refusal, RpcAdmission } from '../limits/rpc-admission.js';
 import { QuotaExceededError } from '../limits/quota-exceeded-error.js';
 import { toGrpcStatus, type MappedError } from './grpc-status.js';
@@ -96,7 +96,7 @@ async function invokeTraced(
       await deps.auth.check(method.serviceName, method.method, context.metadata['authorization'], request instanceof MalformedRequest ? null : request);
     }
     const cls = classOfCall(method.method, classOfMethod(method.method), request);
-    const refusal = deps.admission.admit(cls, namespace);
+    const refusal = deps.admission.admit(cls, priorityOfCall(method.method, request), namespace);
     if (refusal) {
       deps.limitMetrics.refusedCall(method.method, namespace, refusal.cause, refusal.scope);
       const suppressed = deps.refusedLog.take();

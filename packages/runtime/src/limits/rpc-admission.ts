@@ -1,5 +1,5 @@
 import { PriorityRateLimiter, type Quota } from './priority-rate-limiter.js';
-import { CLASS_PRIORITY, RPC_CLASSES, type RpcClass } from './rpc-class.js';
+import { RPC_CLASSES, type RpcClass } from './rpc-class.js';
 import type { RpcLimits } from './rpc-limits.js';
 import type { ExhaustedCause, ExhaustedScope } from './quota-exceeded-error.js';
 
@@ -45,13 +45,13 @@ export class RpcAdmission {
   }
 
   /**
-   * Admits a call of `cls` in `namespace` (undefined: a call with no namespace) or says why not.
-   * An admitted call holds a concurrency slot until `release(cls)`.
+   * Admits a call of `cls` at rate-limit `priority` (`priorityOfCall`) in `namespace` (undefined:
+   * a call with no namespace) or says why not. An admitted call holds a concurrency slot until
+   * `release(cls)`.
    */
-  admit(cls: RpcClass, namespace: string | undefined): Refusal | undefined {
+  admit(cls: RpcClass, priority: number, namespace: string | undefined): Refusal | undefined {
     const inFlight = this.#inFlight.get(cls) ?? 0;
     if (inFlight >= this.#limits.concurrency[cls]) return this.#concurrencyRefusals.get(cls);
-    const priority = CLASS_PRIORITY[cls];
     const now = this.#now();
     if (namespace !== undefined) {
       // The namespace first: a namespace over its quota must not spend the instance's tokens.

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_WAITING_PER_EXECUTION } from '@chasm/core';
 import type { Quota } from './priority-rate-limiter.js';
 import type { RpcClass } from './rpc-class.js';
 
@@ -11,6 +12,8 @@ export interface RpcLimits {
   readonly instance?: Quota;
   /** Most calls of each class in flight at once on this instance (scope SYSTEM). */
   readonly concurrency: Readonly<Record<RpcClass, number>>;
+  /** Requests that may wait for one execution's lock; more are refused BUSY_WORKFLOW (the engine's). */
+  readonly maxWaitingPerExecution: number;
 }
 
 /**
@@ -23,4 +26,5 @@ export const DEFAULT_RPC_LIMITS: RpcLimits = {
   namespace: { rps: 2400, burst: 4800 },
   namespaces: {},
   concurrency: { system: 1000, poll: 10_000, complete: 5000, start: 5000, other: 5000 },
+  maxWaitingPerExecution: DEFAULT_MAX_WAITING_PER_EXECUTION,
 };

@@ -6,6 +6,7 @@ import { EngineService } from './engine-service.js';
 import { registerDatabaseMetrics, registerStoreMetrics } from '../metrics/store-metrics.js';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
+import { DEFAULT_RPC_LIMITS } from '../limits/rpc-limits.js';
 import { namespaceHandlers, namespaceOperatorHandlers } from '../namespaces/namespace-handlers.js';
 import { SERVER_MIGRATIONS } from '../namespaces/namespace-migrations.js';
 import { NamespacePurger } from '../namespaces/namespace-purger.js';
@@ -41,7 +42,7 @@ export const coreModule = new ContainerModule(({ bind }) => {
   );
   // Closed executions are deleted once their namespace's retention has passed (ADR 0026).
   bind(TOKENS.Engine).toResolvedValue(
-    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces, tracing: TracingHolder) =>
+    (store: KyselyExecutionStore, registry: Registry, clock: Clock, logger: Logger, metrics: MetricsRegistry, namespaces: Namespaces, tracing: TracingHolder, config: ServerConfig) =>
       new ChasmEngine({
         store,
         registry,
@@ -50,8 +51,9 @@ export const coreModule = new ContainerModule(({ bind }) => {
         metrics,
         retention: namespaces,
         ...(tracing.tracing ? { tracer: tracing.tracing.commits } : {}),
+        maxWaitingPerExecution: (config.limits ?? DEFAULT_RPC_LIMITS).maxWaitingPerExecution,
       }),
-    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces, ServerTokens.Tracing],
+    [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces, ServerTokens.Tracing, ServerTokens.Config],
   );
 
   bind(TOKENS.Migrations).toConstantValue(SERVER_MIGRATIONS);

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { decodeStatusDetails } from '@chasm/runtime';
@@ -15,21 +17,44 @@ import { startServerOn, type ServerProcess } from './owned-postgres.js';
  *
  * - a namespace flooded past its small quota is refused RESOURCE_EXHAUSTED with a
  *   ResourceExhaustedFailure { RPS_LIMIT, NAMESPACE } while another namespace's calls all succeed;
- * - a poll in the flooded namespace is admitted while its starts are refused (priority);
+ * - starts in a namespace flooded with polls are served (priority: polls last, as in Temporal);
  * - past the poll concurrency limit, polls are refused { CONCURRENT_LIMIT, SYSTEM };
  * - a burst of long polls held open at once with a short deadline all get their empty answer,
- *   none DEADLINE_EXCEEDED (500 by default; see BURST_POLLS).
+ *   none DEADLINE_EXCEEDED (500 by default, 2,000 with QUOTA_BURST_POLLS=2000; see BURST_POLLS).
  */
 const RESOURCE_EXHAUSTED = 8;
-const DEADLINE_EXCEEDED = 4;
 const POLL_LIMIT = 25;
 /**
- * The burst: the issue's 2,000 (QUOTA_BURST_POLLS=2000) did not pass on the shared 2-core machine
- * this was written on (load average 18-30) because the calling process itself needs ~2.6 ms of CPU per call
- * in the SDK's Connection and read the answers seconds late; 500 with a 10 s deadline did.
+ * The burst: the issue's 2,000 polls held open at once, from a process of their own
+ * (burst-poller.mjs: raw grpc-js, requests encoded beforehand), so that the caller's CPU is not
+ * what is measured: through the SDK's Connection in the test process a call cost ~2.6 ms of CPU
+ * and the answers were read seconds late. The server answers a burst over the seconds before its
+ * deadline (chasm-core's pollAnswerSlots: 200 a second), which is what made the 2,000 pass when
+ * the server had the machine to itself.
+ * The poller first warms the burst's queues up with one short round (a server whose workers
+ * have been polling): on a server just started, reading the burst took over ten seconds on the
+ * loaded machine, and a call read that late has a deadline the server sees as that much later.
  */
+// 500 by default: the issue's 2,000 passed against the built server run by hand (2,000 of 2,000
+// in time, docs/benchmarks.md) but not inside this suite on the shared machine at load average
+// 30+, where the server read the burst over tens of seconds. QUOTA_BURST_POLLS=2000 runs it.
 const BURST_POLLS = Number(process.env['QUOTA_BURST_POLLS'] ?? 500);
-const BURST_DEADLINE_MS = Number(process.env['QUOTA_BURST_DEADLINE_MS'] ?? 10_000);
+const BURST_DEADLINE_MS = Number(process.env['QUOTA_BURST_DEADLINE_MS'] ?? 30_000);
+const BURST_POLLER = fileURLToPath(new URL('./burst-poller.mjs', import.meta.url));
+
+/** Runs the burst in its own process; its one JSON line of outcomes by kind. */
+async function burstFromChild(address: string): Promise<{ outcomes: Record<string, number>; answeredMs: number[]; failedMs: number[] }> {
+  const child = spawn(process.execPath, [BURST_POLLER, address, String(BURST_POLLS), String(BURST_DEADLINE_MS), '4', randomUUID()], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`burst poller exited ${code}: ${err}`);
+  return JSON.parse(out.trim()) as { outcomes: Record<string, number>; answeredMs: number[]; failedMs: number[] };
+}
 
 interface Outcome {
   readonly code: number;
@@ -94,7 +119,7 @@ describe.each(testDatabaseConfigs('quota'))('namespace quotas and backpressure (
 
     beforeAll(async () => {
       server = await startServerOn(databaseYaml, dir, {
-        namespaces: '[default, { name: noisy, rps: 5, burst: 5 }, quiet]',
+        namespaces: '[default, { name: noisy, rps: 5, burst: 5 }, quiet, { name: polled, rps: 5, burst: 5 }]',
         extraYaml: [`limits: { concurrency: { poll: ${POLL_LIMIT} } }`],
       });
       raw = await Connection.connect({ address: server.address, interceptors: [] });
@@ -121,17 +146,30 @@ describe.each(testDatabaseConfigs('quota'))('namespace quotas and backpressure (
       expect(count(quiet, (o) => o.code === 0), summary(quiet)).toBe(50);
     });
 
-    it('admits a poll in the flooded namespace while its starts are refused', { timeout: 120_000 }, async () => {
+    it('serves starts in a namespace flooded with polls, which come last as in Temporal', { timeout: 120_000 }, async () => {
       const svc = raw.workflowService;
-      const deadline = (): { deadline: number } => ({ deadline: Date.now() + 3000 });
-      const [starts, poll] = await Promise.all([
-        Promise.all(Array.from({ length: 100 }, () => outcomeOf(svc.startWorkflowExecution(start('noisy', 'quota-noisy'))))),
-        // A queue no start targets: the poll is held and answers empty before its deadline.
-        outcomeOf(raw.withDeadline(deadline().deadline, () => svc.pollWorkflowTaskQueue({ namespace: 'noisy', taskQueue: { name: `quota-poll-${randomUUID()}` }, identity: 'quota-test' }))),
-      ]);
-      expect(count(starts, (o) => o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT'), summary(starts)).toBeGreaterThan(50);
-      expect(poll.code, summary([poll])).toBe(0);
-      expect(poll.response?.taskToken?.length ?? 0).toBe(0);
+      const at = Date.now() + 5000;
+      // Polls are Temporal's priority 4, starts 1: a poll is charged to its own level and below,
+      // so a poll flood empties only the poll bucket. (Before, polls came first and were charged
+      // to the start level: the starts below were refused.)
+      // The first refusal shows the poll bucket empty; the starts go right after it. (Waiting
+      // for a count of refusals hung once on the loaded machine: polls sent slower than the
+      // bucket refills are all admitted.)
+      let refusedOnce!: () => void;
+      const refused = new Promise<void>((r) => (refusedOnce = r));
+      const polls = Promise.all(
+        Array.from({ length: 60 }, () =>
+          outcomeOf(raw.withDeadline(at, () => svc.pollWorkflowTaskQueue({ namespace: 'polled', taskQueue: { name: `quota-poll-${randomUUID()}` }, identity: 'quota-test' }))).then((o) => {
+            if (o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT') refusedOnce();
+            return o;
+          }),
+        ),
+      );
+      await Promise.race([refused, polls]);
+      const starts = await Promise.all(Array.from({ length: 3 }, () => outcomeOf(svc.startWorkflowExecution(start('polled', 'quota-polled')))));
+      expect(count(starts, (o) => o.code === 0), summary(starts)).toBe(3);
+      const done = await polls;
+      expect(count(done, (o) => o.cause === 'RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT' && o.scope === 'RESOURCE_EXHAUSTED_SCOPE_NAMESPACE'), summary(done)).toBeGreaterThanOrEqual(1);
     });
 
     it('refuses polls past the poll concurrency limit CONCURRENT_LIMIT/SYSTEM', { timeout: 120_000 }, async () => {
@@ -151,33 +189,19 @@ describe.each(testDatabaseConfigs('quota'))('namespace quotas and backpressure (
 
   describe('a server with the default limits', () => {
     let server: ServerProcess;
-    const connections: Connection[] = [];
 
     beforeAll(async () => {
       server = await startServerOn(databaseYaml, dir, {});
-      // Workers spread their polls over a few connections; so does this burst.
-      for (let i = 0; i < 4; i++) connections.push(await Connection.connect({ address: server.address, interceptors: [] }));
     }, 180_000);
     afterAll(async () => {
-      for (const c of connections) await c.close();
       await server?.kill();
     });
 
-    it(`answers ${BURST_POLLS} long polls held open at once empty before their deadline`, { timeout: 180_000 }, async () => {
-      const at = Date.now() + BURST_DEADLINE_MS;
-      const run = randomUUID();
-      const polls = await Promise.all(
-        Array.from({ length: BURST_POLLS }, (_, i) => {
-          const c = connections[i % connections.length] as Connection;
-          const request = { namespace: 'default', taskQueue: { name: `quota-burst-${run}-${i % 20}` }, identity: `quota-burst-${i}` };
-          return outcomeOf(
-            c.withDeadline(at, (): Promise<unknown> => (i % 2 === 0 ? c.workflowService.pollWorkflowTaskQueue(request) : c.workflowService.pollActivityTaskQueue(request))),
-          );
-        }),
-      );
-      const empty = count(polls, (o) => o.code === 0 && !o.response?.taskToken?.length);
-      expect(count(polls, (o) => o.code === DEADLINE_EXCEEDED), summary(polls)).toBe(0);
-      expect(empty, summary(polls)).toBe(BURST_POLLS);
+    it(`answers ${BURST_POLLS} long polls held open at once empty before their deadline`, { timeout: 300_000 }, async () => {
+      // Half PollWorkflowTaskQueue, half PollActivityTaskQueue, on 20 queues no task reaches,
+      // over 4 connections, one deadline for all.
+      const burst = await burstFromChild(server.address);
+      expect(burst.outcomes, JSON.stringify(burst)).toEqual({ empty: BURST_POLLS });
     });
   });
 });

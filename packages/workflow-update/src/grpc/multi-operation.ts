@@ -8,7 +8,7 @@ import {
   type NamespaceResolver,
   type RpcCallContext,
 } from '@chasm/core';
-import { callbackAdmission, planWorkflowStart, Workflow, type SearchAttributeRegistry, type WorkflowDeps, type WorkflowStartPlan } from '@chasm/workflow';
+import { callbackAdmission, limitsFor, planWorkflowStart, Workflow, type SearchAttributeRegistry, type WorkflowDeps, type WorkflowStartPlan } from '@chasm/workflow';
 import type { WorkflowUpdateConfig } from '../config.js';
 import { api, typeUrl, type temporal } from '../proto.js';
 import { admitUpdate, findUpdate } from '../update/registry.js';
@@ -131,7 +131,7 @@ export class MultiOperationHandler {
       if (updateReq.firstExecutionRunId) {
         throw new InvalidArgumentError('operations[1].update_workflow.first_execution_run_id', 'FirstExecutionRunId is not allowed.');
       }
-      return validateUpdateRequest(updateReq, 'operations[1].update_workflow');
+      return validateUpdateRequest(updateReq, 'operations[1].update_workflow', limitsFor(this.deps.workflow.config, namespace).blobSizeLimitBytes);
     });
 
     // Two rounds at most: a start that loses a race to another start finds that run next time.

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, WORKFLOW_SERVICE, type NamespaceResolver, type RpcCallContext, type RpcHandlerSet } from '@chasm/core';
+import { limitsFor, type WorkflowConfig } from '@chasm/workflow';
 import { Stage, type temporal } from '../proto.js';
 import type { MultiOperationHandler } from './multi-operation.js';
 import { validateUpdateRequest } from './update-request.js';
@@ -6,13 +7,19 @@ import type { UpdateService } from './update-service.js';
 
 
 /** The Workflow Update methods of WorkflowService. */
-export function workflowUpdateRpcHandlers(namespaces: NamespaceResolver, updates: UpdateService, multiOp: MultiOperationHandler): RpcHandlerSet {
+export function workflowUpdateRpcHandlers(
+  namespaces: NamespaceResolver,
+  updates: UpdateService,
+  multiOp: MultiOperationHandler,
+  workflowConfig: WorkflowConfig,
+): RpcHandlerSet {
   return {
     service: WORKFLOW_SERVICE,
     methods: {
       async UpdateWorkflowExecution(req: temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest, call: RpcCallContext) {
         const namespaceId = await namespaces.idOf(req.namespace ?? '');
-        return updates.update(namespaceId, validateUpdateRequest(req), call);
+        const blobLimit = limitsFor(workflowConfig, req.namespace ?? '').blobSizeLimitBytes;
+        return updates.update(namespaceId, validateUpdateRequest(req, '', blobLimit), call);
       },
 
       async PollWorkflowExecutionUpdate(req: temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateRequest, call: RpcCallContext) {

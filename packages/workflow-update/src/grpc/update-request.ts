@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '@chasm/core';
-import { Stage, type temporal, type UpdateRequest } from '../proto.js';
+import { api, Stage, type temporal, type UpdateRequest } from '../proto.js';
 
 type UpdateWorkflowRequest = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest;
 
@@ -21,9 +21,12 @@ const MAX_ID_LENGTH = 1000;
 /**
  * Temporal's prepareUpdateWorkflowRequest: a missing update id is generated, the update name is
  * required, the wait stage defaults to COMPLETED and ADMITTED is refused (it is not implemented
- * there either). Every error names the request field.
+ * there either). Every error names the request field. The update's arguments are held by the
+ * run until the update completes and then written to history, so they are bounded like any
+ * other workflow payload: by the namespace's blob size limit (limit.blobSize.error), before
+ * anything is stored.
  */
-export function validateUpdateRequest(req: UpdateWorkflowRequest, field = ''): ValidUpdate {
+export function validateUpdateRequest(req: UpdateWorkflowRequest, field = '', blobSizeLimitBytes = Number.POSITIVE_INFINITY): ValidUpdate {
   const f = (name: string): string => (field ? `${field}.${name}` : name);
   const workflowId = req.workflowExecution?.workflowId ?? '';
   if (!workflowId) throw new InvalidArgumentError(f('workflow_execution.workflow_id'), 'WorkflowId is not set on request.');
@@ -31,6 +34,13 @@ export function validateUpdateRequest(req: UpdateWorkflowRequest, field = ''): V
   if (!req.request) throw new InvalidArgumentError(f('request'), 'Update request is not set on request.');
   const name = req.request.input?.name ?? '';
   if (!name) throw new InvalidArgumentError(f('request.input.name'), 'Update name is not set on request.');
+  const args = req.request.input?.args;
+  if (args && Number.isFinite(blobSizeLimitBytes)) {
+    const size = api.common.v1.Payloads.encode(args).finish().length;
+    if (size > blobSizeLimitBytes) {
+      throw new InvalidArgumentError(f('request.input.args'), `Update arguments exceed size limit: ${size} bytes, the limit is ${blobSizeLimitBytes} bytes.`);
+    }
+  }
   const updateId = req.request.meta?.updateId || randomUUID();
   if (updateId.length > MAX_ID_LENGTH) throw new InvalidArgumentError(f('request.meta.update_id'), 'UpdateId exceeds length limit.');
   const stage = req.waitPolicy?.lifecycleStage ?? Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_UNSPECIFIED;
