@@ -63,7 +63,8 @@ export function devConfig(options: {
   const httpPort = options.httpPort === undefined ? (otherPort ? 0 : DEFAULT_HTTP_PORT) : options.httpPort;
   const host = options.host ?? '127.0.0.1';
   return {
-    database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite' },
+    // In memory, the dev server boots from a dump prepared after its migrations (ADR 0033).
+    database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite', preparedDump: true },
     shards: DEFAULT_SHARDS,
     grpc: { host, port: options.port ?? DEFAULT_GRPC_PORT },
     ...(metricsPort === null ? {} : { metrics: { host: '127.0.0.1', port: metricsPort } }),
