@@ -54,6 +54,9 @@ export async function loadMemoryPGlite(options: PGliteOptions, path: string | nu
   }
 }
 
+/** Bumped whenever how a prepared dump is made changes (what it leaves out, settings it bakes in). */
+const PREPARED_FORMAT = 2;
+
 /** How many prepared dumps (one per migration list) are kept; older ones are deleted. */
 const PREPARED_KEPT = 4;
 
@@ -66,7 +69,7 @@ const PREPARED_KEPT = 4;
 export function preparedSnapshotPath(sets: readonly MigrationSet[], dir?: string): string | null {
   const base = pgliteSnapshotPath();
   if (!base) return null;
-  const hash = createHash('sha256').update(basename(base));
+  const hash = createHash('sha256').update(`${basename(base)}\u0000${PREPARED_FORMAT}`);
   for (const set of sets) {
     hash.update(`\u0000table\u0000${set.table}`);
     for (const [name, m] of Object.entries(set.migrations)) hash.update(`\u0000${name}\u0000${m.up.toString()}`);
