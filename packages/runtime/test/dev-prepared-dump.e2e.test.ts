@@ -24,7 +24,13 @@ describe('dev server boot from a prepared dump', () => {
   });
 
   /** Starts `cli.js dev --port 0` and resolves with its 'server started' log line. */
-  const startDev = async (): Promise<{ schema?: string; httpPort?: number; startupMs?: { migrations?: number } }> => {
+  interface StartedLine {
+    readonly msg?: string;
+    readonly schema?: string;
+    readonly httpPort?: number;
+    readonly startupMs?: { readonly migrations?: number };
+  }
+  const startDev = async (): Promise<StartedLine> => {
     const child = spawn(process.execPath, [RUNTIME_CLI, 'dev', '--port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
@@ -32,7 +38,7 @@ describe('dev server boot from a prepared dump', () => {
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`dev exited with ${String(code)}: ${stderr}`)));
       createInterface({ input: child.stdout! }).on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string };
+        const entry = JSON.parse(line) as StartedLine;
         if (entry.msg === 'server started') resolve(entry);
       });
     });

@@ -23,7 +23,7 @@ export interface MigratedDatabase {
 export async function openMigratedDatabase(
   config: DatabaseConfig,
   sets: readonly MigrationSet[],
-  options: { /** Where prepared dumps live (default: beside the fresh-cluster dump, in dist/pglite). */ readonly dumpDir?: string } = {},
+  options: { /** Where prepared dumps live (default: this package's node_modules/.cache/pglite). */ readonly dumpDir?: string } = {},
 ): Promise<MigratedDatabase> {
   const t0 = performance.now();
   const inMemory = config.kind === 'pglite' && (config.dataDir === undefined || config.dataDir === 'memory://');

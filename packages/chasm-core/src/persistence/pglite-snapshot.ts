@@ -74,7 +74,9 @@ export function preparedSnapshotPath(sets: readonly MigrationSet[], dir?: string
     hash.update(`\u0000table\u0000${set.table}`);
     for (const [name, m] of Object.entries(set.migrations)) hash.update(`\u0000${name}\u0000${m.up.toString()}`);
   }
-  return join(dir ?? dirname(base), `prepared-${hash.digest('hex').slice(0, 16)}.tar.gz`);
+  // Not in dist/: nx restores a package's dist from its cache as a whole, which would delete
+  // these files; node_modules/.cache is where tools keep such things (and it is git-ignored).
+  return join(dir ?? join(packageRoot, 'node_modules', '.cache', 'pglite'), `prepared-${hash.digest('hex').slice(0, 16)}.tar.gz`);
 }
 
 /**
