@@ -25,6 +25,8 @@ export * from './persistence/store.js';
 export * from './visibility/query-parser.js';
 export * from './visibility/evaluate-filter.js';
 export * from './persistence/database.js';
+export * from './persistence/open-migrated-database.js';
+export { CORE_MIGRATIONS } from './persistence/migrations/index.js';
 export * from './persistence/database-stats.js';
 export * from './persistence/transient-errors.js';
 export * from './logging/log-rate-limiter.js';

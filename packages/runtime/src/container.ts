@@ -1,6 +1,6 @@
 import type { Tracing, TracingHolder } from './telemetry/tracing.js';
 import { Container, type ContainerModule } from 'inversify';
-import { HttpAddress, TOKENS, type Database } from '@chasm/core';
+import { HttpAddress, TOKENS } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
@@ -10,7 +10,6 @@ import { LocalServiceClient } from './grpc/local-service-client.js';
 
 export interface ContainerBase {
   readonly config: ServerConfig;
-  readonly database: Database;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   /** OpenTelemetry tracing, when `telemetry.traces` is configured. */
@@ -18,14 +17,14 @@ export interface ContainerBase {
 }
 
 /**
- * The DI container: infrastructure the server opened itself (database, logger, metrics,
- * config) as constants, then every package module. Singleton by default, so a package's
+ * The DI container: infrastructure the server opened itself (logger, metrics, config) as
+ * constants, then every package module. The server binds TOKENS.Database once it has opened it
+ * (after reading the modules' migration sets). Singleton by default, so a package's
  * `toResolvedValue` binding builds its service once.
  */
 export async function createContainer(base: ContainerBase, modules: readonly ContainerModule[]): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(ServerTokens.Config).toConstantValue(base.config);
-  container.bind(TOKENS.Database).toConstantValue(base.database);
   container.bind(TOKENS.Logger).toConstantValue(base.logger);
   container.bind(TOKENS.Metrics).toConstantValue(base.metrics);
   // A holder, since a binding cannot be undefined: the engine reads its commit tracer from it.

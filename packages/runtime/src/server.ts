@@ -2,13 +2,12 @@ import type { Container, ContainerModule } from 'inversify';
 import {
   type HttpAddress,
   CHASM_CORE_VERSION,
-  migrate,
-  openDatabase,
+  CORE_MIGRATIONS,
+  openMigratedDatabase,
   TOKENS,
   routeKey,
   type AnyChasmPlugin,
   type HttpRoute,
-  type Database,
   type ExecutionStore,
   type Library,
   type NamespaceResolver,
@@ -112,17 +111,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       tracing = started;
       undo.push(() => started.shutdown());
     }
-    const database = await openDatabase(config.database);
+    // Modules are loaded before the database is opened: their migration sets are constants,
+    // and knowing them first lets an embedded cluster boot from a dump that already has them.
+    // Nothing resolves a binding that needs the database until it is bound below.
+    const container = await createContainer({ config, logger, metrics, tracing }, modules);
+    const sets = [CORE_MIGRATIONS, ...getAllOptional<MigrationSet>(container, TOKENS.Migrations)];
+    checkMigrationTables(sets);
+    const opened = await openMigratedDatabase(config.database, sets).catch(async (e: unknown) => {
+      await container.unbindAll();
+      throw e;
+    });
+    const database = opened.database;
     undo.push(() => database.close());
-    const tDatabase = performance.now();
-
-    const container = await createContainer({ config, database, logger, metrics, tracing }, modules);
     undo.push(async () => {
       await container.unbindAll();
     });
-
-    await runMigrations(database, getAllOptional<MigrationSet>(container, TOKENS.Migrations), logger);
-    const tMigrations = performance.now();
+    container.bind(TOKENS.Database).toConstantValue(database);
+    logger.debug({ tables: sets.map((s) => s.table), schema: opened.schema }, 'migrations applied');
 
     const registry = container.get<Registry>(TOKENS.Registry);
     for (const library of getAllOptional<Library>(container, TOKENS.Library)) registry.register(library);
@@ -235,10 +240,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         // Where start-up time goes: opening the database (PGlite: load or initdb), migrations,
         // and the rest (container, services, listeners).
         startupMs: {
-          database: Math.round(tDatabase - t0),
-          migrations: Math.round(tMigrations - tDatabase),
+          database: Math.round(opened.openMs),
+          migrations: Math.round(opened.migrateMs),
           total: Math.round(performance.now() - t0),
         },
+        // 'prepared-dump': the embedded cluster came from a dump that already had every migration.
+        schema: opened.schema,
       },
       'server started',
     );
@@ -265,14 +272,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
 }
 
-async function runMigrations(database: Database, sets: readonly MigrationSet[], logger: Logger): Promise<void> {
+/** Two packages sharing a migration table would see each other's migrations as unknown. */
+function checkMigrationTables(sets: readonly MigrationSet[]): void {
   const tables = new Set<string>();
   for (const set of sets) {
-    // Two packages sharing a migration table would see each other's migrations as unknown.
     if (tables.has(set.table)) throw new Error(`two packages use the migration table '${set.table}'`);
     tables.add(set.table);
-    await migrate(database, set.table, set.migrations);
-    logger.debug({ table: set.table, count: Object.keys(set.migrations).length }, 'migrations applied');
   }
 }
 

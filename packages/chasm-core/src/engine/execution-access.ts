@@ -10,7 +10,7 @@ import {
   ShardOwnershipLostError,
   TaskInvalidError,
 } from '../errors.js';
-import type { CurrentExecutionRow, ExecutionKey, ExecutionStore, TaskRow } from '../persistence/store.js';
+import { isOpenStatus, type CurrentExecutionRow, type ExecutionKey, type ExecutionStore, type TaskRow } from '../persistence/store.js';
 import { isTransientDatabaseError } from '../persistence/transient-errors.js';
 import type { ComponentRef } from '../ref.js';
 import type { Registry } from '../registry/registry.js';
@@ -256,6 +256,8 @@ export class ExecutionAccess {
     const lease = this.leases.get(shardId);
     const prepared = prepareCommit(e, txn, this.registry, () => this.leases.allocateTaskId(shardId), opts);
     if (prepared.noop) return;
+    // Decided before the write: applying the commit replaces e.row.
+    const closing = !isOpenStatus(prepared.row.status) && isOpenStatus(e.row.status);
     if (closes(e.row, prepared.row)) {
       // The retention timer is written by the closing commit itself: no closed execution
       // without its timer, even across a crash right after the commit.
@@ -320,6 +322,8 @@ export class ExecutionAccess {
     }
     this.metrics?.commits.inc();
     this.metrics?.commitLatency.observe((performance.now() - started) / 1000);
+    // A closing commit moves the execution to the cache's small closed tier.
+    if (closing) this.cache.set(e);
     if (prepared.statusChanged) {
       const cur = this.cache.getCurrent(businessKey(e.row.namespaceId, e.row.businessId, e.row.archetype));
       if (cur && cur.runId === e.row.runId) this.cache.setCurrent({ ...cur, status: prepared.row.status });

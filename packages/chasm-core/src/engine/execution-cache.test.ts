@@ -37,3 +37,34 @@ describe('ExecutionCache', () => {
     expect(cache.evictIdle(10)).toBe(2);
   });
 });
+
+describe('ExecutionCache closed tier', () => {
+  const closedEntry = (businessId: string): CachedExecution => {
+    const e = entry(businessId);
+    (e.row as { status: string }).status = 'completed';
+    return e;
+  };
+
+  it('keeps at most maxClosed closed executions, oldest closed dropped first, open ones untouched', () => {
+    const cache = new ExecutionCache(1000, () => 0, 3);
+    cache.set({ ...entry('open'), row: { ...entry('open').row, status: 'running' } } as CachedExecution);
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) cache.set(closedEntry(id));
+    expect(cache.closedSize).toBe(3);
+    expect(cache.size).toBe(4);
+    expect(cache.get(key('c1'))).toBeUndefined();
+    expect(cache.get(key('c2'))).toBeUndefined();
+    expect(cache.get(key('c5'))).toBeDefined();
+    expect(cache.get(key('open'))).toBeDefined();
+  });
+
+  it('forgets a closed execution from the tier when it is dropped or evicted', () => {
+    let now = 0;
+    const cache = new ExecutionCache(1000, () => now, 3);
+    cache.set(closedEntry('a'));
+    cache.set(closedEntry('b'));
+    cache.drop(key('a'));
+    now = 100;
+    expect(cache.evictIdle(10)).toBe(1);
+    expect(cache.closedSize).toBe(0);
+  });
+});

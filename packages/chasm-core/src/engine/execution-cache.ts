@@ -1,4 +1,4 @@
-import type { CurrentExecutionRow, ExecutionKey, ExecutionRow } from '../persistence/store.js';
+import { isOpenStatus, type CurrentExecutionRow, type ExecutionKey, type ExecutionRow } from '../persistence/store.js';
 import type { Tree } from '../tree/tree.js';
 
 /** A loaded execution, owned by this node while its shard lease holds. */
@@ -12,6 +12,9 @@ export interface CachedExecution {
   /** Holds uncommitted changes of speculative updates (see UpdateOptions.speculative). */
   speculative?: boolean;
 }
+
+/** Closed executions kept cached at most (see `ExecutionCache.closed`). */
+export const DEFAULT_MAX_CLOSED = 256;
 
 export const businessKey = (namespaceId: string, businessId: string, archetype: string): string =>
   `${namespaceId}\u0000${businessId}\u0000${archetype}`;
@@ -28,10 +31,18 @@ export class ExecutionCache {
   /** When each cached execution was last used (monotonic ms), in the same LRU order. */
   private readonly lastUsed = new Map<string, number>();
   private readonly current = new Map<string, CurrentExecutionRow>();
+  /**
+   * Cached executions that are closed, oldest first. A closed execution is still read for a
+   * while (the client's result poll, a describe), but rarely after: without a bound of its
+   * own, a burst of short workflows would fill the whole cache with finished trees for the
+   * idle time, so memory would grow with how many closed recently rather than with what runs.
+   */
+  private readonly closed = new Set<string>();
 
   constructor(
     private readonly maxExecutions: number,
     private readonly now: () => number = () => performance.now(),
+    private readonly maxClosed: number = DEFAULT_MAX_CLOSED,
   ) {}
 
   get(key: ExecutionKey): CachedExecution | undefined {
@@ -50,11 +61,20 @@ export class ExecutionCache {
     this.executions.delete(k);
     this.executions.set(k, e);
     this.touch(k);
-    while (this.executions.size > this.maxExecutions) {
-      const oldest = this.executions.keys().next().value as string;
-      this.executions.delete(oldest);
-      this.lastUsed.delete(oldest);
+    if (!isOpenStatus(e.row.status)) {
+      this.closed.add(k);
+      if (this.closed.size > this.maxClosed) this.forget(this.closed.values().next().value as string);
     }
+    while (this.executions.size > this.maxExecutions) this.forget(this.executions.keys().next().value as string);
+  }
+  private forget(k: string): void {
+    this.executions.delete(k);
+    this.lastUsed.delete(k);
+    this.closed.delete(k);
+  }
+  /** How many cached executions are closed (bounded by `maxClosed`). */
+  get closedSize(): number {
+    return this.closed.size;
   }
   private touch(k: string): void {
     this.lastUsed.delete(k);
@@ -70,15 +90,13 @@ export class ExecutionCache {
     let n = 0;
     for (const [k, t] of this.lastUsed) {
       if (t > cutoff) break;
-      this.lastUsed.delete(k);
-      this.executions.delete(k);
+      this.forget(k);
       n++;
     }
     return n;
   }
   drop(key: ExecutionKey): void {
-    this.executions.delete(executionKeyString(key));
-    this.lastUsed.delete(executionKeyString(key));
+    this.forget(executionKeyString(key));
     this.current.delete(businessKey(key.namespaceId, key.businessId, key.archetype));
   }
   getCurrent(bk: string): CurrentExecutionRow | undefined {
@@ -99,10 +117,7 @@ export class ExecutionCache {
   /** Forgets everything of a shard (ownership lost). */
   dropShard(shardId: number): void {
     for (const [k, e] of this.executions) {
-      if (e.row.shardId === shardId) {
-        this.executions.delete(k);
-        this.lastUsed.delete(k);
-      }
+      if (e.row.shardId === shardId) this.forget(k);
     }
     this.current.clear();
   }

@@ -1,7 +1,9 @@
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import { existsSync, readFileSync, renameSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { MigrationSet } from '../tokens.js';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -31,22 +33,71 @@ export function pgliteSnapshotPath(): string | null {
 
 /** Opens an in-memory cluster, from the dump when there is one; writes the dump when missing. */
 export async function openMemoryPGlite(options: PGliteOptions, path = pgliteSnapshotPath()): Promise<PGlite> {
-  if (path && existsSync(path)) {
-    try {
-      const lite = new PGlite('memory://', { ...options, loadDataDir: new Blob([readFileSync(path)]) });
-      await lite.waitReady;
-      return lite;
-    } catch {
-      // A damaged or foreign dump: fall back to initdb (and rewrite the dump below).
-    }
-  }
+  const loaded = await loadMemoryPGlite(options, path);
+  if (loaded) return loaded;
   const lite = new PGlite('memory://', options);
   await lite.waitReady;
   if (path) await writeSnapshot(lite, path);
   return lite;
 }
 
-/** Writes the dump of a cluster nothing has touched yet; best effort (read-only installs). */
+/** An in-memory cluster loaded from the dump at `path`, or undefined if there is none or it does not load. */
+export async function loadMemoryPGlite(options: PGliteOptions, path: string | null): Promise<PGlite | undefined> {
+  if (!path || !existsSync(path)) return undefined;
+  try {
+    const lite = new PGlite('memory://', { ...options, loadDataDir: new Blob([readFileSync(path)]) });
+    await lite.waitReady;
+    return lite;
+  } catch {
+    // A damaged or foreign dump: the caller falls back to initdb (and rewrites the dump).
+    return undefined;
+  }
+}
+
+/** Bumped whenever how a prepared dump is made changes (what it leaves out, settings it bakes in). */
+const PREPARED_FORMAT = 2;
+
+/** How many prepared dumps (one per migration list) are kept; older ones are deleted. */
+const PREPARED_KEPT = 4;
+
+/**
+ * Where the dump of a cluster that already ran exactly these migrations lives. The key hashes
+ * the PGlite version and, per migration table in order, each migration's name and source text:
+ * migrations are frozen in time, so a different list (a package added, a migration added, or
+ * one edited during development) is a different key and the dump is prepared again.
+ */
+export function preparedSnapshotPath(sets: readonly MigrationSet[], dir?: string): string | null {
+  const base = pgliteSnapshotPath();
+  if (!base) return null;
+  const hash = createHash('sha256').update(`${basename(base)}\u0000${PREPARED_FORMAT}`);
+  for (const set of sets) {
+    hash.update(`\u0000table\u0000${set.table}`);
+    for (const [name, m] of Object.entries(set.migrations)) hash.update(`\u0000${name}\u0000${m.up.toString()}`);
+  }
+  // Not in dist/: nx restores a package's dist from its cache as a whole, which would delete
+  // these files; node_modules/.cache is where tools keep such things (and it is git-ignored).
+  return join(dir ?? join(packageRoot, 'node_modules', '.cache', 'pglite'), `prepared-${hash.digest('hex').slice(0, 16)}.tar.gz`);
+}
+
+/**
+ * Writes the dump of a cluster right after its migrations, before anything else is stored,
+ * and keeps only the few most recent prepared dumps (each composition of packages has its own).
+ */
+export async function writePreparedSnapshot(lite: PGlite, path: string): Promise<void> {
+  await writeSnapshot(lite, path);
+  try {
+    const dir = dirname(path);
+    const prepared = readdirSync(dir)
+      .filter((f) => f.startsWith('prepared-') && f.endsWith('.tar.gz'))
+      .map((f) => ({ f, at: statSync(join(dir, f)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const { f } of prepared.slice(PREPARED_KEPT)) unlinkSync(join(dir, f));
+  } catch {
+    // Pruning is housekeeping: a race with another process pruning is harmless.
+  }
+}
+
+/** Writes the dump of a cluster; best effort (read-only installs). */
 async function writeSnapshot(lite: PGlite, path: string): Promise<void> {
   try {
     const dump = await lite.dumpDataDir('gzip');

@@ -114,7 +114,8 @@ export function devConfig(options: {
   const http = listener(options.httpPort, FOLLOWING_PORT_OFFSETS.http, host).listener;
   const ui = listener(options.uiPort, FOLLOWING_PORT_OFFSETS.ui, host, options.uiInstalled === true).listener;
   return {
-    database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite' },
+    // In memory, the dev server boots from a dump prepared after its migrations (ADR 0033).
+    database: options.dataDir ? { kind: 'pglite', dataDir: options.dataDir } : { kind: 'pglite', preparedDump: true },
     shards: DEFAULT_SHARDS,
     grpc: { host, port: grpcPort },
     ...(metrics ? { metrics } : {}),

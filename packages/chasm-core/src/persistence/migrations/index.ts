@@ -1,4 +1,5 @@
 import type { Migration } from 'kysely';
+import type { MigrationSet } from '../../tokens.js';
 import * as createCoreTables from './20261125T1200_create_core_tables.js';
 import * as writeFunction from './20261203T1800_write_function.js';
 
@@ -10,3 +11,10 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '20261125T1200_create_core_tables': createCoreTables,
   '20261203T1800_write_function': writeFunction,
 };
+
+/**
+ * The core tables as a migration set, for whoever opens the database before the store does
+ * (the server migrates every package at once, and a prepared dump includes them); the store's
+ * own `init` still migrates, which is then a no-op.
+ */
+export const CORE_MIGRATIONS: MigrationSet = { table: CORE_MIGRATION_TABLE, migrations: coreMigrations };
