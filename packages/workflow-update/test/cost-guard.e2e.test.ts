@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { costDrift, costPer, mayHoldPeriodicScan, settledMetrics, type Cost } from '@chasm/core/testing';
+import { costDrift, costPer, hasStrayRoundTrips, mayHoldPeriodicScan, settledMetrics, type Cost } from '@chasm/core/testing';
 import { startTestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
@@ -65,8 +65,9 @@ describe.each(e2eDialects())('what an update on an idle workflow costs the serve
           const from = Date.now();
           for (let i = 0; i < UPDATES; i++) expect(await handle.executeUpdate(wf.addUpdate, { args: [1] })).toBe(++total);
           const after = await settledMetrics(port);
-          if (attempt < 3 && mayHoldPeriodicScan({ from, to: Date.now() }, started)) continue;
-          return costPer(before, after, UPDATES);
+          const cost = costPer(before, after, UPDATES);
+          if (attempt < 3 && (mayHoldPeriodicScan({ from, to: Date.now() }, started) || hasStrayRoundTrips(cost, EXPECTED, UPDATES))) continue;
+          return cost;
         }
       });
       expect(costDrift(cost, EXPECTED)).toEqual([]);

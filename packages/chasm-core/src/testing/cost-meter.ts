@@ -88,6 +88,21 @@ export function mayHoldPeriodicScan(window: { from: number; to: number }, starte
 }
 
 /**
+ * Whether `actual` holds database round trips that not every unit of work paid: more than
+ * `expected` in total, but by fewer than `units` (e.g. 5.2 per unit where 5 are expected, over 5
+ * units: one stray read). Background work that is timed rather than caused by the units (the
+ * periodic task scan, PGlite's VACUUM, namespace refreshes) lands in a measuring window now and
+ * then, the more so on a loaded machine; the caller measures such a window again. A change that
+ * adds a round trip to every unit adds `units` of them and is not stray: the guard fails it.
+ */
+export function hasStrayRoundTrips(actual: Cost, expected: Cost, units: number): boolean {
+  return (['dbRoundTrips', 'dbTransactions'] as const).some((k) => {
+    const extra = Math.round((actual[k] - expected[k]) * units);
+    return extra > 0 && extra < units;
+  });
+}
+
+/**
  * How `actual` departs from the guard's `expected`, one line per difference (empty: none).
  * Engine commits and RPCs must match exactly. Database round trips and transactions are an upper
  * bound within one of it: the store's group commit may join two writes that happen to be queued
