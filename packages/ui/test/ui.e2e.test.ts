@@ -21,7 +21,7 @@ const CLI = `${ROOT}packages/server/dist/cli.js`;
 const SHOTS = `${ROOT}docs/ui/`;
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** Packages the server loads: no nexus, so the Nexus endpoints page meets an RPC nobody serves. */
-const PACKAGES = ['matching', 'standalone-activity', 'workflow', 'scheduler'];
+const PACKAGES = ['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler'];
 const WAIT_MS = 45_000;
 
 describe('web UI (browser, PGlite)', () => {
@@ -133,6 +133,17 @@ describe('web UI (browser, PGlite)', () => {
     // The open page catches up by itself.
     await page.getByTestId('workflow-result').filter({ hasText: 'ship it' }).waitFor();
     await page.getByTestId('history-list').getByRole('cell', { name: 'WorkflowExecutionSignaled', exact: true }).waitFor();
+  });
+
+  it("lists a workflow's updates with their input and outcome", async () => {
+    const handle = await client.workflow.start('counterWorkflow', { workflowId: `counter-${randomUUID().slice(0, 8)}`, taskQueue });
+    expect(await handle.executeUpdate<number, [number]>('add', { args: [40], updateId: 'add-forty' })).toBe(40);
+    expect(await handle.executeUpdate<number, [number]>('add', { args: [2], updateId: 'add-two' })).toBe(42);
+    await open(`/namespaces/default/workflows/${handle.workflowId}`);
+    const updates = page.getByTestId('workflow-updates');
+    await updates.getByRole('row').filter({ hasText: 'add-forty' }).filter({ hasText: '40' }).waitFor();
+    await updates.getByRole('row').filter({ hasText: 'add-two' }).filter({ hasText: '42' }).waitFor();
+    await handle.terminate('done');
   });
 
   it('terminates a workflow from its page', async () => {

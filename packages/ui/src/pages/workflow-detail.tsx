@@ -1,4 +1,4 @@
-/** A workflow run: summary, input and result, actions, pending work, children and history. */
+/** A workflow run: summary, input and result, actions, pending work, children, updates, Nexus operations and history. */
 import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { nsPath, qs, type Json } from '../api';
@@ -6,6 +6,7 @@ import { Field, JsonView, Loaded, Payloads, Status, useApi } from '../components
 import { attributesOf, enumName, eventType, time, workflowStatus } from '../format';
 import { HistoryTimeline } from './history-timeline';
 import { WorkflowActions } from './workflow-actions';
+import { NexusOperations, WorkflowUpdates } from './workflow-updates-nexus';
 
 export function WorkflowDetailPage() {
   const { namespace, workflowId, runId } = useParams() as { namespace: string; workflowId: string; runId?: string };
@@ -39,12 +40,8 @@ export function WorkflowDetailPage() {
               <WorkflowActions namespace={namespace} workflowId={workflowId} runId={info.execution?.runId} open={status === 'Running' || status === 'Paused'} />
               <PendingActivities list={d.pendingActivities ?? []} />
               <Children namespace={namespace} pending={d.pendingChildren ?? []} events={history.data?.history?.events ?? []} />
-              {(d.pendingNexusOperations ?? []).length > 0 && (
-                <>
-                  <h2>Pending Nexus operations</h2>
-                  <JsonView value={d.pendingNexusOperations} />
-                </>
-              )}
+              <WorkflowUpdates events={history.data?.history?.events ?? []} />
+              <NexusOperations events={history.data?.history?.events ?? []} pending={d.pendingNexusOperations ?? []} />
             </>
           );
         }}

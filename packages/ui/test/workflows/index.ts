@@ -1,5 +1,5 @@
 // Workflow code for the browser tests (bundled by the SDK).
-import { condition, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { condition, defineSignal, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 
 const { shout } = proxyActivities<{ shout(text: string): Promise<string> }>({ startToCloseTimeout: '10s' });
 
@@ -22,5 +22,15 @@ export async function approvalWorkflow(): Promise<string> {
 
 /** Runs until terminated. */
 export async function sleepyWorkflow(): Promise<void> {
+  await sleep('1 day');
+}
+
+/** Adds what its `add` update is given and answers the new total; runs until terminated. */
+export async function counterWorkflow(): Promise<void> {
+  let total = 0;
+  setHandler(defineUpdate<number, [number]>('add'), (n) => {
+    total += n;
+    return total;
+  });
   await sleep('1 day');
 }
