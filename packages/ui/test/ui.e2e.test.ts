@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -144,6 +145,29 @@ describe('web UI (browser, PGlite)', () => {
     await updates.getByRole('row').filter({ hasText: 'add-forty' }).filter({ hasText: '40' }).waitFor();
     await updates.getByRole('row').filter({ hasText: 'add-two' }).filter({ hasText: '42' }).waitFor();
     await handle.terminate('done');
+  });
+
+  it("shows a task queue's backlog by priority key and its rate limit", async () => {
+    const queue = `idle-${randomUUID().slice(0, 8)}`;
+    // No worker polls this queue: each standalone activity waits in the backlog under its priority key.
+    for (const [i, priorityKey] of [1, 3, 3].entries()) {
+      await client.activity.start('neverPolled', { id: `${queue}-${i}`, taskQueue: queue, scheduleToCloseTimeout: '1h', priority: { priorityKey, fairnessKey: 'tenant-a' } });
+    }
+    await client.workflowService.updateTaskQueueConfig({
+      namespace: 'default',
+      taskQueue: queue,
+      // As in Temporal, rate limits are for activity queues only.
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      updateQueueRateLimit: { rateLimit: { requestsPerSecond: 5 }, reason: 'browser test' },
+    });
+    await open(`/namespaces/default/task-queues/${queue}`);
+    const byPriority = page.getByTestId('backlog-by-priority');
+    const row = (key: string, backlog: string) =>
+      byPriority.getByRole('row').filter({ has: page.getByRole('cell', { name: key, exact: true }) }).filter({ has: page.getByRole('cell', { name: backlog, exact: true }) });
+    await row('1', '1').waitFor();
+    await row('3', '2').waitFor();
+    await page.getByText('Queue: 5/s').waitFor();
+    await shot('task-queue');
   });
 
   it('terminates a workflow from its page', async () => {

@@ -34,7 +34,7 @@ export function TaskQueuePage() {
 }
 
 function QueueType({ namespace, taskQueue, type, title }: { namespace: string; taskQueue: string; type: string; title: string }) {
-  const q = useApi(nsPath(namespace, 'task-queues', taskQueue) + qs({ taskQueueType: type, reportStats: true, reportPollers: true }));
+  const q = useApi(nsPath(namespace, 'task-queues', taskQueue) + qs({ taskQueueType: type, reportStats: true, reportPollers: true, reportConfig: true }));
   return (
     <div>
       <h2>{title}</h2>
@@ -62,6 +62,8 @@ function QueueType({ namespace, taskQueue, type, title }: { namespace: string; t
                 </tbody>
               </table>
               {(d.pollers ?? []).length === 0 && <p className="muted">No pollers.</p>}
+              <ByPriority stats={d.statsByPriorityKey ?? {}} />
+              <Fairness config={d.config} />
             </>
           );
         }}
@@ -78,6 +80,64 @@ function Workers({ namespace }: { namespace: string }) {
       <Loaded q={q} what="Listing workers">
         {(d: Json) => ((d.workersInfo ?? []).length === 0 ? <p className="muted">No worker heartbeats.</p> : <JsonView value={d.workersInfo} />)}
       </Loaded>
+    </>
+  );
+}
+
+const rate = (v: unknown): string => (typeof v === 'number' ? v.toFixed(2) : '');
+
+/** The backlog per priority key (1 is served first; tasks without one count as the default key). */
+function ByPriority({ stats }: { stats: Record<string, Json> }) {
+  const keys = Object.keys(stats).sort((a, b) => Number(a) - Number(b));
+  if (keys.length === 0) return null;
+  return (
+    <>
+      <h3>Backlog by priority key</h3>
+      <table data-testid="backlog-by-priority">
+        <thead>
+          <tr><th>Priority key</th><th>Backlog</th><th>Oldest</th><th>Add rate/s</th><th>Dispatch rate/s</th></tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k}>
+              <td>{k}</td>
+              <td>{stats[k].approximateBacklogCount ?? '0'}</td>
+              <td>{stats[k].approximateBacklogAge ?? ''}</td>
+              <td>{rate(stats[k].tasksAddRate)}</td>
+              <td>{rate(stats[k].tasksDispatchRate)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/** The queue's rate limits and fairness settings (UpdateTaskQueueConfig), when any are set. */
+function Fairness({ config }: { config: Json }) {
+  if (!config) return null;
+  const weights: Record<string, number> = config.fairnessWeightOverrides ?? {};
+  const queueLimit = config.queueRateLimit?.rateLimit?.requestsPerSecond;
+  const keyLimit = config.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond;
+  if (Object.keys(weights).length === 0 && queueLimit === undefined && keyLimit === undefined) return null;
+  return (
+    <>
+      <h3>Rate limits and fairness</h3>
+      <p>
+        Queue: {queueLimit === undefined ? 'no limit' : `${queueLimit}/s`}; per fairness key: {keyLimit === undefined ? 'no limit' : `${keyLimit}/s`}
+      </p>
+      {Object.keys(weights).length > 0 && (
+        <table data-testid="fairness-weights">
+          <thead>
+            <tr><th>Fairness key</th><th>Weight</th></tr>
+          </thead>
+          <tbody>
+            {Object.entries(weights).map(([k, w]) => (
+              <tr key={k}><td>{k}</td><td>{w}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }
