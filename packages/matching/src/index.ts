@@ -28,6 +28,7 @@ export {
   type TaskQueueStats,
 } from './matching-service.js';
 export { LocalMatchingService } from './local-matching-service.js';
+export { effectivePriority, type EffectivePriority } from './priority.js';
 export { DEFAULT_MATCHING_OPTIONS, type MatchingOptions } from './matching-options.js';
 export { matchingConfigSchema } from './config.js';
 export { MatchingStoppedError, StickyWorkerUnavailableError, TaskQueueOwnershipLostError } from './errors.js';

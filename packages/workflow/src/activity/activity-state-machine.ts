@@ -8,6 +8,7 @@ import { scheduleWorkflowTask } from '../workflow/mutable-state.js';
 import { Workflow, type WorkflowComponent } from '../workflow/workflow.js';
 import { Activity, type ActivityComponent, type ActivityState, type RetryPolicySpec } from './activity.js';
 import { ActivityTimeout, DispatchActivity } from './activity.tasks.js';
+import { checkPriority, mergePriority, taskPriority } from '../workflow/task-priority.js';
 
 export type ActivityTimeoutKind = 'scheduleToStart' | 'scheduleToClose' | 'startToClose' | 'heartbeat';
 
@@ -103,6 +104,7 @@ export function scheduleActivity(
   const timeouts = asBadCommand(BAD, () => {
     if (attrs.taskQueue?.name) checkTaskQueueName('task_queue', attrs.taskQueue.name, MAX_ID_LENGTH);
     checkRetryPolicy('retry_policy', attrs.retryPolicy);
+    checkPriority(attrs.priority, 'priority');
     checkId('activity_id', attrs.activityId, MAX_ID_LENGTH, { name: 'ActivityId', tooLong: 'ActivityId exceeds length limit.' });
     checkId('activity_type', attrs.activityType?.name, MAX_ID_LENGTH, { name: 'ActivityType', tooLong: 'ActivityType exceeds length limit.' });
     return {
@@ -159,6 +161,9 @@ export function scheduleActivity(
     },
     now,
   );
+  // Matching gets the workflow's priority with the activity's own fields over it (Temporal's priorities.Merge).
+  const dispatchPriority = mergePriority(s.priority, taskPriority(attrs.priority));
+  if (dispatchPriority) state.dispatchPriority = dispatchPriority;
   const a = w.wf.fields.activities.create(String(scheduledEventId), state);
   armAttempt(a, w.ctx, now);
   armScheduleToClose(a, w.ctx);
@@ -192,7 +197,7 @@ export function armRunningTimers(a: ActivityComponent, ctx: MutableContext): voi
  */
 export function armAttempt(a: ActivityComponent, ctx: MutableContext, at: number): void {
   const s = a.state;
-  ctx.addTask(a, DispatchActivity, { attempt: s.attempt, taskQueue: s.taskQueue, stamp: s.stamp }, at > ctx.now.getTime() ? { at: new Date(at) } : {});
+  ctx.addTask(a, DispatchActivity, { attempt: s.attempt, taskQueue: s.taskQueue, stamp: s.stamp, ...(s.dispatchPriority ? { priority: s.dispatchPriority } : {}) }, at > ctx.now.getTime() ? { at: new Date(at) } : {});
   // Schedule-to-close 0 means unlimited (start-to-close set, no run timeout): the timer is needed then too.
   if (s.scheduleToStartMs > 0 && (s.scheduleToCloseMs === 0 || s.scheduleToStartMs < s.scheduleToCloseMs)) {
     ctx.addTask(a, ActivityTimeout, { kind: 'scheduleToStart', attempt: s.attempt, stamp: s.stamp }, { at: new Date(at + s.scheduleToStartMs) });

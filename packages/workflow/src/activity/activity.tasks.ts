@@ -1,5 +1,5 @@
 import { lib } from '../library-builder.js';
-import { encodeActivityTaskPayload } from '@chasm/matching';
+import { encodeActivityTaskPayload, type TaskPriority } from '@chasm/matching';
 import { depsOf } from '../workflow/deps.js';
 import { Activity } from './activity.js';
 import { timeoutActivity, type ActivityTimeoutKind } from './activity-state-machine.js';
@@ -9,6 +9,8 @@ export interface DispatchActivityPayload {
   readonly taskQueue: string;
   /** The activity's stamp when armed; absent in tasks written before operator commands. */
   readonly stamp?: number;
+  /** The activity's dispatch priority; absent = default (and in tasks written before it was passed on). */
+  readonly priority?: TaskPriority;
 }
 
 /**
@@ -28,6 +30,7 @@ export const DispatchActivity = lib.sideEffectTask<typeof Activity, DispatchActi
       taskQueue: { name: p.taskQueue, kind: 'normal' },
       type: 'activity',
       payload: encodeActivityTaskPayload({ ref, attempt: p.attempt, stamp: 0 }, 'ref'),
+      ...(p.priority ? { priority: p.priority } : {}),
     });
   },
 });

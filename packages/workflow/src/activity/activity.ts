@@ -1,3 +1,4 @@
+import type { TaskPriority } from '@chasm/matching';
 import { lib } from '../library-builder.js';
 import { type ComponentOf } from '@chasm/core';
 
@@ -21,6 +22,8 @@ export interface ActivityState {
   header: Uint8Array | null;
   input: Uint8Array | null;
   priority: Uint8Array | null;
+  /** What matching gets: the workflow's priority merged with `priority`; absent = default. */
+  dispatchPriority?: TaskPriority;
   scheduleToCloseMs: number;
   scheduleToStartMs: number;
   startToCloseMs: number;

@@ -21,6 +21,7 @@ import {
 import { checkCronSchedule } from '../workflow/cron.js';
 import { initRunState, startRun, type RunSpec, type StartSignal } from '../workflow/start-run.js';
 import type { WorkflowComponent, WorkflowState } from '../workflow/workflow.js';
+import { checkPriority } from '../workflow/task-priority.js';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 
@@ -94,6 +95,7 @@ export function runSpecOf(
   checkBlob('input', req.input, config);
   checkMemo('memo', req.memo, config);
   checkHeader('header', req.header, config);
+  checkPriority(req.priority, 'priority');
   const completionCallbacks = checkCompletionCallbacks('completion_callbacks', req.completionCallbacks, callbacks);
   if (run === 0 || (exec > 0 && run > exec)) run = exec;
   let task = taskTimeout || config.defaultWorkflowTaskTimeoutMs;

@@ -49,7 +49,7 @@ export function scheduleWorkflowTask(w: HistoryWriter): void {
     requestId: '',
     stamp,
   };
-  w.ctx.addTask(w.wf, DispatchWorkflowTask, { stamp, queue: queueName, kind: queueKind, normalQueue: s.taskQueue });
+  w.ctx.addTask(w.wf, DispatchWorkflowTask, { stamp, queue: queueName, kind: queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
   if (sticky) {
     w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'scheduleToStart' }, { at: new Date(w.now + sticky.timeoutMs) });
   }

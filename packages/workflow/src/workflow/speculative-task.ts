@@ -1,5 +1,5 @@
 import type { Engine, MutableContext } from '@chasm/core';
-import { durationToMs, long, msToDuration, msToTimestamp, StickyWorkerUnavailableError } from '@chasm/matching';
+import { durationToMs, long, msToDuration, msToTimestamp, StickyWorkerUnavailableError, type TaskPriority } from '@chasm/matching';
 import type { temporal } from '../proto.js';
 import { workflowExtensions, type CompletingTask } from './extensions.js';
 import { event } from '../history/events.js';
@@ -37,6 +37,7 @@ export interface SpeculativeDispatch {
   readonly queue: string;
   readonly kind: 'normal' | 'sticky';
   readonly normalQueue: string;
+  readonly priority?: TaskPriority;
 }
 
 /**
@@ -69,7 +70,7 @@ export function scheduleSpeculativeWorkflowTask(wf: WorkflowComponent, ctx: Muta
     requestId: '',
     stamp,
   };
-  return { namespaceId: s.namespaceId, workflowId: s.workflowId, runId: s.runId, stamp, queue, kind, normalQueue: s.taskQueue };
+  return { namespaceId: s.namespaceId, workflowId: s.workflowId, runId: s.runId, stamp, queue, kind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) };
 }
 
 /**
@@ -94,7 +95,7 @@ export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext
   });
   if (t.startedEventId === 0) {
     t.scheduledEventId = scheduledEventId;
-    ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue });
+    ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
     if (t.queueKind === 'sticky' && s.sticky) {
       ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'scheduleToStart' }, { at: new Date(t.scheduledTime + s.sticky.timeoutMs) });
     }
@@ -134,6 +135,7 @@ export async function dispatchSpeculativeWorkflowTask(engine: Engine, d: Specula
             type: 'workflow',
             payload,
             syncOnlyUntil: until,
+            ...(d.priority ? { priority: d.priority } : {}),
           })
         ).outcome;
       } catch (e) {
@@ -141,7 +143,7 @@ export async function dispatchSpeculativeWorkflowTask(engine: Engine, d: Specula
       }
     }
     outcome ??= (
-      await deps.matching.addTask({ namespaceId: d.namespaceId, taskQueue: { name: d.normalQueue, kind: 'normal' }, type: 'workflow', payload, syncOnlyUntil: until })
+      await deps.matching.addTask({ namespaceId: d.namespaceId, taskQueue: { name: d.normalQueue, kind: 'normal' }, type: 'workflow', payload, syncOnlyUntil: until, ...(d.priority ? { priority: d.priority } : {}) })
     ).outcome;
   } catch (e) {
     deps.logger?.warn({ workflowId: d.workflowId, runId: d.runId, err: (e as Error).message }, 'speculative workflow task not offered: converted to a normal one');

@@ -9,6 +9,7 @@ import { WorkflowBackoff } from './workflow.tasks.js';
 import { cronBackoffMs } from './cron.js';
 import { registerCallbacks } from '../callback/callback.tasks.js';
 import type { WorkflowComponent, WorkflowState } from './workflow.js';
+import { taskPriority } from './task-priority.js';
 
 export type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
 export const StartedAttributesMsg = api.history.v1.WorkflowExecutionStartedEventAttributes;
@@ -45,6 +46,7 @@ export function initRunState(spec: RunSpec, runId: string, now: number): Workflo
     firstExecutionRunId: a.firstExecutionRunId || runId,
     workflowType: a.workflowType?.name ?? '',
     taskQueue: a.taskQueue?.name ?? '',
+    ...(taskPriority(a.priority) ? { priority: taskPriority(a.priority)! } : {}),
     startTime: now,
     executionTime: now + backoffMs,
     closeTime: null,

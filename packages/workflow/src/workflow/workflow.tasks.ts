@@ -1,5 +1,5 @@
 import { lib } from '../library-builder.js';
-import { StickyWorkerUnavailableError } from '@chasm/matching';
+import { StickyWorkerUnavailableError, type TaskPriority } from '@chasm/matching';
 import { depsOf } from './deps.js';
 import { HistoryWriter } from './history-writer.js';
 import {
@@ -18,6 +18,8 @@ export interface DispatchWorkflowTaskPayload {
   readonly queue: string;
   readonly kind: 'normal' | 'sticky';
   readonly normalQueue: string;
+  /** The run's priority; absent = default (and in tasks written before it was passed on). */
+  readonly priority?: TaskPriority;
 }
 
 /** Hands a scheduled workflow task to matching (sticky queue first, normal queue as fallback). */
@@ -35,13 +37,14 @@ export const DispatchWorkflowTask = lib.sideEffectTask<typeof Workflow, Dispatch
           taskQueue: { name: p.queue, kind: 'sticky', normalName: p.normalQueue },
           type: 'workflow',
           payload,
+          ...(p.priority ? { priority: p.priority } : {}),
         });
         return;
       } catch (e) {
         if (!(e instanceof StickyWorkerUnavailableError)) throw e;
       }
     }
-    await matching.addTask({ namespaceId: ref.namespaceId, taskQueue: { name: p.normalQueue, kind: 'normal' }, type: 'workflow', payload });
+    await matching.addTask({ namespaceId: ref.namespaceId, taskQueue: { name: p.normalQueue, kind: 'normal' }, type: 'workflow', payload, ...(p.priority ? { priority: p.priority } : {}) });
   },
 });
 

@@ -1,3 +1,4 @@
+import type { TaskPriority } from '@chasm/matching';
 import { lib } from '../library-builder.js';
 import {
   dataMapOf,
@@ -84,6 +85,8 @@ export interface WorkflowState {
   firstExecutionRunId: string;
   workflowType: string;
   taskQueue: string;
+  /** The run's priority (start request), handed to matching with its workflow tasks; absent = default. */
+  priority?: TaskPriority;
   startTime: number;
   executionTime: number;
   closeTime: number | null;

@@ -196,3 +196,14 @@ export async function pendingAtReset(activityQueue: string, timerMs: number): Pr
   await condition(() => poked > 0);
   return `${await greeting} ${await slept} ${poked}`;
 }
+
+/**
+ * Schedules two activities on a queue nobody polls: one with no priority of its own (it takes the
+ * workflow's), one with priority key 2 (its own key over the workflow's, the fairness key kept).
+ * Waits forever: the test reads the queue's backlog and terminates the run.
+ */
+export async function prioritizedActivities(taskQueue: string): Promise<void> {
+  const inherit = proxyActivities<TestActivities>({ taskQueue, startToCloseTimeout: '1h' });
+  const own = proxyActivities<TestActivities>({ taskQueue, startToCloseTimeout: '1h', priority: { priorityKey: 2 } });
+  await Promise.all([inherit.greet('inherits'), own.greet('own')]);
+}
