@@ -238,6 +238,8 @@ const cases: Case[] = [
   activity('a 3 MB input', 'input', { input: { payloads: [big(3 * MiB)] } }),
   activity('a negative start-to-close timeout', 'start_to_close_timeout', { startToCloseTimeout: dur(-1) }),
   activity('retry backoff coefficient 0.5', 'retry_policy', { retryPolicy: { backoffCoefficient: 0.5 } }),
+  activity('a fairness weight of 5000', 'priority.fairness_weight', { priority: { fairnessWeight: 5000 } }),
+  activity('a fairness weight of 0.0001', 'priority.fairness_weight', { priority: { fairnessWeight: 0.0001 } }),
   // schedules
   schedule('an unparsable cron string', 'cron', (c) => ({ spec: { cronString: ['not a cron at all'] }, action: action(c) })),
   schedule('a negative interval', 'interval', (c) => ({ spec: { interval: [{ interval: dur(-5) }] }, action: action(c) })),

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@chasm/core';
-import { durationToMs, optionalDurationToMs, type ProtoTime, type temporal } from '@chasm/matching';
+import { durationToMs, effectivePriority, optionalDurationToMs, type ProtoTime, type temporal } from '@chasm/matching';
 
 /** A retry policy with every default filled in (reference B.2). A standalone activity always has one. */
 export interface RetryPolicyState {
@@ -90,6 +90,9 @@ export function normalizePriority(p: temporal.api.common.v1.IPriority | null | u
   if (priorityKey < 0) throw new InvalidArgumentError('priority.priority_key', 'priority key must not be negative');
   if (Buffer.byteLength(fairnessKey) > 64) throw new InvalidArgumentError('priority.fairness_key', 'fairness key must be at most 64 bytes');
   if (fairnessWeight < 0) throw new InvalidArgumentError('priority.fairness_weight', 'fairness weight must not be negative');
+  // The rest of what matching refuses at dispatch (a weight outside [0.001, 1000]), refused here
+  // so that no activity waits forever on a dispatch that cannot succeed.
+  effectivePriority({ priorityKey, fairnessKey, fairnessWeight }, 'priority');
   return { priorityKey, fairnessKey, fairnessWeight };
 }
 
