@@ -7,7 +7,7 @@ import { testDatabaseConfigs } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin, msToDuration } from '@chasm/matching';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
+import { bundleTestWorkflows, quietRuntime, until } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
 import { workflowPlugin } from '../src/index.js';
 
@@ -53,17 +53,6 @@ const activities: wf.OperatedActivities = {
     }
   },
 };
-
-/** Polls `fn` until it returns a value (not undefined), for at most `ms`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A Duration (the SDK types its seconds as Long). */
 const secs = (n: number) => msToDuration(n * 1000);

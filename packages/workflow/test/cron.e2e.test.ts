@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { durationToMs, matchingPlugin, optionalTimestampToMs } from '@chasm/matching';
 import { parseWorkflowCron, workflowCronBackoffMs } from '@chasm/schedule-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quietRuntime } from './e2e-helpers.js';
+import { quietRuntime, until } from './e2e-helpers.js';
 import type * as wf from './workflows-cron/index.js';
 import { workflowPlugin } from '../src/index.js';
 
@@ -18,17 +18,6 @@ const Initiator = temporal.api.enums.v1.ContinueAsNewInitiator;
 const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
 const namespace = 'default';
 const EVERY = '@every 1s';
-
-/** Polls `fn` until it returns a value (not undefined), for at most `ms`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const timeMs = (e: HistoryEvent | undefined): number => optionalTimestampToMs(e?.eventTime, 'event_time') ?? 0;
 
@@ -84,7 +73,7 @@ describe.each(testDatabaseConfigs('chasm_wf_cron'))('cron workflows on $name', (
         runId = a.newExecutionRunId ?? undefined;
       }
       return runs.length === count ? runs : undefined;
-    });
+    }, 30_000);
   }
 
   /** Every later run: initiator CRON_SCHEDULE, the predecessor, the schedule, and Temporal's backoff from the predecessor's close. */

@@ -32,3 +32,17 @@ export const activities: TestActivities = {
     return `succeeded on attempt ${attempt}`;
   },
 };
+
+/**
+ * Polls `fn` until it returns a value (not undefined), for at most `ms`: for state the server
+ * reaches on its own (a backlog, a visibility record, a timer's effect) with no event to wait on.
+ */
+export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

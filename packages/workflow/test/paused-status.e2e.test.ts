@@ -6,19 +6,9 @@ import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowPlugin } from '../src/index.js';
+import { until } from './e2e-helpers.js';
 
 const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
-
-/** Polls `fn` until it returns a value (not undefined), for at most `ms`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * A paused run reports WORKFLOW_EXECUTION_STATUS_PAUSED (Temporal 1.29+) in Describe, List,

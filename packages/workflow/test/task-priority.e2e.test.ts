@@ -7,20 +7,9 @@ import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowPlugin } from '../src/index.js';
-import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
+import { activities, bundleTestWorkflows, quietRuntime, until } from './e2e-helpers.js';
 
 const QueueType = temporal.api.enums.v1.TaskQueueType;
-
-/** Polls `fn` until it returns a value (not undefined), for at most `ms`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * A workflow's priority reaches matching with its workflow tasks, and its activities' tasks

@@ -6,7 +6,7 @@ import { testDatabaseConfigs } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activities, bundleTestWorkflows, quietRuntime } from './e2e-helpers.js';
+import { activities, bundleTestWorkflows, quietRuntime, until } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
 import { workflowPlugin } from '../src/index.js';
 
@@ -23,17 +23,6 @@ async function refusal(p: Promise<unknown>): Promise<{ code: number; message: st
     return { code: err.code ?? -1, message: err.details ?? err.message ?? '' };
   }
   throw new Error('call succeeded but was expected to fail');
-}
-
-/** Polls `fn` until it returns a value (not undefined), for at most `ms`. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
