@@ -4,6 +4,7 @@ import { ActivitiesPage, ActivityDetailPage } from './pages/activities';
 import { InspectorPage } from './pages/inspector';
 import { NamespacesPage } from './pages/namespaces';
 import { NexusEndpointsPage } from './pages/nexus-endpoints';
+import { NexusOperationDetailPage, NexusOperationsPage } from './pages/nexus-operations';
 import { ScheduleDetailPage, SchedulesPage } from './pages/schedules';
 import { TaskQueuePage } from './pages/task-queues';
 import { WorkflowDetailPage } from './pages/workflow-detail';
@@ -32,6 +33,8 @@ function NamespaceRoutes() {
         <Route path="schedules/:scheduleId" element={<ScheduleDetailPage />} />
         <Route path="activities" element={<ActivitiesPage />} />
         <Route path="activities/:activityId" element={<ActivityDetailPage />} />
+        <Route path="nexus-operations" element={<NexusOperationsPage />} />
+        <Route path="nexus-operations/:operationId" element={<NexusOperationDetailPage />} />
         <Route path="task-queues" element={<TaskQueuePage />} />
         <Route path="task-queues/:taskQueue" element={<TaskQueuePage />} />
         <Route path="chasm" element={<InspectorPage />} />
@@ -60,6 +63,7 @@ function Layout({ children }: { children: React.ReactNode }) {
           <NavLink to={`${ns}/schedules`}>Schedules</NavLink>
           <NavLink to={`${ns}/activities`}>Activities</NavLink>
           <NavLink to={`${ns}/task-queues`}>Task queues</NavLink>
+          <NavLink to={`${ns}/nexus-operations`}>Nexus operations</NavLink>
           <NavLink to="/nexus/endpoints">Nexus endpoints</NavLink>
           <NavLink to={`${ns}/chasm`}>CHASM inspector</NavLink>
         </nav>

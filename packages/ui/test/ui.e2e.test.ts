@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './free-port.js';
+import { CHROMIUM, ROOT, startDevServer, type DevServer } from './dev-server.js';
 
 /**
  * The web UI in a real browser (Debian's chromium through playwright-core) against a spawned
@@ -17,16 +16,13 @@ import { freePort } from './free-port.js';
  * (locators auto-wait) or on the server's answer, never a fixed sleep. Screenshots of the main
  * pages go to docs/ui/.
  */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = `${ROOT}packages/server/dist/cli.js`;
 const SHOTS = `${ROOT}docs/ui/`;
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** Packages the server loads: no nexus, so the Nexus endpoints page meets an RPC nobody serves. */
 const PACKAGES = ['matching', 'standalone-activity', 'workflow', 'workflow-update', 'scheduler'];
 const WAIT_MS = 45_000;
 
 describe('web UI (browser, PGlite)', () => {
-  let server: ChildProcess;
+  let server: DevServer;
   let ui: string;
   let client: Client;
   let connection: Connection;
@@ -48,22 +44,14 @@ describe('web UI (browser, PGlite)', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (nx run-many -t build)`);
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     if (process.env['UI_SCREENSHOTS'] === '1') mkdirSync(SHOTS, { recursive: true });
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-    const [port, httpPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-    server = spawn(
-      process.execPath,
-      [CLI, 'dev', '--port', String(port), '--http-port', String(httpPort), '--ui-port', String(uiPort), '--metrics-port', 'off', '--log-level', 'warn', ...PACKAGES.flatMap((p) => ['--package', p])],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    ui = `http://127.0.0.1:${uiPort}`;
-    await untilServing(`${ui}/api/v1/namespaces/default`, server);
+    server = await startDevServer(PACKAGES);
+    ui = server.ui;
     const bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)), logger: new DefaultLogger('ERROR') });
-    connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    connection = await Connection.connect({ address: server.address });
     client = new Client({ connection, namespace: 'default' });
-    native = await NativeConnection.connect({ address: `127.0.0.1:${port}` });
+    native = await NativeConnection.connect({ address: server.address });
     worker = await Worker.create({
       connection: native,
       namespace: 'default',
@@ -85,11 +73,7 @@ describe('web UI (browser, PGlite)', () => {
     }
     await native?.close();
     await connection?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
   }, 60_000);
 
   it('finds a workflow by a query, opens it, and shows its result and history (list and timeline)', async () => {
@@ -236,16 +220,3 @@ describe('web UI (browser, PGlite)', () => {
 });
 
 /** Resolves once `url` answers 200; fails early if the server process exits. */
-async function untilServing(url: string, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`the dev server exited with ${proc.exitCode}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within 120 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
