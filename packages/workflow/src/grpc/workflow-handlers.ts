@@ -32,6 +32,7 @@ import {
 } from '../workflow/speculative-task.js';
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { PENDING_LIMITS } from '../workflow/command-limits.js';
+import { childSearchAttributeNamespaces, commandsCarrySearchAttributes, type CompletionSearchAttributes } from '../workflow/command-search-attributes.js';
 import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, type HistoryWarn } from '../workflow/history-limits.js';
 import { limitsFor, type WorkflowConfig } from '../config.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
@@ -346,8 +347,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           const prepared = await prepareCompletion(token.namespaceId, req.commands ?? []);
           // Search attributes the commands carry are stamped with their types before they are stored.
           const completion = completionHasSearchAttributes(req) ? stampCompletion(req, await searchAttributes.allTypes(token.namespaceId)) : req;
+          const saSchemas = await completionSearchAttributes(token.namespaceId, req.commands ?? []);
           const limits = limitsFor(config, req.namespace ?? '');
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(wf)));
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(wf), saSchemas));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
@@ -597,6 +599,20 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       signal: call.signal,
     });
     return ready.value;
+  }
+
+  /**
+   * The registered search attributes the completion's commands are checked against (none read
+   * when no command carries any): the run's namespace, and those other namespaces child starts name.
+   */
+  async function completionSearchAttributes(namespaceId: string, commands: readonly temporal.api.command.v1.ICommand[]): Promise<CompletionSearchAttributes | undefined> {
+    if (!commandsCarrySearchAttributes(commands)) return undefined;
+    const out = new Map([['', await searchAttributes.settable(namespaceId)]]);
+    for (const name of childSearchAttributeNamespaces(commands)) {
+      const id = await namespaces.idOf(name).catch(() => undefined);
+      if (id !== undefined) out.set(name, await searchAttributes.settable(id));
+    }
+    return out;
   }
 
   /** Fails the task; with `terminateReason`, then terminates the run (a command Temporal treats as terminal). */

@@ -1,6 +1,7 @@
 import { ChasmError, ErrorCode, InvalidArgumentError, type MutableContext } from '@chasm/core';
 import { randomUUID } from 'node:crypto';
 import { checkCommandLimits } from './command-limits.js';
+import { checkCommandSearchAttributes, type CompletionSearchAttributes } from './command-search-attributes.js';
 import { enforceHistoryLimits, historyMark, type HistoryWarn } from './history-limits.js';
 import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
@@ -90,6 +91,7 @@ export function completeWorkflowTask(
   config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
   prepared: ReadonlyMap<string, unknown> = NOTHING_PREPARED,
   warn?: HistoryWarn,
+  searchAttributes?: CompletionSearchAttributes,
 ): CompletionOutcome {
   checkTaskToken(wf, token);
   const s = wf.state;
@@ -174,6 +176,7 @@ export function completeWorkflowTask(
     try {
       const before = s.nextEventId;
       checkCommandLimits(wf, cmd, config);
+      checkCommandSearchAttributes(wf, cmd, searchAttributes, config);
       const r = applyCommand(w, cmd, completing, identity, config);
       const a = cmd.scheduleActivityTaskCommandAttributes;
       if (
