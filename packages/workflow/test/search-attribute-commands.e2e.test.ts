@@ -84,15 +84,16 @@ describe.each(testDatabaseConfigs('chasm_wf_sa_commands'))('search attributes on
         (e: unknown) => e as { code: number; details: string },
       );
 
-  it.each([
+  const sdkCases: [string, Record<string, string[]>, string][] = [
     ['an unregistered attribute', { NotRegistered: ['x'] }, 'search attribute NotRegistered is not defined'],
     ['a string for an Int attribute', { SaInt: ['twelve'] }, 'invalid value for search attribute SaInt of type Int'],
-  ] as const)('an SDK workflow upserting %s: its task fails with BAD_SEARCH_ATTRIBUTES, nothing of it stored', async (_what, attributes, message) => {
+  ];
+  it.each(sdkCases)('an SDK workflow upserting %s: its task fails with BAD_SEARCH_ATTRIBUTES, nothing of it stored', async (_what, attributes, message) => {
     const taskQueue = `sa-sdk-${randomUUID()}`;
     const workflowId = `sa-sdk-${randomUUID()}`;
     const worker = await Worker.create({ connection: native, namespace, taskQueue, workflowBundle: bundle });
     await worker.runUntil(async () => {
-      await client.workflow.start<typeof wf.upsertGiven>('upsertGiven', { taskQueue, workflowId, args: [attributes as Record<string, string[]>] });
+      await client.workflow.start<typeof wf.upsertGiven>('upsertGiven', { taskQueue, workflowId, args: [attributes] });
       const failed = await until('the workflow task failed', async () =>
         (await history(workflowId)).find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),
       );

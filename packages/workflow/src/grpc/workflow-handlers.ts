@@ -33,7 +33,8 @@ import {
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { PENDING_LIMITS } from '../workflow/command-limits.js';
 import { childSearchAttributeNamespaces, commandsCarrySearchAttributes, type CompletionSearchAttributes } from '../workflow/command-search-attributes.js';
-import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, type HistoryWarn } from '../workflow/history-limits.js';
+import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, RUN_LIMIT_LABEL, type HistoryWarn } from '../workflow/history-limits.js';
+import { enforceStateSizeLimit } from '../workflow/state-size-limit.js';
 import { limitsFor, type WorkflowConfig } from '../config.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { startFirstTaskEagerly, type EagerWorkflowTask } from '../workflow/eager-start.js';
@@ -252,6 +253,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
               const mark = historyMark(wf);
               signalRun(wf, ctx, signal);
               enforceHistoryLimits(wf, mark, limits, historyWarn(wf));
+              enforceStateSizeLimit(wf, ctx, limits, historyWarn(wf));
               return wf.state.runId;
             });
             if (r.output) return { runId: r.output, started: false };
@@ -427,6 +429,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
             const mark = historyMark(wf);
             signalRun(wf, ctx, { signalName, input: req.input, header: req.header, identity, requestId });
             enforceHistoryLimits(wf, mark, limits, historyWarn(wf));
+            enforceStateSizeLimit(wf, ctx, limits, historyWarn(wf));
           });
         } catch (e) {
           if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(t, e);
@@ -661,8 +664,8 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
   /** Logs (ids and numbers only) and counts a run whose history passed a warn limit. */
   function historyWarn(wf: WorkflowComponent): HistoryWarn {
     return (limit, value) => {
-      deps.metrics?.limits.inc({ limit: `history_${limit}`, level: 'warn' });
-      deps.logger?.warn({ workflowId: wf.state.workflowId, runId: wf.state.runId, limit, value }, `history ${limit} exceeds warn limit`);
+      deps.metrics?.limits.inc({ limit: RUN_LIMIT_LABEL[limit], level: 'warn' });
+      deps.logger?.warn({ workflowId: wf.state.workflowId, runId: wf.state.runId, limit, value }, `${RUN_LIMIT_LABEL[limit]} exceeds warn limit`);
     };
   }
 
@@ -675,10 +678,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       const w = new HistoryWriter(wf, ctx);
       terminateWorkflow(w, e.reason, null, HISTORY_SERVICE_IDENTITY);
       w.commit();
-      return { workflowId: wf.state.workflowId, runId: wf.state.runId, events: wf.state.nextEventId - 1, bytes: wf.state.historySizeBytes };
+      return { workflowId: wf.state.workflowId, runId: wf.state.runId, events: wf.state.nextEventId - 1, bytes: wf.state.historySizeBytes, stateBytes: ctx.stateBytes };
     });
-    deps.metrics?.limits.inc({ limit: `history_${e.limit}`, level: 'error' });
-    deps.logger?.warn(r.output, `history ${e.limit} exceeds error limit; workflow terminated`);
+    deps.metrics?.limits.inc({ limit: RUN_LIMIT_LABEL[e.limit], level: 'error' });
+    deps.logger?.warn(r.output, `${RUN_LIMIT_LABEL[e.limit]} exceeds error limit; workflow terminated`);
     return new ChasmError(ErrorCode.InvalidArgument, e.reason);
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { checkCommandLimits } from './command-limits.js';
 import { checkCommandSearchAttributes, type CompletionSearchAttributes } from './command-search-attributes.js';
 import { enforceHistoryLimits, historyMark, type HistoryWarn } from './history-limits.js';
+import { enforceStateSizeLimit } from './state-size-limit.js';
 import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching';
@@ -218,6 +219,7 @@ export function completeWorkflowTask(
   w.commit();
   // Over an error limit the whole completion is rolled back and the handler terminates the run.
   enforceHistoryLimits(wf, mark, config, warn);
+  enforceStateSizeLimit(wf, ctx, config, warn);
   return activityTasks.length > 0 ? { activityTasks } : {};
 }
 
