@@ -9,6 +9,12 @@ export interface Context {
   readonly key: ExecutionKey;
   /** The current transition count of the execution (before this transaction commits). */
   readonly transitionCount: number;
+  /**
+   * Bytes of the execution's component state as its last commit wrote it (data nodes, such as a
+   * workflow's history, left out; this transaction's changes not yet in). Free to read: the
+   * commits measured it when they encoded the nodes.
+   */
+  readonly stateBytes: number;
   /** A ref to a component, valid as a consistency token once this transaction commits. */
   ref(component: AnyComponent): ComponentRef;
 }

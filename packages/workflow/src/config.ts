@@ -44,6 +44,17 @@ const limitFields = {
   historySizeLimitWarnBytes: count(10 * 1024 * 1024),
   /** limit.historySize.error: as the count limit ('Workflow history size exceeds limit.'). */
   historySizeLimitErrorBytes: count(50 * 1024 * 1024),
+  /**
+   * limit.mutableStateSize.warn: a run whose state (the workflow's and its activities', callbacks'
+   * and updates' components, history excluded) passes it is logged once and counted.
+   */
+  mutableStateSizeLimitWarnBytes: count(1024 * 1024),
+  /**
+   * limit.mutableStateSize.error: a workflow task completion or signal to a running run whose
+   * state, as its last commit wrote it, is above it is discarded and the run is terminated
+   * ('Workflow mutable state size exceeds limit.'). Temporal's is global; ours can be set per namespace.
+   */
+  mutableStateSizeLimitErrorBytes: count(8 * 1024 * 1024),
   /** limit.numPendingActivities.error: ScheduleActivityTask past it fails the task (PENDING_ACTIVITIES_LIMIT_EXCEEDED). */
   maxPendingActivities: count(2000),
   /** limit.numPendingChildExecutions.error (PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED). */

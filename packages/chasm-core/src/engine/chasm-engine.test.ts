@@ -124,6 +124,26 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
   });
 
   describe('.update', () => {
+    it("tells a transaction the execution's component state bytes as the last commit wrote them (data nodes left out), also after a reload", async () => {
+      await createStore(t.engine, NS, 'sized');
+      const size = () => t.engine.read(storeTarget(NS, 'sized'), (_s, ctx) => ctx.stateBytes);
+      const empty = await size();
+      expect(empty).toBeGreaterThan(0);
+      await t.engine.update(storeTarget(NS, 'sized'), (s, ctx) => void addItem(s, ctx, 'big', 'x'.repeat(5000)));
+      const withItem = await size();
+      expect(withItem).toBeGreaterThan(empty + 5000);
+      // A data node is not state: a 5,000-byte payload entry changes nothing.
+      await t.engine.update(storeTarget(NS, 'sized'), (s) => void s.fields.payloads.set('p', { bytes: new Uint8Array(5000), at: new Date() }));
+      const withData = await size();
+      expect(withData).toBeLessThan(withItem + 100);
+      // A fresh engine counts the same bytes from the stored rows.
+      await t.stop();
+      t = await createTestEngine({ libraries: [referenceLibrary], store: t.store });
+      expect(await size()).toBe(withData);
+      await t.engine.update(storeTarget(NS, 'sized'), (s) => void s.fields.items.delete('big'));
+      expect(await size()).toBeLessThan(withData - 5000);
+    });
+
     it('changes state by key and by ref, and returns a fresh ref', async () => {
       const { ref } = await createStore(t.engine, NS, 's1');
       const r1 = await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => addItem(s, ctx, 'k', 'v1').path);

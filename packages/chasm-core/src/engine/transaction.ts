@@ -47,7 +47,7 @@ export class Transaction {
   }
 
   readContext(): Context {
-    return { now: this.now, key: this.key, transitionCount: this.currentTc, ref: (c) => this.ref(c) };
+    return { now: this.now, key: this.key, transitionCount: this.currentTc, stateBytes: this.tree.componentBytes, ref: (c) => this.ref(c) };
   }
 
   mutableContext(): MutableContext {
@@ -55,6 +55,7 @@ export class Transaction {
       now: this.now,
       key: this.key,
       transitionCount: this.currentTc,
+      stateBytes: this.tree.componentBytes,
       // A ref taken inside a mutation is a token for the state this transaction commits.
       ref: (c) => this.ref(c, this.nextTc),
       addTask: (component: AnyComponent, type: AnyTaskType, payload: unknown, opts?: AddTaskOptions) => {

@@ -31,6 +31,14 @@ export class Tree {
   readonly removedPaths = new Set<string>();
   /** Tasks whose component was removed during the current transaction. */
   readonly removedTasks: TaskRow[] = [];
+  /**
+   * Bytes of the component nodes as last written or loaded: the execution's state, without its
+   * data nodes (a workflow's history). Kept from the bytes commits already encode, so reading it
+   * costs nothing (limits such as Temporal's limit.mutableStateSize use it).
+   */
+  componentBytes = 0;
+  /** Persisted component bytes removed in the current transaction, subtracted when it commits. */
+  private removedComponentBytes = 0;
 
   private constructor(
     readonly registry: Registry,
@@ -82,6 +90,7 @@ export class Tree {
     node.initialTc = row.initialTc;
     node.lastUpdateTc = row.lastUpdateTc;
     node.persisted = row.data;
+    if (row.kind === 'component') this.componentBytes += row.data.length;
   }
 
   assertMutable(): void {
@@ -155,7 +164,10 @@ export class Tree {
     while (stack.length) {
       const n = stack.pop()!;
       stack.push(...n.children.values());
-      if (n.persisted !== undefined) this.removedPaths.add(n.path);
+      if (n.persisted !== undefined) {
+        this.removedPaths.add(n.path);
+        if (n.kind === 'component') this.removedComponentBytes += n.persisted.length;
+      }
       for (const t of n.tasks) this.removedTasks.push(t.row);
       n.tasks = [];
       this.nodes.delete(n.path);
@@ -201,10 +213,13 @@ export class Tree {
   markWritten(diff: TreeDiff): void {
     diff.written.forEach((node, i) => {
       const row = diff.upserts[i]!;
+      if (node.kind === 'component') this.componentBytes += row.data.length - (node.persisted?.length ?? 0);
       node.persisted = row.data;
       node.initialTc = row.initialTc;
       node.lastUpdateTc = row.lastUpdateTc;
     });
+    this.componentBytes -= this.removedComponentBytes;
+    this.removedComponentBytes = 0;
     this.removedPaths.clear();
     this.removedTasks.length = 0;
   }

@@ -33,6 +33,12 @@ const dur = (s: number | string, nanos = 0): google.protobuf.IDuration => ({ sec
 const big = (bytes: number): temporal.api.common.v1.IPayload => ({ metadata: { encoding: utf8.encode('binary/plain') }, data: new Uint8Array(bytes) });
 const json = (v: unknown): temporal.api.common.v1.IPayload => ({ metadata: { encoding: utf8.encode('json/plain') }, data: utf8.encode(JSON.stringify(v)) });
 
+/** Keyword attributes registered for the total-size rows: 21 values of 2,000 bytes pass 40 KB together. */
+const SIZED = Array.from({ length: 21 }, (_, i) => `BadInputSized${i}`);
+const sizedAttributes = (): Record<string, temporal.api.common.v1.IPayload> => Object.fromEntries(SIZED.map((n) => [n, json(x(1998))]));
+const manyAttributes = (n: number, v: () => temporal.api.common.v1.IPayload): Record<string, temporal.api.common.v1.IPayload> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`Many${i}`, v()]));
+
 /** What the case must not have stored, checked after the call. */
 type Stored = 'workflow' | 'activity' | 'schedule' | 'running-history' | 'endpoint';
 
@@ -178,12 +184,36 @@ const cases: Case[] = [
   start('a search attribute value that is not JSON', 'invalid value for search attribute BadInputKeyword', {
     searchAttributes: { indexedFields: { BadInputKeyword: { metadata: { encoding: utf8.encode('json/plain') }, data: utf8.encode('{not json') } } },
   }),
-  start('a 3 KB search attribute value (limit.searchAttributesSizeOfValue 2 KB)', 'search attribute BadInputKeyword value size', {
+  start('a 3 KB search attribute value (limit.searchAttributesSizeOfValue 2 KB)', 'search attribute BadInputKeyword value of size 3002: exceeds size limit 2048', {
     searchAttributes: { indexedFields: { BadInputKeyword: json(x(3000)) } },
+  }),
+  start('a system search attribute', "WorkflowId attribute can't be set in SearchAttributes", { searchAttributes: { indexedFields: { WorkflowId: json('mine') } } }),
+  start('a KeywordList search attribute given a string', 'invalid value for search attribute BadInputKeywordList of type KeywordList', {
+    searchAttributes: { indexedFields: { BadInputKeywordList: json('not a list') } },
+  }),
+  start('a KeywordList search attribute given a list of numbers', 'invalid value for search attribute BadInputKeywordList of type KeywordList', {
+    searchAttributes: { indexedFields: { BadInputKeywordList: json([1, 2]) } },
+  }),
+  start('a Datetime search attribute that is no time', 'invalid value for search attribute BadInputDatetime of type Datetime', {
+    searchAttributes: { indexedFields: { BadInputDatetime: json('the day after tomorrow') } },
+  }),
+  start('an Int search attribute given a string', 'invalid value for search attribute BadInputInt of type Int', {
+    searchAttributes: { indexedFields: { BadInputInt: json('12') } },
+  }),
+  start('101 search attributes (limit.searchAttributesNumberOfKeys 100)', 'number of search attributes 101 exceeds limit 100', {
+    searchAttributes: { indexedFields: manyAttributes(101, () => json('v')) },
+  }),
+  start('21 search attributes of 2 KB (limit.searchAttributesTotalSize 40 KB)', 'total size of search attributes', {
+    searchAttributes: { indexedFields: sizedAttributes() },
   }),
   signalWithStart('a Keyword search attribute given a boolean', 'invalid value for search attribute BadInputKeyword', {
     searchAttributes: { indexedFields: { BadInputKeyword: json(true) } },
   }),
+  signalWithStart('an unknown search attribute', 'search attribute NoSuchAttribute is not defined', { searchAttributes: { indexedFields: { NoSuchAttribute: json('v') } } }),
+  signalWithStart('101 search attributes', 'number of search attributes 101 exceeds limit 100', {
+    searchAttributes: { indexedFields: manyAttributes(101, () => json('v')) },
+  }),
+  signalWithStart('21 search attributes of 2 KB', 'total size of search attributes', { searchAttributes: { indexedFields: sizedAttributes() } }),
   // id policies
   start('reuse TERMINATE_IF_RUNNING with a conflict policy', 'workflow_id_reuse_policy', {
     workflowIdReusePolicy: temporal.api.enums.v1.WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING,
@@ -268,6 +298,9 @@ describe.each(testDatabaseConfigs('chasm_srv_bad_input'))('bad input at the door
       searchAttributes: {
         BadInputKeyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
         BadInputInt: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        BadInputKeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+        BadInputDatetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+        ...Object.fromEntries(SIZED.map((n) => [n, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
       },
     });
     runningId = `running-${randomUUID()}`;

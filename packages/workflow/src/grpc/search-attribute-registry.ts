@@ -1,5 +1,6 @@
-import { checkSearchAttributes, type SearchAttributeLimits } from './search-attribute-checks.js';
+import { searchAttributeProblem, type NamespaceSearchAttributes, type SearchAttributeLimits } from './search-attribute-checks.js';
 import { lib } from '../library-builder.js';
+import { DEFAULT_WORKFLOW_CONFIG } from '../config.js';
 import {
   type SearchAttributeType,
   ExecutionAlreadyStartedError,
@@ -44,6 +45,10 @@ const SYSTEM: Readonly<Record<string, number>> = {
   TemporalScheduledStartTime: Enums.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
   TemporalScheduledById: Enums.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 };
+/** System attributes a worker or starter may set (Temporal's predefined category). */
+const PREDEFINED: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(SYSTEM).filter(([n]) => n in SYSTEM_SEARCH_ATTRIBUTES));
+/** System attributes only the server sets ("WorkflowId attribute can't be set in SearchAttributes"). */
+const RESERVED: ReadonlySet<string> = new Set(Object.keys(SYSTEM).filter((n) => !(n in SYSTEM_SEARCH_ATTRIBUTES)));
 
 /** Reads (cached) and changes the registered search attributes of namespaces. */
 export class SearchAttributeRegistry {
@@ -81,25 +86,29 @@ export class SearchAttributeRegistry {
   }
 
   /**
-   * Refuses attributes the namespace does not define; returns them stamped with their types
-   * (`stampSearchAttributes`), which is what the run stores and echoes.
+   * What requests and commands of a namespace may set (custom and predefined attributes with
+   * their types) and the system attributes they may not; from the cached registry.
+   */
+  async settable(namespaceId: string): Promise<NamespaceSearchAttributes> {
+    const types = new Map([...searchAttributeTypeNames(PREDEFINED), ...(await this.types(namespaceId))]);
+    return { types, reserved: RESERVED };
+  }
+
+  /**
+   * Refuses what Temporal's search attribute validator refuses (too many, a system or undefined
+   * name, a value not of its type, a value or the whole set too large: INVALID_ARGUMENT naming
+   * the attribute); returns them stamped with their types (`stampSearchAttributes`), which is
+   * what the run stores and echoes.
    */
   async validate(
     namespaceId: string,
     sa: temporal.api.common.v1.ISearchAttributes | null | undefined,
-    limits?: SearchAttributeLimits,
+    limits: SearchAttributeLimits = DEFAULT_WORKFLOW_CONFIG,
   ): Promise<temporal.api.common.v1.ISearchAttributes | null | undefined> {
-    const names = Object.keys(sa?.indexedFields ?? {});
-    if (names.length === 0) return sa;
-    const custom = await this.custom(namespaceId);
-    for (const n of names) {
-      if (!(n in custom) && !(n in SYSTEM_SEARCH_ATTRIBUTES)) {
-        throw new InvalidArgumentError('search_attributes', `search attribute ${n} is not defined`);
-      }
-    }
-    const types = await this.allTypes(namespaceId);
-    if (limits) checkSearchAttributes('search_attributes', sa, types, limits);
-    return stampSearchAttributes(sa, types);
+    if (Object.keys(sa?.indexedFields ?? {}).length === 0) return sa;
+    const problem = searchAttributeProblem(sa, await this.settable(namespaceId), limits);
+    if (problem) throw new InvalidArgumentError('search_attributes', problem.message);
+    return stampSearchAttributes(sa, await this.allTypes(namespaceId));
   }
 
   async change(namespaceId: string, fn: (attrs: Record<string, number>) => void): Promise<void> {

@@ -32,7 +32,9 @@ import {
 } from '../workflow/speculative-task.js';
 import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import { PENDING_LIMITS } from '../workflow/command-limits.js';
-import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, type HistoryWarn } from '../workflow/history-limits.js';
+import { childSearchAttributeNamespaces, commandsCarrySearchAttributes, type CompletionSearchAttributes } from '../workflow/command-search-attributes.js';
+import { enforceHistoryLimits, historyMark, HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY, RUN_LIMIT_LABEL, type HistoryWarn } from '../workflow/history-limits.js';
+import { enforceStateSizeLimit } from '../workflow/state-size-limit.js';
 import { limitsFor, type WorkflowConfig } from '../config.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { startFirstTaskEagerly, type EagerWorkflowTask } from '../workflow/eager-start.js';
@@ -253,6 +255,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
               const mark = historyMark(wf);
               signalRun(wf, ctx, signal);
               enforceHistoryLimits(wf, mark, limits, historyWarn(wf));
+              enforceStateSizeLimit(wf, ctx, limits, historyWarn(wf));
               return wf.state.runId;
             });
             if (r.output) return { runId: r.output, started: false };
@@ -348,8 +351,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           const prepared = await prepareCompletion(token.namespaceId, req.commands ?? []);
           // Search attributes the commands carry are stamped with their types before they are stored.
           const completion = completionHasSearchAttributes(req) ? stampCompletion(req, await searchAttributes.allTypes(token.namespaceId)) : req;
+          const saSchemas = await completionSearchAttributes(token.namespaceId, req.commands ?? []);
           const limits = limitsFor(config, req.namespace ?? '');
-          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(wf)));
+          const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(wf), saSchemas));
           if (r.output.error) throw r.output.error;
           deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
           if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
@@ -427,6 +431,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
             const mark = historyMark(wf);
             signalRun(wf, ctx, { signalName, input: req.input, header: req.header, identity, requestId });
             enforceHistoryLimits(wf, mark, limits, historyWarn(wf));
+            enforceStateSizeLimit(wf, ctx, limits, historyWarn(wf));
           });
         } catch (e) {
           if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(t, e);
@@ -601,6 +606,20 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     return ready.value;
   }
 
+  /**
+   * The registered search attributes the completion's commands are checked against (none read
+   * when no command carries any): the run's namespace, and those other namespaces child starts name.
+   */
+  async function completionSearchAttributes(namespaceId: string, commands: readonly temporal.api.command.v1.ICommand[]): Promise<CompletionSearchAttributes | undefined> {
+    if (!commandsCarrySearchAttributes(commands)) return undefined;
+    const out = new Map([['', await searchAttributes.settable(namespaceId)]]);
+    for (const name of childSearchAttributeNamespaces(commands)) {
+      const id = await namespaces.idOf(name).catch(() => undefined);
+      if (id !== undefined) out.set(name, await searchAttributes.settable(id));
+    }
+    return out;
+  }
+
   /** Fails the task; with `terminateReason`, then terminates the run (a command Temporal treats as terminal). */
   async function failTask(
     token: WorkflowTaskToken,
@@ -647,8 +666,8 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
   /** Logs (ids and numbers only) and counts a run whose history passed a warn limit. */
   function historyWarn(wf: WorkflowComponent): HistoryWarn {
     return (limit, value) => {
-      deps.metrics?.limits.inc({ limit: `history_${limit}`, level: 'warn' });
-      deps.logger?.warn({ workflowId: wf.state.workflowId, runId: wf.state.runId, limit, value }, `history ${limit} exceeds warn limit`);
+      deps.metrics?.limits.inc({ limit: RUN_LIMIT_LABEL[limit], level: 'warn' });
+      deps.logger?.warn({ workflowId: wf.state.workflowId, runId: wf.state.runId, limit, value }, `${RUN_LIMIT_LABEL[limit]} exceeds warn limit`);
     };
   }
 
@@ -661,10 +680,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       const w = new HistoryWriter(wf, ctx);
       terminateWorkflow(w, e.reason, null, HISTORY_SERVICE_IDENTITY);
       w.commit();
-      return { workflowId: wf.state.workflowId, runId: wf.state.runId, events: wf.state.nextEventId - 1, bytes: wf.state.historySizeBytes };
+      return { workflowId: wf.state.workflowId, runId: wf.state.runId, events: wf.state.nextEventId - 1, bytes: wf.state.historySizeBytes, stateBytes: ctx.stateBytes };
     });
-    deps.metrics?.limits.inc({ limit: `history_${e.limit}`, level: 'error' });
-    deps.logger?.warn(r.output, `history ${e.limit} exceeds error limit; workflow terminated`);
+    deps.metrics?.limits.inc({ limit: RUN_LIMIT_LABEL[e.limit], level: 'error' });
+    deps.logger?.warn(r.output, `${RUN_LIMIT_LABEL[e.limit]} exceeds error limit; workflow terminated`);
     return new ChasmError(ErrorCode.InvalidArgument, e.reason);
   }
 

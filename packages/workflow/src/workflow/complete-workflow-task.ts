@@ -1,7 +1,9 @@
 import { ChasmError, ErrorCode, InvalidArgumentError, type MutableContext } from '@chasm/core';
 import { randomUUID } from 'node:crypto';
 import { checkCommandLimits } from './command-limits.js';
+import { checkCommandSearchAttributes, type CompletionSearchAttributes } from './command-search-attributes.js';
 import { enforceHistoryLimits, historyMark, type HistoryWarn } from './history-limits.js';
+import { enforceStateSizeLimit } from './state-size-limit.js';
 import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
 import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching';
@@ -90,6 +92,7 @@ export function completeWorkflowTask(
   config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG,
   prepared: ReadonlyMap<string, unknown> = NOTHING_PREPARED,
   warn?: HistoryWarn,
+  searchAttributes?: CompletionSearchAttributes,
 ): CompletionOutcome {
   checkTaskToken(wf, token);
   const s = wf.state;
@@ -174,6 +177,7 @@ export function completeWorkflowTask(
     try {
       const before = s.nextEventId;
       checkCommandLimits(wf, cmd, config);
+      checkCommandSearchAttributes(wf, cmd, searchAttributes, config);
       const r = applyCommand(w, cmd, completing, identity, config);
       const a = cmd.scheduleActivityTaskCommandAttributes;
       if (
@@ -215,6 +219,7 @@ export function completeWorkflowTask(
   w.commit();
   // Over an error limit the whole completion is rolled back and the handler terminates the run.
   enforceHistoryLimits(wf, mark, config, warn);
+  enforceStateSizeLimit(wf, ctx, config, warn);
   return activityTasks.length > 0 ? { activityTasks } : {};
 }
 

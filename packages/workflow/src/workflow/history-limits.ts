@@ -18,11 +18,17 @@ type HistoryLimits = Pick<WorkflowConfig, 'historyCountLimitWarn' | 'historyCoun
 export class HistoryLimitExceeded extends Error {
   constructor(
     readonly reason: string,
-    readonly limit: 'count' | 'size',
+    readonly limit: RunLimit,
   ) {
     super(reason);
   }
 }
+
+/** The per-run limits a change can take a run past (history-limits.ts, state-size-limit.ts). */
+export type RunLimit = 'count' | 'size' | 'mutableStateSize';
+
+/** The `limit` label of workflow_limit_exceeded_total for a run limit. */
+export const RUN_LIMIT_LABEL: Readonly<Record<RunLimit, string>> = { count: 'history_count', size: 'history_size', mutableStateSize: 'mutable_state_size' };
 
 /** A run's history length and size, taken before a change. */
 export interface HistoryMark {
@@ -33,7 +39,7 @@ export interface HistoryMark {
 export const historyMark = (wf: WorkflowComponent): HistoryMark => ({ count: wf.state.nextEventId - 1, size: wf.state.historySizeBytes });
 
 /** Told when a change takes a run's history past a warn limit. */
-export type HistoryWarn = (limit: 'count' | 'size', value: number) => void;
+export type HistoryWarn = (limit: RunLimit, value: number) => void;
 
 /**
  * Checks a run after a change was applied and its events committed to the writer. Over an error

@@ -143,6 +143,8 @@ export interface WorkflowState {
   paused?: PauseInfo | null;
   /** Encoded temporal.api.workflow.v1.VersioningOverride set by UpdateWorkflowExecutionOptions. */
   versioningOverride?: Uint8Array | null;
+  /** Set once the run's state passed limit.mutableStateSize.warn and that was logged (state-size-limit.ts). */
+  stateSizeWarned?: boolean;
 }
 
 /** temporal.api.workflow.v1.WorkflowExecutionPauseInfo, time in ms. */

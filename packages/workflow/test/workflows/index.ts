@@ -110,6 +110,13 @@ export async function upsertAttribute(value: string): Promise<string> {
   return 'upserted';
 }
 
+/** Upserts what it is given (string or number lists), then completes: bad attributes fail its workflow task. */
+export async function upsertGiven(attributes: Record<string, string[] | number[]>): Promise<string> {
+  upsertSearchAttributes(attributes);
+  await sleep(10);
+  return 'upserted';
+}
+
 export async function quick(): Promise<string> {
   return 'done';
 }
