@@ -151,6 +151,45 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
     }
   });
 
+  it('when allowed, deletes an endpoint target: the endpoint stays and its requests fail NOT_FOUND', { timeout: 120_000 }, async () => {
+    const { config, drop } = await store.open();
+    let server: TestServer | undefined;
+    let c: Connection | undefined;
+    try {
+      server = await startTestServer({
+        packages: [...DEV_PACKAGES],
+        catalogue: BUILTIN_PLUGINS,
+        database: config,
+        settings: { nexus: { allowDeleteNamespaceIfEndpointTarget: true } },
+        namespaceDeletion: { settleMs: 300 },
+      });
+      const database = server.container.get<Database>(TOKENS.Database);
+      c = await Connection.connect({ address: server.address });
+      const name = `target-${randomUUID().slice(0, 8)}`;
+      await c.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: { seconds: 86_400 as never } });
+      const id = await describeId(c, name);
+      const endpoint = `to-${randomUUID().slice(0, 8)}`;
+      const created = await c.operatorService.createNexusEndpoint({ spec: { name: endpoint, target: { worker: { namespace: name, taskQueue: 'handlers' } } } });
+      await c.operatorService.deleteNamespace({ namespace: name });
+      await eventually(async () => sum(await rowsOf(database, id)) === 0, 'the deleted namespace gone');
+      // Endpoints are cluster-wide: it stays, and a call through it fails NOT_FOUND (not retried)
+      // without touching matching under the old namespace id.
+      expect((await c.operatorService.getNexusEndpoint({ id: created.endpoint!.id! })).endpoint?.spec?.name).toBe(endpoint);
+      const operationId = `op-${randomUUID().slice(0, 8)}`;
+      await c.workflowService.startNexusOperationExecution({ namespace: 'default', operationId, endpoint, service: 'svc', operation: 'op', requestId: randomUUID() });
+      const failed = await eventually(async () => {
+        const described = await c!.workflowService.describeNexusOperationExecution({ namespace: 'default', operationId });
+        return described.info?.status === 3 && described; // FAILED
+      }, 'the operation failed');
+      expect(JSON.stringify(failed)).toMatch(/not found/i);
+      expect(sum(await rowsOf(database, id))).toBe(0);
+    } finally {
+      await c?.close();
+      await server?.stop();
+      await drop();
+    }
+  });
+
   it('keeps the namespace row for the delete delay after the data is gone, across a restart', { timeout: 120_000 }, async () => {
     const { config, drop } = await store.open();
     const DELAY_MS = 5_000;

@@ -1,4 +1,4 @@
-import { FailedPreconditionError, type NamespacePurgeStep } from '@chasm/core';
+import { FailedPreconditionError, NotFoundError, type NamespacePurgeStep, type NamespaceResolver } from '@chasm/core';
 import type { EndpointStore } from './endpoint-store.js';
 
 /**
@@ -20,4 +20,18 @@ export function endpointTargetGuard(store: EndpointStore, allowDeleteTarget: boo
     },
     purge: async () => 0,
   };
+}
+
+/**
+ * Whether a target namespace id was deleted: its name (renamed `…-deleted-…` by the delete) no
+ * longer resolves to it, or the id is unknown. Both lookups hit the resolver's cache for a live
+ * namespace, so a dispatch pays two map lookups.
+ */
+export async function namespaceGone(namespaces: NamespaceResolver, namespaceId: string): Promise<boolean> {
+  try {
+    return (await namespaces.idOf(await namespaces.nameOf(namespaceId))) !== namespaceId;
+  } catch (e) {
+    if (e instanceof NotFoundError) return true;
+    throw e;
+  }
 }
