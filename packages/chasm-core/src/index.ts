@@ -37,6 +37,7 @@ export * from './callbacks.js';
 export * from './standalone-rpc.js';
 export * from './http.js';
 export * from './tokens.js';
+export type { NamespacePurgeStep } from './namespaces/namespace-purge-step.js';
 export * from './task-token-namespace.js';
 export * from './engine/chasm-engine.js';
 export type { CommitTracer, CommitSpanAttributes } from './engine/commit-tracer.js';

@@ -32,6 +32,8 @@ export const TOKENS = {
   CompletionReceivers: Symbol.for('chasm/CompletionReceivers'),
   /** Multi-bound: `CallbackDeliverer`s for callback URL schemes (http/https: Nexus). */
   CallbackDeliverers: Symbol.for('chasm/CallbackDeliverers'),
+  /** Multi-bound: `NamespacePurgeStep`s, each removing a package's data of a deleted namespace. */
+  NamespacePurgeSteps: Symbol.for('chasm/NamespacePurgeSteps'),
 } as const;
 
 /** A background service started after migrations and stopped before the database closes. */

@@ -138,6 +138,24 @@ export class LocalMatchingService implements MatchingService, ServiceLifecycle {
     await q?.close();
   }
 
+  /**
+   * A deleted namespace's part of matching (its NamespacePurgeStep): unloads its queues (their
+   * pollers get empty answers), forgets its workers, then deletes up to `limit` of its rows.
+   * Returns the rows deleted; 0 when none is left. Idempotent.
+   */
+  async purgeNamespace(namespaceId: string, limit: number): Promise<number> {
+    const prefix = `${namespaceId}\u0000`;
+    const loaded: Promise<TaskQueue>[] = [];
+    for (const [key, p] of this.#queues) {
+      if (!key.startsWith(prefix)) continue;
+      this.#queues.delete(key);
+      loaded.push(p);
+    }
+    await Promise.all(loaded.map((p) => p.then((q) => q.close()).catch(() => undefined)));
+    this.#workers.removeNamespace(namespaceId);
+    return this.#store.purgeNamespace(namespaceId, limit);
+  }
+
   async #queue(id: TaskQueueId, ref: TaskQueueRef): Promise<TaskQueue> {
     const key = this.#key(id, ref.kind);
     for (;;) {

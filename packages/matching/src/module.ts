@@ -1,4 +1,4 @@
-import { TOKENS, type Clock, type Database, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
+import { TOKENS, type Clock, type Database, type NamespacePurgeStep, type NamespaceResolver, type ServiceLifecycle } from '@chasm/core';
 import { ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -42,6 +42,17 @@ export const matchingModule = (config: MatchingOptions = DEFAULT_MATCHING_OPTION
       (handlers: ActivityTaskHandler[] | undefined, matching: MatchingService, namespaces: NamespaceResolver, metrics: Registry) =>
         activityTaskRouterHandlers(handlers ?? [], matching, namespaces, metrics),
       [{ serviceIdentifier: ACTIVITY_TASK_HANDLERS, isMultiple: true, optional: true }, MATCHING, TOKENS.Namespaces, TOKENS.Metrics],
+    )
+    .inSingletonScope();
+  // A deleted namespace's queues and backlog go after its executions (ADR 0036).
+  options
+    .bind<NamespacePurgeStep>(TOKENS.NamespacePurgeSteps)
+    .toResolvedValue(
+      (svc: LocalMatchingService): NamespacePurgeStep => ({
+        name: 'matching',
+        purge: (namespaceId, limit) => svc.purgeNamespace(namespaceId, limit),
+      }),
+      [LocalMatchingService],
     )
     .inSingletonScope();
   options

@@ -49,6 +49,11 @@ export const nexusConfigSchema = z.strictObject({
    * Default: the address the runtime's HTTP port listens on.
    */
   callbackBaseUrl: z.url().optional(),
+  /**
+   * Let DeleteNamespace delete a namespace that a Nexus endpoint targets (the endpoint stays and
+   * its requests fail); Temporal's frontend.allowDeleteNamespaceIfNexusEndpointTarget, default false.
+   */
+  allowDeleteNamespaceIfEndpointTarget: z.boolean().default(false),
 });
 
 export type NexusConfig = Readonly<z.output<typeof nexusConfigSchema>>;

@@ -7,6 +7,7 @@ import {
   type Engine,
   type HttpAddress,
   type HttpRoute,
+  type NamespacePurgeStep,
   type NamespaceResolver,
   type ServiceLifecycle,
 } from '@chasm/core';
@@ -20,6 +21,7 @@ import { NexusTaskDispatcher } from './dispatch/task-dispatcher.js';
 import { NEXUS_ENDPOINTS } from './endpoints/endpoint-registry.js';
 import { EndpointService } from './endpoints/endpoint-service.js';
 import { EndpointStore } from './endpoints/endpoint-store.js';
+import { endpointTargetGuard, namespaceGone } from './endpoints/endpoint-target-guard.js';
 import { nexusMigrations } from './endpoints/migrations.js';
 import { endpointRpcHandlers } from './grpc/endpoint-handlers.js';
 import { nexusTaskRpcHandlers } from './grpc/nexus-task-handlers.js';
@@ -58,6 +60,9 @@ export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): Contain
       )
       .inSingletonScope();
     bind(NEXUS_ENDPOINTS).toService(EndpointService);
+    bind<NamespacePurgeStep>(TOKENS.NamespacePurgeSteps)
+      .toResolvedValue((database: Database) => endpointTargetGuard(new EndpointStore(database.db), config.allowDeleteNamespaceIfEndpointTarget), [TOKENS.Database])
+      .inSingletonScope();
     bind(TOKENS.RpcHandlers)
       .toResolvedValue(
         (endpoints: EndpointService, namespaces: NamespaceResolver) => endpointRpcHandlers({ endpoints, namespaces, config }),
@@ -68,9 +73,9 @@ export const nexusModule = (config: NexusConfig = DEFAULT_NEXUS_CONFIG): Contain
     // tasks callers wait on are the ones the workers' answers settle.
     bind<NexusTaskDispatcher>(NexusTaskDispatcher)
       .toResolvedValue(
-        (matching: MatchingService, clock: Clock, logger: Logger, metrics: NexusMetrics) =>
-          new NexusTaskDispatcher({ matching, clock, logger: logger.child({ component: 'nexus' }), metrics }),
-        [MATCHING, TOKENS.Clock, TOKENS.Logger, NEXUS_METRICS],
+        (matching: MatchingService, clock: Clock, logger: Logger, metrics: NexusMetrics, namespaces: NamespaceResolver) =>
+          new NexusTaskDispatcher({ matching, clock, logger: logger.child({ component: 'nexus' }), metrics, namespaceGone: (id) => namespaceGone(namespaces, id) }),
+        [MATCHING, TOKENS.Clock, TOKENS.Logger, NEXUS_METRICS, TOKENS.Namespaces],
       )
       .inSingletonScope();
     bind(NEXUS_DISPATCHER).toService(NexusTaskDispatcher);

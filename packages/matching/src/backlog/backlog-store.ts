@@ -128,6 +128,22 @@ export class BacklogStore {
         and (priority, pass, task_id) in (${list})`.execute(this.#db);
   }
 
+  /**
+   * Deletes up to `limit` rows of a deleted namespace: queue rows first, so an owner still
+   * holding one of its queues fails its next fenced write instead of adding to the backlog, then
+   * backlog tasks. Returns how many rows went; 0 means none is left.
+   */
+  async purgeNamespace(namespaceId: string, limit: number): Promise<number> {
+    const queues = await sql`
+      delete from task_queues where ctid in (select ctid from task_queues where namespace_id = ${namespaceId} limit ${limit})`.execute(this.#db);
+    const gone = Number(queues.numAffectedRows ?? 0);
+    if (gone >= limit) return gone;
+    const tasks = await sql`
+      delete from task_queue_tasks
+      where ctid in (select ctid from task_queue_tasks where namespace_id = ${namespaceId} limit ${limit - gone})`.execute(this.#db);
+    return gone + Number(tasks.numAffectedRows ?? 0);
+  }
+
   async summary(q: TaskQueueId): Promise<BacklogSummary> {
     const r = await sql<{ priority: number; fairnessKey: string; n: number; minPass: number; maxPass: number }>`
       select priority, fairness_key, count(*)::bigint as n, min(pass) as min_pass, max(pass) as max_pass

@@ -25,6 +25,11 @@ export class WorkerRegistry {
     }
   }
 
+  /** Forgets every worker of a deleted namespace. */
+  removeNamespace(namespaceId: string): void {
+    this.#byNamespace.delete(namespaceId);
+  }
+
   remove(namespaceId: string, workerInstanceKey: string): void {
     this.#byNamespace.get(namespaceId)?.delete(workerInstanceKey);
   }

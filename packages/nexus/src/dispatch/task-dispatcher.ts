@@ -15,6 +15,12 @@ export interface NexusTaskDispatcherDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: NexusMetrics;
+  /**
+   * True when the target namespace was deleted (ADR 0036): an endpoint outlives its target
+   * namespace (Temporal keeps endpoints), and its requests then fail NOT_FOUND, as Temporal's,
+   * instead of reaching matching under the old namespace id. Absent: every target is live.
+   */
+  readonly namespaceGone?: (namespaceId: string) => Promise<boolean>;
 }
 
 /** An answer from the worker, as the Respond RPCs hand it over. */
@@ -46,6 +52,15 @@ export class NexusTaskDispatcher implements NexusDispatcher, ServiceLifecycle {
   }
 
   dispatch(req: DispatchRequest): Promise<NexusTaskResult> {
+    const gone = this.deps.namespaceGone;
+    if (!gone) return this.#dispatch(req);
+    return gone(req.namespaceId).then(
+      (isGone): Promise<NexusTaskResult> | NexusTaskResult =>
+        isGone ? { outcome: 'failed', error: { errorType: 'NOT_FOUND', failure: { message: `namespace ${req.namespaceId} not found` } }, identity: '' } : this.#dispatch(req),
+    );
+  }
+
+  #dispatch(req: DispatchRequest): Promise<NexusTaskResult> {
     const { matching, clock } = this.deps;
     const startedMs = clock.now().getTime();
     const taskId = randomUUID();

@@ -157,6 +157,21 @@ const limitsSchema = z.strictObject({
   maxWaitingPerExecution: int(1, 1_000_000).optional(),
 });
 
+/** A duration that may be 0 ('0s', '12s', '1h'), in milliseconds. */
+const durationOrZeroMillis = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const millis = typeof v === 'number' ? v * 1000 : ms(v as ms.StringValue);
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0 || millis > 30 * 86_400_000) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration from 0 to 30 days like '0s' or '1h' (got ${JSON.stringify(v)})` });
+    return z.NEVER;
+  }
+  return millis;
+});
+
+/** `namespaceDeletion:` DeleteNamespace's background purge (ADR 0036). */
+const namespaceDeletionSchema = z
+  .strictObject({ delay: durationOrZeroMillis.optional(), settle: durationOrZeroMillis.optional() })
+  .transform((d) => ({ ...(d.delay !== undefined ? { delayMs: d.delay } : {}), ...(d.settle !== undefined ? { settleMs: d.settle } : {}) }));
+
 /** `telemetry.traces`: the OTLP/HTTP exporter (the only one for now). */
 const tracesSchema = z
   .strictObject({
@@ -196,9 +211,10 @@ export const configFileSchema = z
     /** OpenTelemetry traces (ADR 0029); omit for none. */
     telemetry: z.strictObject({ traces: tracesSchema.optional() }).optional(),
     limits: limitsSchema.default({}),
+    namespaceDeletion: namespaceDeletionSchema.optional(),
   })
   .transform((c): ServerConfig => {
-    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, log, telemetry, ...rest } = c;
+    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, log, telemetry, namespaceDeletion, ...rest } = c;
     const namespaces = specs.map(({ quota: _quota, ...seed }) => seed);
     const concurrency = { ...DEFAULT_RPC_LIMITS.concurrency };
     for (const cls of RPC_CLASSES) concurrency[cls] = l.concurrency?.[cls] ?? concurrency[cls];
@@ -237,5 +253,6 @@ export const configFileSchema = z
       ...(auth ? { auth } : {}),
       log: log.format ? { level: log.level, format: log.format } : { level: log.level },
       ...(telemetry?.traces ? { telemetry: { traces: telemetry.traces } } : {}),
+      ...(namespaceDeletion ? { namespaceDeletion } : {}),
     };
   });

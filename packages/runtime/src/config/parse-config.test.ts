@@ -99,6 +99,13 @@ describe('parseConfig: TLS and auth', () => {
     expect(devConfig({}).auth).toBeUndefined();
   });
 
+  it('reads namespaceDeletion (ADR 0036): Temporal defaults when absent, durations from 0', () => {
+    expect(parseConfig({ database: { kind: 'pglite' } }).namespaceDeletion).toBeUndefined();
+    expect(parseConfig({ database: { kind: 'pglite' }, namespaceDeletion: { delay: '1h', settle: 0 } }).namespaceDeletion).toEqual({ delayMs: 3_600_000, settleMs: 0 });
+    expect(() => parseConfig({ database: { kind: 'pglite' }, namespaceDeletion: { delay: '31d' } })).toThrow(/namespaceDeletion\.delay/);
+    expect(() => parseConfig({ database: { kind: 'pglite' }, namespaceDeletion: { wait: '1s' } })).toThrow(/namespaceDeletion/);
+  });
+
   it('accepts the production example in docs/config', async () => {
     const { readFile } = await import('node:fs/promises');
     const { parse } = await import('yaml');

@@ -53,6 +53,20 @@ export interface ServerConfig {
   readonly telemetry?: { readonly traces?: TracesConfig };
   /** Front-door rate and concurrency limits; absent = the defaults (DEFAULT_RPC_LIMITS). */
   readonly limits?: RpcLimits;
+  /** DeleteNamespace's background purge (ADR 0036); absent = Temporal's defaults. */
+  readonly namespaceDeletion?: NamespaceDeletionConfig;
+}
+
+/** How a deleted namespace goes (ADR 0036). */
+export interface NamespaceDeletionConfig {
+  /**
+   * How long a deleted namespace's row stays (DescribeNamespace by id, ListNamespaces with
+   * include_deleted) once its data is gone, unless DeleteNamespace's namespace_delete_delay says.
+   * Temporal's frontend.deleteNamespaceNamespaceDeleteDelay; default 0.
+   */
+  readonly delayMs?: number;
+  /** How long after a delete new executions may still land (name caches, requests in flight); default 12 s. */
+  readonly settleMs?: number;
 }
 
 export const DEFAULT_GRPC_PORT = 7233;

@@ -1,6 +1,6 @@
 import type { TracingHolder } from '../telemetry/tracing.js';
 import { ContainerModule } from 'inversify';
-import { ChasmEngine, KyselyExecutionStore, PGliteVacuum, Registry, systemClock, TOKENS, type Clock, type Database } from '@chasm/core';
+import { ChasmEngine, KyselyExecutionStore, PGliteVacuum, Registry, systemClock, TOKENS, type Clock, type Database, type NamespacePurgeStep } from '@chasm/core';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { EngineService } from './engine-service.js';
 import { registerDatabaseMetrics, registerStoreMetrics } from '../metrics/store-metrics.js';
@@ -78,10 +78,23 @@ export const coreModule = new ContainerModule(({ bind }) => {
     (engine: ChasmEngine, store: KyselyExecutionStore, db: Database) => new EngineService(engine, store, db),
     [TOKENS.Engine, TOKENS.ExecutionStore, TOKENS.Database],
   );
-  // After the engine: it deletes through the engine's shard leases.
+  // After the engine: it deletes through the engine's shard leases. Packages add their own
+  // steps (matching's backlogs, Nexus's endpoint check) under TOKENS.NamespacePurgeSteps (ADR 0036).
   bind(NamespacePurger).toResolvedValue(
-    (store: NamespaceStore, engine: ChasmEngine, logger: Logger) => new NamespacePurger(store, engine, logger.child({ component: 'namespace-purger' })),
-    [NamespaceStore, TOKENS.Engine, TOKENS.Logger],
+    (store: NamespaceStore, engine: ChasmEngine, executions: KyselyExecutionStore, steps: NamespacePurgeStep[] | undefined, clock: Clock, logger: Logger, metrics: MetricsRegistry, config: ServerConfig) =>
+      new NamespacePurger(store, engine, executions, steps ?? [], clock, logger.child({ component: 'namespace-purger' }), metrics, {
+        ...(config.namespaceDeletion?.settleMs !== undefined ? { settleMs: config.namespaceDeletion.settleMs } : {}),
+      }),
+    [
+      NamespaceStore,
+      TOKENS.Engine,
+      TOKENS.ExecutionStore,
+      { serviceIdentifier: TOKENS.NamespacePurgeSteps, isMultiple: true, optional: true },
+      TOKENS.Clock,
+      TOKENS.Logger,
+      TOKENS.Metrics,
+      ServerTokens.Config,
+    ],
   );
   bind(TOKENS.Service).toService(NamespacePurger);
   // Embedded PGlite has no autovacuum: without this, space of deleted rows is never reused.
@@ -95,8 +108,9 @@ export const coreModule = new ContainerModule(({ bind }) => {
     [ServerTokens.Namespaces, ServerTokens.Features],
   );
   bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
-    (namespaces: Namespaces, purger: NamespacePurger) => namespaceOperatorHandlers(namespaces, () => purger.kick()),
-    [ServerTokens.Namespaces, NamespacePurger],
+    (namespaces: Namespaces, purger: NamespacePurger, steps: NamespacePurgeStep[] | undefined, config: ServerConfig) =>
+      namespaceOperatorHandlers(namespaces, { defaultDelayMs: config.namespaceDeletion?.delayMs ?? 0, steps: steps ?? [], deleted: () => purger.kick() }),
+    [ServerTokens.Namespaces, NamespacePurger, { serviceIdentifier: TOKENS.NamespacePurgeSteps, isMultiple: true, optional: true }, ServerTokens.Config],
   );
   bind(ServerTokens.CoreRpcHandlers).toResolvedValue(
     (features: ServerFeatures, identity: ClusterIdentity, db: Database) =>

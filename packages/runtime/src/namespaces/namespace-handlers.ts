@@ -1,5 +1,5 @@
-import { InvalidArgumentError, OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcHandlerSet } from '@chasm/core';
-import { proto, type temporal } from '../grpc/proto-root.js';
+import { InvalidArgumentError, OPERATOR_SERVICE, WORKFLOW_SERVICE, type NamespacePurgeStep, type RpcHandlerSet } from '@chasm/core';
+import { int64ToNumber, proto, type temporal } from '../grpc/proto-root.js';
 import type { ServerFeatures } from '../system/server-features.js';
 import { NamespaceState } from './namespace-record.js';
 import { describeNamespaceResponse } from './namespace-response.js';
@@ -93,23 +93,48 @@ export function namespaceHandlers(namespaces: Namespaces, features: ServerFeatur
   };
 }
 
-/**
- * OperatorService/DeleteNamespace. `deleted` is told once a namespace is marked deleted: its
- * executions are then removed in the background (NamespacePurger).
- */
-export function namespaceOperatorHandlers(namespaces: Namespaces, deleted: () => void = () => {}): RpcHandlerSet {
+/** What DeleteNamespace needs besides the namespaces (ADR 0036). */
+export interface DeleteNamespaceOptions {
+  /** How long a deleted namespace's row stays once its data is gone, unless the request says (Temporal's default: 0). */
+  readonly defaultDelayMs: number;
+  /** The packages' purge steps: each may refuse the delete first. */
+  readonly steps: readonly NamespacePurgeStep[];
+  /** Told once a namespace is marked deleted: its data is then removed in the background (NamespacePurger). */
+  readonly deleted: () => void;
+}
+
+/** Temporal caps the delay its reclaim workflow accepts at 30 days. */
+const MAX_DELETE_DELAY_MS = 30 * 24 * 3600_000;
+
+/** OperatorService/DeleteNamespace: marks and renames the namespace; the purge runs in the background. */
+export function namespaceOperatorHandlers(namespaces: Namespaces, options: DeleteNamespaceOptions): RpcHandlerSet {
   return {
     service: OPERATOR_SERVICE,
     methods: {
       async DeleteNamespace(req: temporal.api.operatorservice.v1.DeleteNamespaceRequest) {
         if (!req.namespace && !req.namespaceId) throw new InvalidArgumentError('namespace', 'namespace or namespace_id is required');
-        // namespace_delete_delay is accepted and ignored: the data is removed right away, in the background.
-        const record = await namespaces.delete(req.namespaceId ? { id: req.namespaceId } : { name: req.namespace });
-        deleted();
+        // Temporal's message, word for word.
+        if (req.namespace && req.namespaceId) throw new InvalidArgumentError('namespace_id', 'Only one of namespace name or Id should be set on request.');
+        const delayMs = req.namespaceDeleteDelay ? deleteDelayMs(req.namespaceDeleteDelay) : options.defaultDelayMs;
+        const record = await namespaces.delete(req.namespaceId ? { id: req.namespaceId } : { name: req.namespace }, {
+          delayMs,
+          check: async (ns) => {
+            for (const step of options.steps) await step.checkDelete?.({ id: ns.id, name: ns.name });
+          },
+        });
+        options.deleted();
         return { deletedNamespace: record.name };
       },
     },
   };
+}
+
+function deleteDelayMs(d: { seconds?: unknown; nanos?: number | null }): number {
+  const ms = int64ToNumber(d.seconds) * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DELETE_DELAY_MS) {
+    throw new InvalidArgumentError('namespace_delete_delay', 'namespace_delete_delay must be from 0 to 30 days');
+  }
+  return ms;
 }
 
 function rejectArchival(state: number | null | undefined, field: string): void {

@@ -35,5 +35,20 @@ export const SERVER_MIGRATIONS: MigrationSet = {
         await db.schema.dropTable('namespaces').execute();
       },
     },
+    // DeleteNamespace's purge is durable across restarts (ADR 0036): when the namespace was
+    // deleted, the delay before its row goes, and when its data was found gone.
+    '20261206T1400_namespace_deletion': {
+      async up(db: any): Promise<void> {
+        await db.schema
+          .alterTable('namespaces')
+          .addColumn('deleted_at', 'timestamptz')
+          .addColumn('delete_delay_ms', 'bigint')
+          .addColumn('purged_at', 'timestamptz')
+          .execute();
+      },
+      async down(db: any): Promise<void> {
+        await db.schema.alterTable('namespaces').dropColumn('deleted_at').dropColumn('delete_delay_ms').dropColumn('purged_at').execute();
+      },
+    },
   },
 };

@@ -14,6 +14,19 @@ interface NamespaceRow {
   data: Uint8Array;
   version: number;
   created_at: Date | string;
+  deleted_at: Date | string | null;
+  delete_delay_ms: number | string | null;
+  purged_at: Date | string | null;
+}
+
+/** Where a deleted namespace's purge stands (ADR 0036); kept in its row, so a restart goes on. */
+export interface NamespaceDeletion {
+  /** When DeleteNamespace marked it; undefined for namespaces deleted before this was kept. */
+  readonly deletedAt: Date | undefined;
+  /** How long its row stays once its data is gone (Temporal's namespace delete delay). */
+  readonly delayMs: number;
+  /** When its data was found gone everywhere; undefined while the purge goes on. */
+  readonly purgedAt: Date | undefined;
 }
 
 /** A namespace to insert or write back (the version is managed by the store). */
@@ -69,20 +82,50 @@ export class NamespaceStore {
   }
 
   /** Every namespace in `state` (few: used for the deleted ones, whose data is being removed). */
-  async listInState(state: NamespaceState): Promise<NamespaceRecord[]> {
+  async listInState(state: NamespaceState): Promise<(NamespaceRecord & { readonly deletion: NamespaceDeletion })[]> {
     const rows = (await this.database.db.selectFrom('namespaces').selectAll().where('state', '=', state).orderBy('name').execute()) as NamespaceRow[];
-    return rows.map(toRecord);
+    return rows.map((row) => ({
+      ...toRecord(row),
+      deletion: {
+        deletedAt: toDate(row.deleted_at),
+        delayMs: Number(row.delete_delay_ms ?? 0),
+        purgedAt: toDate(row.purged_at),
+      },
+    }));
+  }
+
+  /** Records that a deleted namespace's data is gone (once: a later pass keeps the first time). */
+  async markPurged(id: string, deletedState: NamespaceState, at: Date): Promise<void> {
+    await this.database.db
+      .updateTable('namespaces')
+      .set({ purged_at: at })
+      .where('id', '=', id)
+      .where('state', '=', deletedState)
+      .where('purged_at', 'is', null)
+      .execute();
+  }
+
+  /** Removes a deleted namespace's row for good; only a row still in `deletedState`. */
+  async remove(id: string, deletedState: NamespaceState): Promise<boolean> {
+    const result = await this.database.db.deleteFrom('namespaces').where('id', '=', id).where('state', '=', deletedState).executeTakeFirst();
+    return BigInt(result.numDeletedRows ?? 0) > 0n;
   }
 
   /**
    * Writes `ns` if the row is still at `expectedVersion`. Returns false if another writer won
    * (or, for a rename, the new name is taken).
    */
-  async update(ns: NamespaceWrite, expectedVersion: number): Promise<boolean> {
+  async update(ns: NamespaceWrite, expectedVersion: number, deletion?: { readonly deletedAt: Date; readonly delayMs: number }): Promise<boolean> {
     try {
       const result = await this.database.db
         .updateTable('namespaces')
-        .set({ name: ns.name, state: ns.state, data: encodeNamespaceData(ns), version: expectedVersion + 1 })
+        .set({
+          name: ns.name,
+          state: ns.state,
+          data: encodeNamespaceData(ns),
+          version: expectedVersion + 1,
+          ...(deletion ? { deleted_at: deletion.deletedAt, delete_delay_ms: deletion.delayMs } : {}),
+        })
         .where('id', '=', ns.id)
         .where('version', '=', expectedVersion)
         .executeTakeFirst();
@@ -105,6 +148,11 @@ function toRecord(row: NamespaceRow): NamespaceRecord {
     version: row.version,
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
   };
+}
+
+function toDate(v: Date | string | null): Date | undefined {
+  if (v === null) return undefined;
+  return v instanceof Date ? v : new Date(v);
 }
 
 function isUniqueViolation(e: unknown): boolean {

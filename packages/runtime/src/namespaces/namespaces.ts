@@ -121,19 +121,33 @@ export class Namespaces implements NamespaceResolver, RetentionPolicy {
 
   /**
    * Marks the namespace deleted and renames it `<name>-deleted-<id prefix>`, as Temporal does,
-   * so the name can be registered again at once while the old id stays resolvable.
+   * so the name can be registered again at once while the old id stays resolvable. The prefix
+   * is 5 characters of the id, longer only if that name is taken (Temporal's rule). `check`
+   * runs first and may refuse (a Nexus endpoint targets the namespace). The time of the delete
+   * and `delayMs` (how long the row stays once the data is gone) are kept in the row, so the
+   * purge goes on after a restart (ADR 0036).
    */
-  async delete(key: NamespaceKey): Promise<NamespaceRecord> {
+  async delete(key: NamespaceKey, options: { readonly delayMs: number; readonly check?: (ns: NamespaceRecord) => Promise<void> }): Promise<NamespaceRecord> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const current = await this.describe(key);
       if (current.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(key.id || key.name || '');
-      const next = { ...current, name: `${current.name}-deleted-${current.id.slice(0, 5)}`, state: NamespaceState.Deleted };
-      if (await this.store.update(next, current.version)) {
+      await options.check?.(current);
+      const name = await this.deletedName(current);
+      const next = { ...current, name, state: NamespaceState.Deleted };
+      if (await this.store.update(next, current.version, { deletedAt: this.clock.now(), delayMs: options.delayMs })) {
         this.forget(current);
         return { ...next, version: current.version + 1 };
       }
     }
     throw new ConcurrentUpdateError(`namespace ${key.name ?? key.id ?? ''} was modified concurrently; retry`);
+  }
+
+  private async deletedName(ns: NamespaceRecord): Promise<string> {
+    for (let length = 5; length < ns.id.length; length++) {
+      const candidate = `${ns.name}-deleted-${ns.id.slice(0, length)}`;
+      if (!(await this.store.getByName(candidate))) return candidate;
+    }
+    return `${ns.name}-deleted-${ns.id}`;
   }
 
   async idOf(name: string, options?: { readonly forNewExecution?: boolean }): Promise<string> {

@@ -5,7 +5,7 @@
  */
 import type { ContainerModule } from 'inversify';
 import type { AnyChasmPlugin, DatabaseConfig } from '@chasm/core';
-import type { ServerConfig } from '../config/server-config.js';
+import type { NamespaceDeletionConfig, ServerConfig } from '../config/server-config.js';
 import type { LogLevel } from '../logging/logger.js';
 import type { TlsConfig } from '../tls/tls-config.js';
 import type { AuthConfig } from '../auth/auth-config.js';
@@ -51,6 +51,8 @@ export interface TestServerOptions {
   readonly auth?: AuthConfig;
   /** Export OpenTelemetry traces, as a config file's `telemetry.traces`. */
   readonly traces?: TracesConfig;
+  /** DeleteNamespace's delay and settle window, as a config file's `namespaceDeletion:`. */
+  readonly namespaceDeletion?: NamespaceDeletionConfig;
 }
 
 /** A running server (`address` is '127.0.0.1:PORT', ready for `Connection.connect`); `await using` stops it. */
@@ -72,6 +74,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // JSON whatever the terminal: a test's log lines are read by tools, not by eye.
     log: { level: options.logLevel ?? ((process.env['CHASM_TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'silent'), format: 'json' },
     ...(options.traces ? { telemetry: { traces: options.traces } } : {}),
+    ...(options.namespaceDeletion ? { namespaceDeletion: options.namespaceDeletion } : {}),
   };
   const server = await startServer(config, {
     catalogue: options.catalogue ?? { tests: async () => referencePlugin },
