@@ -248,6 +248,8 @@ export class KyselyExecutionStore implements ExecutionStore {
         delTasks: deleteTaskIds,
         curStatus: m.currentStatus ?? null,
         ...(m.visibility ? { vis: [visibilityJson(m.visibility)] } : {}),
+        // Applied by chasm_write whenever the fence holds (migration 20261206T1400).
+        ...(m.finishedTaskIds && m.finishedTaskIds.length > 0 ? { done: [...new Set(m.finishedTaskIds)] } : {}),
       },
       conditionFailed: () =>
         new ConcurrentUpdateError(`execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`),

@@ -12,6 +12,9 @@ import { sql, type Kysely } from 'kysely';
  * - The shard fence is taken once per (shard, range) and call instead of once per write: the
  *   share lock keeps the shard row as it was until the transaction ends, and a range that did not
  *   match once never matches again (ranges only grow), so a second check cannot answer otherwise.
+ * - A write may carry `done`: ids of finished tasks of its shard, deleted whenever the fence
+ *   holds (before and regardless of the write's own condition), so the task processor's
+ *   deletions ride in the shard's next commit instead of a write of their own.
  *
  * Frozen in time like every migration: change the function in a new migration.
  */
@@ -42,6 +45,12 @@ begin
     end if;
     ok := false;
     if fenced then
+      -- Finished tasks riding along with a commit (ADR 0039): deleted whenever the fence holds,
+      -- whatever the write's own condition says.
+      if w ? 'done' then
+        delete from chasm_tasks
+        where shard_id = (w->>'s')::int and task_id = any(array(select jsonb_array_elements_text(w->'done')));
+      end if;
       case w->>'k'
       when 'commit' then
         update executions set
