@@ -13,51 +13,20 @@ const decoder = new TextDecoder();
  * JSON with two extensions so typical state round-trips: Uint8Array (payload bytes) and Date.
  * Key order is the object's insertion order, which is stable for state built by the same code,
  * so byte comparison is a sound (if conservative) dirtiness check.
- *
- * Encoding tags bytes and dates in a pre-pass (`tagged`) and then calls `JSON.stringify` without
- * a replacer: a replacer function takes V8's serializer off its fast path and costs a call per
- * key, and every commit encodes every hydrated component to detect changes (issue 16, ADR 0039).
- * The output is byte for byte what the former replacer produced, so stored state compares equal.
  */
 export function jsonCodec<T>(name = 'json'): Codec<T> {
   return {
     name,
-    encode: (value) => encoder.encode(JSON.stringify(tagged(value, ''))),
+    encode: (value) => encoder.encode(JSON.stringify(value, replacer)),
     decode: (bytes) => JSON.parse(decoder.decode(bytes), reviver) as T,
   };
 }
 
-/**
- * `v` with every Uint8Array replaced by `{$b: base64}` and every Date by `{$d: iso}`, copying only
- * the objects and arrays on the way to one; `v` itself when it holds none (the common case for
- * most fields). Other `toJSON` objects are resolved here as `JSON.stringify` would, so a byte
- * array they return is tagged too. Cycles overflow the stack (JSON.stringify throws on them too).
- */
-function tagged(v: unknown, key: string): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Uint8Array) return { $b: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
-  if (v instanceof Date) return { $d: v.toISOString() };
-  const toJSON = (v as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return tagged((toJSON as (k: string) => unknown).call(v, key), key);
-  if (Array.isArray(v)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (x === null || typeof x !== 'object') continue;
-      const t = tagged(x, String(i));
-      if (t !== x) (out ??= v.slice())[i] = t;
-    }
-    return out ?? v;
-  }
-  const o = v as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(o)) {
-    const x = o[k];
-    if (x === null || typeof x !== 'object') continue;
-    const t = tagged(x, k);
-    if (t !== x) (out ??= { ...o })[k] = t;
-  }
-  return out ?? v;
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return { $b: Buffer.from(raw).toString('base64') };
+  if (raw instanceof Date) return { $d: raw.toISOString() };
+  return value;
 }
 
 function reviver(_key: string, value: unknown): unknown {
