@@ -39,6 +39,8 @@ export interface TaskSink {
   dropShard(shardId: number): void;
   /** A commit of this shard failed with an unknown outcome: read the shard's tasks again soon. */
   rescan(shardId: number): void;
+  /** Finished tasks of the shard whose rows a commit about to be written deletes too (ADR 0039). */
+  rideFinished(shardId: number): { readonly ids: string[]; settle(committed: boolean): void } | undefined;
 }
 
 export interface ExecutionAccessOptions {
@@ -279,18 +281,27 @@ export class ExecutionAccess {
         });
         applyCommit(e, { ...prepared, row: { ...prepared.row, dbVersion: 1 } });
       } else {
-        await this.store.commit({
-          lease,
-          key: keyOf(e.row),
-          expectedDbVersion: e.row.dbVersion,
-          execution: prepared.row,
-          upsertNodes: prepared.diff.upserts,
-          deletePaths: prepared.diff.deletes,
-          insertTasks: prepared.insertTasks,
-          deleteTaskIds: prepared.deleteTaskIds,
-          ...(prepared.statusChanged ? { currentStatus: prepared.row.status } : {}),
-          ...(prepared.visibility ? { visibility: prepared.visibility } : {}),
-        });
+        // Taken at the last moment, so that rows finished while this commit was prepared ride too.
+        const ride = this.tasks.rideFinished(shardId);
+        try {
+          await this.store.commit({
+            lease,
+            key: keyOf(e.row),
+            expectedDbVersion: e.row.dbVersion,
+            execution: prepared.row,
+            upsertNodes: prepared.diff.upserts,
+            deletePaths: prepared.diff.deletes,
+            insertTasks: prepared.insertTasks,
+            deleteTaskIds: prepared.deleteTaskIds,
+            ...(prepared.statusChanged ? { currentStatus: prepared.row.status } : {}),
+            ...(prepared.visibility ? { visibility: prepared.visibility } : {}),
+            ...(ride ? { finishedTaskIds: ride.ids } : {}),
+          });
+        } catch (err) {
+          ride?.settle(false);
+          throw err;
+        }
+        ride?.settle(true);
         applyCommit(e, prepared);
       }
     };

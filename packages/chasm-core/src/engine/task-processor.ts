@@ -19,7 +19,10 @@ export interface TaskProcessorOptions {
   /** Timers due within this window are held in memory; later ones are found by the next scan. */
   readonly lookaheadMs?: number;
   readonly scanIntervalMs?: number;
-  /** Finished tasks are deleted in batches at this interval. */
+  /**
+   * Finished tasks are deleted in batches, at the latest this long after the first of a batch
+   * finished; a commit of their shard before then takes them along (`rideFinished`, ADR 0039).
+   */
   readonly deleteFlushMs?: number;
   readonly maxBackoffMs?: number;
   readonly visibilityBatch?: number;
@@ -66,6 +69,8 @@ export class TaskProcessor {
   private readonly abort = abortControllerForMany();
   private readonly idleWaiters: (() => void)[] = [];
   private inFlight = 0;
+  /** Finished-task batches riding in a commit whose outcome is not known yet. */
+  private riding = 0;
   private running = false;
   private armedAt: number | undefined;
   private cancelArm: (() => void) | undefined;
@@ -93,7 +98,9 @@ export class TaskProcessor {
       concurrency: opts.concurrency ?? 64,
       lookaheadMs: opts.lookaheadMs ?? 60_000,
       scanIntervalMs: opts.scanIntervalMs ?? 30_000,
-      deleteFlushMs: opts.deleteFlushMs ?? 20,
+      // Long enough that the next commit of a busy shard (for a dispatched task: its start by the
+      // poller) comes first; short enough that an idle shard's rows go soon.
+      deleteFlushMs: opts.deleteFlushMs ?? 500,
       maxBackoffMs: opts.maxBackoffMs ?? 60_000,
       visibilityBatch: opts.visibilityBatch ?? 200,
     };
@@ -115,6 +122,7 @@ export class TaskProcessor {
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     this.cancelArm?.();
     while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
     await this.flushDeletes();
   }
 
@@ -179,9 +187,42 @@ export class TaskProcessor {
     for (const k of [...this.known]) if (k.startsWith(`${shardId}/`)) this.known.delete(k);
   }
 
+  /**
+   * The finished tasks of a shard waiting for deletion, handed to a commit of that shard that is
+   * about to be written (ADR 0039): their ids go in its `finishedTaskIds`, and `settle` reports
+   * whether that write committed. If not, they wait again (deleting twice is harmless).
+   */
+  rideFinished(shardId: number): { readonly ids: string[]; settle(committed: boolean): void } | undefined {
+    const rows = this.pendingDeletes.get(shardId);
+    if (rows === undefined) return undefined;
+    this.pendingDeletes.delete(shardId);
+    this.riding++;
+    let settled = false;
+    return {
+      ids: rows.map((r) => r.taskId),
+      settle: (committed) => {
+        if (settled) return;
+        settled = true;
+        this.riding--;
+        // Not committed and the processor or shard is gone: a later owner's scan re-runs them (at least once).
+        if (committed || !this.running || !this.shards.has(shardId)) {
+          for (const r of rows) this.known.delete(taskKey(r));
+        } else {
+          for (const r of rows) this.queueDelete(r);
+        }
+        this.checkIdle();
+      },
+    };
+  }
+
   /** Resolves once nothing is ready, running, or waiting to be deleted (future timers aside). */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
+    // Whoever waits for idleness wants the finished rows gone now, not at the next flush.
+    if (this.pendingDeletes.size > 0) {
+      if (this.deleteTimer) clearTimeout(this.deleteTimer);
+      void this.flushDeletes();
+    }
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -190,7 +231,9 @@ export class TaskProcessor {
   }
 
   private isIdle(): boolean {
-    return this.ready.length === 0 && this.readyVisibility.size === 0 && this.inFlight === 0 && this.pendingDeletes.size === 0;
+    return (
+      this.ready.length === 0 && this.readyVisibility.size === 0 && this.inFlight === 0 && this.pendingDeletes.size === 0 && this.riding === 0
+    );
   }
 
   private checkIdle(): void {
@@ -371,6 +414,10 @@ export class TaskProcessor {
   private finish(row: TaskRow): void {
     this.host.forgetTask(row);
     this.attempts.delete(taskKey(row));
+    this.queueDelete(row);
+  }
+
+  private queueDelete(row: TaskRow): void {
     const list = this.pendingDeletes.get(row.shardId) ?? [];
     list.push(row);
     this.pendingDeletes.set(row.shardId, list);

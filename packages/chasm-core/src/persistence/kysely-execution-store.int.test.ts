@@ -310,6 +310,20 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     expect((await store.scanTasks({ shardId: 1, dueBefore: t(60), limit: 100 })).map((x) => x.taskId)).toEqual(['a']);
   });
 
+  it('finished tasks riding in a commit are deleted whether or not its own condition holds', async () => {
+    const k1 = key('ride-1');
+    const k2 = key('ride-2');
+    await store.createExecution(create(lease, k1, { tasks: [task(k1, 'r1'), task(k1, 'r2')] }));
+    await store.createExecution(create(lease, k2, { tasks: [task(k2, 'r3'), task(k2, 'r4')] }));
+    const ids = async () => (await store.scanTasks({ shardId: 0, dueBefore: new Date(Date.now() + 60_000), limit: 100 })).map((x) => x.taskId);
+    // Another execution's commit of the same shard carries them.
+    await store.commit(mutation(lease, k2, 1, { finishedTaskIds: ['r1', 'missing'] }));
+    expect(await ids()).toEqual(['r2', 'r3', 'r4']);
+    // A commit whose db version no longer matches changes nothing of its own, but the fence held.
+    await expect(store.commit(mutation(lease, k2, 1, { finishedTaskIds: ['r2'], deleteTaskIds: ['r3'] }))).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect(await ids()).toEqual(['r3', 'r4']);
+  });
+
   it('group commit: concurrent writes share statements, and each keeps its own conditions and errors', async () => {
     let statements = 0;
     const counter: KyselyPlugin = {
@@ -461,6 +475,8 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
         );
         // Even with the wrong db version, a lost lease is what gets reported.
         await lost(store.commit(mutation(lease, k, 7)));
+        // Finished tasks riding along are fenced too (ADR 0039).
+        await lost(store.commit(mutation(lease, k, 7, { finishedTaskIds: ['t1'] })));
         await lost(store.createExecution(create(lease, key('wf-a'))));
         await lost(store.deleteTasks(lease, ['t1']));
         await lost(

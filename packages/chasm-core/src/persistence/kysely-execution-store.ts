@@ -43,7 +43,7 @@ export interface StoreOptions {
 /**
  * `ExecutionStore` on Postgres (`pg`) and PGlite through Kysely.
  *
- * Every write is ONE call of the `chasm_write` PL/pgSQL function (migration 20261203T1800), so
+ * Every write is ONE call of the `chasm_write` PL/pgSQL function (migration 20261203T1800, revised by 20261206T1400), so
  * it is atomic on its own (no BEGIN/COMMIT), costs one round trip, and Postgres plans its
  * statements once per session instead of once per write. Under load, writes that queue up while
  * others are in flight go in one call (group commit, see `WriteBatcher`), each with its own
@@ -248,6 +248,8 @@ export class KyselyExecutionStore implements ExecutionStore {
         delTasks: deleteTaskIds,
         curStatus: m.currentStatus ?? null,
         ...(m.visibility ? { vis: [visibilityJson(m.visibility)] } : {}),
+        // Applied by chasm_write whenever the fence holds (migration 20261206T1400).
+        ...(m.finishedTaskIds && m.finishedTaskIds.length > 0 ? { done: [...new Set(m.finishedTaskIds)] } : {}),
       },
       conditionFailed: () =>
         new ConcurrentUpdateError(`execution ${key.businessId}/${key.runId} is no longer at db version ${m.expectedDbVersion} (or was deleted)`),

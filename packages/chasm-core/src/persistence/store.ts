@@ -151,6 +151,12 @@ export interface CommitMutation {
    * outbox task is needed to keep it consistent with the execution.
    */
   readonly visibility?: VisibilityRecord;
+  /**
+   * Finished tasks of the same shard (any execution) whose rows ride along (ADR 0039): deleted
+   * in the same transaction whenever the shard fence holds, even if this commit's own condition
+   * fails, instead of in a write of their own.
+   */
+  readonly finishedTaskIds?: readonly string[];
 }
 
 export interface TaskScan {

@@ -4,7 +4,7 @@ import type { ShardLease } from './store.js';
 import { isTransientDatabaseError } from './transient-errors.js';
 
 /**
- * One fenced write for `chasm_write` (migration 20261203T1800): `payload` is the write's JSON
+ * One fenced write for `chasm_write` (migration 20261203T1800, revised by 20261206T1400): `payload` is the write's JSON
  * (`k` says its kind; the batcher adds the lease as `s`/`r`). A lost fence fails every write
  * with ShardOwnershipLostError; `conditionFailed` gives the error of a write whose own
  * condition (db version, current run) did not hold. Without it, the write has no condition.

@@ -90,6 +90,8 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async commit(m: CommitMutation): Promise<void> {
     this.fence(m.lease);
+    // Deleted whenever the fence holds, as chasm_write does (ADR 0039).
+    for (const id of m.finishedTaskIds ?? []) this.tasks.get(m.lease.shardId)?.delete(id);
     const e = this.executions.get(ek(m.key));
     if (!e || e.row.dbVersion !== m.expectedDbVersion) throw new ConcurrentUpdateError();
     this.writes++;

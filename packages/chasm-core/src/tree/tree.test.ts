@@ -21,6 +21,16 @@ describe('jsonCodec', () => {
     expect(v.b).toEqual(new Uint8Array([1, 2, 3]));
     expect(v.d).toEqual(new Date(5));
   });
+
+  it('tags bytes and dates at any depth, leaving the value it encodes untouched', () => {
+    const c = jsonCodec<unknown>();
+    const input = { n: 1, list: [{ p: new Uint8Array([255]) }, 'x', null], at: { d: new Date(0) }, plain: { a: [1, 2] }, gone: undefined };
+    const text = new TextDecoder().decode(c.encode(input));
+    // The stored format: the tags where the values were, keys in insertion order.
+    expect(text).toBe('{"n":1,"list":[{"p":{"$b":"/w=="}},"x",null],"at":{"d":{"$d":"1970-01-01T00:00:00.000Z"}},"plain":{"a":[1,2]}}');
+    expect(input.list[0]).toEqual({ p: new Uint8Array([255]) });
+    expect(c.decode(c.encode(input))).toEqual({ n: 1, list: [{ p: new Uint8Array([255]) }, 'x', null], at: { d: new Date(0) }, plain: { a: [1, 2] } });
+  });
 });
 
 describe(Tree, () => {
