@@ -80,6 +80,31 @@ describe.each(testDatabaseConfigs('chasm_wf_priority'))('task priority on $name'
     }
   });
 
+  it("starts a child with the parent's priority, the child's own key over it", async () => {
+    const taskQueue = `prio-parent-${randomUUID().slice(0, 8)}`;
+    const childQueue = `prio-child-${randomUUID().slice(0, 8)}`;
+    const native = await NativeConnection.connect({ address: server.address });
+    const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: bundle, activities });
+    try {
+      await worker.runUntil(async () => {
+        const h = await client.workflow.start('prioritizedChildren', { taskQueue, workflowId: `${taskQueue}-1`, args: [childQueue], priority: { priorityKey: 4, fairnessKey: 'tenant-c' } });
+        // Each child's first workflow task waits on the queue nobody polls, under the child's key.
+        expect(await until('two child workflow tasks in the backlog', async () => {
+          const b = await backlog(childQueue, QueueType.TASK_QUEUE_TYPE_WORKFLOW);
+          return Object.values(b).reduce((a, n) => a + n, 0) === 2 ? b : undefined;
+        })).toEqual({ '2': 1, '4': 1 });
+        // The inheriting child keeps the parent's fairness key too (priorities.Merge field by field).
+        const inherited = await client.workflow.getHandle(`${taskQueue}-1-inherits`).describe();
+        expect(inherited.raw.workflowExecutionInfo?.priority).toMatchObject({ priorityKey: 4, fairnessKey: 'tenant-c' });
+        const own = await client.workflow.getHandle(`${taskQueue}-1-own`).describe();
+        expect(own.raw.workflowExecutionInfo?.priority).toMatchObject({ priorityKey: 2, fairnessKey: 'tenant-c' });
+        await h.terminate('done');
+      });
+    } finally {
+      await native.close();
+    }
+  });
+
   it('refuses a priority matching could never dispatch, before anything is stored', async () => {
     const taskQueue = `prio-bad-${randomUUID().slice(0, 8)}`;
     const workflowId = `${taskQueue}-1`;

@@ -83,8 +83,10 @@ async function startOrUpdateLocked(
   const key: ExecutionKey = { namespaceId: id.namespaceId, businessId: id.businessId, archetype: type.name, runId };
   const shardId = shardFor(id.namespaceId, id.businessId, access.store.shardCount);
   const now = access.clock.now();
+  // Fields spelled out rather than spread from `key`: a spread copies through the slow generic path.
   const row: ExecutionRow = {
-    ...key, shardId, status: 'running', transitionCount: 0, dbVersion: 0, startTime: now, closeTime: null,
+    namespaceId: key.namespaceId, businessId: key.businessId, archetype: key.archetype, runId,
+    shardId, status: 'running', transitionCount: 0, dbVersion: 0, startTime: now, closeTime: null,
     startRequestId: opts.requestId, requestIds: [],
   };
   const tree = Tree.create(access.registry, type, undefined);
@@ -103,7 +105,10 @@ async function startOrUpdateLocked(
     tree.mutable = false;
   }
   access.cache.set(e);
-  access.cache.setCurrent({ ...key, status: e.row.status, startRequestId: opts.requestId });
+  access.cache.setCurrent({
+    namespaceId: key.namespaceId, businessId: key.businessId, archetype: key.archetype, runId,
+    status: e.row.status, startRequestId: opts.requestId,
+  });
   access.metrics?.starts.inc({ archetype: type.name });
   return { ref: rootRef(key, e.row.transitionCount), runId, created: true, output };
 }

@@ -9,14 +9,17 @@
  * with matching and standalone-activity loaded. Engine commits come from the server's
  * `chasm_commits_total`; on Postgres, database commits are the `pg_stat_database.xact_commit`
  * delta of a fresh database from before the server starts to after it stopped (backends flush
- * their statistics on exit), so they include one server start-up and shutdown.
+ * their statistics on exit), so they include one server start-up and shutdown. CPU per activity
+ * (issue 16's bar: server + Postgres ≤ 1.5 ms) is the server process's (from /proc) and the
+ * bench database's Postgres backends', over the loaded phase.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Database } from '@chasm/core';
-import { percentile, pool, runBench, scrapeCounter, withBenchPostgres, xactCommits } from '@chasm/core/testing';
+import { sql } from 'kysely';
+import { percentile, pool, postgresCpuMs, postgresSnapshot, processCpuMs, runBench, scrapeCounter, withBenchPostgres, xactCommits } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
 const N = Number(process.env['BENCH_ACTIVITIES'] ?? 2_000);
@@ -36,7 +39,19 @@ interface Result {
   readonly idleP99: number;
   readonly engineCommitsPerActivity: number;
   readonly dbCommitsPerActivity?: number;
+  /** CPU ms per activity over the loaded phase (start to last completion): the server process, and the Postgres backends of the bench database. */
+  readonly serverCpuMs: number;
+  readonly postgresCpuMs?: number;
 }
+
+/** CPU ticks of the Postgres backends connected to `dbName` (the server's pool). */
+async function backendTicks(admin: Database, dbName: string): Promise<Map<number, number>> {
+  const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = ${dbName}`.execute(admin.db);
+  const pids = new Set(r.rows.map((x) => Number(x.pid)));
+  return new Map([...postgresSnapshot()].filter(([pid]) => pids.has(pid)));
+}
+
+const cpuOf = (c: { user: number; system: number } | undefined): number => (c ? c.user + c.system : NaN);
 
 async function run(backend: string, database: ChildDatabase, dbStats?: { admin: Database; dbName: string }): Promise<Result> {
   const port = await freePort();
@@ -73,6 +88,8 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       idle.push(performance.now() - t0);
     }
     const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const serverCpu0 = cpuOf(processCpuMs(server.proc.pid));
+    const pg0 = dbStats ? await backendTicks(dbStats.admin, dbStats.dbName) : undefined;
 
     // Started-to-completed: N starts from CONCURRENCY callers while the worker drains them.
     const loaded: number[] = [];
@@ -90,6 +107,8 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (lastCompletion - first) / 1000;
+    const serverCpu1 = cpuOf(processCpuMs(server.proc.pid));
+    const pg1 = dbStats ? await backendTicks(dbStats.admin, dbStats.dbName) : undefined;
     const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
     idle.sort((a, b) => a - b);
     loaded.sort((a, b) => a - b);
@@ -108,6 +127,8 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       idleP99: percentile(idle, 99),
       engineCommitsPerActivity: (commitsAfter - commitsBefore) / N,
       ...(dbStats ? { dbCommitsPerActivity: (after - before) / (N + LATENCY_SAMPLES) } : {}),
+      serverCpuMs: (serverCpu1 - serverCpu0) / N,
+      ...(pg0 && pg1 ? { postgresCpuMs: postgresCpuMs(pg0, pg1) / N } : {}),
     };
   } catch (e) {
     await server.kill9();
@@ -120,7 +141,9 @@ function print(r: Result): void {
     `${r.backend}: ${N} activities, ${r.throughput.toFixed(0)} activities/s started-to-completed; ` +
       `start latency p50 ${ms(r.idleP50)} p99 ${ms(r.idleP99)} (one at a time), p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)} (${CONCURRENCY} concurrent, worker draining); ` +
       `engine commits/activity ${r.engineCommitsPerActivity.toFixed(2)}` +
-      (r.dbCommitsPerActivity !== undefined ? `; database commits/activity ${r.dbCommitsPerActivity.toFixed(2)}` : ''),
+      (r.dbCommitsPerActivity !== undefined ? `; database commits/activity ${r.dbCommitsPerActivity.toFixed(2)}` : '') +
+      `; CPU ms/activity server ${r.serverCpuMs.toFixed(2)}` +
+      (r.postgresCpuMs !== undefined ? ` + Postgres ${r.postgresCpuMs.toFixed(2)} = ${(r.serverCpuMs + r.postgresCpuMs).toFixed(2)}` : ' (PGlite inside)'),
   );
 }
 

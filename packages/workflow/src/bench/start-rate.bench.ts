@@ -8,10 +8,16 @@
  *   BENCH_TARGETS=pglite,postgres   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
  *
  * Prints starts/s, latency p50/p99, and CPU per start of the server (from /proc) and of the
- * Postgres backends serving the bench database. The workflow tasks the starts schedule pile up
- * in the task queue's backlog, as they would with no worker running.
+ * Postgres backends serving the bench database, and from the server's metrics the database
+ * round trips, write calls (`chasm_write` statements) and writes per start. The workflow tasks
+ * the starts schedule pile up in the task queue's backlog, as they would with no worker running.
+ *
+ * BENCH_BASELINE_ROOT=/work/main runs the server built in another checkout (same paths below
+ * it), so that two builds are compared by one bench in the same minutes.
  */
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { sql } from 'kysely';
 import {
@@ -21,11 +27,14 @@ import {
   postgresSnapshot,
   processCpuMs,
   runBench,
+  settledMetrics,
+  spawnServerProcess,
   withBenchPostgres,
   type BenchPostgres,
 } from '@chasm/core/testing';
 import { api } from '../proto.js';
-import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
+import { freePort, spawnServer, type ChildDatabase, type ServerProcess } from '../testing/server-process.js';
+import { pluginPath, RUNTIME_CLI } from '@chasm/runtime/testing';
 
 const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 50);
 const STARTS = Number(process.env['BENCH_STARTS'] ?? 3000);
@@ -33,6 +42,16 @@ const WARMUP = Math.max(CALLERS * 2, 300);
 const TARGETS = process.env['BENCH_TARGETS'] ?? 'pglite,postgres';
 const PATH = '/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution';
 const Request = api.workflowservice.v1.StartWorkflowExecutionRequest;
+const BASELINE = process.env['BENCH_BASELINE_ROOT'];
+/** This checkout's root (dist/bench → packages/workflow → packages → root). */
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
+
+function startServer(database: ChildDatabase, port: number, metricsPort: number): Promise<ServerProcess> {
+  if (BASELINE === undefined) return spawnServer({ database, port, metricsPort, logLevel: 'error' });
+  const there = (path: string): string => (path.startsWith(ROOT) ? BASELINE + path.slice(ROOT.length) : path);
+  const packages = ['@chasm/matching', '@chasm/workflow'].map((p) => there(pluginPath(p, import.meta.url)));
+  return spawnServerProcess({ cli: there(RUNTIME_CLI), database, port, metricsPort, packages, logLevel: 'error' });
+}
 
 /** Requests encoded before the clock starts: the callers only send bytes. */
 function encodedStarts(n: number, taskQueue: string): Buffer[] {
@@ -75,7 +94,8 @@ async function backendTicks(pg: BenchPostgres): Promise<Map<number, number>> {
 
 async function measure(name: string, database: ChildDatabase, pg?: BenchPostgres): Promise<string> {
   const port = await freePort();
-  const server = await spawnServer({ database, port, metricsPort: await freePort() });
+  const metricsPort = await freePort();
+  const server = await startServer(database, port, metricsPort);
   // One HTTP/2 connection per 10 callers, as a fleet of clients would open.
   const clients = Array.from({ length: Math.max(1, Math.ceil(CALLERS / 10)) }, (_, i) =>
     new Client(server.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'bench.channel': i }),
@@ -92,18 +112,24 @@ async function measure(name: string, database: ChildDatabase, pg?: BenchPostgres
     await run(encodedStarts(WARMUP, taskQueue), undefined);
     const requests = encodedStarts(STARTS, taskQueue);
     const latencies: number[] = [];
+    const m0 = await settledMetrics(metricsPort);
     const cpuServer0 = processCpuMs(server.proc.pid);
     const pg0 = pg ? await backendTicks(pg) : undefined;
     const t0 = performance.now();
     await run(requests, latencies);
     const seconds = (performance.now() - t0) / 1000;
+    // The dispatch of each start's first workflow task (the backlog write) may still run: wait
+    // for the counters to settle so that its CPU and round trips are charged to the starts.
+    const m1 = await settledMetrics(metricsPort);
     const cpuServer1 = processCpuMs(server.proc.pid);
     const pg1 = pg ? await backendTicks(pg) : undefined;
     latencies.sort((a, b) => a - b);
     const serverMs = cpuServer0 && cpuServer1 ? cpuServer1.user + cpuServer1.system - cpuServer0.user - cpuServer0.system : NaN;
     const pgMs = pg0 && pg1 ? postgresCpuMs(pg0, pg1) : NaN;
     const per = (ms: number): string => (Number.isNaN(ms) ? '–' : (ms / STARTS).toFixed(2));
-    return `| ${name} | ${CALLERS} | ${STARTS} | ${(STARTS / seconds).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} / ${percentile(latencies, 99).toFixed(1)} | ${per(serverMs)} / ${per(pgMs)} |`;
+    const d = (series: string): number => (m1.get(series) ?? 0) - (m0.get(series) ?? 0);
+    const counts = [d('chasm_db_round_trips_total'), d('chasm_store_write_calls_total'), d('chasm_store_writes_total')].map((n) => per(n)).join(' / ');
+    return `| ${name}${BASELINE === undefined ? '' : ` (${BASELINE})`} | ${CALLERS} | ${STARTS} | ${(STARTS / seconds).toFixed(0)} | ${percentile(latencies, 50).toFixed(1)} / ${percentile(latencies, 99).toFixed(1)} | ${per(serverMs)} / ${per(pgMs)} | ${counts} |`;
   } finally {
     for (const c of clients) c.close();
     await server.stop();
@@ -119,8 +145,8 @@ async function main(): Promise<void> {
       rows.push(await measure('ours, Postgres', { kind: 'postgres', url: pg.url }, pg));
     });
   }
-  console.log('\n| Target | Callers | Starts | Starts/s | Latency p50 / p99 ms | CPU ms/start: server / Postgres |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('\n| Target | Callers | Starts | Starts/s | Latency p50 / p99 ms | CPU ms/start: server / Postgres | Per start: DB round trips / write calls / writes |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
 }
 

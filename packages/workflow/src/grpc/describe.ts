@@ -98,6 +98,8 @@ function describeRun(wf: WorkflowComponent): temporal.api.workflowservice.v1.IDe
       firstRunId: s.firstExecutionRunId,
       ...(s.autoResetPoints?.length ? { autoResetPoints: resetPointsProto(s) } : {}),
       rootExecution: rootExecutionOf(wf),
+      // The run's priority as matching sees it (for a child: merged with its parent's).
+      priority: s.priority ?? {},
       ...(s.versioningOverride ? { versioningInfo: { versioningOverride: versioningOverrideOf(wf) } } : {}),
       ...(s.parent
         ? { parentNamespaceId: s.parent.namespaceId, parentExecution: { workflowId: s.parent.workflowId, runId: s.parent.runId } }

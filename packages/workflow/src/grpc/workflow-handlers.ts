@@ -216,7 +216,9 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const namespaceId = await namespaces.idOf(req.namespace ?? '', { forNewExecution: true });
         const limits = limitsFor(config, req.namespace ?? '');
         const stamped = await searchAttributes.validate(namespaceId, req.searchAttributes, limits);
-        const spec = runSpecOf(namespaceId, { ...req, searchAttributes: stamped ?? null }, limits, undefined, callbackAdmission(deps, call));
+        // Without search attributes `validate` hands them back unchanged: no copy of the request.
+        const withStamped = stamped === req.searchAttributes ? req : { ...req, searchAttributes: stamped ?? null };
+        const spec = runSpecOf(namespaceId, withStamped, limits, undefined, callbackAdmission(deps, call));
         warnLargeInput(req.namespace ?? '', req.workflowId ?? '', limits, { input: req.input }, req.memo);
         const eagerFor = req.requestEagerExecution === true ? { identity: spec.started.identity ?? '' } : undefined;
         const handoff = eagerFor ? undefined : await reserveFirstTask(spec);

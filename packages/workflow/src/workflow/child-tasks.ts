@@ -18,6 +18,7 @@ import { requestCancelWorkflow, scheduleWorkflowTask, signalWorkflow, terminateW
 import { initRunState, startRun } from './start-run.js';
 import { Workflow, type WorkflowComponent } from './workflow.js';
 import { rootExecutionOf } from './root-execution.js';
+import { mergePriority, taskPriority } from './task-priority.js';
 
 const Cause = Enums.WorkflowTaskFailedCause;
 const Common = api.common.v1;
@@ -196,12 +197,16 @@ export const StartChild = lib.sideEffectTask<typeof Workflow, { readonly initiat
         root: rootExecutionOf(wf),
         // The command's static summary and details become the child's own (Temporal's StartChild does the same).
         userMetadata: ev?.userMetadata ?? null,
+        priority: wf.state.priority,
       };
     });
     const a = info.attrs;
     if (!a) return;
     const namespaceId = await namespaceIdOf(ctx, ref, info.namespace, a.namespace ?? '');
-    const spec = runSpecOf(namespaceId, { ...childStartRequest(a, `child-${ref.runId}-${p.initiatedEventId}`), userMetadata: info.userMetadata }, deps.config);
+    // The command's priority fields over the parent's: "if any fields are not present, they
+    // inherit the values from the workflow" (command.proto), as for activities.
+    const priority = mergePriority(info.priority, taskPriority(a.priority)) ?? null;
+    const spec = runSpecOf(namespaceId, { ...childStartRequest(a, `child-${ref.runId}-${p.initiatedEventId}`), userMetadata: info.userMetadata, priority }, deps.config);
     const started = {
       ...spec.started,
       parentWorkflowNamespace: info.namespace,

@@ -202,6 +202,14 @@ export async function pendingAtReset(activityQueue: string, timerMs: number): Pr
  * workflow's), one with priority key 2 (its own key over the workflow's, the fairness key kept).
  * Waits forever: the test reads the queue's backlog and terminates the run.
  */
+/** Two children on `taskQueue` (nobody polls it): one inherits the parent's priority, one sets its own key. */
+export async function prioritizedChildren(taskQueue: string): Promise<void> {
+  const id = workflowInfo().workflowId;
+  await startChild(forever, { taskQueue, workflowId: `${id}-inherits` });
+  await startChild(forever, { taskQueue, workflowId: `${id}-own`, priority: { priorityKey: 2 } });
+  await sleep('1h');
+}
+
 export async function prioritizedActivities(taskQueue: string): Promise<void> {
   const inherit = proxyActivities<TestActivities>({ taskQueue, startToCloseTimeout: '1h' });
   const own = proxyActivities<TestActivities>({ taskQueue, startToCloseTimeout: '1h', priority: { priorityKey: 2 } });
