@@ -9,7 +9,7 @@ import { createMatchingMetrics, type MatchingMetrics } from './metrics.js';
 import { effectivePriority } from './priority.js';
 import { applyConfigUpdate, EMPTY_CONFIG, type TaskQueueConfig, type TaskQueueConfigUpdate } from './queue/task-queue-config.js';
 import { TaskQueue } from './queue/task-queue.js';
-import type { AddTaskRequest, AddTaskResult, PolledTask, PollRequest, TaskQueueRef, TaskType } from './types.js';
+import type { AddTaskRequest, AddTaskResult, PolledTask, PollerReservation, PollRequest, ReservePollerRequest, TaskQueueRef, TaskType } from './types.js';
 import { WorkerRegistry, type WorkerHeartbeatRecord, type WorkerListQuery } from './workers/worker-registry.js';
 
 const TASK_TYPES: ReadonlySet<string> = new Set<TaskType>(['workflow', 'activity', 'nexus']);
@@ -78,6 +78,15 @@ export class LocalMatchingService implements MatchingService, ServiceLifecycle {
     const id = validateId(req.namespaceId, req.taskQueue, req.type);
     const q = await this.#queue(id, req.taskQueue);
     return q.poll(req, signal, deadline);
+  }
+
+  async reservePoller(req: ReservePollerRequest): Promise<PollerReservation | undefined> {
+    if (this.#stopped) return undefined;
+    const id = validateId(req.namespaceId, req.taskQueue, req.type);
+    // Only a loaded queue can have a poller waiting: never load (or create a sticky) one for this.
+    const q = await this.#queues.get(this.#key(id, req.taskQueue.kind))?.catch(() => undefined);
+    if (!q || q.closed) return undefined;
+    return q.reserve(effectivePriority(req.priority));
   }
 
   async describeTaskQueue(id: TaskQueueId & { readonly kind?: 'normal' | 'sticky' }): Promise<TaskQueueDescription> {

@@ -23,6 +23,11 @@ export interface MatchingOptions {
   readonly pollerHistoryTtlMs: number;
   /** Sticky queues with no poller for this long are unloaded (their tasks time out upstream). */
   readonly stickyIdleUnloadMs: number;
+  /**
+   * `reservePoller` skips polls due to answer (empty) sooner than this: the reserving caller's
+   * commit must land well before the poll's own end, or the task it starts would not arrive.
+   */
+  readonly reserveMinRemainingMs: number;
 }
 
 export const DEFAULT_MATCHING_OPTIONS: MatchingOptions = {
@@ -40,4 +45,5 @@ export const DEFAULT_MATCHING_OPTIONS: MatchingOptions = {
   rangeSize: 100_000,
   pollerHistoryTtlMs: 5 * 60_000,
   stickyIdleUnloadMs: 5 * 60_000,
+  reserveMinRemainingMs: 2_000,
 };

@@ -1,4 +1,4 @@
-import type { AddTaskRequest, AddTaskResult, PolledTask, PollRequest, TaskType } from './types.js';
+import type { AddTaskRequest, AddTaskResult, PolledTask, PollerReservation, PollRequest, ReservePollerRequest, TaskType } from './types.js';
 import type { TaskQueueConfig, TaskQueueConfigUpdate } from './queue/task-queue-config.js';
 import type { WorkerHeartbeatRecord, WorkerListQuery } from './workers/worker-registry.js';
 
@@ -54,6 +54,14 @@ export interface MatchingService {
    * or at once when `signal` aborts (client gone). Never rejects on timeout.
    */
   poll(req: PollRequest, signal: AbortSignal, deadline?: Date): Promise<PolledTask | undefined>;
+  /**
+   * Takes a poller waiting on the queue right now, for a task the caller will start in its own
+   * commit and then deliver: the hand-off then costs no commit of its own, and the poller gets
+   * the task as soon as that commit is durable. Undefined when no poller waits (the queue is not
+   * even loaded for this), a backlog task of the same or a better priority waits (it goes
+   * first, as for a sync match), the rate limit says no, or every waiting poll is about to end.
+   */
+  reservePoller(req: ReservePollerRequest): Promise<PollerReservation | undefined>;
   /** Sticky queues are described only while loaded (empty otherwise). */
   describeTaskQueue(id: TaskQueueId & { readonly kind?: 'normal' | 'sticky' }): Promise<TaskQueueDescription>;
   getTaskQueueConfig(id: TaskQueueId): Promise<TaskQueueConfig>;

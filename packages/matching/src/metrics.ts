@@ -12,6 +12,8 @@ export interface MatchingMetrics {
   readonly tasksDropped: Counter<Labels | 'reason'>;
   readonly pollLatency: Histogram<Labels | 'poll_result'>;
   readonly backlogCount: Gauge<Labels>;
+  /** Pollers reserved for a task started in its caller's commit, by how the reservation ended. */
+  readonly pollerReservations: Counter<Labels | 'outcome'>;
 }
 
 /** Registers on `registry`, reusing metrics already there (a restarted service in one process). */
@@ -35,6 +37,11 @@ export function createMatchingMetrics(registry: Registry): MatchingMetrics {
           buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 10, 30, 60],
           registers: [registry],
         }),
+    ),
+    pollerReservations: counter(
+      'poller_reservations',
+      'Pollers reserved for a task started in its caller\'s commit: delivered, released unused, or lost (the poll ended first)',
+      [...LABELS, 'outcome'],
     ),
     backlogCount: get(
       'approximate_backlog_count',

@@ -71,6 +71,40 @@ export interface PolledTask {
   readonly syncMatched: boolean;
   /** Tasks still queued behind this one (a scaling hint, not a durable count). */
   readonly backlogCountHint: number;
+  /**
+   * Set only on a task handed to a reserved poller (`PollerReservation.deliver`): the caller
+   * already started it in its own commit, and this is the poll's answer it prepared, opaque to
+   * matching. No accept hook runs for such a task.
+   */
+  readonly prepared?: unknown;
+}
+
+/** A poller to take for a task the caller is about to start itself (`MatchingService.reservePoller`). */
+export interface ReservePollerRequest {
+  readonly namespaceId: string;
+  readonly taskQueue: TaskQueueRef;
+  readonly type: TaskType;
+  /** The task's priority: a poller is reserved only when no backlog task of this or a better priority waits. */
+  readonly priority?: TaskPriority;
+}
+
+/**
+ * A poller waiting on a queue, taken out of the line without a task. The caller starts its task
+ * in its own transaction for this poller (identity), then `deliver`s it after the commit, or
+ * `release`s the poller unused. Exactly one of the two must follow.
+ */
+export interface PollerReservation {
+  /** The polling worker's identity. */
+  readonly identity: string;
+  /** False once the poll ended (client gone, queue closed): a task started for it would not arrive. */
+  readonly alive: boolean;
+  /**
+   * Answers the poll with the prepared task. False when the poll ended meanwhile: nothing was
+   * handed over, and the started task is left to its start-to-close timeout.
+   */
+  deliver(task: { readonly payload: Uint8Array; readonly prepared: unknown }): boolean;
+  /** Puts the poller back at the head of the line, unused. */
+  release(): void;
 }
 
 /**

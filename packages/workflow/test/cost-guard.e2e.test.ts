@@ -16,9 +16,10 @@ import { workflowPlugin } from '../src/index.js';
  *
  * Workflows run one at a time with a warm worker, so the counts are the same on every run: the
  * execution cache answers every read, so each round trip is one `chasm_write` (its own
- * transaction). Group commit can still join a deletion flush with a commit
- * queued at the same moment (seen under load: 10.8 for 11), so the database counts are an upper
- * bound (`costDrift`); commits and RPCs are exact. Poll counts are deterministic because each poll
+ * transaction), and the worker always has a poll waiting on its normal and its sticky queue when
+ * a workflow task is scheduled, so each is started in the commit that schedules it (ADR 0040).
+ * Group commit can still join writes queued at the same moment, so the database counts are an
+ * upper bound (`costDrift`); commits and RPCs are exact. Poll counts are deterministic because each poll
  * that carries a task is replaced by exactly one new poll; polls that end empty (their wait ran
  * out: time, not work) and the worker's periodic heartbeat are left out by `costPer`. The
  * activity is started eagerly in the first completion, so no activity poll gets a task. The
@@ -27,17 +28,20 @@ import { workflowPlugin } from '../src/index.js';
 const WORKFLOWS = 5;
 
 const EXPECTED: Cost = {
-  // start, first task started, first completion (+ eager activity), activity completed,
-  // second task started, second completion (workflow completed).
-  engineCommits: 6,
-  // The six commits, each one `chasm_write` call, i.e. one round trip and one transaction. No
-  // reads. Was 11 before ADR 0032: the two visibility records and the deletion of their tasks
-  // (three writes) now ride in the commits that changed them. Was 8 before ADR 0039: the
-  // deletion of the two finished workflow-task dispatches (two writes of their own) now rides in
-  // the next commit of the shard (the task's start).
-  dbRoundTrips: 6,
-  dbTransactions: 6,
-  dbWriteTransactions: 6,
+  // start (with the first task started for the waiting poller), first completion (+ eager
+  // activity), activity completed (with the second task started for the waiting sticky poller),
+  // second completion (workflow completed). Was 6 before ADR 0040: each workflow task was
+  // committed as scheduled, then again as started when a poller took it.
+  engineCommits: 4,
+  // The four commits, each one `chasm_write` call, i.e. one round trip and one transaction. No
+  // reads, and no deletion of finished tasks any more: a task started in the commit that
+  // schedules it never writes its dispatch row. Was 11 before ADR 0032 (the two visibility
+  // records and the deletion of their tasks now ride in the commits that changed them), 8 before
+  // ADR 0039 (the deletions of the two finished dispatch-task rows, then riding in the shard's
+  // next commit) and 6 before ADR 0040 (two commits, and those two rows are no longer written).
+  dbRoundTrips: 4,
+  dbTransactions: 4,
+  dbWriteTransactions: 4,
   rpcs: {
     StartWorkflowExecution: 1,
     PollWorkflowTaskQueue: 2,

@@ -7,7 +7,7 @@ import type { PollerInfo, RateLimitSource, TaskQueueDescription, TaskQueueId, Ta
 import type { MatchingMetrics } from '../metrics.js';
 import type { EffectivePriority } from '../priority.js';
 import { RateLimiter } from '../rate-limiter.js';
-import type { AcceptResult, AddTaskOutcome, AddTaskResult, PolledTask, PollRequest, TaskQueueRef } from '../types.js';
+import type { AcceptResult, AddTaskOutcome, AddTaskResult, PolledTask, PollerReservation, PollRequest, TaskQueueRef } from '../types.js';
 import type { MatchingOptions } from '../matching-options.js';
 import { BacklogIO } from './backlog-io.js';
 import { RateTracker } from './rate-tracker.js';
@@ -25,8 +25,12 @@ type QueuedTask = BacklogTask;
 interface Waiter {
   readonly req: PollRequest;
   readonly startedMs: number;
-  state: 'waiting' | 'busy' | 'done';
-  /** The deadline passed or the client left while the accept hook ran. */
+  /** When the poll answers empty unless a task comes first. */
+  readonly endsAtMs: number;
+  readonly signal: AbortSignal;
+  /** `reserved`: out of the line, held for a task its reserver is committing (`reserve`). */
+  state: 'waiting' | 'busy' | 'reserved' | 'done';
+  /** The deadline passed or the client left while the accept hook ran (or while reserved). */
   expired: boolean;
   finish(result: PolledTask | undefined, error?: unknown): void;
 }
@@ -52,6 +56,8 @@ type Delivery = AcceptResult | 'retry';
  */
 export class TaskQueue {
   readonly #waiters: Waiter[] = [];
+  /** Pollers out of the line for a reserver's commit; released or answered at close. */
+  readonly #reserved = new Set<Waiter>();
   readonly #offers: Offer[] = [];
   readonly #counters = new FairnessCounters();
   readonly #backlog: BacklogIO;
@@ -252,6 +258,80 @@ export class TaskQueue {
     });
   }
 
+  // ------------------------------------------------------------------------------ reserve
+
+  /**
+   * Takes the first waiting poller with time left, for a task its caller starts in its own commit
+   * (MatchingService.reservePoller). The rules of a sync match apply: no sync-only offer or
+   * backlog task of the same or a better priority waits (those go first), and the rate limits
+   * give a token.
+   */
+  reserve(priority: EffectivePriority): PollerReservation | undefined {
+    if (this.#closed || this.#waiters.length === 0 || this.#offers.length > 0) return undefined;
+    if (this.#backlog.hasTaskAtOrAbove(priority.priorityKey)) return undefined;
+    const now = this.#nowMs();
+    const i = this.#waiters.findIndex((w) => w.endsAtMs - now >= this.deps.options.reserveMinRemainingMs && !w.signal.aborted);
+    if (i < 0) return undefined;
+    const weight = this.#weightOf(priority.fairnessKey, priority.fairnessWeight);
+    if (!this.#takeTokens(priority.fairnessKey, weight, now)) return undefined;
+    const waiter = this.#waiters.splice(i, 1)[0] as Waiter;
+    waiter.state = 'reserved';
+    this.#reserved.add(waiter);
+    const labels = this.#labels;
+    const metrics = this.deps.metrics;
+    const ended = (): boolean => this.#closed || waiter.signal.aborted;
+    return {
+      identity: waiter.req.identity,
+      get alive() {
+        return waiter.state === 'reserved' && !ended();
+      },
+      deliver: (task) => {
+        if (waiter.state !== 'reserved') {
+          // Answered empty by close(): the queue stopped while the reserver committed.
+          if (this.#closed) metrics.pollerReservations.inc({ ...labels, outcome: 'lost' });
+          return false;
+        }
+        this.#reserved.delete(waiter);
+        if (ended()) {
+          // The client left (or the queue closed): the poll ends empty, the task is not handed over.
+          waiter.finish(undefined);
+          metrics.pollerReservations.inc({ ...labels, outcome: 'lost' });
+          return false;
+        }
+        const at = this.#nowMs();
+        metrics.tasksAdded.inc(labels);
+        this.#addRate.record(at);
+        this.#tracker(this.#addRateByPriority, priority.priorityKey).record(at);
+        metrics.tasksSyncMatched.inc(labels);
+        metrics.pollerReservations.inc({ ...labels, outcome: 'delivered' });
+        const queued: QueuedTask = {
+          key: { priority: priority.priorityKey, pass: 0, taskId: --this.#syncSeq },
+          fairnessKey: priority.fairnessKey,
+          fairnessWeight: weight,
+          payload: task.payload,
+          expiry: undefined,
+          createdAt: new Date(at),
+        };
+        // Deliberately after the poll's planned end if the commit was that slow: the client is
+        // still there (not aborted), and the end was planned well before its deadline.
+        waiter.finish({ ...this.#polled(queued, true), prepared: task.prepared });
+        return true;
+      },
+      release: () => {
+        if (waiter.state !== 'reserved') return;
+        this.#reserved.delete(waiter);
+        metrics.pollerReservations.inc({ ...labels, outcome: 'released' });
+        if (waiter.expired || ended()) {
+          waiter.finish(undefined);
+          return;
+        }
+        waiter.state = 'waiting';
+        this.#waiters.unshift(waiter);
+        this.#pump();
+      },
+    };
+  }
+
   // --------------------------------------------------------------------------------- poll
 
   poll(req: PollRequest, signal: AbortSignal, deadline: Date | undefined): Promise<PolledTask | undefined> {
@@ -283,7 +363,8 @@ export class TaskQueue {
           const i = this.#waiters.indexOf(waiter);
           if (i >= 0) this.#waiters.splice(i, 1);
           waiter.finish(undefined);
-        } else if (waiter.state === 'busy') {
+        } else if (waiter.state === 'busy' || waiter.state === 'reserved') {
+          // The accept hook or the reserver's commit decides; its outcome sees the flag.
           waiter.expired = true;
         }
       };
@@ -292,6 +373,8 @@ export class TaskQueue {
       const waiter: Waiter = {
         req,
         startedMs: now,
+        endsAtMs: now + waitMs,
+        signal,
         state: 'waiting',
         expired: false,
         finish: (result, error) => {
@@ -581,6 +664,9 @@ export class TaskQueue {
     if (this.#closed) return;
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.finish(undefined);
+    // A reserver's delivery after this finds the queue closed and reports the task undelivered.
+    for (const w of this.#reserved) w.finish(undefined);
+    this.#reserved.clear();
     // No poller of this queue will take them now; their callers see the same as a timeout.
     for (const o of [...this.#offers]) o.settle('expired');
     this.#pumpTimer?.();

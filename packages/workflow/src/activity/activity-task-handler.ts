@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { asComponent, InvalidArgumentError, NotFoundError, type ChasmEngine } from '@chasm/core';
-import { encodePayloads, type ActivityTaskHandler, type Payloads } from '@chasm/matching';
+import { asComponent, InvalidArgumentError, NotFoundError, type AnyComponent, type ChasmEngine, type ComponentRef, type MutableContext } from '@chasm/core';
+import { encodePayloads, type ActivityTaskHandler, type MatchingService, type Payloads } from '@chasm/matching';
 import { Workflow } from '../workflow/workflow.js';
+import { updateWithHandoff } from '../workflow/task-handoff.js';
 import type { WorkflowMetrics } from '../metrics.js';
 import { Activity } from './activity.js';
 import { cancelActivity, checkAttempt, completeActivity, failActivity, heartbeatActivity, startActivity } from './activity-state-machine.js';
@@ -9,9 +10,21 @@ import { cancelActivity, checkAttempt, completeActivity, failActivity, heartbeat
 /**
  * Activity tasks of workflow executions (archetype `workflow.workflow`), served through the
  * activity-task router in @chasm/matching. Tokens and payloads are the contract's 'ref' form: the
- * activity's component ref, the attempt in its task-id slot.
+ * activity's component ref, the attempt in its task-id slot. With `matching`, the workflow task an
+ * activity's completion, failure or cancellation schedules is started in that same commit for a
+ * poller waiting on the run's queue (task-handoff.ts, ADR 0040).
  */
-export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: WorkflowMetrics | undefined, blobSizeLimitBytes: number): ActivityTaskHandler {
+export function workflowActivityTaskHandler(
+  engine: ChasmEngine,
+  metrics: WorkflowMetrics | undefined,
+  blobSizeLimitBytes: number,
+  matching?: MatchingService,
+): ActivityTaskHandler {
+  /** An update whose change may schedule the run's next workflow task. */
+  const finishing = <T>(ref: ComponentRef, fn: (c: AnyComponent, ctx: MutableContext) => T): Promise<T> =>
+    matching
+      ? updateWithHandoff(engine, matching, ref, (c) => asComponent(c.parent()!, Workflow), fn)
+      : engine.update(ref, fn).then((r) => r.output);
   const blob = (field: string, p: Payloads | null | undefined): void => {
     const n = encodePayloads(p)?.length ?? 0;
     if (n > blobSizeLimitBytes) throw new InvalidArgumentError(field, `${field} exceeds length limit`);
@@ -27,7 +40,7 @@ export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: Workfl
     },
     async complete(token, req) {
       blob('result', req.result);
-      await engine.update(token.ref, (c, ctx) => {
+      await finishing(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
         checkAttempt(a, token.attempt);
         completeActivity(a, ctx, req.result, req.identity ?? '');
@@ -35,7 +48,7 @@ export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: Workfl
       metrics?.activityTasks.inc({ outcome: 'completed' });
     },
     async fail(token, req) {
-      await engine.update(token.ref, (c, ctx) => {
+      await finishing(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
         checkAttempt(a, token.attempt);
         failActivity(a, ctx, req.failure, req.identity ?? '', req.lastHeartbeatDetails);
@@ -43,7 +56,7 @@ export function workflowActivityTaskHandler(engine: ChasmEngine, metrics: Workfl
       metrics?.activityTasks.inc({ outcome: 'failed' });
     },
     async cancel(token, req) {
-      await engine.update(token.ref, (c, ctx) => {
+      await finishing(token.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
         checkAttempt(a, token.attempt);
         cancelActivity(a, ctx, req.details, req.identity ?? '');

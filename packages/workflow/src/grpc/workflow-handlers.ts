@@ -38,6 +38,8 @@ import { enforceStateSizeLimit } from '../workflow/state-size-limit.js';
 import { limitsFor, type WorkflowConfig } from '../config.js';
 import { initRunState, startRun, type RunSpec } from '../workflow/start-run.js';
 import { startFirstTaskEagerly, type EagerWorkflowTask } from '../workflow/eager-start.js';
+import { completeHandoff, reserveFor, startForReservedPoller, type HandedOffTask, type Handoff } from '../workflow/task-handoff.js';
+import { taskPriority } from '../workflow/task-priority.js';
 import { type QueryRegistry } from '../workflow/queries.js';
 import {
   decodeMatchingPayload,
@@ -104,16 +106,29 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
     return token;
   };
 
-  /** Starts a run; with `eagerFor` (request_eager_execution) its first task is started for that starter and returned. */
-  async function startOne(spec: RunSpec, namespace: string, policies: ReturnType<typeof startPolicies>, eagerFor?: { identity: string }) {
+  /**
+   * Starts a run; with `first.eagerFor` (request_eager_execution) its first task is started for
+   * that starter and returned (`eager`), with `first.handoff` for that reserved poller (`handed`).
+   */
+  async function startOne(
+    spec: RunSpec,
+    namespace: string,
+    policies: ReturnType<typeof startPolicies>,
+    first?: { readonly eagerFor?: { identity: string }; readonly handoff?: Handoff },
+  ) {
     const opts = {
       requestId: spec.requestId,
       reusePolicy: policies.reusePolicy,
       conflictPolicy: policies.conflictPolicy,
       init: (ctx: { now: Date; key: { runId: string } }) => initRunState(spec, ctx.key.runId, ctx.now.getTime()),
-      run: (wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1]) => {
+      run: (wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1]): { eager?: EagerWorkflowTask; handed?: HandedOffTask } => {
         startRun(wf, ctx, spec, namespace);
-        return eagerFor ? startFirstTaskEagerly(wf, ctx, eagerFor.identity, spec.requestId) : undefined;
+        if (first?.eagerFor) {
+          const eager = startFirstTaskEagerly(wf, ctx, first.eagerFor.identity, spec.requestId);
+          return eager ? { eager } : {};
+        }
+        const handed = startForReservedPoller(wf, ctx, first?.handoff);
+        return handed ? { handed } : {};
       },
     };
     const id = { namespaceId: spec.namespaceId, businessId: spec.started.workflowId ?? '' };
@@ -130,6 +145,17 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         .catch(() => undefined);
       return engine.start(Workflow, id, { ...opts, reusePolicy: 'allowDuplicate' });
     }
+  }
+
+  /**
+   * A poller waiting on the new run's queue for its first workflow task, started in the start's
+   * own commit (task-handoff.ts): none when the first task waits out a start delay or a cron
+   * schedule.
+   */
+  function reserveFirstTask(spec: RunSpec): Promise<Handoff | undefined> {
+    const a = spec.started;
+    if (a.firstWorkflowTaskBackoff || a.cronSchedule) return Promise.resolve(undefined);
+    return reserveFor(matching, spec.namespaceId, { name: a.taskQueue?.name ?? '', kind: 'normal' }, taskPriority(a.priority));
   }
 
   /**
@@ -197,10 +223,17 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
         const spec = runSpecOf(namespaceId, withStamped, limits, undefined, callbackAdmission(deps, call));
         warnLargeInput(req.namespace ?? '', req.workflowId ?? '', limits, { input: req.input }, req.memo);
         const eagerFor = req.requestEagerExecution === true ? { identity: spec.started.identity ?? '' } : undefined;
-        const r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), eagerFor);
+        const handoff = eagerFor ? undefined : await reserveFirstTask(spec);
+        let r: Awaited<ReturnType<typeof startOne>> | undefined;
+        try {
+          r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), { ...(eagerFor ? { eagerFor } : {}), ...(handoff ? { handoff } : {}) });
+        } finally {
+          // The poll is answered once the start is committed (or the poller given back).
+          completeHandoff(handoff, r?.created ? r.output?.handed : undefined);
+        }
         if (r.created) deps.metrics?.started.inc();
         const started = r.created || (await createdByRequest(namespaceId, spec.started.workflowId ?? '', r.runId, spec.requestId));
-        const eagerWorkflowTask = eagerFor ? eagerOutcome(r.created, r.output) : undefined;
+        const eagerWorkflowTask = eagerFor ? eagerOutcome(r.created, r.output?.eager) : undefined;
         // A link to the run's WorkflowExecutionStarted: a Nexus handler hands it back to its caller,
         // whose NexusOperationStarted then links to this run (links both ways).
         const link = {
@@ -326,8 +359,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
           call.signal,
           call.deadline,
         );
-        if (!task || !response) return {};
-        return { ...response, backlogCountHint: long(task.backlogCountHint) };
+        // A task handed to this poll by a reserver (task-handoff.ts) comes already started.
+        const answer = (task?.prepared as temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined) ?? response;
+        if (!task || !answer) return {};
+        return { ...answer, backlogCountHint: long(task.backlogCountHint) };
       },
 
       async RespondWorkflowTaskCompleted(req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) {
