@@ -53,6 +53,8 @@ export interface ServerConfig {
   readonly telemetry?: { readonly traces?: TracesConfig };
   /** Front-door rate and concurrency limits; absent = the defaults (DEFAULT_RPC_LIMITS). */
   readonly limits?: RpcLimits;
+  /** One full garbage collection when the process goes quiet after work (ADR 0038); the dev server's default. */
+  readonly idleGc?: boolean;
 }
 
 export const DEFAULT_GRPC_PORT = 7233;
@@ -124,6 +126,8 @@ export function devConfig(options: {
     packages: options.packages ?? [],
     namespaces: (options.namespaces ?? [DEFAULT_NAMESPACE]).map((name) => ({ name })),
     log: { level: options.logLevel ?? 'info', ...(options.logFormat ? { format: options.logFormat } : {}) },
+    // A dev server mostly waits: its idle RSS is what a laptop pays for it (ADR 0038).
+    idleGc: true,
     ...(options.tracesEndpoint !== undefined
       ? { telemetry: { traces: { exporter: 'otlp', endpoint: options.tracesEndpoint, serviceName: DEFAULT_TRACES_SERVICE_NAME } } }
       : {}),
