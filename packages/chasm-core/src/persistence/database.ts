@@ -90,16 +90,15 @@ export const PGLITE_OPTIONS = {
 
 /**
  * An in-memory cluster's WAL lives in the process's memory like every other file. Its segments
- * are 1 MB there (`MEMORY_INITDB_PARAMS`), and these bound how many stay: Postgres keeps and
- * recycles up to about `max_wal_size` of segments between checkpoints (PGlite's default 64 MB,
- * which in memory is 64 MB of RSS once a busy dev server has written that much), and at least
- * `min_wal_size` (2 MB: two segments, the smallest allowed). A standalone backend checkpoints
- * by itself when the WAL reaches the bound, so the bound holds without a checkpointer (ADR 0038).
- * A directory-backed cluster keeps Postgres' defaults: its WAL is on disk.
+ * are 1 MB there (`MEMORY_INITDB_PARAMS`). A standalone backend checkpoints only when told
+ * (`PGliteVacuum` does, after each VACUUM); a checkpoint then keeps about `max_wal_size` of
+ * recycled segments and at least `min_wal_size` (2 MB, two segments: the smallest allowed).
+ * PGlite's default, 64 MB, would be 64 MB of RSS once a busy dev server has written that much
+ * (ADR 0038). A directory-backed cluster keeps Postgres' defaults: its WAL is on disk.
  */
 export const PGLITE_MEMORY_OPTIONS = {
   ...PGLITE_OPTIONS,
-  startParams: [...PGLITE_OPTIONS.startParams, '-c', 'min_wal_size=2MB', '-c', 'max_wal_size=16MB'],
+  startParams: [...PGLITE_OPTIONS.startParams, '-c', 'min_wal_size=2MB', '-c', 'max_wal_size=4MB'],
 };
 
 /** Wraps an open PGlite cluster as a Database. */

@@ -77,6 +77,9 @@ export class IdleGc {
     this.busy = false;
     this.quiet = 0;
     this.collect();
+    // The collection's own CPU is not work: counted, it would make the next check busy and
+    // start the cycle again on an idle process.
+    this.lastCpu = process.cpuUsage();
   }
 
   private collect(): void {
