@@ -42,6 +42,7 @@ import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { loadPlugins, type PluginCatalogue } from './plugins/load-plugins.js';
 import { PluginSetError } from './plugins/plugin-errors.js';
 import { coreModule } from './modules/core-module.js';
+import { IdleGc } from './memory/idle-gc.js';
 import { ServerTokens } from './server-tokens.js';
 import type { ServerFeatures } from './system/server-features.js';
 import type { TlsConfig } from './tls/tls-config.js';
@@ -221,6 +222,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const metricsServer = new MetricsServer(metrics, config.metrics.tls);
       metricsPort = await metricsServer.start(config.metrics.host, config.metrics.port, config.metrics.orFreePort === true);
       undo.push(() => metricsServer.stop());
+    }
+
+    if (config.idleGc) {
+      const idleGc = new IdleGc(logger.child({ component: 'memory' }), metrics);
+      idleGc.start();
+      undo.push(async () => idleGc.stop());
     }
 
     const address = `${config.grpc.host}:${port}`;

@@ -74,7 +74,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     return { config, db, stats, close: () => db.destroy() };
   }
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
-  const lite = inMemory ? await openMemoryPGlite(PGLITE_OPTIONS) : new PGlite(config.dataDir, PGLITE_OPTIONS);
+  const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, PGLITE_OPTIONS);
   return pgliteDatabase(config, lite);
 }
 
@@ -86,6 +86,19 @@ export const PGLITE_OPTIONS = {
   // saved another ~0.6 s and ~25 MB, and 16 MB sits between (ADR 0033). The data itself lives
   // in memory (or in files the OS caches) anyway, so a miss is a copy, not a seek.
   startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+};
+
+/**
+ * An in-memory cluster's WAL lives in the process's memory like every other file. Its segments
+ * are 1 MB there (`MEMORY_INITDB_PARAMS`). A standalone backend checkpoints only when told
+ * (`PGliteVacuum` does, after each VACUUM); a checkpoint then keeps about `max_wal_size` of
+ * recycled segments and at least `min_wal_size` (2 MB, two segments: the smallest allowed).
+ * PGlite's default, 64 MB, would be 64 MB of RSS once a busy dev server has written that much
+ * (ADR 0038). A directory-backed cluster keeps Postgres' defaults: its WAL is on disk.
+ */
+export const PGLITE_MEMORY_OPTIONS = {
+  ...PGLITE_OPTIONS,
+  startParams: [...PGLITE_OPTIONS.startParams, '-c', 'min_wal_size=2MB', '-c', 'max_wal_size=4MB'],
 };
 
 /** Wraps an open PGlite cluster as a Database. */

@@ -1,5 +1,5 @@
 import type { MigrationSet } from '../tokens.js';
-import { migrate, openDatabase, PGLITE_OPTIONS, pgliteDatabase, type Database, type DatabaseConfig } from './database.js';
+import { migrate, openDatabase, PGLITE_MEMORY_OPTIONS, pgliteDatabase, type Database, type DatabaseConfig } from './database.js';
 import type { PGlite } from '@electric-sql/pglite';
 import { loadMemoryPGlite, openMemoryPGlite, preparedSnapshotPath, writePreparedSnapshot } from './pglite-snapshot.js';
 
@@ -34,11 +34,11 @@ export async function openMigratedDatabase(
     return { database, schema: 'migrations', openMs: t1 - t0, migrateMs: performance.now() - t1 };
   }
   const path = preparedSnapshotPath(sets, options.dumpDir);
-  const prepared = await loadMemoryPGlite(PGLITE_OPTIONS, path);
+  const prepared = await loadMemoryPGlite(PGLITE_MEMORY_OPTIONS, path);
   if (prepared) {
     return { database: await pgliteDatabase(config, prepared), schema: 'prepared-dump', openMs: performance.now() - t0, migrateMs: 0 };
   }
-  const lite = await openMemoryPGlite(PGLITE_OPTIONS);
+  const lite = await openMemoryPGlite(PGLITE_MEMORY_OPTIONS);
   const database = await pgliteDatabase(config, lite);
   const t1 = performance.now();
   try {

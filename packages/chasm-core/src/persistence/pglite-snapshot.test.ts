@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PGLITE_MEMORY_OPTIONS } from './database.js';
 import { openMemoryPGlite, pgliteSnapshotPath } from './pglite-snapshot.js';
 
 describe('PGlite dump of a fresh cluster', () => {
@@ -27,6 +28,22 @@ describe('PGlite dump of a fresh cluster', () => {
     await second.exec('CREATE TABLE t (x int)');
     await second.close();
     expect(readFileSync(path).equals(written)).toBe(true);
+  }, 120_000);
+
+  it('makes in-memory clusters with 1 MB WAL segments and keeps at most 4 MB of recycled WAL, from the dump too', async () => {
+    for (let open = 0; open < 2; open++) {
+      const lite = await openMemoryPGlite(PGLITE_MEMORY_OPTIONS, join(dir, 'wal.tar.gz'));
+      const r = await lite.query<{ name: string; setting: string }>(
+        `SELECT name, setting FROM pg_settings WHERE name IN ('wal_segment_size', 'max_wal_size', 'min_wal_size') ORDER BY name`,
+      );
+      // wal_segment_size in bytes; the others in MB.
+      expect(r.rows).toEqual([
+        { name: 'max_wal_size', setting: '4' },
+        { name: 'min_wal_size', setting: '2' },
+        { name: 'wal_segment_size', setting: String(1024 * 1024) },
+      ]);
+      await lite.close();
+    }
   }, 120_000);
 
   it('falls back to initdb when the dump is damaged, and replaces it', async () => {

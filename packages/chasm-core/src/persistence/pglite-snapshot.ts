@@ -18,13 +18,23 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let cachedPath: string | null | undefined;
 
+/**
+ * initdb's arguments for an in-memory cluster: WAL segments of 1 MB instead of 16 MB. The size
+ * is fixed at initdb, and in memory every segment is a file held in the process: the dump of a
+ * fresh cluster carried one 16 MB segment (mostly zeros) that every boot extracted and kept
+ * resident, and Postgres keeps several segments around between checkpoints (ADR 0038).
+ */
+export const MEMORY_INITDB_PARAMS: readonly string[] = ['--wal-segsize=1'];
+/** Names the dumps made with `MEMORY_INITDB_PARAMS`, so a dump of 16 MB segments is never taken for one. */
+const INITDB_TAG = 'wal1';
+
 /** Where this PGlite version's dump lives (in this package's dist/), or null if unknowable. */
 export function pgliteSnapshotPath(): string | null {
   if (cachedPath !== undefined) return cachedPath;
   cachedPath = null;
   try {
     const version = pgliteVersion();
-    if (version) cachedPath = join(packageRoot, 'dist', 'pglite', `base-${version}.tar.gz`);
+    if (version) cachedPath = join(packageRoot, 'dist', 'pglite', `base-${version}-${INITDB_TAG}.tar.gz`);
   } catch {
     // No version, no dump: every boot runs initdb, as it did before.
   }
@@ -35,7 +45,7 @@ export function pgliteSnapshotPath(): string | null {
 export async function openMemoryPGlite(options: PGliteOptions, path = pgliteSnapshotPath()): Promise<PGlite> {
   const loaded = await loadMemoryPGlite(options, path);
   if (loaded) return loaded;
-  const lite = new PGlite('memory://', options);
+  const lite = new PGlite('memory://', { ...options, initDbStartParams: [...MEMORY_INITDB_PARAMS] });
   await lite.waitReady;
   if (path) await writeSnapshot(lite, path);
   return lite;
@@ -55,7 +65,7 @@ export async function loadMemoryPGlite(options: PGliteOptions, path: string | nu
 }
 
 /** Bumped whenever how a prepared dump is made changes (what it leaves out, settings it bakes in). */
-const PREPARED_FORMAT = 2;
+const PREPARED_FORMAT = 3;
 
 /** How many prepared dumps (one per migration list) are kept; older ones are deleted. */
 const PREPARED_KEPT = 4;

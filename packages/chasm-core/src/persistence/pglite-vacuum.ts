@@ -19,6 +19,13 @@ const DEFAULT_INTERVAL_MS = 30_000;
  * back), so a steady load levels off. Plain VACUUM takes no exclusive lock; on PGlite it holds
  * the single connection for its duration (tens of ms when little changed: pages that are
  * all-visible are skipped). Postgres needs none of this: its autovacuum does it.
+ *
+ * Each pass ends with a CHECKPOINT, for the same reason: a standalone backend never checkpoints
+ * by itself (Postgres asks for a checkpoint by WAL volume only under a postmaster, and there is
+ * no checkpointer process), so the WAL grew without bound: ~28 MB per 1,000 hello-activity
+ * workflows, in the process's memory for an in-memory cluster, and all of it replayed after a
+ * kill -9 of a directory-backed one. After a checkpoint Postgres removes or recycles the old
+ * segments, keeping about `max_wal_size` of them (ADR 0038).
  */
 export class PGliteVacuum implements ServiceLifecycle {
   readonly name = 'pglite-vacuum';
@@ -58,11 +65,12 @@ export class PGliteVacuum implements ServiceLifecycle {
     await this.running;
   }
 
-  /** One VACUUM of every table now. */
+  /** One VACUUM of every table, then a CHECKPOINT, now. */
   async vacuum(): Promise<void> {
     const started = performance.now();
     try {
       await sql`vacuum`.execute(this.database.db);
+      await sql`checkpoint`.execute(this.database.db);
       const seconds = (performance.now() - started) / 1000;
       this.duration?.observe(seconds);
       this.opts.logger?.debug({ ms: Math.round(seconds * 1000) }, 'pglite vacuumed');

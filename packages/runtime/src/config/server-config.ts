@@ -55,6 +55,8 @@ export interface ServerConfig {
   readonly limits?: RpcLimits;
   /** DeleteNamespace's background purge (ADR 0036); absent = Temporal's defaults. */
   readonly namespaceDeletion?: NamespaceDeletionConfig;
+  /** One full garbage collection when the process goes quiet after work (ADR 0038); the dev server's default. */
+  readonly idleGc?: boolean;
 }
 
 /** How a deleted namespace goes (ADR 0036). */
@@ -138,6 +140,8 @@ export function devConfig(options: {
     packages: options.packages ?? [],
     namespaces: (options.namespaces ?? [DEFAULT_NAMESPACE]).map((name) => ({ name })),
     log: { level: options.logLevel ?? 'info', ...(options.logFormat ? { format: options.logFormat } : {}) },
+    // A dev server mostly waits: its idle RSS is what a laptop pays for it (ADR 0038).
+    idleGc: true,
     ...(options.tracesEndpoint !== undefined
       ? { telemetry: { traces: { exporter: 'otlp', endpoint: options.tracesEndpoint, serviceName: DEFAULT_TRACES_SERVICE_NAME } } }
       : {}),
