@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Connection } from '@temporalio/client';
 import { type google, temporal } from '@temporalio/proto';
 import { testDatabaseConfigs } from '@chasm/core/testing';
-import { startTestServer, type TestServer } from '@chasm/runtime/testing';
-import { matchingPlugin } from '@chasm/matching';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowPlugin } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { useHandWorker } from './hand-worker.js';
 
 /**
  * Per-run limits (issue 15) with small configured values, driven over raw gRPC with a hand-made
@@ -60,42 +57,7 @@ const timer = (): Command => ({
 });
 
 describe.each(testDatabaseConfigs('chasm_wf_limits'))('per-run limits on $name', (dialect) => {
-  let server: TestServer;
-  let connection: Connection;
-  let drop: () => Promise<void>;
-  const svc = () => connection.workflowService;
-  const history = async (workflowId: string, ns = namespace) =>
-    (await svc().getWorkflowExecutionHistory({ namespace: ns, execution: { workflowId } })).history?.events ?? [];
-  const status = async (workflowId: string, ns = namespace) =>
-    (await svc().describeWorkflowExecution({ namespace: ns, execution: { workflowId } })).workflowExecutionInfo?.status;
-
-  beforeAll(async () => {
-    const db = await dialect.open();
-    drop = db.drop;
-    server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin], database: db.config, settings, namespaces: ['default', 'roomy'] });
-    connection = await Connection.connect({ address: server.address, interceptors: [] });
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await server?.stop();
-    await drop?.();
-  });
-
-  /** Starts a run and takes its first workflow task by hand. */
-  async function startAndPoll(ns = namespace): Promise<{ workflowId: string; queue: string; token: Uint8Array }> {
-    const workflowId = `limits-${randomUUID()}`;
-    const queue = `limits-${randomUUID()}`;
-    await svc().startWorkflowExecution({ namespace: ns, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: queue }, requestId: randomUUID() });
-    const task = await svc().pollWorkflowTaskQueue({ namespace: ns, taskQueue: { name: queue, kind: 1 }, identity: 'hand' });
-    return { workflowId, queue, token: task.taskToken! };
-  }
-  const complete = (token: Uint8Array, commands: Command[], ns = namespace) =>
-    svc()
-      .respondWorkflowTaskCompleted({ namespace: ns, taskToken: token, identity: 'hand', commands })
-      .then(
-        () => ({ code: 0, details: '' }),
-        (e: unknown) => e as { code: number; details: string },
-      );
+  const { svc, history, status, startAndPoll, complete } = useHandWorker(dialect, { settings, namespaces: ['default', 'roomy'], idPrefix: 'limits' });
 
   const pendingCases: [string, Command[], Command, number, string][] = [
     ['activities', [activity('a1'), activity('a2')], activity('a3'), WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, 'pending activities, 2, has reached the per-workflow limit of 2'],

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { testDatabaseConfigs } from '@chasm/core/testing';
-import { startTestServer, type TestServer } from '@chasm/runtime/testing';
-import { matchingPlugin } from '@chasm/matching';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleTestWorkflows, quietRuntime, until } from './e2e-helpers.js';
 import type * as wf from './workflows/index.js';
-import { workflowPlugin } from '../src/index.js';
+import { useHandWorker } from './hand-worker.js';
 
 /**
  * Search attributes carried by workflow task completions (issue 15): an upsert the SDK sends
@@ -35,54 +33,25 @@ const upsert = (fields: Record<string, Payload>): Command => ({
 });
 
 describe.each(testDatabaseConfigs('chasm_wf_sa_commands'))('search attributes on commands on $name', (dialect) => {
-  let server: TestServer;
-  let connection: Connection;
+  const hand = useHandWorker(dialect, { settings, idPrefix: 'sa' });
+  const { svc, history, status, startAndPoll, complete } = hand;
   let client: Client;
   let native: NativeConnection;
   let bundle: WorkflowBundleWithSourceMap;
-  let drop: () => Promise<void>;
-  const svc = () => connection.workflowService;
-  const history = async (workflowId: string) => (await svc().getWorkflowExecutionHistory({ namespace, execution: { workflowId } })).history?.events ?? [];
-  const status = async (workflowId: string) => (await svc().describeWorkflowExecution({ namespace, execution: { workflowId } })).workflowExecutionInfo?.status;
 
   beforeAll(async () => {
     quietRuntime();
-    const db = await dialect.open();
-    drop = db.drop;
-    [server, bundle] = await Promise.all([
-      startTestServer({ plugins: [matchingPlugin, workflowPlugin], database: db.config, settings }),
-      bundleTestWorkflows(),
-    ]);
-    connection = await Connection.connect({ address: server.address, interceptors: [] });
-    client = new Client({ connection });
-    native = await NativeConnection.connect({ address: server.address });
-    await connection.operatorService.addSearchAttributes({
+    bundle = await bundleTestWorkflows();
+    client = new Client({ connection: hand.connection() });
+    native = await NativeConnection.connect({ address: hand.server().address });
+    await hand.connection().operatorService.addSearchAttributes({
       namespace,
       searchAttributes: { SaKeyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, SaInt: IndexedValueType.INDEXED_VALUE_TYPE_INT, SaOther: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
     });
   }, 60_000);
   afterAll(async () => {
     await native?.close();
-    await connection?.close();
-    await server?.stop();
-    await drop?.();
   });
-
-  /** Starts a run and takes its first workflow task by hand. */
-  async function startAndPoll(): Promise<{ workflowId: string; token: Uint8Array }> {
-    const workflowId = `sa-${randomUUID()}`;
-    const queue = `sa-${randomUUID()}`;
-    await svc().startWorkflowExecution({ namespace, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: queue }, requestId: randomUUID() });
-    const task = await svc().pollWorkflowTaskQueue({ namespace, taskQueue: { name: queue, kind: 1 }, identity: 'hand' });
-    return { workflowId, token: task.taskToken! };
-  }
-  const complete = (token: Uint8Array, commands: Command[]) =>
-    svc()
-      .respondWorkflowTaskCompleted({ namespace, taskToken: token, identity: 'hand', commands })
-      .then(
-        () => ({ code: 0, details: '' }),
-        (e: unknown) => e as { code: number; details: string },
-      );
 
   const sdkCases: [string, Record<string, string[]>, string][] = [
     ['an unregistered attribute', { NotRegistered: ['x'] }, 'search attribute NotRegistered is not defined'],

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Connection } from '@temporalio/client';
 import { type google, temporal } from '@temporalio/proto';
 import { testDatabaseConfigs } from '@chasm/core/testing';
-import { startTestServer, type TestServer } from '@chasm/runtime/testing';
-import { matchingPlugin } from '@chasm/matching';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowPlugin } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { outcomeOf, useHandWorker } from './hand-worker.js';
 
 /**
  * limit.mutableStateSize (issue 15) with a small configured error limit (32 KB), over raw gRPC
@@ -43,39 +40,14 @@ const bigActivity = (): Command => ({
 });
 
 describe.each(testDatabaseConfigs('chasm_wf_state_size'))('mutable state size limit on $name', (dialect) => {
-  let server: TestServer;
-  let connection: Connection;
-  let drop: () => Promise<void>;
-  const svc = () => connection.workflowService;
-  const history = async (workflowId: string, ns: string) => (await svc().getWorkflowExecutionHistory({ namespace: ns, execution: { workflowId } })).history?.events ?? [];
-  const status = async (workflowId: string, ns: string) => (await svc().describeWorkflowExecution({ namespace: ns, execution: { workflowId } })).workflowExecutionInfo?.status;
+  const { svc, history, status, startAndPoll, complete } = useHandWorker(dialect, { settings, namespaces: ['default', 'roomy'], idPrefix: 'state' });
   const signal = (workflowId: string, ns: string) =>
-    svc()
-      .signalWorkflowExecution({ namespace: ns, workflowExecution: { workflowId }, signalName: 'poke', requestId: randomUUID() })
-      .then(
-        () => ({ code: 0, details: '' }),
-        (e: unknown) => e as { code: number; details: string },
-      );
-
-  beforeAll(async () => {
-    const db = await dialect.open();
-    drop = db.drop;
-    server = await startTestServer({ plugins: [matchingPlugin, workflowPlugin], database: db.config, settings, namespaces: ['default', 'roomy'] });
-    connection = await Connection.connect({ address: server.address, interceptors: [] });
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await server?.stop();
-    await drop?.();
-  });
+    outcomeOf(svc().signalWorkflowExecution({ namespace: ns, workflowExecution: { workflowId }, signalName: 'poke', requestId: randomUUID() }));
 
   /** Starts a run, and completes its first task with three pending 12 KB activities. */
   async function bigRun(ns: string): Promise<string> {
-    const workflowId = `state-${randomUUID()}`;
-    const queue = `state-${randomUUID()}`;
-    await svc().startWorkflowExecution({ namespace: ns, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: queue }, requestId: randomUUID() });
-    const task = await svc().pollWorkflowTaskQueue({ namespace: ns, taskQueue: { name: queue, kind: 1 }, identity: 'hand' });
-    await svc().respondWorkflowTaskCompleted({ namespace: ns, taskToken: task.taskToken, identity: 'hand', commands: [bigActivity(), bigActivity(), bigActivity()] });
+    const { workflowId, token } = await startAndPoll(ns);
+    expect(await complete(token, [bigActivity(), bigActivity(), bigActivity()], ns)).toMatchObject({ code: 0 });
     return workflowId;
   }
 
