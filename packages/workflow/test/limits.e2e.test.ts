@@ -26,6 +26,8 @@ const settings = {
     maxPendingSignals: 1,
     maxPendingCancelRequests: 1,
     blobSizeLimitBytes: 64 * 1024,
+    // Ids on commands (activity, timer, continue-as-new) are held to the configured length.
+    maxIdLength: 100,
     historyCountLimitWarn: 12,
     historyCountLimitError: 20,
     historySizeLimitWarnBytes: 256 * 1024,
@@ -82,6 +84,23 @@ describe.each(testDatabaseConfigs('chasm_wf_limits'))('per-run limits on $name',
     ]);
     expect(events[3]?.workflowTaskFailedEventAttributes?.cause).toBe(cause);
     expect(await status(workflowId)).toBe(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
+  });
+
+  const longId = 'i'.repeat(101);
+  const idCases: [string, Command, number, string][] = [
+    ['an activity id', { ...activity('a'), scheduleActivityTaskCommandAttributes: { ...activity('a').scheduleActivityTaskCommandAttributes, activityId: longId } }, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, 'ActivityId exceeds length limit.'],
+    ['a timer id', { ...timer(), startTimerCommandAttributes: { timerId: longId, startToFireTimeout: dur(60) } }, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, 'TimerId on StartTimerCommand exceeds length limit.'],
+  ];
+  it.each(idCases)('holds %s on a command to the configured maxIdLength (100): the task fails with the cause', async (_what, command, cause, message) => {
+    const { workflowId, token } = await startAndPoll();
+    const err = await complete(token, [command]);
+    expect(err.code).toBe(3);
+    expect(err.details).toContain(message);
+    const events = await history(workflowId);
+    expect(events.at(-1)?.workflowTaskFailedEventAttributes?.cause).toBe(cause);
+    // 100 characters are within the limit.
+    const ok = await startAndPoll();
+    expect(await complete(ok.token, [{ ...timer(), startTimerCommandAttributes: { timerId: 'i'.repeat(100), startToFireTimeout: dur(60) } }])).toMatchObject({ code: 0 });
   });
 
   it('accepts commands up to the pending limit', async () => {

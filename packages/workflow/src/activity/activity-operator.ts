@@ -28,7 +28,6 @@ const Common = api.common.v1;
 export type ActivitySelector = { readonly id: string } | { readonly type: string } | { readonly all: true };
 
 /** limit.maxIDLength for task queues named in new options (as for ScheduleActivityTask). */
-const MAX_ID_LENGTH = 1000;
 
 /** The pending activities a request names; the run must be open and name at least one. */
 export function selectActivities(wf: WorkflowComponent, sel: ActivitySelector): ActivityComponent[] {
@@ -169,13 +168,19 @@ export function parseUpdateMask(mask: temporal.api.workflowservice.v1.IUpdateAct
  * then validated and normalised like a ScheduleActivityTask command's. Throws INVALID_ARGUMENT
  * naming the field; changes nothing.
  */
-export function mergedOptions(wf: WorkflowComponent, a: ActivityComponent, from: temporal.api.activity.v1.IActivityOptions, paths: readonly string[]): ActivityOptionValues {
+export function mergedOptions(
+  wf: WorkflowComponent,
+  a: ActivityComponent,
+  from: temporal.api.activity.v1.IActivityOptions,
+  paths: readonly string[],
+  maxIdLength: number,
+): ActivityOptionValues {
   const s = a.state;
   const has = (p: string): boolean => paths.includes(p);
   const under = (prefix: string): boolean => paths.some((p) => p.startsWith(`${prefix}.`));
   let taskQueue = s.taskQueue;
   if (has('taskQueue') || has('taskQueue.name')) {
-    taskQueue = checkTaskQueueName('activity_options.task_queue.name', from.taskQueue?.name, MAX_ID_LENGTH, 'TaskQueue is not provided');
+    taskQueue = checkTaskQueueName('activity_options.task_queue.name', from.taskQueue?.name, maxIdLength, 'TaskQueue is not provided');
   }
   const dur = (path: string, value: Duration | null | undefined, field: string, name: string, current: number): number =>
     has(path) ? checkDuration(`activity_options.${field}`, value, `Invalid ${name}.`) : current;

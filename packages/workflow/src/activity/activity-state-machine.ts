@@ -34,7 +34,6 @@ export class BadCommandError extends Error {
 }
 
 /** limit.maxIDLength (Temporal's default) for activity ids, types and task queues. */
-const MAX_ID_LENGTH = 1000;
 
 /** Runs front-door checks for a command: their INVALID_ARGUMENT becomes the command's failed cause. */
 function asBadCommand<T>(cause: number, check: () => T): T {
@@ -95,6 +94,7 @@ export function scheduleActivity(
   attrs: temporal.api.command.v1.IScheduleActivityTaskCommandAttributes,
   completedEventId: number,
   userMetadata: temporal.api.sdk.v1.IUserMetadata | null | undefined,
+  maxIdLength: number,
 ): void {
   const s = w.wf.state;
   const BAD = Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES;
@@ -102,11 +102,11 @@ export function scheduleActivity(
   if (!attrs.activityType?.name) throw new BadCommandError(BAD, 'ActivityType is not set on ScheduleActivityTaskCommand.');
   // Temporal's ValidateAndNormalizeActivityAttributes: the task fails with BAD_SCHEDULE_ACTIVITY_ATTRIBUTES.
   const timeouts = asBadCommand(BAD, () => {
-    if (attrs.taskQueue?.name) checkTaskQueueName('task_queue', attrs.taskQueue.name, MAX_ID_LENGTH);
+    if (attrs.taskQueue?.name) checkTaskQueueName('task_queue', attrs.taskQueue.name, maxIdLength);
     checkRetryPolicy('retry_policy', attrs.retryPolicy);
     checkPriority(attrs.priority, 'priority');
-    checkId('activity_id', attrs.activityId, MAX_ID_LENGTH, { name: 'ActivityId', tooLong: 'ActivityId exceeds length limit.' });
-    checkId('activity_type', attrs.activityType?.name, MAX_ID_LENGTH, { name: 'ActivityType', tooLong: 'ActivityType exceeds length limit.' });
+    checkId('activity_id', attrs.activityId, maxIdLength, { name: 'ActivityId', tooLong: 'ActivityId exceeds length limit.' });
+    checkId('activity_type', attrs.activityType?.name, maxIdLength, { name: 'ActivityType', tooLong: 'ActivityType exceeds length limit.' });
     return {
       s2c: checkDuration('schedule_to_close_timeout', attrs.scheduleToCloseTimeout, 'Invalid ScheduleToCloseTimeout.'),
       s2s: checkDuration('schedule_to_start_timeout', attrs.scheduleToStartTimeout, 'Invalid ScheduleToStartTimeout.'),

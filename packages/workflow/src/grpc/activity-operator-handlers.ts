@@ -99,7 +99,7 @@ export function activityOperatorHandlers(deps: WorkflowDeps) {
       const r = await engine.update(await run(req.namespace, exec), (wf, ctx) => {
         const selected = selectActivities(wf, sel);
         // Every activity's new options are computed (and checked) before any is changed.
-        const next = selected.map((a) => (req.restoreOriginal ? originalOptions(wf, a) : mergedOptions(wf, a, req.activityOptions ?? {}, paths)));
+        const next = selected.map((a) => (req.restoreOriginal ? originalOptions(wf, a) : mergedOptions(wf, a, req.activityOptions ?? {}, paths, config.maxIdLength)));
         selected.forEach((a, i) => applyOptions(a, ctx, next[i]!));
         return activityOptionsProto(selected[selected.length - 1]!.state);
       });

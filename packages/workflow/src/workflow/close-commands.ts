@@ -14,7 +14,6 @@ import type { WorkflowConfig } from '../config.js';
 import { checkDuration, checkId, checkRetryPolicy, checkTaskQueueName } from '../grpc/validate.js';
 
 /** limit.maxIDLength (Temporal's default). */
-const MAX_ID_LENGTH = 1000;
 
 const RetryState = Enums.RetryState;
 const Initiator = Enums.ContinueAsNewInitiator;
@@ -71,12 +70,13 @@ export function continueAsNew(
   w: HistoryWriter,
   a: temporal.api.command.v1.IContinueAsNewWorkflowExecutionCommandAttributes,
   completedId: number,
+  maxIdLength: number,
 ): NextRun {
   const s = w.wf.state;
   // Temporal's ValidateContinueAsNewWorkflowExecutionAttributes (a refusal fails the task with
   // BAD_CONTINUE_AS_NEW_ATTRIBUTES): the next run's type, queue, durations and retry policy.
-  if (a.workflowType?.name) checkId('workflow_type', a.workflowType.name, MAX_ID_LENGTH, { name: 'WorkflowType' });
-  if (a.taskQueue?.name) checkTaskQueueName('task_queue', a.taskQueue.name, MAX_ID_LENGTH);
+  if (a.workflowType?.name) checkId('workflow_type', a.workflowType.name, maxIdLength, { name: 'WorkflowType' });
+  if (a.taskQueue?.name) checkTaskQueueName('task_queue', a.taskQueue.name, maxIdLength);
   checkDuration('workflow_run_timeout', a.workflowRunTimeout, 'Invalid WorkflowRunTimeout on ContinueAsNewWorkflowExecutionCommand.');
   checkDuration('workflow_task_timeout', a.workflowTaskTimeout, 'Invalid WorkflowTaskTimeout on ContinueAsNewWorkflowExecutionCommand.');
   checkDuration('backoff_start_interval', a.backoffStartInterval, 'Invalid BackoffStartInterval on ContinueAsNewWorkflowExecutionCommand.');

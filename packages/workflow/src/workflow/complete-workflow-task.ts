@@ -35,7 +35,6 @@ const CLOSE_COMMANDS = new Set<number>([
 ]);
 
 /** limit.maxIDLength (Temporal's default) for the ids commands carry. */
-const MAX_ID_LENGTH = 1000;
 
 /** The failed cause of a command whose attributes are invalid (Temporal's `CommandAttrValidator`). */
 const BAD_ATTRIBUTES = new Map<number, number>([
@@ -266,7 +265,7 @@ function applyCommand(w: HistoryWriter, cmd: Command, task: CompletingTask, iden
     cmd.userMetadata ? { ...ev, userMetadata: cmd.userMetadata } : ev;
   switch (cmd.commandType) {
     case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-      scheduleActivity(w, cmd.scheduleActivityTaskCommandAttributes ?? {}, completedId, cmd.userMetadata);
+      scheduleActivity(w, cmd.scheduleActivityTaskCommandAttributes ?? {}, completedId, cmd.userMetadata, config.maxIdLength);
       return undefined;
     case CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK: {
       const id = Number(cmd.requestCancelActivityTaskCommandAttributes?.scheduledEventId ?? 0);
@@ -276,7 +275,7 @@ function applyCommand(w: HistoryWriter, cmd: Command, task: CompletingTask, iden
       const a = cmd.startTimerCommandAttributes ?? {};
       const timerId = a.timerId ?? '';
       if (!timerId) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, 'TimerId is not set.');
-      checkId('timer_id', timerId, MAX_ID_LENGTH, { name: 'TimerId', tooLong: 'TimerId on StartTimerCommand exceeds length limit.' });
+      checkId('timer_id', timerId, config.maxIdLength, { name: 'TimerId', tooLong: 'TimerId on StartTimerCommand exceeds length limit.' });
       if (s.timers[timerId]) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, `Timer ${timerId} already exists.`);
       const ms = checkDuration('start_to_fire_timeout', a.startToFireTimeout, 'An invalid StartToFireTimeout is set on StartTimerCommand.');
       const startedEventId = w.append(
@@ -364,7 +363,7 @@ function applyCommand(w: HistoryWriter, cmd: Command, task: CompletingTask, iden
       return undefined;
     }
     case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
-      return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId);
+      return continueAsNew(w, cmd.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedId, config.maxIdLength);
     default:
       for (const ext of workflowExtensions()) {
         const r = ext.applyCommand?.(w, cmd, task);
