@@ -80,6 +80,6 @@ export const workflowModule = (config: WorkflowConfig = DEFAULT_WORKFLOW_CONFIG)
   // Workflow activity tasks, served by matching's activity-task router.
   options
     .bind<ActivityTaskHandler>(ACTIVITY_TASK_HANDLERS)
-    .toResolvedValue((deps: WorkflowDeps) => workflowActivityTaskHandler(deps.engine, deps.metrics, deps.config.blobSizeLimitBytes, deps.matching), [WORKFLOW_DEPS])
+    .toResolvedValue((deps: WorkflowDeps) => workflowActivityTaskHandler(deps.engine, deps.metrics, deps.config, deps.matching), [WORKFLOW_DEPS])
     .inSingletonScope();
   });

@@ -28,6 +28,8 @@ const settings = {
     blobSizeLimitBytes: 64 * 1024,
     // Ids on commands (activity, timer, continue-as-new) are held to the configured length.
     maxIdLength: 100,
+    // suggest_continue_as_new from the configured thresholds (Temporal: 4096 events, 4 MB).
+    suggestContinueAsNewEvents: 5,
     historyCountLimitWarn: 12,
     historyCountLimitError: 20,
     historySizeLimitWarnBytes: 256 * 1024,
@@ -101,6 +103,18 @@ describe.each(testDatabaseConfigs('chasm_wf_limits'))('per-run limits on $name',
     // 100 characters are within the limit.
     const ok = await startAndPoll();
     expect(await complete(ok.token, [{ ...timer(), startTimerCommandAttributes: { timerId: 'i'.repeat(100), startToFireTimeout: dur(60) } }])).toMatchObject({ code: 0 });
+  });
+
+  it('suggests continue-as-new once the history reaches the configured event count', async () => {
+    const { workflowId, queue, token } = await startAndPoll();
+    const started = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+      events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).at(-1)?.workflowTaskStartedEventAttributes;
+    // The first task started at event 3: under 5.
+    expect(started(await history(workflowId))?.suggestContinueAsNew).toBe(false);
+    expect(await complete(token, [timer()])).toMatchObject({ code: 0 });
+    await svc().signalWorkflowExecution({ namespace, workflowExecution: { workflowId }, signalName: 'poke', requestId: randomUUID() });
+    const task = await svc().pollWorkflowTaskQueue({ namespace, taskQueue: { name: queue, kind: 1 }, identity: 'hand' });
+    expect(started(task.history?.events ?? [])?.suggestContinueAsNew).toBe(true);
   });
 
   it('accepts commands up to the pending limit', async () => {

@@ -3,6 +3,8 @@ import { asComponent, InvalidArgumentError, NotFoundError, type AnyComponent, ty
 import { encodePayloads, type ActivityTaskHandler, type MatchingService, type Payloads } from '@chasm/matching';
 import { Workflow } from '../workflow/workflow.js';
 import { updateWithHandoff } from '../workflow/task-handoff.js';
+import type { ContinueAsNewThresholds } from '../workflow/mutable-state.js';
+import type { WorkflowConfig } from '../config.js';
 import type { WorkflowMetrics } from '../metrics.js';
 import { Activity } from './activity.js';
 import { cancelActivity, checkAttempt, completeActivity, failActivity, heartbeatActivity, startActivity } from './activity-state-machine.js';
@@ -17,13 +19,14 @@ import { cancelActivity, checkAttempt, completeActivity, failActivity, heartbeat
 export function workflowActivityTaskHandler(
   engine: ChasmEngine,
   metrics: WorkflowMetrics | undefined,
-  blobSizeLimitBytes: number,
+  config: Pick<WorkflowConfig, 'blobSizeLimitBytes'> & ContinueAsNewThresholds,
   matching?: MatchingService,
 ): ActivityTaskHandler {
+  const { blobSizeLimitBytes } = config;
   /** An update whose change may schedule the run's next workflow task. */
   const finishing = <T>(ref: ComponentRef, fn: (c: AnyComponent, ctx: MutableContext) => T): Promise<T> =>
     matching
-      ? updateWithHandoff(engine, matching, ref, (c) => asComponent(c.parent()!, Workflow), fn)
+      ? updateWithHandoff(engine, matching, ref, (c) => asComponent(c.parent()!, Workflow), fn, config)
       : engine.update(ref, fn).then((r) => r.output);
   const blob = (field: string, p: Payloads | null | undefined): void => {
     const n = encodePayloads(p)?.length ?? 0;

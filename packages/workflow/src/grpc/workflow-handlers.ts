@@ -124,10 +124,10 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
       run: (wf: WorkflowComponent, ctx: Parameters<typeof startRun>[1]): { eager?: EagerWorkflowTask; handed?: HandedOffTask } => {
         startRun(wf, ctx, spec, namespace);
         if (first?.eagerFor) {
-          const eager = startFirstTaskEagerly(wf, ctx, first.eagerFor.identity, spec.requestId);
+          const eager = startFirstTaskEagerly(wf, ctx, first.eagerFor.identity, spec.requestId, config);
           return eager ? { eager } : {};
         }
-        const handed = startForReservedPoller(wf, ctx, first?.handoff);
+        const handed = startForReservedPoller(wf, ctx, first?.handoff, config);
         return handed ? { handed } : {};
       },
     };
@@ -324,7 +324,7 @@ export function workflowRpcHandlers(deps: WorkflowDeps, queries: QueryRegistry, 
                 } else {
                   const start = (wf: WorkflowComponent, ctx: MutableContext) => {
                     const w = new HistoryWriter(wf, ctx);
-                    const out = startWorkflowTask(w, p.stamp, t.taskQueue.kind, identity, randomUUID());
+                    const out = startWorkflowTask(w, p.stamp, t.taskQueue.kind, identity, randomUUID(), config);
                     w.commit();
                     return out;
                   };

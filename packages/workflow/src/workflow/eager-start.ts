@@ -1,7 +1,7 @@
 import { PRE_ENCODED_FIELDS, type MutableContext } from '@chasm/core';
 import type { temporal } from '../proto.js';
 import { HistoryWriter, readHistory } from './history-writer.js';
-import { startWorkflowTask } from './mutable-state.js';
+import { startWorkflowTask, type ContinueAsNewThresholds } from './mutable-state.js';
 import type { WorkflowComponent } from './workflow.js';
 
 export type EagerWorkflowTask = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
@@ -20,12 +20,18 @@ export type EagerDenial = 'first_workflow_task_backoff' | 'task_already_dispatch
  * Denied (undefined) when the first task waits out a backoff (start delay, cron), or is not
  * there to start: the caller then answers without `eager_workflow_task`.
  */
-export function startFirstTaskEagerly(wf: WorkflowComponent, ctx: MutableContext, identity: string, requestId: string): EagerWorkflowTask | undefined {
+export function startFirstTaskEagerly(
+  wf: WorkflowComponent,
+  ctx: MutableContext,
+  identity: string,
+  requestId: string,
+  suggest: ContinueAsNewThresholds,
+): EagerWorkflowTask | undefined {
   const s = wf.state;
   const t = s.wft;
   if (s.status !== 'running' || s.backoffUntil !== null || !t || t.startedEventId !== 0 || t.queueKind !== 'normal') return undefined;
   const w = new HistoryWriter(wf, ctx);
-  const polled = startWorkflowTask(w, t.stamp, 'normal', identity, requestId);
+  const polled = startWorkflowTask(w, t.stamp, 'normal', identity, requestId, suggest);
   w.commit();
   if (!polled) return undefined;
   // The poll response carries its history pre-encoded, which only a top-level response field

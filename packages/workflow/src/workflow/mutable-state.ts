@@ -9,6 +9,7 @@ import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
 import { triggerCallbacks } from '../callback/callback.tasks.js';
 import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
 import { workflowExtensions, type ProtocolMessage } from './extensions.js';
+import type { WorkflowConfig } from '../config.js';
 
 const Cause = Enums.WorkflowTaskFailedCause;
 const TimeoutType = Enums.TimeoutType;
@@ -61,6 +62,9 @@ export function taskQueueProto(name: string, kind: 'normal' | 'sticky', normalNa
     : { name, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
 }
 
+/** When a started workflow task tells the worker to continue as new (the package's config). */
+export type ContinueAsNewThresholds = Pick<WorkflowConfig, 'suggestContinueAsNewEvents' | 'suggestContinueAsNewBytes'>;
+
 /**
  * Marks the scheduled task started for a poller and builds the poll response. Undefined when
  * the matching task is stale (another instance of the task, or the run moved on).
@@ -71,6 +75,7 @@ export function startWorkflowTask(
   polledKind: 'normal' | 'sticky',
   identity: string,
   requestId: string,
+  suggest: ContinueAsNewThresholds,
 ): (temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse & { [PRE_ENCODED_FIELDS]: PreEncodedFields }) | undefined {
   const s = w.wf.state;
   const t = s.wft;
@@ -83,7 +88,8 @@ export function startWorkflowTask(
   // Extensions may ask for continue-as-new too (workflow-update: close to the total update limit).
   const extensionReasons: number[] = [];
   for (const ext of workflowExtensions()) extensionReasons.push(...(ext.continueAsNewReasons?.(w.wf) ?? []));
-  const suggestContinueAsNew = s.nextEventId >= 4096 || s.historySizeBytes >= 4 * 1024 * 1024 || extensionReasons.length > 0;
+  const suggestContinueAsNew =
+    s.nextEventId >= suggest.suggestContinueAsNewEvents || s.historySizeBytes >= suggest.suggestContinueAsNewBytes || extensionReasons.length > 0;
   const startedAttrs = {
     identity,
     requestId,

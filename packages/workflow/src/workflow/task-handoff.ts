@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AnyComponent, ChasmEngine, ComponentRef, MutableContext } from '@chasm/core';
 import type { MatchingService, PollerReservation, TaskPriority, TaskQueueRef } from '@chasm/matching';
 import { HistoryWriter } from './history-writer.js';
-import { startWorkflowTask } from './mutable-state.js';
+import { startWorkflowTask, type ContinueAsNewThresholds } from './mutable-state.js';
 import { encodeMatchingPayload } from './task-token.js';
 import type { WorkflowComponent } from './workflow.js';
 
@@ -39,12 +39,17 @@ export interface HandedOffTask {
  * poller still waits. Its dispatch and schedule-to-start tasks then fail validation at commit and
  * are never written.
  */
-export function startForReservedPoller(wf: WorkflowComponent, ctx: MutableContext, h: Handoff | undefined): HandedOffTask | undefined {
+export function startForReservedPoller(
+  wf: WorkflowComponent,
+  ctx: MutableContext,
+  h: Handoff | undefined,
+  suggest: ContinueAsNewThresholds,
+): HandedOffTask | undefined {
   const t = wf.state.wft;
   if (!h || !t || t.startedEventId !== 0 || t.speculative || t.queueKind !== h.queue.kind || t.queueName !== h.queue.name) return undefined;
   if (!h.reservation.alive) return undefined;
   const w = new HistoryWriter(wf, ctx);
-  const response = startWorkflowTask(w, t.stamp, t.queueKind, h.reservation.identity, randomUUID());
+  const response = startWorkflowTask(w, t.stamp, t.queueKind, h.reservation.identity, randomUUID(), suggest);
   w.commit();
   return response ? { workflowId: wf.state.workflowId, runId: wf.state.runId, stamp: t.stamp, response } : undefined;
 }
@@ -95,6 +100,7 @@ export async function updateWithHandoff<T>(
   target: ComponentRef,
   workflowOf: (c: AnyComponent) => WorkflowComponent,
   fn: (c: AnyComponent, ctx: MutableContext) => T,
+  suggest: ContinueAsNewThresholds,
 ): Promise<T> {
   const peek = await engine
     .read(target, (c) => {
@@ -108,7 +114,7 @@ export async function updateWithHandoff<T>(
     const r = await engine.update(target, (c, ctx) => {
       started = undefined; // a transaction retried after a conflict starts over
       const out = fn(c, ctx);
-      started = startForReservedPoller(workflowOf(c), ctx, h);
+      started = startForReservedPoller(workflowOf(c), ctx, h, suggest);
       return out;
     });
     return r.output;
