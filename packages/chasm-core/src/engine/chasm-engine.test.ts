@@ -266,6 +266,29 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
       expect(await t.engine.read(storeTarget(NS, 's1'), (s) => s.state.expiredCount)).toBe(0);
     });
 
+    it('does not wake up for a timer a commit deleted: no load of an execution that left the cache', async () => {
+      // A cache of one execution: creating a second store evicts the first.
+      const small = await createTestEngine({ libraries: [referenceLibrary], store: t.store, engine: { cacheSize: 1 } });
+      try {
+        await createStore(small.engine, NS, 'c1');
+        await small.engine.update(storeTarget(NS, 'c1'), (s, ctx) => void addItem(s, ctx, 'k', 'v', { ttlMs: 1000 }));
+        await small.engine.update(storeTarget(NS, 'c1'), (s) => void asComponent(s.fields.items.get('k')!, Item).state.ttlStamp++);
+        await createStore(small.engine, NS, 'c2');
+        const loads: string[] = [];
+        const load = t.store.loadExecution.bind(t.store);
+        t.store.loadExecution = (key) => {
+          loads.push(key.businessId);
+          return load(key);
+        };
+        await small.advance(5000);
+        expect(loads).toEqual([]);
+        expect(small.engine.processor.pendingTimers).toBe(0);
+        expect(await small.engine.read(storeTarget(NS, 'c1'), (s) => s.state.expiredCount)).toBe(0);
+      } finally {
+        await small.stop();
+      }
+    });
+
     it('treats tasks of a paused component as invalid (access rule)', async () => {
       await createStore(t.engine, NS, 's1');
       await t.engine.update(storeTarget(NS, 's1'), (s, ctx) => {

@@ -35,6 +35,12 @@ export interface TaskSink {
   enqueue(rows: readonly TaskRow[]): void;
   /** Rows found to be garbage: deleted without running. */
   discard(rows: readonly TaskRow[]): void;
+  /**
+   * Tasks a commit just deleted (they became invalid): the processor need not run them. Without
+   * this, every invalidated timer still fired, took the execution's lock and, for an execution
+   * that had left the cache, loaded it from the database only to find nothing to do.
+   */
+  cancel(shardId: number, taskIds: readonly string[]): void;
   /** The shard was lost: forget its tasks. */
   dropShard(shardId: number): void;
   /** A commit of this shard failed with an unknown outcome: read the shard's tasks again soon. */
@@ -340,6 +346,7 @@ export class ExecutionAccess {
       if (cur && cur.runId === e.row.runId) this.cache.setCurrent({ ...cur, status: prepared.row.status });
     }
     this.notifier.notify(executionKeyString(e.row));
+    if (prepared.deleteTaskIds.length > 0) this.tasks.cancel(shardId, prepared.deleteTaskIds);
     if (prepared.insertTasks.length > 0) this.tasks.enqueue(prepared.insertTasks);
   }
 

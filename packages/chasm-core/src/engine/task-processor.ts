@@ -63,6 +63,12 @@ export class TaskProcessor {
   private readonly readyVisibility = new Map<number, TaskRow[]>();
   private readonly heap = new TimerHeap<TaskRow>();
   private readonly known = new Set<string>();
+  /**
+   * Tasks waiting in `heap` or `ready` whose rows a commit deleted (`cancel`): dropped when they
+   * come up instead of run. Lazy, so cancelling costs no heap rebuild; an entry lives at most
+   * until the task's fire time, inside the look-ahead window.
+   */
+  private readonly cancelled = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private readonly pendingDeletes = new Map<number, TaskRow[]>();
   private readonly shards = new Set<number>();
@@ -137,6 +143,16 @@ export class TaskProcessor {
     for (const r of rows) this.finish(r);
   }
 
+  /** Tasks a commit deleted as invalid: not run when they come up (see `cancelled`). */
+  cancel(shardId: number, taskIds: readonly string[]): void {
+    for (const id of taskIds) {
+      const k = `${shardId}/${id}`;
+      // A task running now finishes as it would have (its run finds nothing to do); if it comes
+      // back (a retry), it is dropped then. Leaving `known` clears the mark (`forgetKey`).
+      if (this.known.has(k)) this.cancelled.add(k);
+    }
+  }
+
   /**
    * A commit of the shard failed with an unknown outcome (the database went away mid-write): if
    * it did commit, its tasks are in the table but were never handed over. Scan the shard again
@@ -184,7 +200,7 @@ export class TaskProcessor {
     this.readyVisibility.delete(shardId);
     this.heap.removeWhere((t) => t.shardId === shardId);
     this.pendingDeletes.delete(shardId);
-    for (const k of [...this.known]) if (k.startsWith(`${shardId}/`)) this.known.delete(k);
+    for (const k of [...this.known]) if (k.startsWith(`${shardId}/`)) this.forgetKey(k);
   }
 
   /**
@@ -206,7 +222,7 @@ export class TaskProcessor {
         this.riding--;
         // Not committed and the processor or shard is gone: a later owner's scan re-runs them (at least once).
         if (committed || !this.running || !this.shards.has(shardId)) {
-          for (const r of rows) this.known.delete(taskKey(r));
+          for (const r of rows) this.forgetKey(taskKey(r));
         } else {
           for (const r of rows) this.queueDelete(r);
         }
@@ -276,7 +292,24 @@ export class TaskProcessor {
     this.pump();
   }
 
+  /** The task left this processor (ran, dropped, deleted): it may be added again by a scan. */
+  private forgetKey(k: string): void {
+    this.known.delete(k);
+    this.cancelled.delete(k);
+  }
+
+  /** A cancelled task came up: dropped without running (its row is already gone). */
+  private dropIfCancelled(row: TaskRow): boolean {
+    const k = taskKey(row);
+    if (!this.cancelled.has(k)) return false;
+    this.forgetKey(k);
+    this.attempts.delete(k);
+    this.metrics?.tasks.inc({ type: row.typeName, outcome: 'cancelled' });
+    return true;
+  }
+
   private makeReady(row: TaskRow): void {
+    if (this.dropIfCancelled(row)) return;
     if (row.kind !== 'visibility') {
       this.ready.push(row);
       return;
@@ -296,6 +329,7 @@ export class TaskProcessor {
     }
     while (this.running && this.inFlight < this.o.concurrency && this.ready.length > 0) {
       const row = this.ready.shift()!;
+      if (this.dropIfCancelled(row)) continue;
       void this.track(() => this.runOne(row));
     }
     this.metrics?.pendingTasks.set({ kind: 'ready' }, this.ready.length);
@@ -319,7 +353,7 @@ export class TaskProcessor {
       if (row.kind === 'retention') {
         if ((await this.host.runRetention(row)) === 'deleted') {
           // Its row went with the execution's rows.
-          this.known.delete(taskKey(row));
+          this.forgetKey(taskKey(row));
           this.attempts.delete(taskKey(row));
           this.metrics?.tasks.inc({ type: row.typeName, outcome: 'executed' });
         } else {
@@ -330,7 +364,7 @@ export class TaskProcessor {
         const r = await this.host.runDuePureTasks(row);
         if (r === 'done') {
           // The commit that ran it also deleted its row.
-          this.known.delete(taskKey(row));
+          this.forgetKey(taskKey(row));
           this.attempts.delete(taskKey(row));
         } else {
           this.heap.push(r.retryAt.getTime(), row);
@@ -372,7 +406,7 @@ export class TaskProcessor {
       await this.store.writeVisibility(this.host.lease(shardId), records, batch.map((t) => t.taskId));
       for (const row of batch) {
         this.host.visibilityWritten(row);
-        this.known.delete(taskKey(row));
+        this.forgetKey(taskKey(row));
         this.attempts.delete(taskKey(row));
       }
     } catch (err) {
@@ -393,7 +427,7 @@ export class TaskProcessor {
       return;
     }
     if (!this.running) {
-      this.known.delete(k);
+      this.forgetKey(k);
       return;
     }
     const n = (this.attempts.get(k) ?? 0) + 1;
@@ -436,7 +470,7 @@ export class TaskProcessor {
         if (ChasmError.is(err) && err.name === 'ShardOwnershipLostError') this.host.shardLost(shardId);
         else this.failures.report('warn', { shardId }, 'deleting finished tasks failed; a later scan re-runs them (at least once)', err);
       }
-      for (const r of rows) this.known.delete(taskKey(r));
+      for (const r of rows) this.forgetKey(taskKey(r));
     }
     this.checkIdle();
   }
