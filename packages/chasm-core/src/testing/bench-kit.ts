@@ -89,7 +89,9 @@ export async function withBenchPostgres(prefix: string, fn: (pg: BenchPostgres) 
     await fn({ url, dbName, admin });
   } finally {
     await admin.close();
-    await dropPostgresDatabase(adminUrl, dbName);
+    // BENCH_KEEP_DB=1 keeps the database for inspection afterwards (pg_stat_user_tables, rows).
+    if (process.env['BENCH_KEEP_DB'] === '1') console.log(`Postgres: kept database ${dbName}`);
+    else await dropPostgresDatabase(adminUrl, dbName);
   }
 }
 

@@ -3,6 +3,7 @@ import type { MigrationSet } from '../../tokens.js';
 import * as createCoreTables from './20261125T1200_create_core_tables.js';
 import * as writeFunction from './20261203T1800_write_function.js';
 import * as writeFunctionV2 from './20261206T1400_write_function_v2.js';
+import * as lighterIndexes from './20261206T1700_lighter_indexes.js';
 
 /** Name of the bookkeeping table of the core migrations (each package keeps its own). */
 export const CORE_MIGRATION_TABLE = 'chasm_core_migrations';
@@ -12,6 +13,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '20261125T1200_create_core_tables': createCoreTables,
   '20261203T1800_write_function': writeFunction,
   '20261206T1400_write_function_v2': writeFunctionV2,
+  '20261206T1700_lighter_indexes': lighterIndexes,
 };
 
 /**
