@@ -73,7 +73,8 @@ describe(Tree, () => {
     const items = (root.fields as unknown as { items: { create(k: string, s: unknown): unknown } }).items;
     items.create('a', { value: 'x', status: 'active', ttlStamp: 1, firedCount: 0, notifyStamp: 1, notifiedCount: 0 });
     const first = tree.diff(1);
-    expect(first.upserts.map((u) => u.path).sort()).toEqual(['', 'items', 'items/a']);
+    // The map 'items' is implied by its child's path: no row of its own.
+    expect(first.upserts.map((u) => u.path).sort()).toEqual(['', 'items/a']);
     tree.markWritten(first);
     // Touching without changing writes nothing.
     void root.state;
@@ -81,5 +82,28 @@ describe(Tree, () => {
     (root.fields as unknown as { items: { delete(k: string): void } }).items.delete('a');
     const d = tree.diff(2);
     expect(d.deletes).toEqual(['items/a']);
+  });
+
+  it('rebuilds maps from their children on load, and still loads map rows written by older versions', () => {
+    const tree = Tree.create(registry, Store, newStoreState('s'));
+    tree.mutable = true;
+    const items = (tree.wrap(tree.root).fields as unknown as { items: { create(k: string, s: unknown): unknown } }).items;
+    items.create('a', { value: 'x', status: 'active', ttlStamp: 1, firedCount: 0, notifyStamp: 1, notifiedCount: 0 });
+    const rows = tree.diff(1).upserts;
+    type Items = { items: { keys(): string[]; get(k: string): { state: { value: string } } | undefined; size: number } };
+    for (const loaded of [
+      Tree.load(registry, rows, []),
+      Tree.load(registry, [...rows, { path: 'items', kind: 'map', typeName: '', initialTc: 1, lastUpdateTc: 1, data: new Uint8Array(0) }], []),
+    ]) {
+      const fields = loaded.wrap(loaded.root).fields as unknown as Items;
+      expect(fields.items.keys()).toEqual(['a']);
+      expect(fields.items.get('a')?.state.value).toBe('x');
+      expect(loaded.diff(2).upserts).toEqual([]);
+    }
+    // An execution without map items reads its maps as empty.
+    const bare = Tree.load(registry, rows.filter((r) => r.path === ''), []);
+    expect((bare.wrap(bare.root).fields as unknown as Items).items.size).toBe(0);
+    // A row under a path that is no map field of its parent is still refused.
+    expect(() => Tree.load(registry, [...rows, { ...rows[1]!, path: 'nofield/a' }], [])).toThrow(/has no parent/);
   });
 });

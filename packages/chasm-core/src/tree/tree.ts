@@ -67,7 +67,7 @@ export class Tree {
     tree.adopt(root, rootRow);
     for (const row of sorted.slice(1)) {
       const { parent: parentPath, name } = splitPath(row.path);
-      const parent = tree.nodes.get(parentPath);
+      const parent = tree.nodes.get(parentPath) ?? tree.implicitMap(parentPath);
       if (!parent) throw new Error(`node '${row.path}' has no parent`);
       const node = new TreeNode(row.kind, name, row.path, parent, row.typeName);
       if (row.kind === 'component') node.componentType = registry.component(row.typeName);
@@ -84,6 +84,25 @@ export class Tree {
       else tree.removedTasks.push(t);
     }
     return tree;
+  }
+
+  /**
+   * Map nodes hold no data, so they are not written (`diff`): a map exists as its children's
+   * common parent path and is rebuilt here, under the component whose field it is. Rows of maps
+   * written by older versions still load as they are. Saves two row writes per workflow
+   * (issue 16), and an empty map reads exactly like a missing one.
+   */
+  private implicitMap(path: string): TreeNode | undefined {
+    if (path === '') return undefined;
+    const { parent: ownerPath, name } = splitPath(path);
+    const owner = this.nodes.get(ownerPath);
+    const spec = owner?.kind === 'component' ? owner.componentType?.children[name] : undefined;
+    if (!owner || (spec?.kind !== 'map' && spec?.kind !== 'dataMap')) return undefined;
+    const map = new TreeNode('map', name, path, owner, '');
+    map.hydrated = true;
+    owner.children.set(name, map);
+    this.nodes.set(path, map);
+    return map;
   }
 
   private adopt(node: TreeNode, row: NodeRow): void {
@@ -180,6 +199,8 @@ export class Tree {
     const upserts: NodeRow[] = [];
     const written: TreeNode[] = [];
     for (const node of this.nodes.values()) {
+      // Maps are implied by their children's paths (see `implicitMap`).
+      if (node.kind === 'map') continue;
       const isNew = node.persisted === undefined;
       if (!isNew && !node.hydrated) continue;
       let data: Uint8Array;
