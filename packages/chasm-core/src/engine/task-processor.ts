@@ -89,6 +89,8 @@ export class TaskProcessor {
   private rescanTimer: NodeJS.Timeout | undefined;
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly o: Required<TaskProcessorOptions>;
+  /** The pending-task gauges' children, resolved once: `pump` sets them on every call (profile: label hashing). */
+  private readonly gauges: { readonly ready: { set(v: number): void }; readonly timer: { set(v: number): void } } | undefined;
   /** Failed attempts: while the database is away, one short line per interval instead of one per task. */
   private readonly failures: TransientFailureLog;
 
@@ -111,6 +113,9 @@ export class TaskProcessor {
       visibilityBatch: opts.visibilityBatch ?? 200,
     };
     this.failures = new TransientFailureLog(logger);
+    this.gauges = metrics
+      ? { ready: metrics.pendingTasks.labels({ kind: 'ready' }), timer: metrics.pendingTasks.labels({ kind: 'timer' }) }
+      : undefined;
   }
 
   async start(leases: readonly ShardLease[]): Promise<void> {
@@ -332,8 +337,10 @@ export class TaskProcessor {
       if (this.dropIfCancelled(row)) continue;
       void this.track(() => this.runOne(row));
     }
-    this.metrics?.pendingTasks.set({ kind: 'ready' }, this.ready.length);
-    this.metrics?.pendingTasks.set({ kind: 'timer' }, this.heap.size);
+    if (this.gauges) {
+      this.gauges.ready.set(this.ready.length);
+      this.gauges.timer.set(this.heap.size);
+    }
     this.checkIdle();
   }
 
