@@ -31,7 +31,10 @@ export interface CaptureProxy {
 
 const identity = (b: Buffer): Buffer => b;
 
-/** The service's method names: every `XRequest` message with an `XResponse` beside it. */
+/**
+ * The service's method names: every `XRequest` message with an `XResponse` beside it (a pair
+ * that is no method only registers a path nobody calls).
+ */
 export function workflowServiceMethods(): string[] {
   const ns = temporal.api.workflowservice.v1 as unknown as Record<string, unknown>;
   return Object.keys(ns)
@@ -43,13 +46,13 @@ export async function startCaptureProxy(upstream: string): Promise<CaptureProxy>
   const client = new grpc.Client(upstream, grpc.credentials.createInsecure());
   const server = new grpc.Server();
   const calls: CapturedCall[] = [];
+  // `response` stays absent on errors (exactOptionalPropertyTypes: never set to undefined).
   const recorded = (rec: CapturedCall, res: Buffer | undefined): void => {
     if (res) rec.response = res;
   };
   const def: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
-  for (const m of workflowServiceMethods()) {
-    const name = m;
+  for (const name of workflowServiceMethods()) {
     const path = `/${SERVICE}/${name}`;
     def[name] = { path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity };
     handlers[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {

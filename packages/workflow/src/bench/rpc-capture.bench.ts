@@ -11,7 +11,8 @@
  *   BENCH_CALLERS=50   (the timeline needs 1; with more, only the per-workflow counts are printed)
  *
  * The proxy adds a hop to every call (the same for both targets): compare offsets between
- * targets, not with the workflow bench's latencies.
+ * targets, not with the workflow bench's latencies. It runs in the bench's own process, so at
+ * many callers it is the bottleneck: there, read the counts, not the times.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
