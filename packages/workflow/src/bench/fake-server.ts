@@ -2,17 +2,24 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * The zero-cost server of issue 16: a measuring instrument that lives outside the repository
- * (`../shared/bench/fake-server/` beside it, or BENCH_FAKE_SERVER), never copied into it. Its
- * directory is read-only, so it is copied to a temporary directory and its dependencies are
- * installed there with `npm ci`, once per version of its lock file.
+ * (`shared/bench/fake-server/` beside it or beside a folder above it, or BENCH_FAKE_SERVER), never
+ * copied into it. Its directory is read-only, so it is copied to a temporary directory and its
+ * dependencies are installed there with `npm ci`, once per version of its lock file.
  */
 export function findFakeServer(repoRoot: string): string | undefined {
-  const dir = process.env['BENCH_FAKE_SERVER'] ?? resolve(repoRoot, '..', 'shared', 'bench', 'fake-server');
-  return existsSync(join(dir, 'server.mjs')) ? dir : undefined;
+  const explicit = process.env['BENCH_FAKE_SERVER'];
+  if (explicit !== undefined) return existsSync(join(explicit, 'server.mjs')) ? explicit : undefined;
+  // A git worktree sits deeper than the main checkout (e.g. wt/<branch>), so look upwards: a bench
+  // run there used to find no fake and quietly print no ratios.
+  for (let dir = resolve(repoRoot, '..'); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared', 'bench', 'fake-server');
+    if (existsSync(join(candidate, 'server.mjs'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** A runnable copy of the fake server (deps installed); throws if `npm ci` fails. */

@@ -173,7 +173,7 @@ async function runAll(bundleFile: string, postgres: BenchPostgres | undefined): 
         console.log(`fake server: ${(e as Error).message}; no ratios`);
       }
       if (dir !== undefined) targets.push(await startFake(dir, bundleFile));
-    } else if (TARGETS.includes('fake')) console.log('fake server: not found beside the repository (../shared/bench/fake-server); no ratios');
+    } else if (TARGETS.includes('fake')) console.log('fake server: not found beside the repository or a folder above it (shared/bench/fake-server; BENCH_FAKE_SERVER=dir); no ratios');
     if (TARGETS.includes('pglite')) targets.push(await startOurs('ours, PGlite (in memory)', { kind: 'pglite' }, bundleFile));
     if (postgres) targets.push(await startOurs('ours, Postgres', { kind: 'postgres', url: postgres.url }, bundleFile, postgres));
     const results: Measurement[] = [];
