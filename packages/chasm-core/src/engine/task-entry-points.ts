@@ -1,7 +1,7 @@
 import type { TaskRow, VisibilityRecord } from '../persistence/store.js';
 import type { ComponentRef } from '../ref.js';
 import { visibilityRecordOf } from './commit.js';
-import type { ExecutionAccess } from './execution-access.js';
+import { refOf, type ExecutionAccess } from './execution-access.js';
 import { Transaction, taskAttributes, taskPayload, taskValid } from './transaction.js';
 
 /**
@@ -68,7 +68,7 @@ export function prepareSideEffect(access: ExecutionAccess, task: TaskRow): Promi
     const type = access.registry.task(task.typeName);
     const txn = new Transaction(e.tree, key, access.clock.now(), e.row.transitionCount);
     if (!taskValid(e.tree, txn.readContext(), node, type, taskPayload(type, live), taskAttributes(live))) return undefined;
-    return { ...key, path: node.path, initialTc: node.initialTc, executionTc: e.row.transitionCount, taskId: task.taskId };
+    return refOf(key, node.path, node.initialTc, e.row.transitionCount, task.taskId);
   });
 }
 

@@ -1,13 +1,13 @@
 import { InvalidArgumentError } from '@chasm/core';
-import { msNumberToTs, tsToDate, tsToMs } from '@temporalio/common/lib/time.js';
+import { msNumberToTs } from '@temporalio/common/lib/time.js';
 import type { google } from '@temporalio/proto';
 import Long from 'long';
 
 /**
  * google.protobuf.Duration / Timestamp <-> milliseconds, for every package that speaks the
- * Temporal API. The arithmetic is @temporalio/common's (`msNumberToTs`, `tsToMs`); these wrappers
- * add what a server needs on top: input is checked against the protobuf ranges first, so a bad
- * request is INVALID_ARGUMENT naming its field, never an exception from inside the SDK helper.
+ * Temporal API. Milliseconds to protobuf is @temporalio/common's `msNumberToTs`; protobuf to
+ * milliseconds is checked against the protobuf ranges first, so a bad request is INVALID_ARGUMENT
+ * naming its field, never an exception from inside a helper.
  */
 
 export type Duration = google.protobuf.IDuration;
@@ -63,18 +63,27 @@ export function msToTimestamp(time: number | Date): Timestamp {
   return exact(ms) ? msNumberToTs(ms) : split(ms);
 }
 
-function checked(t: ProtoTime, field: string, kind: 'duration' | 'timestamp'): Timestamp {
+/**
+ * A checked Duration or Timestamp in milliseconds: `seconds * 1000 + floor(nanos / 1e6)`, what
+ * @temporalio/common's `tsToMs` computes with Longs. In the protobuf ranges every term is a safe
+ * integer (|seconds * 1000| < 2^49), so plain numbers give the same result; the Long version
+ * (a Long.fromNumber, a mul, an add) was ~1% of the server's CPU per start (issue 16: a start
+ * converts five durations).
+ */
+function checkedMs(t: ProtoTime, field: string, kind: 'duration' | 'timestamp'): number {
   const seconds = longToNumber(t.seconds);
   const nanos = t.nanos ?? 0;
-  const [minSeconds, maxSeconds, minNanos] =
-    kind === 'duration' ? [-MAX_DURATION_SECONDS, MAX_DURATION_SECONDS, -MAX_NANOS] : [MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS, 0];
+  const duration = kind === 'duration';
+  const minSeconds = duration ? -MAX_DURATION_SECONDS : MIN_TIMESTAMP_SECONDS;
+  const maxSeconds = duration ? MAX_DURATION_SECONDS : MAX_TIMESTAMP_SECONDS;
+  const minNanos = duration ? -MAX_NANOS : 0;
   if (!Number.isInteger(seconds) || seconds < minSeconds || seconds > maxSeconds) {
     throw new InvalidArgumentError(field, `${field}: ${kind} seconds out of range: ${String(t.seconds)}`);
   }
   if (!Number.isInteger(nanos) || nanos < minNanos || nanos > MAX_NANOS) {
     throw new InvalidArgumentError(field, `${field}: ${kind} nanos out of range: ${String(t.nanos)}`);
   }
-  return { seconds: Long.fromNumber(seconds), nanos };
+  return seconds * 1000 + Math.floor(nanos / 1_000_000);
 }
 
 /**
@@ -82,7 +91,7 @@ function checked(t: ProtoTime, field: string, kind: 'duration' | 'timestamp'): T
  * (whether one is allowed is the caller's rule); out-of-range seconds or nanos are INVALID_ARGUMENT.
  */
 export function optionalDurationToMs(d: ProtoTime | null | undefined, field: string): number | undefined {
-  return d === null || d === undefined ? undefined : tsToMs(checked(d, field, 'duration'));
+  return d === null || d === undefined ? undefined : checkedMs(d, field, 'duration');
 }
 
 /** A Duration in milliseconds; 0 when absent (Temporal's "unset"). */
@@ -92,10 +101,10 @@ export function durationToMs(d: ProtoTime | null | undefined, field: string): nu
 
 /** A Timestamp in epoch milliseconds; undefined when absent. */
 export function optionalTimestampToMs(ts: ProtoTime | null | undefined, field: string): number | undefined {
-  return ts === null || ts === undefined ? undefined : tsToMs(checked(ts, field, 'timestamp'));
+  return ts === null || ts === undefined ? undefined : checkedMs(ts, field, 'timestamp');
 }
 
 /** A Timestamp as a Date; undefined when absent. */
 export function optionalTimestampToDate(ts: ProtoTime | null | undefined, field: string): Date | undefined {
-  return ts === null || ts === undefined ? undefined : tsToDate(checked(ts, field, 'timestamp'));
+  return ts === null || ts === undefined ? undefined : new Date(checkedMs(ts, field, 'timestamp'));
 }

@@ -25,7 +25,12 @@ export class HistoryWriter {
   append(ev: HistoryEvent): number {
     const s = this.wf.state;
     const id = s.nextEventId++;
-    this.events.push({ ...ev, eventId: long(id), eventTime: ev.eventTime ?? msToTimestamp(this.now) });
+    // A copy, then the two fields: not `{ ...ev, eventId, eventTime }`, which on Node 20's V8
+    // takes a slow path (~1.5 µs) when `ev` lacks them, as it mostly does (ADR 0041).
+    const e: HistoryEvent = Object.assign({}, ev);
+    e.eventId = long(id);
+    e.eventTime = ev.eventTime ?? msToTimestamp(this.now);
+    this.events.push(e);
     return id;
   }
 

@@ -107,20 +107,18 @@ export function startRun(wf: WorkflowComponent, ctx: MutableContext, spec: RunSp
   s.namespace = namespace;
   const w = new HistoryWriter(wf, ctx);
   const a = spec.started;
-  w.append({
-    ...(spec.links ? { links: [...spec.links] } : {}),
-    ...event('workflowExecutionStartedEventAttributes', {
-      ...a,
-      originalExecutionRunId: s.runId,
-      firstExecutionRunId: s.firstExecutionRunId,
-      attempt: s.attempt,
-      workflowTaskTimeout: msToDuration(s.wftTimeoutMs),
-      ...(s.executionTime > s.startTime ? { firstWorkflowTaskBackoff: msToDuration(s.executionTime - s.startTime) } : {}),
-      ...(s.executionTimeoutMs > 0
-        ? { workflowExecutionExpirationTime: msToTimestamp(s.startTime + s.executionTimeoutMs) }
-        : {}),
-    }),
-  });
+  // The attributes as a copy of the spec's, then the run's own fields (a spread followed by new
+  // fields costs ~1.5 µs on Node 20's V8, ADR 0041).
+  const attrs: StartedAttributes = Object.assign({}, a);
+  attrs.originalExecutionRunId = s.runId;
+  attrs.firstExecutionRunId = s.firstExecutionRunId;
+  attrs.attempt = s.attempt;
+  attrs.workflowTaskTimeout = msToDuration(s.wftTimeoutMs);
+  if (s.executionTime > s.startTime) attrs.firstWorkflowTaskBackoff = msToDuration(s.executionTime - s.startTime);
+  if (s.executionTimeoutMs > 0) attrs.workflowExecutionExpirationTime = msToTimestamp(s.startTime + s.executionTimeoutMs);
+  const started = event('workflowExecutionStartedEventAttributes', attrs);
+  if (spec.links) started.links = [...spec.links];
+  w.append(started);
   if (spec.signal) {
     w.append(
       event('workflowExecutionSignaledEventAttributes', {
