@@ -5,7 +5,7 @@
  *   node packages/standalone-activity/dist/bench/activity.bench.js        (pnpm bench activity)
  *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres  BENCH_ACTIVITIES=2000
  *   BENCH_BACKENDS=pglite,postgres (either or both)  BENCH_LATENCY_SAMPLES=200  BENCH_CONCURRENCY=64  BENCH_POLLERS=8
- *   BENCH_HANDOFF=on|off|both (the first attempt handed to a waiting poller in the start's commit, ADR 0042)
+ *   BENCH_HANDOFF=on|off|both|on,off (the first attempt handed to a waiting poller in the start's commit, ADR 0042)
  *
  * Also printed: how the loaded phase's attempts reached a worker (`activity_tasks_dispatched_total`
  * by outcome: handed off in the start's commit, ADR 0042, or sync-matched / spooled by a dispatch
@@ -36,8 +36,11 @@ const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
 // More pollers did not help on 2 cores (32 pollers: about half the Postgres throughput).
 const POLLERS = Number(process.env['BENCH_POLLERS'] ?? 8);
-/** 'on' (default), 'off' (the pre-ADR-0042 path: every attempt through a dispatch task), or 'both', back to back. */
-const HANDOFF = process.env['BENCH_HANDOFF'] ?? 'on';
+/**
+ * The runs, in order: 'on' (default), 'off' (the pre-ADR-0042 path: every attempt through a
+ * dispatch task), a list such as 'on,off', or 'both' (= 'off,on'), back to back.
+ */
+const HANDOFF = (process.env['BENCH_HANDOFF'] ?? 'on').replace('both', 'off,on').split(',').map((m) => m.trim() !== 'off');
 const BACKENDS = new Set((process.env['BENCH_BACKENDS'] ?? 'pglite,postgres').split(','));
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
@@ -197,8 +200,8 @@ async function printRowsWritten(url: string): Promise<void> {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-  const modes = HANDOFF === 'both' ? [false, true] : [HANDOFF !== 'off'];
-  const label = (backend: string, handoff: boolean): string => (HANDOFF === 'both' ? `${backend}, hand-off ${handoff ? 'on' : 'off'}` : backend);
+  const modes = HANDOFF;
+  const label = (backend: string, handoff: boolean): string => (modes.length > 1 ? `${backend}, hand-off ${handoff ? 'on' : 'off'}` : backend);
   for (const handoff of modes) {
     if (BACKENDS.has('pglite')) print(await run(label('PGlite (in memory)', handoff), { kind: 'pglite' }, handoff));
   }
