@@ -13,6 +13,7 @@ export type {
   AddTaskRequest,
   AddTaskResult,
   PolledTask,
+  PollerClient,
   PollerReservation,
   PollRequest,
   ReservePollerRequest,

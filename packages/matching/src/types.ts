@@ -96,6 +96,8 @@ export interface ReservePollerRequest {
 export interface PollerReservation {
   /** The polling worker's identity. */
   readonly identity: string;
+  /** The polling worker's SDK, as its poll named it (`PollRequest.client`). */
+  readonly client?: PollerClient;
   /** False once the poll ended (client gone, queue closed): a task started for it would not arrive. */
   readonly alive: boolean;
   /**
@@ -117,6 +119,12 @@ export interface PollerReservation {
  */
 export type AcceptResult = 'accepted' | 'stale';
 
+/** The SDK a poll came from: a reserver records it where an accept hook would (e.g. an activity's sdk_name). */
+export interface PollerClient {
+  readonly name: string;
+  readonly version: string;
+}
+
 export interface PollRequest {
   readonly namespaceId: string;
   readonly taskQueue: TaskQueueRef;
@@ -126,6 +134,8 @@ export interface PollRequest {
   /** Worker-supplied max dispatch rate (TaskQueueMetadata.max_tasks_per_second). */
   readonly ratePerSecond?: number;
   readonly workerInstanceKey?: string;
+  /** The polling SDK (`client-name` / `client-version` headers), handed to a reserver with the poller. */
+  readonly client?: PollerClient;
   /**
    * Called with the matched task before `poll` resolves; the feature records "started" here.
    * Without it, handing the task over counts as accepted.

@@ -24,6 +24,12 @@ export const standaloneActivityConfigSchema = z.strictObject({
    * to true because the SDK's pause/unpause/reset/updateOptions are part of what we ship.
    */
   enableOperatorCommands: z.boolean().default(true),
+  /**
+   * Start a new activity's first attempt in the start's own commit when a poller waits on its
+   * queue, and answer that poll once the commit is durable (ADR 0042). Off: every attempt goes
+   * through a dispatch task and matching, one more commit per activity (for comparison).
+   */
+  attemptHandoff: z.boolean().default(true),
 });
 
 export type StandaloneActivityConfig = Readonly<z.output<typeof standaloneActivityConfigSchema>>;

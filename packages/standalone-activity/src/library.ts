@@ -12,6 +12,7 @@ import {
   encodeActivityTaskInfo,
   type ActivityDispatcher,
 } from './activity/activity.tasks.js';
+import { taskPriorityOf } from './grpc/attempt-handoff.js';
 import type { ActivityMetrics } from './metrics.js';
 
 export interface StandaloneActivityLibraryDeps {
@@ -28,11 +29,7 @@ export function matchingDispatcher(deps: StandaloneActivityLibraryDeps): Activit
       taskQueue: { name: d.taskQueue, kind: 'normal' },
       type: 'activity',
       payload: encodeActivityTaskInfo(d),
-      priority: {
-        ...(d.priority.priorityKey > 0 ? { priorityKey: d.priority.priorityKey } : {}),
-        ...(d.priority.fairnessKey ? { fairnessKey: d.priority.fairnessKey } : {}),
-        ...(d.priority.fairnessWeight > 0 ? { fairnessWeight: d.priority.fairnessWeight } : {}),
-      },
+      priority: taskPriorityOf(d.priority),
       ...(d.expiry !== undefined ? { scheduleToStartExpiry: new Date(d.expiry) } : {}),
     });
     deps.metrics?.dispatched.inc({ outcome: r.outcome });

@@ -35,9 +35,9 @@ export const standaloneActivityModule = (config: StandaloneActivityConfig = DEFA
   options
     .bind(TOKENS.RpcHandlers)
     .toResolvedValue(
-      (engine: Engine, namespaces: NamespaceResolver, config: StandaloneActivityConfig, logger: Logger, metrics: ActivityMetrics) =>
-        activityRpcHandlers({ engine, namespaces, config, logger: logger.child({ component: 'standalone-activity' }), metrics }),
-      [TOKENS.Engine, TOKENS.Namespaces, STANDALONE_ACTIVITY_CONFIG, TOKENS.Logger, ACTIVITY_METRICS],
+      (engine: Engine, matching: MatchingService, namespaces: NamespaceResolver, config: StandaloneActivityConfig, logger: Logger, metrics: ActivityMetrics) =>
+        activityRpcHandlers({ engine, matching, namespaces, config, logger: logger.child({ component: 'standalone-activity' }), metrics }),
+      [TOKENS.Engine, MATCHING, TOKENS.Namespaces, STANDALONE_ACTIVITY_CONFIG, TOKENS.Logger, ACTIVITY_METRICS],
     )
     .inSingletonScope();
   options

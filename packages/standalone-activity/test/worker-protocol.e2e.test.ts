@@ -71,6 +71,31 @@ describe.each(e2eDialects())('standalone activity worker protocol ($name)', (dia
     expect((await handle.describe()).status).toBe('COMPLETED');
   });
 
+  it('starts the first attempt for a poller already waiting, in the start commit (ADR 0042)', async () => {
+    const ws = h.client.workflowService;
+    const taskQueue = `handoff-${randomUUID()}`;
+    const polled = ws.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'waiting-poller' });
+    const pollers = async (): Promise<string[]> =>
+      ((await ws.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 2 })).pollers ?? []).map((p) => p.identity ?? '');
+    await expect.poll(pollers, { interval: 20, timeout: 5_000 }).toEqual(['waiting-poller']);
+    const handle = await h.client.activity.start('work', { id: `h-${randomUUID()}`, taskQueue, startToCloseTimeout: '10s', args: ['in'] });
+    // Started by the start's own commit: one transition, and already STARTED when the start returns.
+    const d = await handle.describe();
+    expect(d.runState).toBe('STARTED');
+    expect(d.lastWorkerIdentity).toBe('waiting-poller');
+    expect(d.rawInfo.stateTransitionCount?.toString()).toBe('1');
+    const task = await polled;
+    expect(task.activityId).toBe(handle.activityId);
+    expect(task.activityRunId).toBe(handle.runId);
+    expect(task.workflowNamespace).toBe('default');
+    expect(task.attempt).toBe(1);
+    expect(task.startedTime?.seconds?.toNumber()).toBeGreaterThan(0);
+    expect(task.startToCloseTimeout?.seconds?.toNumber()).toBe(10);
+    expect(task.input?.payloads).toHaveLength(1);
+    await ws.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'waiting-poller' });
+    expect((await handle.describe()).status).toBe('COMPLETED');
+  });
+
   it('hands the start request priority and fairness key to matching', async () => {
     const taskQueue = `prio-${randomUUID()}`;
     await h.client.activity.start('work', { id: `p-${randomUUID()}`, taskQueue, startToCloseTimeout: '10s', priority: { priorityKey: 2, fairnessKey: 'tenant-a' } });

@@ -144,6 +144,7 @@ export function activityTaskRouterHandlers(
             identity: poller.identity,
             ...(rate ? { ratePerSecond: rate } : {}),
             ...(req.workerInstanceKey ? { workerInstanceKey: req.workerInstanceKey } : {}),
+            client: { name: poller.sdkName, version: poller.sdkVersion },
             // Runs for each matched task: the owning feature starts the attempt in its own
             // transaction, so matching hands out only tasks that really started.
             accept: async (t) => {
@@ -165,8 +166,11 @@ export function activityTaskRouterHandlers(
           call.signal,
           call.deadline,
         );
+        // A task handed to this poll by a reserver comes already started, with its answer
+        // (the feature built it in the commit that started the attempt; no accept hook ran).
+        const answer = (task?.prepared as temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse | undefined) ?? response;
         // Core reads "no task" only from an entirely default response.
-        return task && response ? response : {};
+        return task && answer ? answer : {};
       },
       async RespondActivityTaskCompleted(req: Req<'RespondActivityTaskCompletedRequest'>) {
         const { h, token } = await route(req);

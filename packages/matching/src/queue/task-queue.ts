@@ -282,6 +282,7 @@ export class TaskQueue {
     const ended = (): boolean => this.#closed || waiter.signal.aborted;
     return {
       identity: waiter.req.identity,
+      ...(waiter.req.client ? { client: waiter.req.client } : {}),
       get alive() {
         return waiter.state === 'reserved' && !ended();
       },

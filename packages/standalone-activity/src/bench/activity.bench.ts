@@ -4,6 +4,14 @@
  *
  *   node packages/standalone-activity/dist/bench/activity.bench.js        (pnpm bench activity)
  *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres  BENCH_ACTIVITIES=2000
+ *   BENCH_BACKENDS=pglite,postgres (either or both)  BENCH_LATENCY_SAMPLES=200  BENCH_CONCURRENCY=64  BENCH_POLLERS=8
+ *   BENCH_HANDOFF=on|off|both|on,off (the first attempt handed to a waiting poller in the start's commit, ADR 0042)
+ *
+ * Also printed: how the loaded phase's attempts reached a worker (`activity_tasks_dispatched_total`
+ * by outcome: handed off in the start's commit, ADR 0042, or sync-matched / spooled by a dispatch
+ * task), and on Postgres the rows written per activity by table (`pg_stat_user_tables` of the
+ * bench database after the server stopped, over the whole run: with BENCH_LATENCY_SAMPLES=0 that
+ * is the loaded phase plus one start-up).
  *
  * The server runs as a child process on the built CLI (this package never imports the server),
  * with matching and standalone-activity loaded. Engine commits come from the server's
@@ -19,14 +27,21 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Database } from '@chasm/core';
 import { sql } from 'kysely';
-import { percentile, pool, postgresCpuMs, postgresSnapshot, processCpuMs, runBench, scrapeCounter, withBenchPostgres, xactCommits } from '@chasm/core/testing';
+import { openDatabase } from '@chasm/core';
+import { metricsDelta, percentile, pool, postgresCpuMs, postgresSnapshot, processCpuMs, runBench, scrapeCounter, scrapeMetrics, withBenchPostgres, xactCommits } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 
 const N = Number(process.env['BENCH_ACTIVITIES'] ?? 2_000);
 const LATENCY_SAMPLES = Number(process.env['BENCH_LATENCY_SAMPLES'] ?? 200);
-const CONCURRENCY = 64;
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
 // More pollers did not help on 2 cores (32 pollers: about half the Postgres throughput).
 const POLLERS = Number(process.env['BENCH_POLLERS'] ?? 8);
+/**
+ * The runs, in order: 'on' (default), 'off' (the pre-ADR-0042 path: every attempt through a
+ * dispatch task), a list such as 'on,off', or 'both' (= 'off,on'), back to back.
+ */
+const HANDOFF = (process.env['BENCH_HANDOFF'] ?? 'on').replace('both', 'off,on').split(',').map((m) => m.trim() !== 'off');
+const BACKENDS = new Set((process.env['BENCH_BACKENDS'] ?? 'pglite,postgres').split(','));
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 
@@ -42,6 +57,8 @@ interface Result {
   /** CPU ms per activity over the loaded phase (start to last completion): the server process, and the Postgres backends of the bench database. */
   readonly serverCpuMs: number;
   readonly postgresCpuMs?: number;
+  /** Loaded-phase attempts by how they reached a worker (`activity_tasks_dispatched_total` outcome), per activity. */
+  readonly dispatched: Record<string, number>;
 }
 
 /** CPU ticks of the Postgres backends connected to `dbName` (the server's pool). */
@@ -53,11 +70,11 @@ async function backendTicks(admin: Database, dbName: string): Promise<Map<number
 
 const cpuOf = (c: { user: number; system: number } | undefined): number => (c ? c.user + c.system : NaN);
 
-async function run(backend: string, database: ChildDatabase, dbStats?: { admin: Database; dbName: string }): Promise<Result> {
+async function run(backend: string, database: ChildDatabase, handoff: boolean, dbStats?: { admin: Database; dbName: string }): Promise<Result> {
   const port = await freePort();
   const metricsPort = await freePort();
   const before = dbStats ? await xactCommits(dbStats.admin, dbStats.dbName) : 0;
-  const server = await spawnServer({ database, port, metricsPort, logLevel: 'error' });
+  const server = await spawnServer({ database, port, metricsPort, logLevel: 'error', settings: { 'standalone-activity': { attemptHandoff: handoff } } });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address: server.address });
@@ -88,6 +105,7 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       idle.push(performance.now() - t0);
     }
     const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const metricsBefore = await scrapeMetrics(metricsPort);
     const serverCpu0 = cpuOf(processCpuMs(server.proc.pid));
     const pg0 = dbStats ? await backendTicks(dbStats.admin, dbStats.dbName) : undefined;
 
@@ -110,6 +128,10 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
     const serverCpu1 = cpuOf(processCpuMs(server.proc.pid));
     const pg1 = dbStats ? await backendTicks(dbStats.admin, dbStats.dbName) : undefined;
     const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const dispatched: Record<string, number> = {};
+    for (const [series, d] of Object.entries(metricsDelta(metricsBefore, await scrapeMetrics(metricsPort), 'activity_tasks_dispatched_total{'))) {
+      dispatched[/outcome="([^"]+)"/.exec(series)?.[1] ?? series] = d / N;
+    }
     idle.sort((a, b) => a - b);
     loaded.sort((a, b) => a - b);
     worker.shutdown();
@@ -129,6 +151,7 @@ async function run(backend: string, database: ChildDatabase, dbStats?: { admin: 
       ...(dbStats ? { dbCommitsPerActivity: (after - before) / (N + LATENCY_SAMPLES) } : {}),
       serverCpuMs: (serverCpu1 - serverCpu0) / N,
       ...(pg0 && pg1 ? { postgresCpuMs: postgresCpuMs(pg0, pg1) / N } : {}),
+      dispatched,
     };
   } catch (e) {
     await server.kill9();
@@ -143,19 +166,55 @@ function print(r: Result): void {
       `engine commits/activity ${r.engineCommitsPerActivity.toFixed(2)}` +
       (r.dbCommitsPerActivity !== undefined ? `; database commits/activity ${r.dbCommitsPerActivity.toFixed(2)}` : '') +
       `; CPU ms/activity server ${r.serverCpuMs.toFixed(2)}` +
-      (r.postgresCpuMs !== undefined ? ` + Postgres ${r.postgresCpuMs.toFixed(2)} = ${(r.serverCpuMs + r.postgresCpuMs).toFixed(2)}` : ' (PGlite inside)'),
+      (r.postgresCpuMs !== undefined ? ` + Postgres ${r.postgresCpuMs.toFixed(2)} = ${(r.serverCpuMs + r.postgresCpuMs).toFixed(2)}` : ' (PGlite inside)') +
+      `; attempts/activity by dispatch outcome ${Object.entries(r.dispatched).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`,
   );
+}
+
+/** Zeroes the bench database's table counters, so the rows printed are the measured run's. */
+async function resetTableStats(url: string): Promise<void> {
+  const db = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
+  try {
+    await sql`select pg_stat_reset()`.execute(db.db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Rows inserted / updated / deleted per activity by table, over the whole run (see the header). */
+async function printRowsWritten(url: string): Promise<void> {
+  const db = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
+  try {
+    const r = await sql<{ relname: string; ins: string; upd: string; del: string }>`
+      select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_del as del
+      from pg_stat_user_tables where n_tup_ins + n_tup_upd + n_tup_del > 0 order by relname`.execute(db.db);
+    const units = N + LATENCY_SAMPLES;
+    const per = (x: string): string => (Number(x) / units).toFixed(2);
+    const rows = r.rows.map((t) => `${t.relname} +${per(t.ins)}/~${per(t.upd)}/-${per(t.del)}`);
+    const total = r.rows.reduce((n, t) => n + Number(t.ins) + Number(t.upd) + Number(t.del), 0) / units;
+    console.log(`Postgres rows per activity (inserted/updated/deleted, over ${units} starts): ${rows.join(', ')}; total ${total.toFixed(2)}`);
+  } finally {
+    await db.close();
+  }
 }
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-  print(await run('PGlite (in memory)', { kind: 'pglite' }));
-
-  await withBenchPostgres('chasm_sa_bench', async ({ url, dbName, admin }) => {
-    // A first start runs the migrations, so the measured run counts only steady-state work.
-    await (await spawnServer({ database: { kind: 'postgres', url }, port: await freePort(), logLevel: 'error' })).stop();
-    print(await run('Postgres', { kind: 'postgres', url }, { admin, dbName }));
-  });
+  const modes = HANDOFF;
+  const label = (backend: string, handoff: boolean): string => (modes.length > 1 ? `${backend}, hand-off ${handoff ? 'on' : 'off'}` : backend);
+  for (const handoff of modes) {
+    if (BACKENDS.has('pglite')) print(await run(label('PGlite (in memory)', handoff), { kind: 'pglite' }, handoff));
+  }
+  if (!BACKENDS.has('postgres')) return;
+  for (const handoff of modes) {
+    await withBenchPostgres('chasm_sa_bench', async ({ url, dbName, admin }) => {
+      // A first start runs the migrations, so the measured run counts only steady-state work.
+      await (await spawnServer({ database: { kind: 'postgres', url }, port: await freePort(), logLevel: 'error' })).stop();
+      await resetTableStats(url);
+      print(await run(label('Postgres', handoff), { kind: 'postgres', url }, handoff, { admin, dbName }));
+      await printRowsWritten(url);
+    });
+  }
 }
 
 runBench(main);

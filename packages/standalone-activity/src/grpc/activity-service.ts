@@ -15,7 +15,7 @@ import {
   type RpcCallContext,
   type RpcHandlerSet,
 } from '@chasm/core';
-import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type temporal } from '@chasm/matching';
+import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type MatchingService, type temporal } from '@chasm/matching';
 import type { Logger } from 'pino';
 import { Activity, activityTarget, isTerminal, type ActivityComponent } from '../activity/activity.js';
 import { normalizeOptions, normalizePriority, normalizeRetryPolicy, normalizeTimeouts } from '../activity/activity-options.js';
@@ -25,10 +25,13 @@ import type { StandaloneActivityConfig } from '../config.js';
 import { ActivityExecutionAlreadyStartedError, forActivity, OperatorCommandsDisabledError } from '../errors.js';
 import { countClosed, type ActivityMetrics } from '../metrics.js';
 import { describeInfo, listInfo, optionsToProto, outcomeToProto } from './activity-encode.js';
+import { completeHandoff, reserveForFirstAttempt, startForReservedPoller, type HandedOffAttempt } from './attempt-handoff.js';
 import { ACTIVITY_QUERY_LANGUAGE, EXECUTION_STATUS_ATTRIBUTE, EXECUTION_STATUS_NAMES } from './activity-query.js';
 
 export interface ActivityServiceDeps {
   readonly engine: Engine;
+  /** For the first attempt's hand-off to a waiting poller (ADR 0042); without it every attempt goes through a dispatch task. */
+  readonly matching?: MatchingService;
   readonly namespaces: NamespaceResolver;
   readonly config: StandaloneActivityConfig;
   readonly logger?: Logger;
@@ -45,7 +48,7 @@ const CONFLICT: Readonly<Record<number, IdConflictPolicy>> = { 1: 'fail', 2: 'us
  * activity-task router.
  */
 export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
-  const { engine, namespaces, config, logger, metrics } = deps;
+  const { engine, matching, namespaces, config, logger, metrics } = deps;
 
   const required = (field: string, value: string | null | undefined): string => {
     if (!value) throw new InvalidArgumentError(field, `${field} is required`);
@@ -95,16 +98,29 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
         const reusePolicy = REUSE[req.idReusePolicy ?? 0];
         const conflictPolicy = CONFLICT[req.idConflictPolicy ?? 0];
         try {
-          const r = await engine.start(Activity, { namespaceId, businessId: activityId }, {
-            init: (ctx) => newActivityState({ activityId, activityType, options, identity, now: ctx.now.getTime() }),
-            run: (root, ctx) => {
-              if (input || header) root.fields.input.set({ input, header });
-              onCreated(root, ctx);
-            },
-            requestId,
-            ...(reusePolicy ? { reusePolicy } : {}),
-            ...(conflictPolicy ? { conflictPolicy } : {}),
-          });
+          // A poller waiting on the queue gets the first attempt started in the start's own commit.
+          const reservation = config.attemptHandoff ? await reserveForFirstAttempt(matching, namespaceId, options) : undefined;
+          let handedOff: HandedOffAttempt | undefined;
+          const r = await engine
+            .start(Activity, { namespaceId, businessId: activityId }, {
+              init: (ctx) => newActivityState({ activityId, activityType, options, identity, now: ctx.now.getTime() }),
+              run: (root, ctx) => {
+                if (input || header) root.fields.input.set({ input, header });
+                onCreated(root, ctx);
+                handedOff = startForReservedPoller(root, ctx, reservation, req.namespace ?? '', metrics);
+              },
+              requestId,
+              ...(reusePolicy ? { reusePolicy } : {}),
+              ...(conflictPolicy ? { conflictPolicy } : {}),
+            })
+            .then(
+              // An existing run (request-id retry, useExisting) ran nothing: the poller goes back.
+              (res) => (completeHandoff(reservation, res.created ? handedOff : undefined, metrics), res),
+              (e: unknown) => {
+                completeHandoff(reservation, undefined, metrics);
+                throw e;
+              },
+            );
           metrics?.started.inc({ outcome: r.created ? 'created' : 'existing' });
           logger?.debug({ activityId, runId: r.runId, created: r.created }, 'activity started');
           return { runId: r.runId, started: r.created, link: { activity: { namespace: req.namespace, activityId, runId: r.runId } } };

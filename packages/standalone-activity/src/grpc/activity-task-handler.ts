@@ -6,14 +6,14 @@ import {
   type Engine,
   type MutableContext,
 } from '@chasm/core';
-import { encodePayloads, type ActivityTaskHandler, type ActivityToken, type Payloads, type temporal } from '@chasm/matching';
+import { encodePayloads, type ActivityTaskHandler, type ActivityToken, type Payloads } from '@chasm/matching';
 import { Activity, activityTarget, type ActivityComponent } from '../activity/activity.js';
-import { heartbeat, recordStarted, respondCanceled, respondCompleted, respondFailed } from '../activity/activity-ops.js';
-import { checkTaskToken, encodeTaskToken, type ActivityTaskToken } from '../activity/activity-token.js';
+import { heartbeat, respondCanceled, respondCompleted, respondFailed } from '../activity/activity-ops.js';
+import { checkTaskToken, type ActivityTaskToken } from '../activity/activity-token.js';
 import type { StandaloneActivityConfig } from '../config.js';
 import { forActivity } from '../errors.js';
 import { countClosed, type ActivityMetrics } from '../metrics.js';
-import { pollResponse } from './activity-encode.js';
+import { startAttempt } from './attempt-handoff.js';
 
 export interface StandaloneActivityTaskHandlerDeps {
   readonly engine: Engine;
@@ -59,14 +59,7 @@ export function standaloneActivityTaskHandler(deps: StandaloneActivityTaskHandle
       // Payloads are written by encodeActivityTaskInfo: the activity root's ref and the attempt's stamp.
       if (task.ref.path !== '') return undefined;
       try {
-        const r = await engine.update(task.ref, (c, ctx) => {
-          const a = asComponent(c, Activity);
-          const ev = { identity: poller.identity, sdkName: poller.sdkName, sdkVersion: poller.sdkVersion };
-          if (recordStarted(a, ctx, task.stamp, ev) === 'stale') return undefined;
-          const token = encodeTaskToken({ ref: task.ref, attempt: a.state.attempt, stamp: a.state.stamp, ids: { activityId: task.ref.businessId, activityType: a.state.activityType } });
-          metrics?.scheduleToStartLatency.observe(Math.max(0, ctx.now.getTime() - a.state.dispatchTime) / 1000);
-          return pollResponse(a, ctx, poller.namespace, token) as temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse;
-        });
+        const r = await engine.update(task.ref, (c, ctx) => startAttempt(asComponent(c, Activity), ctx, task.ref, task.stamp, poller, metrics));
         if (!r.output) return undefined;
         metrics?.attemptsStarted.inc();
         return r.output;
