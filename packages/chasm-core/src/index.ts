@@ -50,3 +50,4 @@ export { listVisibilitySql, countVisibilitySql } from './persistence/visibility-
 export * from './persistence/pglite-vacuum.js';
 export * from './inspect/inspect-execution.js';
 export * from './inspect/to-json.js';
+export { withFields } from './with-fields.js';

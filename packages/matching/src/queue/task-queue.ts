@@ -1,4 +1,4 @@
-import { pollAnswerMarginMs, pollAnswerSlots, type Clock } from '@chasm/core';
+import { pollAnswerMarginMs, pollAnswerSlots, withFields, type Clock } from '@chasm/core';
 import type { Logger } from 'pino';
 import type { BacklogStore, BacklogTask } from '../backlog/backlog-store.js';
 import { TaskQueueOwnershipLostError } from '../errors.js';
@@ -70,6 +70,8 @@ export class TaskQueue {
   readonly #keyLimiters = new Map<string, RateLimiter>();
   readonly #queueLimiter: RateLimiter;
   readonly #labels: { namespace: string; taskqueue: string; task_type: string };
+  /** The labels plus one more (reason, outcome, poll_result), each built once: metrics are counted on every poll and task. */
+  readonly #labelsPlusCache = new Map<string, Readonly<Record<string, string>>>();
 
   #syncSeq = 0;
   #closed = false;
@@ -108,7 +110,7 @@ export class TaskQueue {
         },
         refilled: () => this.#pump(),
         expired: (t) => {
-          this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+          this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'expired'));
           this.#ack(t);
         },
         ownershipLost: (e) => this.#unload(e),
@@ -151,7 +153,7 @@ export class TaskQueue {
     const now = this.#nowMs();
     this.deps.metrics.tasksAdded.inc(this.#labels);
     if (task.expiry && task.expiry.getTime() <= now) {
-      this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+      this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'expired'));
       return { outcome: 'dropped' };
     }
     const p = task.priority;
@@ -173,7 +175,7 @@ export class TaskQueue {
       if (d === 'retry') continue;
       this.deps.metrics.tasksSyncMatched.inc(this.#labels);
       if (d === 'stale') {
-        this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'stale' });
+        this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'stale'));
         return { outcome: 'dropped' };
       }
       return { outcome: 'sync-matched' };
@@ -189,7 +191,7 @@ export class TaskQueue {
    */
   #offer(task: NewTask, weight: number, until: Date, nowMs: number): Promise<AddTaskResult> {
     if (until.getTime() <= nowMs) {
-      this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+      this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'expired'));
       return Promise.resolve({ outcome: 'expired' });
     }
     const p = task.priority;
@@ -211,7 +213,7 @@ export class TaskQueue {
           cancelTimer();
           const i = this.#offers.indexOf(offer);
           if (i >= 0) this.#offers.splice(i, 1);
-          if (outcome === 'expired') this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+          if (outcome === 'expired') this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'expired'));
           resolve({ outcome });
         },
       };
@@ -238,7 +240,7 @@ export class TaskQueue {
     }
     this.deps.metrics.tasksSyncMatched.inc(this.#labels);
     if (d === 'stale') {
-      this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'stale' });
+      this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'stale'));
       offer.settle('dropped');
     } else offer.settle('sync-matched');
   }
@@ -289,14 +291,14 @@ export class TaskQueue {
       deliver: (task) => {
         if (waiter.state !== 'reserved') {
           // Answered empty by close(): the queue stopped while the reserver committed.
-          if (this.#closed) metrics.pollerReservations.inc({ ...labels, outcome: 'lost' });
+          if (this.#closed) metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'lost'));
           return false;
         }
         this.#reserved.delete(waiter);
         if (ended()) {
           // The client left (or the queue closed): the poll ends empty, the task is not handed over.
           waiter.finish(undefined);
-          metrics.pollerReservations.inc({ ...labels, outcome: 'lost' });
+          metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'lost'));
           return false;
         }
         const at = this.#nowMs();
@@ -304,7 +306,7 @@ export class TaskQueue {
         this.#addRate.record(at);
         this.#tracker(this.#addRateByPriority, priority.priorityKey).record(at);
         metrics.tasksSyncMatched.inc(labels);
-        metrics.pollerReservations.inc({ ...labels, outcome: 'delivered' });
+        metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'delivered'));
         const queued: QueuedTask = {
           key: { priority: priority.priorityKey, pass: 0, taskId: --this.#syncSeq },
           fairnessKey: priority.fairnessKey,
@@ -315,13 +317,13 @@ export class TaskQueue {
         };
         // Deliberately after the poll's planned end if the commit was that slow: the client is
         // still there (not aborted), and the end was planned well before its deadline.
-        waiter.finish({ ...this.#polled(queued, true), prepared: task.prepared });
+        waiter.finish(withFields(this.#polled(queued, true), { prepared: task.prepared }));
         return true;
       },
       release: () => {
         if (waiter.state !== 'reserved') return;
         this.#reserved.delete(waiter);
-        metrics.pollerReservations.inc({ ...labels, outcome: 'released' });
+        metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'released'));
         if (waiter.expired || ended()) {
           waiter.finish(undefined);
           return;
@@ -351,7 +353,7 @@ export class TaskQueue {
       waitMs = Math.min(waitMs, remaining - pollAnswerMarginMs(remaining, opts.pollReturnBeforeDeadlineMs));
     }
     if (this.#closed || signal.aborted || waitMs <= 0) {
-      this.deps.metrics.pollLatency.observe({ ...this.#labels, poll_result: 'timeout' }, 0);
+      this.deps.metrics.pollLatency.observe(this.#labelsPlus('poll_result', 'timeout'), 0);
       return Promise.resolve(undefined);
     }
     // A slot among the process's empty answers, so that a burst's answers leave early enough
@@ -387,7 +389,7 @@ export class TaskQueue {
           const end = this.#nowMs();
           this.#seePoller(req, end);
           this.deps.metrics.pollLatency.observe(
-            { ...this.#labels, poll_result: result ? 'task' : error ? 'error' : 'timeout' },
+            this.#labelsPlus('poll_result', result ? 'task' : error ? 'error' : 'timeout'),
             (end - now) / 1000,
           );
           if (error !== undefined) reject(error);
@@ -440,6 +442,16 @@ export class TaskQueue {
       this.#pump();
     }
     return 'stale';
+  }
+
+  #labelsPlus(key: string, value: string): Readonly<Record<string, string>> {
+    const k = `${key}\u0000${value}`;
+    let l = this.#labelsPlusCache.get(k);
+    if (l === undefined) {
+      l = withFields(this.#labels, { [key]: value });
+      this.#labelsPlusCache.set(k, l);
+    }
+    return l;
   }
 
   #polled(t: QueuedTask, syncMatched: boolean): PolledTask {
@@ -503,7 +515,7 @@ export class TaskQueue {
       }
       for (const t of expired) {
         this.#backlog.buffer.remove(t);
-        this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'expired' });
+        this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'expired'));
         this.#ack(t);
       }
       if (!chosen) break;
@@ -526,7 +538,7 @@ export class TaskQueue {
       this.#pump();
       return;
     }
-    if (d === 'stale') this.deps.metrics.tasksDropped.inc({ ...this.#labels, reason: 'stale' });
+    if (d === 'stale') this.deps.metrics.tasksDropped.inc(this.#labelsPlus('reason', 'stale'));
     this.#ack(t);
   }
 
