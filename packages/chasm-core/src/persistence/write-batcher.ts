@@ -26,6 +26,14 @@ export interface WriteBatcherOptions {
   readonly maxInFlight: number;
   /** Writes per statement at most. */
   readonly maxBatch: number;
+  /**
+   * Wait one event-loop turn (`setImmediate`) before each statement, so that everything queued
+   * by then joins it. For PGlite: its statements run synchronously on this thread, so nothing
+   * can queue while one runs, and without the wait the next statement would start with only the
+   * writes queued in the same tick (one, nearly always). Off by default: on Postgres writes queue
+   * while a statement is on the wire, and an extra turn would only add latency.
+   */
+  readonly waitOneTurn?: boolean;
 }
 
 interface Pending {
@@ -51,6 +59,8 @@ export class WriteBatcher {
   readonly #opts: WriteBatcherOptions;
   #queue: Pending[] = [];
   #inFlight = 0;
+  /** A `setImmediate` of `#send` is pending (`waitOneTurn` only). */
+  #scheduled = false;
   /** Statements and writes sent, for the metrics of the store's owner. */
   statements = 0;
   writes = 0;
@@ -70,6 +80,19 @@ export class WriteBatcher {
   }
 
   #pump(): void {
+    if (!this.#opts.waitOneTurn) {
+      this.#send();
+      return;
+    }
+    if (this.#scheduled || this.#inFlight >= this.#opts.maxInFlight || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#send();
+    });
+  }
+
+  #send(): void {
     while (this.#inFlight < this.#opts.maxInFlight && this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#opts.maxBatch);
       this.#inFlight++;
