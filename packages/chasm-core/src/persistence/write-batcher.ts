@@ -47,8 +47,8 @@ interface Pending {
  * one transaction; under concurrency the writes that queue up while calls are in flight go
  * together in ONE call (one transaction, one WAL flush), each still gated by its own fence and
  * condition, so one write failing its condition changes nothing for the others. No timer: an
- * idle store sends a write at once, and batches only grow while the database is busy, so
- * latency never rises for a lone writer. Each caller's promise settles only after its call
+ * idle store sends a write at once (on PGlite one event-loop turn later, see `waitOneTurn`),
+ * and batches only grow while the database is busy, so latency never rises for a lone writer. Each caller's promise settles only after its call
  * committed, so an acknowledged write is durable exactly as before.
  *
  * If a joined call fails as a whole (a database error rather than a failed condition), its
