@@ -405,6 +405,33 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     expect(grouped.writeStats.isolations).toBe(0);
   });
 
+  it('group commit joins writes submitted from separate event-loop callbacks, as requests off the network are', async () => {
+    let statements = 0;
+    const counter: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const grouped = await KyselyExecutionStore.open({ ...database, db: database.db.withPlugin(counter) }, { shardCount: 4, maxWritesInFlight: 1 });
+    const keys = Array.from({ length: 20 }, (_, i) => key(`cb-${i}`));
+    statements = 0;
+    // Each create starts in its own macrotask. On PGlite a statement runs synchronously on this
+    // thread, so without waiting a turn each callback's write would have run alone (20 statements).
+    await Promise.all(
+      keys.map(
+        (k) =>
+          new Promise<void>((resolve, reject) => {
+            setImmediate(() => void grouped.createExecution(create(lease, k, { tasks: [] })).then(resolve, reject));
+          }),
+      ),
+    );
+    expect(statements).toBeLessThanOrEqual(2);
+    expect(grouped.writeStats.writes).toBe(20);
+    for (const k of keys) expect((await grouped.loadExecution(k))?.execution.dbVersion).toBe(1);
+  });
+
   it('commit costs one statement, and so do create, delete and visibility writes', async () => {
     let statements = 0;
     const counter: KyselyPlugin = {

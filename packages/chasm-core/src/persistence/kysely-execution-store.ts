@@ -107,7 +107,9 @@ export class KyselyExecutionStore implements ExecutionStore {
     // skip it: `chasm_write` takes and returns its own JSON, no row to map, and it is the hot
     // path (one call per commit batch), so it pays for no query or result transformation.
     const db = (database.db as Kysely<CoreDatabase>).withPlugin(new CamelCasePlugin({ maintainNestedObjectKeys: true }));
-    return new KyselyExecutionStore(db, database.db as Kysely<unknown>, shardCount, { maxInFlight, maxBatch });
+    // PGlite runs each statement on this thread: let writes gather for one event-loop turn first.
+    const waitOneTurn = database.config.kind !== 'postgres';
+    return new KyselyExecutionStore(db, database.db as Kysely<unknown>, shardCount, { maxInFlight, maxBatch, waitOneTurn });
   }
 
   async init(database: Database): Promise<void> {

@@ -26,6 +26,14 @@ export interface WriteBatcherOptions {
   readonly maxInFlight: number;
   /** Writes per statement at most. */
   readonly maxBatch: number;
+  /**
+   * Wait one event-loop turn (`setImmediate`) before each statement, so that everything queued
+   * by then joins it. For PGlite: its statements run synchronously on this thread, so nothing
+   * can queue while one runs, and without the wait the next statement would start with only the
+   * writes queued in the same tick (one, nearly always). Off by default: on Postgres writes queue
+   * while a statement is on the wire, and an extra turn would only add latency.
+   */
+  readonly waitOneTurn?: boolean;
 }
 
 interface Pending {
@@ -39,8 +47,8 @@ interface Pending {
  * one transaction; under concurrency the writes that queue up while calls are in flight go
  * together in ONE call (one transaction, one WAL flush), each still gated by its own fence and
  * condition, so one write failing its condition changes nothing for the others. No timer: an
- * idle store sends a write at once, and batches only grow while the database is busy, so
- * latency never rises for a lone writer. Each caller's promise settles only after its call
+ * idle store sends a write at once (on PGlite one event-loop turn later, see `waitOneTurn`),
+ * and batches only grow while the database is busy, so latency never rises for a lone writer. Each caller's promise settles only after its call
  * committed, so an acknowledged write is durable exactly as before.
  *
  * If a joined call fails as a whole (a database error rather than a failed condition), its
@@ -51,6 +59,8 @@ export class WriteBatcher {
   readonly #opts: WriteBatcherOptions;
   #queue: Pending[] = [];
   #inFlight = 0;
+  /** A `setImmediate` of `#send` is pending (`waitOneTurn` only). */
+  #scheduled = false;
   /** Statements and writes sent, for the metrics of the store's owner. */
   statements = 0;
   writes = 0;
@@ -70,6 +80,19 @@ export class WriteBatcher {
   }
 
   #pump(): void {
+    if (!this.#opts.waitOneTurn) {
+      this.#send();
+      return;
+    }
+    if (this.#scheduled || this.#inFlight >= this.#opts.maxInFlight || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#send();
+    });
+  }
+
+  #send(): void {
     while (this.#inFlight < this.#opts.maxInFlight && this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#opts.maxBatch);
       this.#inFlight++;
