@@ -153,8 +153,12 @@ export function prepareCommit(
   for (const p of txn.newTasks) {
     if (tree.nodes.get(p.node.path) !== p.node) continue;
     if (!taskValid(tree, rctx, p.node, p.type, p.payload, { scheduledAt: p.at, taskId: '' })) continue;
+    // Field by field, not `{ ...txn.key, shardId, … }` (the spread-then-new-field slow path, ADR 0041).
     const row: TaskRow = {
-      ...txn.key,
+      namespaceId: txn.key.namespaceId,
+      businessId: txn.key.businessId,
+      archetype: txn.key.archetype,
+      runId: txn.key.runId,
       shardId: e.row.shardId,
       taskId: allocateTaskId(),
       kind: p.type.kind,

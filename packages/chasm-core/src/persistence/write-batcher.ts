@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { ShardOwnershipLostError } from '../errors.js';
+import { withFields } from '../with-fields.js';
 import type { ShardLease } from './store.js';
 import { isTransientDatabaseError } from './transient-errors.js';
 
@@ -135,7 +136,8 @@ export class WriteBatcher {
   }
 
   async #execute(writes: readonly BatchWrite[]): Promise<readonly WriteResult[]> {
-    const json = JSON.stringify(writes.map((w) => ({ ...w.payload, s: w.lease.shardId, r: w.lease.rangeId })));
+    // withFields, not `{ ...w.payload, s, r }`: the spread-then-new-field slow path (ADR 0041).
+    const json = JSON.stringify(writes.map((w) => withFields(w.payload, { s: w.lease.shardId, r: w.lease.rangeId })));
     this.statements++;
     this.writes += writes.length;
     const { rows } = await sql<{ r: WriteResult[] | string }>`select chasm_write(${json}::jsonb) as r`.execute(this.#db);

@@ -8,6 +8,7 @@ import {
   type NamespaceResolver,
   type RpcCallContext,
   type RpcHandlerSet,
+  withFields,
 } from '@chasm/core';
 import type { temporal } from '@temporalio/proto';
 import type { MatchingService } from '../matching-service.js';
@@ -88,7 +89,7 @@ export function activityTaskRouterHandlers(
     if (task.scheduledEventId > 0 && task.workflowId) {
       for (const h of handlers) {
         const token = await h.tokenByScheduledEvent?.(task.namespaceId, task.workflowId, task.runId, task.scheduledEventId);
-        if (token) return { h, token: { ...token, attempt: task.attempt } };
+        if (token) return { h, token: withFields(token, { attempt: task.attempt }) };
       }
       throw new NotFoundError('activity not found');
     }

@@ -1,4 +1,4 @@
-import { decodeRef, encodeRef, InvalidArgumentError, type ComponentRef } from '@chasm/core';
+import { decodeRef, encodeRef, InvalidArgumentError, withFields, type ComponentRef } from '@chasm/core';
 import { decodeTemporalTaskToken, encodeTemporalTaskToken, type TemporalTaskToken } from './temporal-task-token.js';
 
 /**
@@ -61,7 +61,7 @@ function withoutTaskId(ref: ComponentRef): ComponentRef {
 /** The bytes of a token in one of the two forms (what `component_ref` carries, and what older tokens were). */
 function encodeIssued(token: ActivityToken, form: ActivityTokenForm): Uint8Array {
   const ref = withoutTaskId(token.ref);
-  if (form === 'ref') return encodeRef({ ...ref, taskId: attemptMarker(token.attempt) });
+  if (form === 'ref') return encodeRef(withFields(ref, { taskId: attemptMarker(token.attempt) }));
   return enc.encode(JSON.stringify([STAMPED_TAG, base64Ref(ref), token.attempt, token.stamp]));
 }
 

@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs/minimal.js';
+import { withFields } from '@chasm/core';
 
 /**
  * Temporal's own activity task token: the server's `temporal.server.api.token.v1.Task` message
@@ -120,5 +121,5 @@ export function decodeTemporalTaskToken(bytes: Uint8Array): TemporalTaskToken | 
   }
   if (!out.namespaceId) return undefined;
   const { componentRef, ...rest } = out;
-  return componentRef && componentRef.length > 0 ? { ...rest, componentRef } : rest;
+  return componentRef && componentRef.length > 0 ? withFields(rest, { componentRef }) : rest;
 }

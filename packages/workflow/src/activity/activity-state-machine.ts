@@ -1,4 +1,4 @@
-import { asComponent, InvalidArgumentError, NotFoundError, type ComponentRef, type MutableContext } from '@chasm/core';
+import { asComponent, InvalidArgumentError, NotFoundError, type ComponentRef, type MutableContext, withFields } from '@chasm/core';
 import { decodeMessage, durationToMs, encodeActivityToken, type ActivityTokenIds, encodeMessage, long, msToDuration, msToTimestamp, retryPolicyToProto } from '@chasm/matching';
 import { event } from '../history/events.js';
 import { api, Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
@@ -303,11 +303,12 @@ function finish(a: ActivityComponent, ctx: MutableContext, terminal: (startedEve
 export function completeActivity(a: ActivityComponent, ctx: MutableContext, result: Payloads | null | undefined, identity: string): void {
   const sched = long(a.state.scheduledEventId);
   finish(a, ctx, (started) =>
+    // Optional fields last: a literal that starts with a spread is slow to extend (ADR 0041).
     event('activityTaskCompletedEventAttributes', {
-      ...(result ? { result } : {}),
       scheduledEventId: sched,
       startedEventId: long(started),
       identity,
+      ...(result ? { result } : {}),
     }),
   );
 }
@@ -322,11 +323,11 @@ export function cancelActivity(a: ActivityComponent, ctx: MutableContext, detail
   }
   finish(a, ctx, (started) =>
     event('activityTaskCanceledEventAttributes', {
-      ...(details ? { details } : {}),
       latestCancelRequestedEventId: long(s.cancelRequestedEventId),
       scheduledEventId: long(s.scheduledEventId),
       startedEventId: long(started),
       identity,
+      ...(details ? { details } : {}),
     }),
   );
 }
@@ -403,11 +404,11 @@ export function failActivity(
   }
   finish(a, ctx, (started) =>
     event('activityTaskFailedEventAttributes', {
-      ...(failure ? { failure } : {}),
       scheduledEventId: long(s.scheduledEventId),
       startedEventId: long(started),
       identity,
       retryState: next.retryState,
+      ...(failure ? { failure } : {}),
     }),
   );
 }
@@ -522,8 +523,8 @@ export type ActivitySchedule = Pick<
  * command and by reset's replay, so a new state field gets its initial value in one place.
  */
 export function scheduledActivityState(schedule: ActivitySchedule, now: number): ActivityState {
-  return {
-    ...schedule,
+  // withFields, not `{ ...schedule, attempt, … }`: the spread-then-new-field slow path (ADR 0041).
+  return withFields(schedule, {
     attempt: 1,
     status: 'scheduled',
     scheduledTime: now,
@@ -541,5 +542,5 @@ export function scheduledActivityState(schedule: ActivitySchedule, now: number):
     pauseInfo: null,
     resetPending: null,
     resetAttemptsOnRetry: false,
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import type { MutableContext } from '@chasm/core';
+import { withFields, type MutableContext } from '@chasm/core';
 import { batchKey, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
 import { attributesOf } from '../history/events.js';
 import { long, msToTimestamp } from '@chasm/matching';
@@ -46,7 +46,7 @@ export class HistoryWriter {
    */
   external(ev: HistoryEvent, opts: { startedIsPrevious?: boolean; childInitiated?: number } = {}): number | undefined {
     if (this.buffering) {
-      const withTime = { ...ev, eventTime: msToTimestamp(this.now) };
+      const withTime = withFields(ev, { eventTime: msToTimestamp(this.now) });
       this.wf.state.buffered.push({
         bytes: HistoryEventMsg.encode(withTime).finish(),
         ...(opts.startedIsPrevious ? { startedIsPrevious: true } : {}),

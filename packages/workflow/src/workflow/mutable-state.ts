@@ -1,4 +1,4 @@
-import { PRE_ENCODED_FIELDS, type MutableContext, type PreEncodedFields } from '@chasm/core';
+import { PRE_ENCODED_FIELDS, withFields, type MutableContext, type PreEncodedFields } from '@chasm/core';
 import { event } from '../history/events.js';
 import { long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
@@ -104,24 +104,23 @@ export function startWorkflowTask(
     t.scheduledEventId = s.nextEventId;
     t.startedEventId = s.nextEventId + 1;
     transientEvents.push(
-      {
-        ...event('workflowTaskScheduledEventAttributes', {
+      // withFields, not `{ ...event(…), eventId, eventTime }`: the spread-then-new-field slow path (ADR 0041).
+      withFields(
+        event('workflowTaskScheduledEventAttributes', {
           taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
           startToCloseTimeout: msToDuration(s.wftTimeoutMs),
           attempt: t.attempt,
         }),
-        eventId: long(t.scheduledEventId),
-        eventTime: msToTimestamp(t.scheduledTime),
-      },
-      {
-        ...event('workflowTaskStartedEventAttributes', { ...startedAttrs, scheduledEventId: long(t.scheduledEventId) }),
+        { eventId: long(t.scheduledEventId), eventTime: msToTimestamp(t.scheduledTime) },
+      ),
+      withFields(event('workflowTaskStartedEventAttributes', withFields(startedAttrs, { scheduledEventId: long(t.scheduledEventId) })), {
         eventId: long(t.startedEventId),
         eventTime: msToTimestamp(w.now),
-      },
+      }),
     );
   } else {
     t.startedEventId = w.append(
-      event('workflowTaskStartedEventAttributes', { ...startedAttrs, scheduledEventId: long(t.scheduledEventId) }),
+      event('workflowTaskStartedEventAttributes', withFields(startedAttrs, { scheduledEventId: long(t.scheduledEventId) })),
     );
   }
   // A speculative task's timer is in memory (the caller arms it): a speculative update adds no tasks.

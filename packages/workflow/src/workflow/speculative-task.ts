@@ -1,4 +1,4 @@
-import type { Engine, MutableContext } from '@chasm/core';
+import { withFields, type Engine, type MutableContext } from '@chasm/core';
 import { durationToMs, long, msToDuration, msToTimestamp, StickyWorkerUnavailableError, type TaskPriority } from '@chasm/matching';
 import type { temporal } from '../proto.js';
 import { workflowExtensions, type CompletingTask } from './extensions.js';
@@ -85,14 +85,16 @@ export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext
   if (!t?.speculative) return;
   delete t.speculative;
   const w = new HistoryWriter(wf, ctx);
-  const scheduledEventId = w.append({
-    ...event('workflowTaskScheduledEventAttributes', {
-      taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
-      startToCloseTimeout: msToDuration(s.wftTimeoutMs),
-      attempt: t.attempt,
-    }),
-    eventTime: msToTimestamp(t.scheduledTime),
-  });
+  const scheduledEventId = w.append(
+    withFields(
+      event('workflowTaskScheduledEventAttributes', {
+        taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
+        startToCloseTimeout: msToDuration(s.wftTimeoutMs),
+        attempt: t.attempt,
+      }),
+      { eventTime: msToTimestamp(t.scheduledTime) },
+    ),
+  );
   if (t.startedEventId === 0) {
     t.scheduledEventId = scheduledEventId;
     ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
@@ -100,15 +102,17 @@ export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext
       ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'scheduleToStart' }, { at: new Date(t.scheduledTime + s.sticky.timeoutMs) });
     }
   } else {
-    w.append({
-      ...event('workflowTaskStartedEventAttributes', {
-        scheduledEventId: long(scheduledEventId),
-        identity: t.identity,
-        requestId: t.requestId,
-        historySizeBytes: long(s.historySizeBytes),
-      }),
-      eventTime: msToTimestamp(t.startedTime),
-    });
+    w.append(
+      withFields(
+        event('workflowTaskStartedEventAttributes', {
+          scheduledEventId: long(scheduledEventId),
+          identity: t.identity,
+          requestId: t.requestId,
+          historySizeBytes: long(s.historySizeBytes),
+        }),
+        { eventTime: msToTimestamp(t.startedTime) },
+      ),
+    );
     ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'startToClose' }, { at: new Date(t.startedTime + s.wftTimeoutMs) });
   }
   w.commit();

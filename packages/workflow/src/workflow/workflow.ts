@@ -6,6 +6,7 @@ import {
   type ComponentOf,
   type MutableContext,
   type SearchAttributeValue,
+  withFields,
 } from '@chasm/core';
 import { historyBatchCodec } from '../history/history-batch.js';
 import { Activity } from '../activity/activity.js';
@@ -212,12 +213,13 @@ export const Workflow = lib.component({
   // A paused run stays 'running' inside (it takes signals, updates, terminate, its timers fire) but
   // is persisted and listed as 'paused', as Temporal's WORKFLOW_EXECUTION_STATUS_PAUSED.
   executionStatus: (s: WorkflowState) => (s.status === 'running' && s.paused ? 'paused' : STATUS_MAP[s.status]),
-  searchAttributes: (s: WorkflowState) => ({
-    ...s.searchAttributes,
-    WorkflowType: s.workflowType,
-    TaskQueue: s.taskQueue,
-    ExecutionTime: new Date(s.executionTime),
-  }),
+  // Read at every commit (visibility fingerprint): withFields, not a spread-then-new-field literal (ADR 0041).
+  searchAttributes: (s: WorkflowState) =>
+    withFields(s.searchAttributes, {
+      WorkflowType: s.workflowType,
+      TaskQueue: s.taskQueue,
+      ExecutionTime: new Date(s.executionTime),
+    }),
   memo: (s: WorkflowState) => s.memo,
   terminate(wf, ctx, reason) {
     workflowHooks.terminate?.(wf, ctx, reason);
