@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { costDrift, costPer, hasStrayRoundTrips, mayHoldPeriodicScan, settledMetrics, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
+import { costDrift, measureCost, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
 import { startTestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { describe, expect, it } from 'vitest';
@@ -67,16 +67,15 @@ describe.each(testDatabaseConfigs('chasm_sa_cost_guard'))('what a standalone act
     try {
       const cost = await worker.runUntil(async () => {
         for (let i = 0; i < 2; i++) await run(`warm-${i}-${randomUUID()}`);
-        // Measured again if the window may hold the task processor's periodic scan (reads).
-        for (let attempt = 0; ; attempt++) {
-          const before = await settledMetrics(port);
-          const from = Date.now();
-          for (let i = 0; i < ACTIVITIES; i++) expect(await run(`a-${attempt}-${i}-${randomUUID()}`)).toBe('done x');
-          const after = await settledMetrics(port);
-          const cost = costPer(before, after, ACTIVITIES);
-          if (attempt < 3 && (mayHoldPeriodicScan({ from, to: Date.now() }, started) || hasStrayRoundTrips(cost, EXPECTED, ACTIVITIES))) continue;
-          return cost;
-        }
+        return measureCost({
+          metricsPort: port,
+          started,
+          expected: EXPECTED,
+          units: ACTIVITIES,
+          work: async (attempt) => {
+            for (let i = 0; i < ACTIVITIES; i++) expect(await run(`a-${attempt}-${i}-${randomUUID()}`)).toBe('done x');
+          },
+        });
       });
       expect(costDrift(cost, EXPECTED)).toEqual([]);
     } finally {

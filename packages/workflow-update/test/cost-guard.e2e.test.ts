@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { costDrift, costPer, hasStrayRoundTrips, mayHoldPeriodicScan, settledMetrics, type Cost } from '@chasm/core/testing';
+import { costDrift, measureCost, type Cost } from '@chasm/core/testing';
 import { startTestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
@@ -59,16 +59,15 @@ describe.each(e2eDialects())('what an update on an idle workflow costs the serve
         const handle = await client.workflow.start(wf.counter, { taskQueue, workflowId: `counter-${randomUUID()}` });
         for (let i = 0; i < 2; i++) await handle.executeUpdate(wf.addUpdate, { args: [1] });
         let total = 2;
-        // Measured again if the window may hold the task processor's periodic scan (reads).
-        for (let attempt = 0; ; attempt++) {
-          const before = await settledMetrics(port);
-          const from = Date.now();
-          for (let i = 0; i < UPDATES; i++) expect(await handle.executeUpdate(wf.addUpdate, { args: [1] })).toBe(++total);
-          const after = await settledMetrics(port);
-          const cost = costPer(before, after, UPDATES);
-          if (attempt < 3 && (mayHoldPeriodicScan({ from, to: Date.now() }, started) || hasStrayRoundTrips(cost, EXPECTED, UPDATES))) continue;
-          return cost;
-        }
+        return measureCost({
+          metricsPort: port,
+          started,
+          expected: EXPECTED,
+          units: UPDATES,
+          work: async () => {
+            for (let i = 0; i < UPDATES; i++) expect(await handle.executeUpdate(wf.addUpdate, { args: [1] })).toBe(++total);
+          },
+        });
       });
       expect(costDrift(cost, EXPECTED)).toEqual([]);
     } finally {

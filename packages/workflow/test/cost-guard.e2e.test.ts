@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { costDrift, costPer, hasStrayRoundTrips, mayHoldPeriodicScan, settledMetrics, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
+import { costDrift, measureCost, testDatabaseConfigs, type Cost } from '@chasm/core/testing';
 import { startTestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,16 +74,15 @@ describe.each(testDatabaseConfigs('chasm_cost_guard'))('what a hello-activity wo
     try {
       const cost = await worker.runUntil(async () => {
         for (let i = 0; i < 2; i++) await run(`warm-${i}`);
-        // Measured again if the window may hold the task processor's periodic scan (reads).
-        for (let attempt = 0; ; attempt++) {
-          const before = await settledMetrics(port);
-          const from = Date.now();
-          for (let i = 0; i < WORKFLOWS; i++) expect(await run(`wf-${attempt}-${i}`)).toBe('Hello, x!');
-          const after = await settledMetrics(port);
-          const cost = costPer(before, after, WORKFLOWS);
-          if (attempt < 3 && (mayHoldPeriodicScan({ from, to: Date.now() }, started) || hasStrayRoundTrips(cost, EXPECTED, WORKFLOWS))) continue;
-          return cost;
-        }
+        return measureCost({
+          metricsPort: port,
+          started,
+          expected: EXPECTED,
+          units: WORKFLOWS,
+          work: async (attempt) => {
+            for (let i = 0; i < WORKFLOWS; i++) expect(await run(`wf-${attempt}-${i}`)).toBe('Hello, x!');
+          },
+        });
       });
       expect(costDrift(cost, EXPECTED)).toEqual([]);
     } finally {

@@ -6,13 +6,13 @@ import { enforceHistoryLimits, historyMark, type HistoryWarn } from './history-l
 import { enforceStateSizeLimit } from './state-size-limit.js';
 import { BadCommandError, requestCancelActivity, scheduleActivity, startActivity } from '../activity/activity-state-machine.js';
 import { event } from '../history/events.js';
-import { durationToMs, long, msToDuration, msToTimestamp } from '@chasm/matching';
+import { durationToMs, long, msToDuration } from '@chasm/matching';
 import { CommandType, Enums, HistoryEventMsg, type temporal } from '../proto.js';
 import { applyExternalCommand, continueAsNew, failWorkflow } from './close-commands.js';
 import { checkDuration, checkId } from '../grpc/validate.js';
 import { DEFAULT_WORKFLOW_CONFIG, type WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
-import { closeWorkflow, failWorkflowTask, scheduleWorkflowTask, taskQueueProto } from './mutable-state.js';
+import { closeWorkflow, failWorkflowTask, lateScheduledEvent, lateStartedEvent, scheduleWorkflowTask } from './mutable-state.js';
 import { upsertMemo, upsertSearchAttributes } from './search-attributes.js';
 import { recordBuildId } from './build-ids.js';
 import { workflowTaskNotFound, type WorkflowTaskToken } from './task-token.js';
@@ -112,27 +112,8 @@ export function completeWorkflowTask(
   }
   if (t.transient) {
     // The transient attempt succeeded: persist the Scheduled/Started the worker was shown.
-    w.append(
-      withFields(
-        event('workflowTaskScheduledEventAttributes', {
-          taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
-          startToCloseTimeout: msToDuration(s.wftTimeoutMs),
-          attempt: t.attempt,
-        }),
-        { eventTime: msToTimestamp(t.scheduledTime) },
-      ),
-    );
-    w.append(
-      withFields(
-        event('workflowTaskStartedEventAttributes', {
-          scheduledEventId: long(t.scheduledEventId),
-          identity: t.identity,
-          requestId: t.requestId,
-          historySizeBytes: long(s.historySizeBytes),
-        }),
-        { eventTime: msToTimestamp(t.startedTime) },
-      ),
-    );
+    w.append(lateScheduledEvent(s, t));
+    w.append(lateStartedEvent(s, t, t.scheduledEventId));
   }
   const completedId = w.append(
     event('workflowTaskCompletedEventAttributes', {

@@ -62,6 +62,36 @@ export function taskQueueProto(name: string, kind: 'normal' | 'sticky', normalNa
     : { name, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
 }
 
+type WorkflowState = WorkflowComponent['state'];
+type WorkflowTaskState = NonNullable<WorkflowState['wft']>;
+
+/**
+ * The Scheduled and Started events of a workflow task written after the fact, at their own
+ * times: a transient attempt's when it completes, a speculative task's when it is settled.
+ */
+export function lateScheduledEvent(s: WorkflowState, t: WorkflowTaskState): HistoryEvent {
+  return withFields(
+    event('workflowTaskScheduledEventAttributes', {
+      taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
+      startToCloseTimeout: msToDuration(s.wftTimeoutMs),
+      attempt: t.attempt,
+    }),
+    { eventTime: msToTimestamp(t.scheduledTime) },
+  );
+}
+
+export function lateStartedEvent(s: WorkflowState, t: WorkflowTaskState, scheduledEventId: number): HistoryEvent {
+  return withFields(
+    event('workflowTaskStartedEventAttributes', {
+      scheduledEventId: long(scheduledEventId),
+      identity: t.identity,
+      requestId: t.requestId,
+      historySizeBytes: long(s.historySizeBytes),
+    }),
+    { eventTime: msToTimestamp(t.startedTime) },
+  );
+}
+
 /** When a started workflow task tells the worker to continue as new (the package's config). */
 export type ContinueAsNewThresholds = Pick<WorkflowConfig, 'suggestContinueAsNewEvents' | 'suggestContinueAsNewBytes'>;
 

@@ -1,11 +1,10 @@
-import { withFields, type Engine, type MutableContext } from '@chasm/core';
-import { durationToMs, long, msToDuration, msToTimestamp, StickyWorkerUnavailableError, type TaskPriority } from '@chasm/matching';
+import type { Engine, MutableContext } from '@chasm/core';
+import { durationToMs, StickyWorkerUnavailableError, type TaskPriority } from '@chasm/matching';
 import type { temporal } from '../proto.js';
 import { workflowExtensions, type CompletingTask } from './extensions.js';
-import { event } from '../history/events.js';
 import { depsOf } from './deps.js';
 import { HistoryWriter } from './history-writer.js';
-import { taskQueueProto } from './mutable-state.js';
+import { lateScheduledEvent, lateStartedEvent } from './mutable-state.js';
 import { encodeMatchingPayload, type WorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { Workflow, workflowHooks, type WorkflowComponent } from './workflow.js';
@@ -85,16 +84,7 @@ export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext
   if (!t?.speculative) return;
   delete t.speculative;
   const w = new HistoryWriter(wf, ctx);
-  const scheduledEventId = w.append(
-    withFields(
-      event('workflowTaskScheduledEventAttributes', {
-        taskQueue: taskQueueProto(t.queueName, t.queueKind, s.taskQueue),
-        startToCloseTimeout: msToDuration(s.wftTimeoutMs),
-        attempt: t.attempt,
-      }),
-      { eventTime: msToTimestamp(t.scheduledTime) },
-    ),
-  );
+  const scheduledEventId = w.append(lateScheduledEvent(s, t));
   if (t.startedEventId === 0) {
     t.scheduledEventId = scheduledEventId;
     ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
@@ -102,17 +92,7 @@ export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext
       ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'scheduleToStart' }, { at: new Date(t.scheduledTime + s.sticky.timeoutMs) });
     }
   } else {
-    w.append(
-      withFields(
-        event('workflowTaskStartedEventAttributes', {
-          scheduledEventId: long(scheduledEventId),
-          identity: t.identity,
-          requestId: t.requestId,
-          historySizeBytes: long(s.historySizeBytes),
-        }),
-        { eventTime: msToTimestamp(t.startedTime) },
-      ),
-    );
+    w.append(lateStartedEvent(s, t, scheduledEventId));
     ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'startToClose' }, { at: new Date(t.startedTime + s.wftTimeoutMs) });
   }
   w.commit();
