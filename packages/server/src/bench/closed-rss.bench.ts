@@ -93,6 +93,14 @@ async function main(): Promise<void> {
   const { child, address, metricsPort } = await startServer();
   const pid = child.pid!;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Stopped early (Ctrl-C, kill): stop the server too rather than leave it running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      child.kill('SIGTERM');
+      process.exitCode = 130;
+      void exited.then(() => process.exit());
+    });
+  }
   const connection = await Connection.connect({ address });
   const svc = connection.workflowService;
   try {
