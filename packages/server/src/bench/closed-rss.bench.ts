@@ -10,7 +10,7 @@
  *   BENCH_CHECKPOINTS=1000,10000,50000,100000 BENCH_CONCURRENCY=16
  *   BENCH_RETENTION_S=5 (namespace retention: closed runs are deleted this long after they close)
  *   BENCH_SETTLE_S=40 (at least this long between the last close and a sample)
- *   BENCH_ARGS='--db-file /tmp/x' (extra dev flags)
+ *   BENCH_ARGS='--db-file /tmp/x' (extra dev flags), BENCH_NPM_ENV=0 (without the malloc setting `npm start` adds)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +27,8 @@ const SETTLE_S = Number(process.env['BENCH_SETTLE_S'] ?? 40);
 const EXTRA = (process.env['BENCH_ARGS'] ?? '').split(' ').filter(Boolean);
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const MiB = 1024 * 1024;
+/** What `npm start` (scripts/dev.mjs) adds to the dev server's environment (BENCH_NPM_ENV=0: not); a value set here wins. */
+const NPM_START_ENV = process.env['BENCH_NPM_ENV'] === '0' ? {} : { MALLOC_MMAP_THRESHOLD_: '1048576' };
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 const NAMESPACE = 'closed-rss';
 const QUEUE = 'closed-rss';
@@ -65,6 +67,7 @@ async function metrics(port: number | undefined): Promise<Record<string, number>
 async function startServer(): Promise<{ child: ChildProcess; address: string; metricsPort: number | undefined }> {
   const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--http-port', 'off', '--ui-port', 'off', '--log-level', 'info', ...EXTRA], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...NPM_START_ENV, ...process.env },
   });
   const started = await new Promise<{ address: string; metricsPort?: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before serving`)));
