@@ -17,7 +17,7 @@ describe('IdleGc', () => {
   it('collects once when the process goes quiet after work, and again only after more work', async () => {
     const metrics = new Registry();
     // A quiet check: under 50 % of a core over 100 ms (vitest's own threads stay below that).
-    const idle = new IdleGc(createLogger('silent'), metrics, { checkEveryMs: 100, quietChecks: 2, quietCpuShare: 0.5 });
+    const idle = new IdleGc(createLogger('silent'), metrics, { checkEveryMs: 100, quietChecks: 2, quietCpuShare: 0.5, shrunkNewSpaceBytes: Infinity, retries: 2 });
     idle.start();
     try {
       // The start counts as work: the first quiet spell collects.
@@ -29,6 +29,20 @@ describe('IdleGc', () => {
       const spinUntil = Date.now() + 400;
       while (Date.now() < spinUntil) Math.sqrt(Math.random());
       await until(async () => (await collections(metrics)) === 2);
+    } finally {
+      idle.stop();
+    }
+  }, 30_000);
+
+  it('collects again at the next quiet checks while the young generation stays large, a bounded number of times', async () => {
+    const metrics = new Registry();
+    // No young generation is ever small enough: every collection counts as not shrunk.
+    const idle = new IdleGc(createLogger('silent'), metrics, { checkEveryMs: 100, quietChecks: 2, quietCpuShare: 0.5, shrunkNewSpaceBytes: -1, retries: 2 });
+    idle.start();
+    try {
+      await until(async () => (await collections(metrics)) === 3);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await collections(metrics)).toBe(3);
     } finally {
       idle.stop();
     }

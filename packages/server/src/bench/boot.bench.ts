@@ -5,7 +5,8 @@
  * process used to get there, and its RSS at serving and after idling a while.
  *
  *   node packages/server/dist/bench/boot.bench.js              (pnpm bench boot)
- *   BENCH_BOOTS=5 BENCH_IDLE_S=10 BENCH_ARGS='--db-file /tmp/x' (extra dev flags)
+ *   BENCH_BOOTS=5 BENCH_IDLE_S=10 BENCH_ARGS='--db-file /tmp/x' (extra dev flags),
+ *   BENCH_NPM_ENV=0 (without the malloc setting `npm start` adds)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ const IDLE_S = Number(process.env['BENCH_IDLE_S'] ?? 10);
 const EXTRA = (process.env['BENCH_ARGS'] ?? '').split(' ').filter(Boolean);
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const MiB = 1024 * 1024;
+/** What `npm start` (scripts/dev.mjs) adds to the dev server's environment (BENCH_NPM_ENV=0: not); a value set here wins. */
+const NPM_START_ENV = process.env['BENCH_NPM_ENV'] === '0' ? {} : { MALLOC_MMAP_THRESHOLD_: '1048576' };
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Boot {
@@ -48,7 +51,7 @@ function rssBytes(pid: number): number {
 
 async function bootOnce(): Promise<Boot> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--log-level', 'info', ...EXTRA], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--log-level', 'info', ...EXTRA], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...NPM_START_ENV, ...process.env } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const started = await new Promise<{ startupMs: Record<string, number> }>((resolve, reject) => {
