@@ -62,3 +62,57 @@ function asMessage(ev: temporal.api.history.v1.IHistoryEvent): temporal.api.hist
   }
   return m as temporal.api.history.v1.IHistoryEvent;
 }
+
+/**
+ * How large the last batch may grow by later commits before a commit starts a new one (ADR 0051).
+ * A new batch is a new node row (a heap tuple and a primary-key entry in Postgres); extending the
+ * last one rewrites it in place (a HOT update when the page has room) with up to this many bytes.
+ * 4 KiB holds a short workflow's whole history (hello-activity: ~1.3 KB in 5–6 commits) while
+ * bounding what a long history rewrites per commit.
+ */
+export const BATCH_EXTEND_LIMIT_BYTES = 4096;
+
+/**
+ * `existing` followed by `more`, as one batch whose bytes are the two encodings concatenated:
+ * `History` is a single repeated field, so the concatenation is exactly the encoding of the
+ * joined list, and nothing already stored is encoded again.
+ */
+export function extendBatch(existing: EventBatch, more: EventBatch): EventBatch {
+  const joined: EventBatch = [...existing, ...more];
+  encoded.set(joined, Buffer.concat([historyBatchCodec.encode(existing), historyBatchCodec.encode(more)]));
+  return joined;
+}
+
+/**
+ * The encoding of the batch's events with ids >= fromEventId, sliced from its bytes: each event
+ * is one length-delimited record of field 1, and our encoder writes `event_id` (field 1, varint)
+ * first in each. Undefined when the bytes are not laid out that way (then decode and filter).
+ */
+export function sliceBatchFrom(bytes: Uint8Array, fromEventId: number): Uint8Array | undefined {
+  let pos = 0;
+  while (pos < bytes.length) {
+    if (bytes[pos] !== 0x0a) return undefined;
+    const len = readVarint(bytes, pos + 1);
+    if (len === undefined) return undefined;
+    const body = len.next;
+    if (bytes[body] !== 0x08) return undefined;
+    const id = readVarint(bytes, body + 1);
+    if (id === undefined) return undefined;
+    if (id.value >= fromEventId) return bytes.subarray(pos);
+    pos = body + len.value;
+  }
+  return bytes.subarray(bytes.length);
+}
+
+/** A base-128 varint at `pos` (up to 2^53), and where the next field starts. */
+function readVarint(bytes: Uint8Array, pos: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = pos; i < bytes.length && i < pos + 8; i++) {
+    const b = bytes[i]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return { value, next: i + 1 };
+    scale *= 128;
+  }
+  return undefined;
+}
