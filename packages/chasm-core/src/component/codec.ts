@@ -6,7 +6,6 @@ export interface Codec<T> {
   decode(bytes: Uint8Array): T;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
@@ -17,7 +16,9 @@ const decoder = new TextDecoder();
 export function jsonCodec<T>(name = 'json'): Codec<T> {
   return {
     name,
-    encode: (value) => encoder.encode(JSON.stringify(value, replacer)),
+    // Buffer.from, not TextEncoder.encode: the same UTF-8 bytes in ~60 % of the time on Node 20
+    // for a workflow's ~1.5 KB state, encoded at every commit for the dirtiness check (issue 16).
+    encode: (value) => Buffer.from(JSON.stringify(value, replacer), 'utf8'),
     decode: (bytes) => JSON.parse(decoder.decode(bytes), reviver) as T,
   };
 }
