@@ -84,8 +84,9 @@ export class KyselyExecutionStore implements ExecutionStore {
   }
 
   /** Write statements sent and writes they carried (writes / statements = the group-commit factor). */
-  get writeStats(): { readonly statements: number; readonly writes: number; readonly isolations: number } {
-    return { statements: this.#writes.statements, writes: this.#writes.writes, isolations: this.#writes.isolations };
+  get writeStats(): { readonly statements: number; readonly writes: number; readonly isolations: number; readonly overlaps: number } {
+    const w = this.#writes;
+    return { statements: w.statements, writes: w.writes, isolations: w.isolations, overlaps: w.overlaps };
   }
 
   /** Runs the core migrations, fixes the shard count on first use and creates the shard rows. */

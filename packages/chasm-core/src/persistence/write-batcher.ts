@@ -75,6 +75,8 @@ export class WriteBatcher {
   writes = 0;
   /** Joined statements that failed as a whole and were retried write by write. */
   isolations = 0;
+  /** Statements sent while another was running (the queue had reached `overlapAt`). */
+  overlaps = 0;
 
   constructor(db: Kysely<unknown>, opts: WriteBatcherOptions) {
     this.#db = db;
@@ -104,7 +106,10 @@ export class WriteBatcher {
   #send(): void {
     const overlapAt = this.#opts.overlapAt ?? 1;
     while (this.#inFlight < this.#opts.maxInFlight && this.#queue.length > 0) {
-      if (this.#inFlight > 0 && this.#queue.length < overlapAt) return;
+      if (this.#inFlight > 0) {
+        if (this.#queue.length < overlapAt) return;
+        this.overlaps++;
+      }
       const batch = this.#queue.splice(0, this.#opts.maxBatch);
       this.#inFlight++;
       void this.#flush(batch).finally(() => {
