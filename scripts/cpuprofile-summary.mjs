@@ -68,6 +68,7 @@ for (const [id, h] of hits) {
   if (idle.has(byId.get(id).callFrame.functionName)) continue;
   const seen = new Set();
   let rootChild;
+  let lastChild;
   for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
     const cf = byId.get(cur).callFrame;
     const l = label(cf);
@@ -78,7 +79,7 @@ for (const [id, h] of hits) {
     if (cf.functionName === rootName && rootChild === undefined) {
       rootChild = cur === id ? '(self)' : label(byId.get(lastChild).callFrame);
     }
-    var lastChild = cur;
+    lastChild = cur;
   }
   if (rootChild !== undefined) {
     rootTotal += h;
