@@ -432,6 +432,23 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     for (const k of keys) expect((await grouped.loadExecution(k))?.execution.dbVersion).toBe(1);
   });
 
+  it('group commit opens another statement while one runs only once enough writes are queued', async () => {
+    const grouped = await KyselyExecutionStore.open(database, { shardCount: 4, maxWritesInFlight: 3, writeOverlapAt: 8 });
+    // A shallow queue (4 behind the first write) waits for the running statement and joins the next.
+    const few = Array.from({ length: 5 }, (_, i) => key(`ov-few-${i}`));
+    await Promise.all(few.map((k) => grouped.createExecution(create(lease, k, { tasks: [] }))));
+    expect(grouped.writeStats.statements).toBeLessThanOrEqual(2);
+    expect(grouped.writeStats.overlaps).toBe(0);
+    // A deep one overlaps: on Postgres the 9th write submitted meanwhile opens a second statement.
+    // (PGlite waits one turn before each statement, so there everything joins the first one.)
+    const many = Array.from({ length: 40 }, (_, i) => key(`ov-many-${i}`));
+    await Promise.all(many.map((k) => grouped.createExecution(create(lease, k, { tasks: [] }))));
+    if (database.config.kind === 'postgres') expect(grouped.writeStats.overlaps).toBeGreaterThan(0);
+    expect(grouped.writeStats.writes).toBe(45);
+    expect(grouped.writeStats.isolations).toBe(0);
+    for (const k of [...few, ...many]) expect((await grouped.loadExecution(k))?.execution.dbVersion).toBe(1);
+  });
+
   it('commit costs one statement, and so do create, delete and visibility writes', async () => {
     let statements = 0;
     const counter: KyselyPlugin = {

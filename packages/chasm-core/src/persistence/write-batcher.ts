@@ -28,6 +28,14 @@ export interface WriteBatcherOptions {
   /** Writes per statement at most. */
   readonly maxBatch: number;
   /**
+   * Writes that must be queued before a statement is sent while another one is still running
+   * (default 1: any). Below it the queue waits for the running statement and goes with the next
+   * one, so batches grow and statements (each a transaction, a WAL flush, a round trip and its
+   * client-side encoding) per write fall; at or above it the next statement overlaps, so a deep
+   * queue does not wait behind one statement's flush. An idle batcher always sends at once.
+   */
+  readonly overlapAt?: number;
+  /**
    * Wait one event-loop turn (`setImmediate`) before each statement, so that everything queued
    * by then joins it. For PGlite: its statements run synchronously on this thread, so nothing
    * can queue while one runs, and without the wait the next statement would start with only the
@@ -67,6 +75,8 @@ export class WriteBatcher {
   writes = 0;
   /** Joined statements that failed as a whole and were retried write by write. */
   isolations = 0;
+  /** Statements sent while another was running (the queue had reached `overlapAt`). */
+  overlaps = 0;
 
   constructor(db: Kysely<unknown>, opts: WriteBatcherOptions) {
     this.#db = db;
@@ -94,7 +104,12 @@ export class WriteBatcher {
   }
 
   #send(): void {
+    const overlapAt = this.#opts.overlapAt ?? 1;
     while (this.#inFlight < this.#opts.maxInFlight && this.#queue.length > 0) {
+      if (this.#inFlight > 0) {
+        if (this.#queue.length < overlapAt) return;
+        this.overlaps++;
+      }
       const batch = this.#queue.splice(0, this.#opts.maxBatch);
       this.#inFlight++;
       void this.#flush(batch).finally(() => {

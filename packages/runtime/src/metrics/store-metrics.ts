@@ -8,6 +8,7 @@ import type { DatabaseStats, KyselyExecutionStore } from '@chasm/core';
 export function registerStoreMetrics(store: KyselyExecutionStore, registry: Registry): void {
   counter(registry, 'chasm_store_write_calls_total', 'Write calls (chasm_write statements, one transaction each)', () => store.writeStats.statements);
   counter(registry, 'chasm_store_writes_total', 'Writes (creates, commits, deletes, visibility) carried by those calls', () => store.writeStats.writes);
+  counter(registry, 'chasm_store_write_overlaps_total', 'Write calls sent while another was running, because enough writes were queued (ADR 0048)', () => store.writeStats.overlaps);
   counter(registry, 'chasm_store_write_isolations_total', 'Joined write calls that failed as a whole and were retried write by write', () => store.writeStats.isolations);
 }
 
