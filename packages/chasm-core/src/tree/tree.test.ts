@@ -84,6 +84,28 @@ describe(Tree, () => {
     expect(d.deletes).toEqual(['items/a']);
   });
 
+  it('re-encodes at a commit only the nodes whose value was handed out since the last one', () => {
+    const tree = Tree.create(registry, Store, newStoreState('s'));
+    tree.mutable = true;
+    type Item = { state: { value: string } };
+    const items = (tree.wrap(tree.root).fields as unknown as { items: { create(k: string, s: unknown): Item; get(k: string): Item | undefined } }).items;
+    const item = { value: 'x', status: 'active', ttlStamp: 1, firedCount: 0, notifyStamp: 1, notifiedCount: 0 };
+    items.create('a', { ...item });
+    items.create('b', { ...item });
+    const first = tree.diff(1);
+    tree.markWritten(first);
+    expect(first.compared.map((n) => n.path).sort()).toEqual(['', 'items/a', 'items/b']);
+    // Nothing handed out since: nothing to compare (hydrated nodes are not re-encoded).
+    expect(tree.diff(2).compared).toEqual([]);
+    // A value read and then changed in place (no setter) is still found and written.
+    items.get('b')!.state.value = 'y';
+    const second = tree.diff(2);
+    expect(second.compared.map((n) => n.path)).toEqual(['items/b']);
+    expect(second.upserts.map((u) => u.path)).toEqual(['items/b']);
+    tree.markWritten(second);
+    expect(tree.diff(3).compared).toEqual([]);
+  });
+
   it('rebuilds maps from their children on load, and still loads map rows written by older versions', () => {
     const tree = Tree.create(registry, Store, newStoreState('s'));
     tree.mutable = true;

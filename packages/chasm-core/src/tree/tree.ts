@@ -16,6 +16,8 @@ export interface TreeDiff {
   readonly deletes: string[];
   /** Nodes behind `upserts`, in the same order, to be marked persisted after the commit. */
   readonly written: TreeNode[];
+  /** Every node the diff compared (written or not): clean once the commit succeeds. */
+  readonly compared: TreeNode[];
 }
 
 /**
@@ -39,6 +41,14 @@ export class Tree {
   componentBytes = 0;
   /** Persisted component bytes removed in the current transaction, subtracted when it commits. */
   private removedComponentBytes = 0;
+  /**
+   * Nodes whose value was handed out (or set, or created) since they last matched the database:
+   * the only ones a commit re-encodes. A value nobody read cannot have changed, so an execution
+   * with many hydrated but idle nodes (a workflow with hundreds of finished updates) no longer
+   * pays an encode per node per commit (issue 16, update: it grew with every update). Cleared per
+   * node by a successful commit; a failed one drops the cached execution anyway.
+   */
+  private readonly touched = new Set<TreeNode>();
 
   private constructor(
     readonly registry: Registry,
@@ -53,7 +63,9 @@ export class Tree {
     root.componentType = rootType;
     root.hydrated = true;
     root.value = state;
-    return new Tree(registry, root);
+    const tree = new Tree(registry, root);
+    tree.touched.add(root);
+    return tree;
   }
 
   /** Rebuilds the skeleton from rows; values stay encoded until touched. */
@@ -116,8 +128,13 @@ export class Tree {
     if (!this.mutable) throw new FailedPreconditionError('component state can only change inside engine.update or engine.start');
   }
 
-  /** Decodes a node's value on first access. */
+  /**
+   * Decodes a node's value on first access. Every access of a value goes through here (the
+   * caller may change it in place), so this is also where a node becomes a candidate for the
+   * next commit's diff.
+   */
   hydrate(node: TreeNode): void {
+    this.touched.add(node);
     if (node.hydrated) return;
     const bytes = node.persisted ?? EMPTY;
     switch (node.kind) {
@@ -169,6 +186,7 @@ export class Tree {
     const node = new TreeNode(kind, name, path, parent, typeName);
     node.hydrated = true;
     node.value = value;
+    this.touched.add(node);
     if (kind === 'component') node.componentType = this.registry.component(typeName);
     parent.children.set(name, node);
     this.nodes.set(path, node);
@@ -198,11 +216,18 @@ export class Tree {
   diff(nextTc: number): TreeDiff {
     const upserts: NodeRow[] = [];
     const written: TreeNode[] = [];
-    for (const node of this.nodes.values()) {
-      // Maps are implied by their children's paths (see `implicitMap`).
-      if (node.kind === 'map') continue;
+    const compared: TreeNode[] = [];
+    for (const node of this.touched) {
+      // Removed (or replaced by a node at the same path, itself touched), or a map — maps are
+      // implied by their children's paths (see `implicitMap`): never written, forget them.
+      if (this.nodes.get(node.path) !== node || node.kind === 'map') {
+        this.touched.delete(node);
+        continue;
+      }
       const isNew = node.persisted === undefined;
+      // Touched by a decode that threw: its value is not the state, and it did not change.
       if (!isNew && !node.hydrated) continue;
+      compared.push(node);
       let data: Uint8Array;
       if (node.kind === 'component') {
         // Compare the codec's bytes with the stored ones before building the versioned copy:
@@ -227,11 +252,13 @@ export class Tree {
     }
     // A path removed and re-created in the same transaction is an upsert, not a delete.
     const deletes = [...this.removedPaths].filter((p) => !this.nodes.has(p));
-    return { upserts, deletes, written };
+    return { upserts, deletes, written, compared };
   }
 
   /** After a successful commit: the written nodes now match the database. */
   markWritten(diff: TreeDiff): void {
+    // Nodes touched after the diff (by task validation, while the write was out) stay candidates.
+    for (const node of diff.compared) this.touched.delete(node);
     diff.written.forEach((node, i) => {
       const row = diff.upserts[i]!;
       if (node.kind === 'component') this.componentBytes += row.data.length - (node.persisted?.length ?? 0);
