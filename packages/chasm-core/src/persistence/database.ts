@@ -85,7 +85,18 @@ export const PGLITE_OPTIONS = {
   // stays resident: with 32 MB a boot costs ~0.9 s less CPU and ~50 MB less RSS; 32 → 8 MB
   // saved another ~0.6 s and ~25 MB, and 16 MB sits between (ADR 0033). The data itself lives
   // in memory (or in files the OS caches) anyway, so a miss is a copy, not a seek.
-  startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  startParams: [
+    ...PGlite.defaultStartParams,
+    '-c',
+    'shared_buffers=16MB',
+    // A WebAssembly memory never shrinks, and PGlite 0.4.6 leaks some of it at every VACUUM
+    // that removes index entries (~17 bytes per dead index entry here, ~30 with the default
+    // 64 MB): VACUUM's dead-tuple store is sized from this setting. 4 MB still holds hundreds of
+    // thousands of dead tuples per pass (PG 17's TID store), far more than a dev server makes in
+    // the 30 s between two passes (ADR 0050).
+    '-c',
+    'maintenance_work_mem=4MB',
+  ],
 };
 
 /**

@@ -48,6 +48,26 @@ function rss(pid: number): { total: number; anon: number; file: number } {
   return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
+/**
+ * Resident bytes of two mappings that hold most of what grows: glibc's `[heap]`, and the
+ * WebAssembly memory (only PGlite has one): V8 reserves it with a guard region of several GiB
+ * and makes its accessible length read-write in place, so it is the read-write mapping that ends
+ * where such a reservation begins. Its Rss is PGlite's resident memory.
+ */
+function mappings(pid: number): { heap: number; wasm: number } {
+  const maps: { start: bigint; end: bigint; perms: string; name: string; rss: number }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push({ start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), perms: head[3]!, name: head[4] ?? '', rss: 0 });
+    const kb = /^Rss:\s+(\d+) kB/.exec(line);
+    if (kb && maps.length > 0) maps[maps.length - 1]!.rss = Number(kb[1]) * 1024;
+  }
+  const guards = new Set(maps.filter((m) => m.perms.startsWith('---') && m.end - m.start >= 4n << 30n).map((m) => m.start));
+  const heap = maps.filter((m) => m.name === '[heap]').reduce((n, m) => n + m.rss, 0);
+  const wasm = maps.filter((m) => m.perms.startsWith('rw') && m.name === '' && guards.has(m.end)).reduce((n, m) => n + m.rss, 0);
+  return { heap, wasm };
+}
+
 function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
@@ -58,8 +78,9 @@ async function metrics(port: number | undefined): Promise<Record<string, number>
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const m = /^(nodejs_heap_size_used_bytes|nodejs_heap_size_total_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_used_bytes\{space="(?:old|code|large_object)"\}) (\S+)/.exec(line);
-    if (m) out[m[1]!.replace(/nodejs_heap_space_size_used_bytes\{space="(\w+)"\}/, '$1').replace(/nodejs_|_bytes/g, '')] = Number(m[2]);
+    const m = /^(nodejs_heap_size_used_bytes|nodejs_heap_size_total_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_(?:used|total)_bytes\{space="(?:old|new|code|large_object)"\}|chasm_pglite_\w+_bytes) (\S+)/.exec(line);
+    // Per V8 space: "old used/total" etc., to tell fragmentation (total ≫ used) from growth.
+    if (m) out[m[1]!.replace(/nodejs_heap_space_size_(used|total)_bytes\{space="(\w+)"\}/, '$2 $1').replace(/nodejs_|_bytes/g, '')] = Number(m[2]);
   }
   return out;
 }
@@ -114,7 +135,11 @@ async function main(): Promise<void> {
     );
     await settle(pid, 0);
     const boot = rss(pid);
-    console.log(`after boot: RSS ${(boot.total / MiB).toFixed(0)} MiB (anon ${(boot.anon / MiB).toFixed(0)}, file ${(boot.file / MiB).toFixed(0)})`);
+    const bootMaps = mappings(pid);
+    console.log(
+      `after boot: RSS ${(boot.total / MiB).toFixed(0)} MiB (anon ${(boot.anon / MiB).toFixed(0)}, file ${(boot.file / MiB).toFixed(0)}); ` +
+        `[heap] ${(bootMaps.heap / MiB).toFixed(0)}, wasm ${(bootMaps.wasm / MiB).toFixed(0)}`,
+    );
 
     let closed = 0;
     let failed = 0;
@@ -162,12 +187,14 @@ async function main(): Promise<void> {
       const cpu = cpuMs(pid) - cpu0;
       await settle(pid, SETTLE_S);
       const r = rss(pid);
+      const maps = mappings(pid);
       const m = await metrics(metricsPort);
       const left = await svc.countWorkflowExecutions({ namespace: NAMESPACE, query: '' });
       samples.push({ closed, rss: r.total });
       console.log(
         `${closed} closed (+${closed - from} in ${wallS.toFixed(0)} s, ${((closed - from) / wallS).toFixed(0)}/s, server CPU ${(cpu / Math.max(1, closed - from)).toFixed(1)} ms/wf, ` +
           `${failed} failed calls): RSS ${(r.total / MiB).toFixed(0)} MiB (anon ${(r.anon / MiB).toFixed(0)}, file ${(r.file / MiB).toFixed(0)}); ` +
+          `[heap] ${(maps.heap / MiB).toFixed(0)}, wasm ${(maps.wasm / MiB).toFixed(0)}; ` +
           `${Object.entries(m).map(([k, v]) => `${k} ${(v / MiB).toFixed(1)}`).join(', ')} MiB; ` +
           `${String(left.count ?? '?')} runs still visible; load average ${loadAverage()}`,
       );
