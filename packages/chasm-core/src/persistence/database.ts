@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import type pgTypes from 'pg';
 import { classifyingDialect } from './classifying-dialect.js';
 import { DatabaseStats } from './database-stats.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -37,6 +37,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * The Postgres driver, loaded when a Postgres database is opened: an embedded (PGlite) server
+ * never needs it, and importing it is part of every start (ADR 0047).
+ */
+async function loadPg(): Promise<typeof pgTypes> {
+  return (await import('pg')).default;
+}
+
 const INT8_OID = 20;
 /** Generous: under heavy load statements queue for a pooled connection for a while, legitimately. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
@@ -44,6 +52,7 @@ const NUMERIC_OID = 1700;
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.kind === 'postgres') {
+    const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: config.url,
       max: config.poolSize ?? 10,
@@ -57,7 +66,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8_OID || oid === NUMERIC_OID
             ? (v: string) => Number(v)
-            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+            : pg.types.getTypeParser(oid, format)) as typeof pgTypes.types.getTypeParser,
       },
     });
     // An idle client that dies (server restart, admin termination) is emitted as 'error' on the
@@ -130,6 +139,11 @@ export async function migrate(
   migrationTableName: string,
   migrations: Readonly<Record<string, Migration>>,
 ): Promise<void> {
+  // A set this process already brought up to date on this database needs no second look: the
+  // Migrator's check alone is two catalog introspections, a lock and a transaction (~0.2–1 s
+  // of a PGlite boot), and the execution store's init repeats the core set after the server's
+  // start ran it (or loaded a dump that has it).
+  if (isMigrated(database, migrationTableName, migrations)) return;
   const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
   const migrator = new Migrator({
     db: database.db,
@@ -144,11 +158,33 @@ export async function migrate(
       cause: error,
     });
   }
+  markMigrated(database, migrationTableName, migrations);
+}
+
+/** Per open database: migration table → the names of the migrations known to be applied. */
+const migrated = new WeakMap<Database, Map<string, string>>();
+
+function migrationKey(migrations: Readonly<Record<string, Migration>>): string {
+  return Object.keys(migrations).sort().join('\n');
+}
+
+/**
+ * Records that every migration of a set is applied on `database` (after `migrate`, or when the
+ * database came from a dump taken after them), so a later `migrate` of the same set is free.
+ */
+export function markMigrated(database: Database, migrationTableName: string, migrations: Readonly<Record<string, Migration>>): void {
+  let tables = migrated.get(database);
+  if (!tables) migrated.set(database, (tables = new Map()));
+  tables.set(migrationTableName, migrationKey(migrations));
+}
+
+function isMigrated(database: Database, migrationTableName: string, migrations: Readonly<Record<string, Migration>>): boolean {
+  return migrated.get(database)?.get(migrationTableName) === migrationKey(migrations);
 }
 
 /** Test/bench helper: a fresh, empty Postgres database (created on the server if missing). */
 export async function createPostgresDatabase(baseUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: baseUrl });
+  const admin = new (await loadPg()).Client({ connectionString: baseUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -163,7 +199,7 @@ export async function createPostgresDatabase(baseUrl: string, name: string): Pro
 
 /** Test/bench helper: drops a database created by `createPostgresDatabase`, ending its sessions. */
 export async function dropPostgresDatabase(baseUrl: string, name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: baseUrl });
+  const admin = new (await loadPg()).Client({ connectionString: baseUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configFileSchema } from './config-schema.js';
 import type { ServerConfig } from './server-config.js';
@@ -17,6 +16,8 @@ export async function loadConfigFile(path: string): Promise<ServerConfig> {
   } catch (e) {
     throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
   }
+  // Loaded here, not at import: `dev` reads no file and should not pay for a YAML parser (ADR 0047).
+  const { parse: parseYaml } = await import('yaml');
   let doc: unknown;
   try {
     doc = parseYaml(text);

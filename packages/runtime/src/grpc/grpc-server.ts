@@ -1,7 +1,6 @@
 import type { LocalServiceClient } from './local-service-client.js';
 import { Server, type ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CallAuthorizer } from '../auth/call-authorizer.js';
-import { HealthImplementation } from 'grpc-health-check';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE, type RpcCallContext, type RpcHandlerSet, type RpcMethod } from '@chasm/core';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -16,6 +15,7 @@ import type { RpcTracer } from '../telemetry/rpc-tracer.js';
 import { invokeMethod, unaryHandler, type CallHandlerDeps, type CallOutcome } from './call-handler.js';
 import { buildHandlerTable, key, type RoutedMethod } from './handler-table.js';
 import { serviceMethods, toServiceDefinition, type ServedMethod } from './service-definition.js';
+import { HealthService } from './health-service.js';
 
 /** The Temporal services the front door serves, each with every method the protos define. */
 export const SERVED_SERVICES = [WORKFLOW_SERVICE, OPERATOR_SERVICE] as const;
@@ -59,7 +59,7 @@ export class GrpcFrontDoor {
   private readonly methods: ServedMethod[];
   private readonly table: Map<string, RoutedMethod>;
   private readonly shutdown = new AbortController();
-  private readonly health: HealthImplementation;
+  private readonly health: HealthService;
   private readonly deps: CallHandlerDeps;
   private readonly byKey: ReadonlyMap<string, ServedMethod>;
   private server: Server | undefined;
@@ -80,7 +80,7 @@ export class GrpcFrontDoor {
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.tracer ? { tracer: options.tracer } : {}),
     };
-    this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
+    this.health = new HealthService({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING' as const])) });
   }
 
   /** Routes the in-process service client through this front door's table. */
