@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { pool } from '@chasm/core/testing';
+import { eventually, pool } from '@chasm/core/testing';
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
@@ -7,16 +7,8 @@ export const EventType = temporal.api.enums.v1.EventType;
 export const BatchState = temporal.api.enums.v1.BatchOperationState;
 export const BatchType = temporal.api.enums.v1.BatchOperationType;
 
-/** Polls `fn` until it returns a value (not undefined/false/null); real timers, no fixed sleep. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false | null>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false && v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// The one polling wait of the test suites; callers pass (fn, timeoutMs, what).
+export { eventually };
 
 /** Starts `count` workflows of `type` with raw gRPC (no worker needed: they stay running). */
 export async function startWorkflows(connection: Connection, namespace: string, type: string, ids: readonly string[], taskQueue = 'batch-targets'): Promise<void> {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { startWorkflow, WorkflowRunOperationHandler } from '@temporalio/nexus';
 import { temporal } from '@temporalio/proto';
+import { eventually } from '@chasm/core/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import * as nexus from 'nexus-rpc';
 import type * as wf from './workflows/caller-workflows.js';
@@ -84,22 +85,8 @@ export const callerTestHandler = nexus.serviceHandler(callerTestService, {
   }),
 });
 
-/** Polls `fn` until it returns a truthy value; fails after `timeoutMs` with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false | null>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > until) throw new Error(`${what} not met within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The one polling wait of the test suites; callers pass (fn, timeoutMs, what).
+export { eventually };
 
 /** Waits until a worker's Nexus poller reached matching on `taskQueue`. */
 export async function waitForNexusPoller(connection: Connection, taskQueue: string): Promise<void> {

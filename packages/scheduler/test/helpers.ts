@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DatabaseConfig } from '@chasm/core';
-import { testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
+import { eventually, testDatabaseConfigs, type TestDatabaseConfig } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
@@ -73,22 +73,8 @@ export async function startHarness(database: DatabaseConfig): Promise<Harness> {
   };
 }
 
-/** Polls `fn` until it returns a truthy value, or fails after `timeoutMs` with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false | null>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > until) throw new Error(`${what} not met within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The one polling wait of the test suites; callers pass (fn, timeoutMs, what).
+export { eventually };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TOKENS, type Database } from '@chasm/core';
-import { restartableDatabaseConfigs } from '@chasm/core/testing';
+import { eventually, restartableDatabaseConfigs } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PLUGINS, DEV_PACKAGES } from '../src/catalogue.js';
@@ -38,21 +38,6 @@ async function rowsOf(database: Database, namespaceId: string): Promise<Record<s
 
 const sum = (rows: Record<string, number>, except: readonly string[] = []): number =>
   Object.entries(rows).reduce((a, [t, n]) => (except.includes(t) ? a : a + n), 0);
-
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function codeOf(call: () => Promise<unknown>): Promise<number | 'ok'> {
   try {
@@ -113,7 +98,7 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
       const before = await eventually(async () => {
         const r = await rowsOf(database, id);
         return r['visibility'] === 5 && r;
-      }, 'visibility of the five executions');
+      }, 60_000, 'visibility of the five executions');
       expect(before['executions']).toBe(5); // 3 workflows, 1 activity, 1 Nexus operation
       expect(before['task_queue_tasks']).toBeGreaterThanOrEqual(3); // 2 workflow tasks + 1 activity task
       expect(before['task_queues']).toBeGreaterThanOrEqual(2);
@@ -138,7 +123,7 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
       const after = await eventually(async () => {
         const r = await rowsOf(database, id);
         return sum(r) === 0 && r;
-      }, 'no row of the deleted namespace in any table');
+      }, 60_000, 'no row of the deleted namespace in any table');
       expect(Object.keys(after)).toEqual(expect.arrayContaining(['executions', 'chasm_nodes', 'chasm_tasks', 'visibility', 'current_executions', 'task_queues', 'task_queue_tasks', 'namespaces']));
       expect(await codeOf(() => c.workflowService.describeNamespace({ id }))).toBe(NOT_FOUND);
       // The namespace that took the name is left alone.
@@ -171,7 +156,7 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
       const endpoint = `to-${randomUUID().slice(0, 8)}`;
       const created = await c.operatorService.createNexusEndpoint({ spec: { name: endpoint, target: { worker: { namespace: name, taskQueue: 'handlers' } } } });
       await c.operatorService.deleteNamespace({ namespace: name });
-      await eventually(async () => sum(await rowsOf(database, id)) === 0, 'the deleted namespace gone');
+      await eventually(async () => sum(await rowsOf(database, id)) === 0, 60_000, 'the deleted namespace gone');
       // Endpoints are cluster-wide: it stays, and a call through it fails NOT_FOUND (not retried)
       // without touching matching under the old namespace id.
       expect((await c.operatorService.getNexusEndpoint({ id: created.endpoint!.id! })).endpoint?.spec?.name).toBe(endpoint);
@@ -180,7 +165,7 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
       const failed = await eventually(async () => {
         const described = await c!.workflowService.describeNexusOperationExecution({ namespace: 'default', operationId });
         return described.info?.status === 3 && described; // FAILED
-      }, 'the operation failed');
+      }, 60_000, 'the operation failed');
       expect(JSON.stringify(failed)).toMatch(/not found/i);
       expect(sum(await rowsOf(database, id))).toBe(0);
     } finally {
@@ -204,15 +189,15 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
       await c.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: { seconds: 86_400 as never } });
       const id = await describeId(c, name);
       await populate(c, name, undefined);
-      await eventually(async () => (await rowsOf(database, id))['visibility'] === 4, 'visibility written');
+      await eventually(async () => (await rowsOf(database, id))['visibility'] === 4, 60_000, 'visibility written');
       await c.operatorService.deleteNamespace({ namespace: name });
 
       // Temporal's order: executions and backlogs go first, the namespace row waits the delay.
-      await eventually(async () => sum(await rowsOf(database, id), ['namespaces']) === 0, 'the namespace data is gone');
+      await eventually(async () => sum(await rowsOf(database, id), ['namespaces']) === 0, 60_000, 'the namespace data is gone');
       const purgedAt = await eventually(async () => {
         const row = (await database.db.selectFrom('namespaces').select('purged_at').where('id', '=', id).executeTakeFirst()) as { purged_at: Date | string | null } | undefined;
         return row?.purged_at ? new Date(row.purged_at).getTime() : undefined;
-      }, 'purged_at recorded');
+      }, 60_000, 'purged_at recorded');
       const described = await c.workflowService.describeNamespace({ id });
       expect(described.namespaceInfo?.state).toBe(3); // DELETED, still there during the delay
       expect(Date.now()).toBeLessThan(purgedAt + DELAY_MS);
@@ -224,7 +209,7 @@ describe.each(restartableDatabaseConfigs('chasm_ns_delete'))('DeleteNamespace on
       server = await startTestServer(options);
       database = server.container.get<Database>(TOKENS.Database);
       c = await Connection.connect({ address: server.address });
-      const goneAt = await eventually(async () => (await rowsOf(database, id))['namespaces'] === 0 && Date.now(), 'the namespace row removed after the delay');
+      const goneAt = await eventually(async () => (await rowsOf(database, id))['namespaces'] === 0 && Date.now(), 60_000, 'the namespace row removed after the delay');
       expect(goneAt).toBeGreaterThanOrEqual(purgedAt + DELAY_MS);
       expect(sum(await rowsOf(database, id))).toBe(0);
       expect(await codeOf(() => c!.workflowService.describeNamespace({ id }))).toBe(NOT_FOUND);

@@ -76,7 +76,7 @@ describe.each(stores)('standalone activities survive SIGKILL on $name', (kind) =
       await running;
     });
 
-    await eventually(async () => executions.size >= COUNT * 0.3, 60_000, 5);
+    await eventually(async () => executions.size >= COUNT * 0.3, 60_000, 'a third of the activities executed', 5);
     await server.kill9();
     const executedBeforeKill = executions.size;
     server = await spawnServer({ database, port });
@@ -85,6 +85,7 @@ describe.each(stores)('standalone activities survive SIGKILL on $name', (kind) =
     await eventually(
       async () => (await client.activity.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`)).count === COUNT,
       180_000,
+      'every activity completed',
       250,
     );
 

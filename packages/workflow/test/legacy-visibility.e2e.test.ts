@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { testDatabaseConfigs } from '@chasm/core/testing';
+import { eventually, testDatabaseConfigs } from '@chasm/core/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { Connection } from '@temporalio/client';
@@ -12,16 +12,6 @@ const NS = 'default';
 const ts = (seconds: number): google.protobuf.ITimestamp => google.protobuf.Timestamp.fromObject({ seconds });
 const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
-
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The list RPCs that predate the query language, and GetSearchAttributes, through raw gRPC. */
 describe.each(testDatabaseConfigs('chasm_wf_legacy_vis'))('legacy visibility RPCs on $name', (store) => {
@@ -51,6 +41,7 @@ describe.each(testDatabaseConfigs('chasm_wf_legacy_vis'))('legacy visibility RPC
     await svc.terminateWorkflowExecution({ namespace: NS, workflowExecution: { workflowId: ids[0]! }, reason: 'done' });
     await eventually(
       async () => (await svc.countWorkflowExecutions({ namespace: NS, query: `WorkflowType = '${type}' AND ExecutionStatus = 'Terminated'` })).count?.toString() === '1',
+      20_000,
       'the terminated run in visibility',
     );
     const window = { earliestTime: ts(Math.floor(before.getTime() / 1000)), latestTime: ts(Math.floor(Date.now() / 1000) + 60) };

@@ -61,12 +61,12 @@ describe.each(stores)('retention timers survive SIGKILL on $name', (store) => {
       ids.map(async (id) => {
         const goneAt = await eventually(
           async () => (await statusOf(() => client.workflow.getHandle(id).describe())) === NOT_FOUND && Date.now(),
-          `${id} deleted after the restart`,
           60_000,
+          `${id} deleted after the restart`,
         );
         expect(goneAt).toBeGreaterThanOrEqual(closeTimes.get(id)! + RETENTION_S * 1000);
       }),
     );
-    await eventually(async () => (await client.workflow.count()).count === 0, 'visibility count 0');
+    await eventually(async () => (await client.workflow.count()).count === 0, 30_000, 'visibility count 0');
   });
 });

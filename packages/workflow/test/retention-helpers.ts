@@ -1,5 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import type { Database } from '@chasm/core';
+import { eventually } from '@chasm/core/testing';
 import { long } from '@chasm/matching';
 
 /** The tables an execution has rows in (history batches are chasm_nodes rows). */
@@ -20,21 +21,8 @@ export async function rowCounts(database: Database, namespaceId?: string): Promi
 
 export const totalRows = (c: RowCounts): number => Object.values(c).reduce((a, b) => a + b, 0);
 
-/** Polls `fn` until it returns a value (not undefined/false), or fails naming `what` at the deadline. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The one polling wait of the test suites; callers pass (fn, timeoutMs, what).
+export { eventually };
 
 /** Registers a namespace whose closed executions are kept `seconds` seconds. */
 export async function registerWithRetention(connection: Connection, namespace: string, seconds: number): Promise<string> {

@@ -83,7 +83,7 @@ describe.each(testDatabaseConfigs('chasm_retention_load'))('row counts under ste
     const after = await eventually(async () => {
       const c = await rowCounts(database, namespaceId);
       return totalRows(c) === 0 && c;
-    }, 'no rows left after the load', 30_000);
+    }, 30_000, 'no rows left after the load');
     expect(after.executions).toBe(0);
     await connection.close();
   });

@@ -81,13 +81,14 @@ describe.each(testDatabaseConfigs('chasm_retention'))('retention on $name', (sto
       runs.map(async (r) => {
         const goneAt = await eventually(
           async () => (await statusOf(() => client.workflow.getHandle(r.workflowId, r.runId).describe())) === NOT_FOUND && Date.now(),
+          30_000,
           `${r.workflowId}/${r.runId} deleted`,
         );
         expect(goneAt).toBeGreaterThanOrEqual(closeTimes.get(r.runId)! + RETENTION_S * 1000);
         expect(await statusOf(() => client.workflow.getHandle(r.workflowId, r.runId).fetchHistory())).toBe(NOT_FOUND);
       }),
     );
-    await eventually(async () => (await client.workflow.count()).count === 0, 'visibility count 0');
+    await eventually(async () => (await client.workflow.count()).count === 0, 30_000, 'visibility count 0');
     const listed = [];
     for await (const r of client.workflow.list()) listed.push(r);
     expect(listed).toEqual([]);
@@ -109,13 +110,13 @@ describe.each(testDatabaseConfigs('chasm_retention'))('retention on $name', (sto
     const keptId = await registerWithRetention(connection, keptNs, 86_400);
     const kept = new Client({ connection, namespace: keptNs });
     await kept.workflow.start<typeof wf.forever>('forever', { taskQueue: 'nobody', workflowId: 'neighbour' });
-    await eventually(async () => (await rowCounts(database, namespaceId)).visibility === 5 && (await rowCounts(database, keptId)).visibility === 1, 'visibility written');
+    await eventually(async () => (await rowCounts(database, namespaceId)).visibility === 5 && (await rowCounts(database, keptId)).visibility === 1, 30_000, 'visibility written');
 
     await connection.operatorService.deleteNamespace({ namespace });
     const after = await eventually(async () => {
       const c = await rowCounts(database, namespaceId);
       return totalRows(c) === 0 && c;
-    }, 'the deleted namespace has no rows left');
+    }, 30_000, 'the deleted namespace has no rows left');
     expect(after).toEqual({ executions: 0, current_executions: 0, chasm_nodes: 0, chasm_tasks: 0, visibility: 0 });
     expect((await rowCounts(database, keptId)).executions).toBe(1);
     expect((await kept.workflow.getHandle('neighbour').describe()).status.name).toBe('RUNNING');

@@ -12,3 +12,4 @@ export * from './server-process.js';
 export * from './process-cpu.js';
 export * from './bench-kit.js';
 export * from './cost-meter.js';
+export * from './eventually.js';

@@ -1,58 +1,29 @@
 import { pollAnswerMarginMs, pollAnswerSlots, withFields, type Clock } from '@chasm/core';
 import type { Logger } from 'pino';
-import type { BacklogStore, BacklogTask } from '../backlog/backlog-store.js';
+import type { BacklogStore } from '../backlog/backlog-store.js';
 import { TaskQueueOwnershipLostError } from '../errors.js';
 import { FairnessCounters } from '../fairness/stride.js';
-import type { PollerInfo, RateLimitSource, TaskQueueDescription, TaskQueueId, TaskQueueStats } from '../matching-service.js';
+import type { TaskQueueDescription, TaskQueueId } from '../matching-service.js';
 import type { MatchingMetrics } from '../metrics.js';
 import type { EffectivePriority } from '../priority.js';
-import { RateLimiter } from '../rate-limiter.js';
-import type { AcceptResult, AddTaskOutcome, AddTaskResult, PolledTask, PollerReservation, PollRequest, TaskQueueRef } from '../types.js';
+import type { AcceptResult, AddTaskResult, PolledTask, PollerReservation, PollRequest, TaskQueueRef } from '../types.js';
 import type { MatchingOptions } from '../matching-options.js';
 import { BacklogIO } from './backlog-io.js';
-import { RateTracker } from './rate-tracker.js';
+import { describeQueue } from './describe.js';
+import { holdPoller, type ReservationHost } from './poller-reservations.js';
+import { QueueRateLimits } from './rate-limits.js';
+import { QueueStats } from './queue-stats.js';
 import type { TaskQueueConfig } from './task-queue-config.js';
+import type { Delivery, NewTask, Offer, QueuedTask, Waiter } from './waiter.js';
 
-/** A new task, validated by the service. */
-export interface NewTask {
-  readonly payload: Uint8Array;
-  readonly priority: EffectivePriority;
-  readonly expiry: Date | undefined;
-}
-
-type QueuedTask = BacklogTask;
-
-interface Waiter {
-  readonly req: PollRequest;
-  readonly startedMs: number;
-  /** When the poll answers empty unless a task comes first. */
-  readonly endsAtMs: number;
-  readonly signal: AbortSignal;
-  /** `reserved`: out of the line, held for a task its reserver is committing (`reserve`). */
-  state: 'waiting' | 'busy' | 'reserved' | 'done';
-  /** The deadline passed or the client left while the accept hook ran (or while reserved). */
-  expired: boolean;
-  finish(result: PolledTask | undefined, error?: unknown): void;
-}
+export type { NewTask } from './waiter.js';
 
 /**
- * A sync-only task (`syncOnlyUntil`) waiting for a poller. It lives only here, never in the
- * backlog, and its `add` call resolves when a poller takes it or its time is up.
- */
-interface Offer {
-  readonly task: QueuedTask;
-  /** Its time ran out while a poller's accept hook ran: do not offer it again. */
-  expired: boolean;
-  settle(outcome: AddTaskOutcome): void;
-}
-
-/** Hand-off outcome: `retry` = the accept hook threw, the task must go back. */
-type Delivery = AcceptResult | 'retry';
-
-/**
- * One task queue on its owner: dispatch. Waiting pollers, sync match, handing out the backlog's
- * best task within the rate limits, and the queue's stats. The backlog itself (the in-memory
- * head, the writer, the reader and acks) is `BacklogIO`.
+ * One task queue on its owner: dispatch. Waiting pollers, sync match, sync-only offers and
+ * handing out the backlog's best task within the rate limits. Around it, each in its own file:
+ * the backlog (the in-memory head, the writer, the reader and acks) is `BacklogIO`, the limiters
+ * `QueueRateLimits`, the counts and rates `QueueStats` (read by `describeQueue`), and a reserved
+ * poller's life cycle `holdPoller` (ADR 0040).
  */
 export class TaskQueue {
   readonly #waiters: Waiter[] = [];
@@ -61,14 +32,9 @@ export class TaskQueue {
   readonly #offers: Offer[] = [];
   readonly #counters = new FairnessCounters();
   readonly #backlog: BacklogIO;
-  readonly #countByPriority = new Map<number, number>();
-  readonly #pollers = new Map<string, { lastAccessMs: number; ratePerSecond?: number }>();
-  readonly #addRate = new RateTracker();
-  readonly #dispatchRate = new RateTracker();
-  readonly #addRateByPriority = new Map<number, RateTracker>();
-  readonly #dispatchRateByPriority = new Map<number, RateTracker>();
-  readonly #keyLimiters = new Map<string, RateLimiter>();
-  readonly #queueLimiter: RateLimiter;
+  readonly #stats: QueueStats;
+  readonly #limits: QueueRateLimits;
+  readonly #reservationHost: ReservationHost;
   readonly #labels: { namespace: string; taskqueue: string; task_type: string };
   /** The labels plus one more (reason, outcome, poll_result), each built once: metrics are counted on every poll and task. */
   readonly #labelsPlusCache = new Map<string, Readonly<Record<string, string>>>();
@@ -77,9 +43,6 @@ export class TaskQueue {
   #closed = false;
   #pumpTimer: (() => void) | undefined;
   #pumpTimerAt = Infinity;
-  #lastPollMs = -Infinity;
-  #lastThrottledMs = -Infinity;
-  #workerRate: number | undefined;
   #config: TaskQueueConfig;
 
   constructor(
@@ -104,7 +67,7 @@ export class TaskQueue {
       options: deps.options,
       events: {
         appended: (tasks) => {
-          for (const t of tasks) this.#countChange(t.key.priority, 1);
+          for (const t of tasks) this.#stats.countChange(t.key.priority, 1);
           this.deps.metrics.tasksSpooled.inc(this.#labels, tasks.length);
           this.#pump();
         },
@@ -116,19 +79,43 @@ export class TaskQueue {
         ownershipLost: (e) => this.#unload(e),
       },
     });
-    this.#queueLimiter = new RateLimiter(this.#effectiveRate().requestsPerSecond, this.#nowMs());
+    this.#limits = new QueueRateLimits(config, deps.options.systemRateLimit, this.#nowMs());
     this.#labels = {
       namespace: id.namespaceId,
       taskqueue: ref.kind === 'sticky' ? '__sticky__' : id.name,
       task_type: id.type,
     };
+    this.#stats = new QueueStats(deps.metrics, this.#labels);
+    this.#reservationHost = {
+      held: this.#reserved,
+      isClosed: () => this.#closed,
+      requeue: (waiter) => {
+        this.#waiters.unshift(waiter);
+        this.#pump();
+      },
+      delivered: (priority, weight, payload) => {
+        const at = this.#nowMs();
+        this.deps.metrics.tasksAdded.inc(this.#labels);
+        this.#stats.recordAdd(priority.priorityKey, at);
+        this.deps.metrics.tasksSyncMatched.inc(this.#labels);
+        const queued: QueuedTask = {
+          key: { priority: priority.priorityKey, pass: 0, taskId: --this.#syncSeq },
+          fairnessKey: priority.fairnessKey,
+          fairnessWeight: weight,
+          payload,
+          expiry: undefined,
+          createdAt: new Date(at),
+        };
+        return this.#polled(queued, true);
+      },
+      count: (outcome) => this.deps.metrics.pollerReservations.inc(this.#labelsPlus('outcome', outcome)),
+    };
   }
 
   /** Restores fairness state and counts from the backlog, then starts reading it. */
   resume(summary: Awaited<ReturnType<BacklogStore['summary']>>): void {
-    for (const [p, n] of summary.countByPriority) this.#countByPriority.set(p, n);
     for (const [p, level] of summary.levels) this.#counters.restore(p, level.minPass, level.maxPassByKey);
-    this.#updateBacklogGauge();
+    this.#stats.restoreCounts(summary.countByPriority);
     this.#backlog.resume(summary.countByPriority.size === 0);
   }
 
@@ -142,7 +129,7 @@ export class TaskQueue {
 
   /** For sticky queues: has a worker polled within the window (or is one waiting now)? */
   hasRecentPoller(windowMs: number): boolean {
-    return this.#waiters.length > 0 || this.#nowMs() - this.#lastPollMs <= windowMs;
+    return this.#waiters.length > 0 || this.#nowMs() - this.#stats.lastPollMs <= windowMs;
   }
 
   // ---------------------------------------------------------------------------------- add
@@ -157,15 +144,14 @@ export class TaskQueue {
       return { outcome: 'dropped' };
     }
     const p = task.priority;
-    const weight = this.#weightOf(p.fairnessKey, p.fairnessWeight);
-    this.#addRate.record(now);
-    this.#tracker(this.#addRateByPriority, p.priorityKey).record(now);
+    const weight = this.#limits.weightOf(p.fairnessKey, p.fairnessWeight);
+    this.#stats.recordAdd(p.priorityKey, now);
     if (syncOnlyUntil) return this.#offer(task, weight, syncOnlyUntil, now);
 
     // Sync match: only when nothing queued should go first (same or better priority), so new
     // tasks never overtake a backlog.
     while (this.#waiters.length > 0 && !this.#backlog.hasTaskAtOrAbove(p.priorityKey)) {
-      if (!this.#takeTokens(p.fairnessKey, weight, now)) break;
+      if (!this.#limits.tryTake(p.fairnessKey, weight, now)) break;
       const waiter = this.#waiters.shift() as Waiter;
       const polled = this.#polled(
         { key: { priority: p.priorityKey, pass: 0, taskId: --this.#syncSeq }, fairnessKey: p.fairnessKey, fairnessWeight: weight, payload: task.payload, expiry: task.expiry, createdAt: new Date(now) },
@@ -274,76 +260,18 @@ export class TaskQueue {
     const now = this.#nowMs();
     const i = this.#waiters.findIndex((w) => w.endsAtMs - now >= this.deps.options.reserveMinRemainingMs && !w.signal.aborted);
     if (i < 0) return undefined;
-    const weight = this.#weightOf(priority.fairnessKey, priority.fairnessWeight);
-    if (!this.#takeTokens(priority.fairnessKey, weight, now)) return undefined;
+    const weight = this.#limits.weightOf(priority.fairnessKey, priority.fairnessWeight);
+    if (!this.#limits.tryTake(priority.fairnessKey, weight, now)) return undefined;
     const waiter = this.#waiters.splice(i, 1)[0] as Waiter;
-    waiter.state = 'reserved';
-    this.#reserved.add(waiter);
-    const labels = this.#labels;
-    const metrics = this.deps.metrics;
-    const ended = (): boolean => this.#closed || waiter.signal.aborted;
-    return {
-      identity: waiter.req.identity,
-      ...(waiter.req.client ? { client: waiter.req.client } : {}),
-      get alive() {
-        return waiter.state === 'reserved' && !ended();
-      },
-      deliver: (task) => {
-        if (waiter.state !== 'reserved') {
-          // Answered empty by close(): the queue stopped while the reserver committed.
-          if (this.#closed) metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'lost'));
-          return false;
-        }
-        this.#reserved.delete(waiter);
-        if (ended()) {
-          // The client left (or the queue closed): the poll ends empty, the task is not handed over.
-          waiter.finish(undefined);
-          metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'lost'));
-          return false;
-        }
-        const at = this.#nowMs();
-        metrics.tasksAdded.inc(labels);
-        this.#addRate.record(at);
-        this.#tracker(this.#addRateByPriority, priority.priorityKey).record(at);
-        metrics.tasksSyncMatched.inc(labels);
-        metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'delivered'));
-        const queued: QueuedTask = {
-          key: { priority: priority.priorityKey, pass: 0, taskId: --this.#syncSeq },
-          fairnessKey: priority.fairnessKey,
-          fairnessWeight: weight,
-          payload: task.payload,
-          expiry: undefined,
-          createdAt: new Date(at),
-        };
-        // Deliberately after the poll's planned end if the commit was that slow: the client is
-        // still there (not aborted), and the end was planned well before its deadline.
-        waiter.finish(withFields(this.#polled(queued, true), { prepared: task.prepared }));
-        return true;
-      },
-      release: () => {
-        if (waiter.state !== 'reserved') return;
-        this.#reserved.delete(waiter);
-        metrics.pollerReservations.inc(this.#labelsPlus('outcome', 'released'));
-        if (waiter.expired || ended()) {
-          waiter.finish(undefined);
-          return;
-        }
-        waiter.state = 'waiting';
-        this.#waiters.unshift(waiter);
-        this.#pump();
-      },
-    };
+    return holdPoller(waiter, priority, weight, this.#reservationHost);
   }
 
   // --------------------------------------------------------------------------------- poll
 
   poll(req: PollRequest, signal: AbortSignal, deadline: Date | undefined): Promise<PolledTask | undefined> {
     const now = this.#nowMs();
-    this.#seePoller(req, now);
-    if (req.ratePerSecond !== undefined && req.ratePerSecond > 0) {
-      this.#workerRate = req.ratePerSecond;
-      this.#queueLimiter.setRate(this.#effectiveRate().requestsPerSecond, now);
-    }
+    this.#stats.seePoller(req, now);
+    if (req.ratePerSecond !== undefined && req.ratePerSecond > 0) this.#limits.setWorkerRate(req.ratePerSecond, now);
     const opts = this.deps.options;
     let waitMs = opts.maxPollWaitMs;
     if (deadline) {
@@ -387,7 +315,7 @@ export class TaskQueue {
           slot.release();
           signal.removeEventListener('abort', onEnd);
           const end = this.#nowMs();
-          this.#seePoller(req, end);
+          this.#stats.seePoller(req, end);
           this.deps.metrics.pollLatency.observe(
             this.#labelsPlus('poll_result', result ? 'task' : error ? 'error' : 'timeout'),
             (end - now) / 1000,
@@ -399,18 +327,6 @@ export class TaskQueue {
       this.#waiters.push(waiter);
       this.#pump();
     });
-  }
-
-  #seePoller(req: PollRequest, nowMs: number): void {
-    this.#lastPollMs = nowMs;
-    const info: { lastAccessMs: number; ratePerSecond?: number } = { lastAccessMs: nowMs };
-    if (req.ratePerSecond !== undefined) info.ratePerSecond = req.ratePerSecond;
-    this.#pollers.delete(req.identity); // keep insertion order = recency
-    this.#pollers.set(req.identity, info);
-    if (this.#pollers.size > 1000) {
-      const oldest = this.#pollers.keys().next().value;
-      if (oldest !== undefined) this.#pollers.delete(oldest);
-    }
   }
 
   /**
@@ -479,21 +395,20 @@ export class TaskQueue {
     // Sync-only offers first: they expire with their caller's deadline, the backlog can wait.
     while (this.#waiters.length > 0 && this.#offers.length > 0) {
       const offer = this.#offers[0] as Offer;
-      const wait = this.#tokenWaitMs(offer.task.fairnessKey, offer.task.fairnessWeight, now);
+      const wait = this.#limits.waitMs(offer.task.fairnessKey, offer.task.fairnessWeight, now);
       if (wait > 0) {
-        this.#lastThrottledMs = now;
+        this.#limits.lastThrottledMs = now;
         retryInMs = wait;
         break;
       }
-      this.#queueLimiter.tryTake(now);
-      this.#keyLimiter(offer.task.fairnessKey, offer.task.fairnessWeight, now)?.tryTake(now);
+      this.#limits.consume(offer.task.fairnessKey, offer.task.fairnessWeight, now);
       this.#offers.shift();
       void this.#dispatchOffer(this.#waiters.shift() as Waiter, offer);
     }
     while (this.#waiters.length > 0 && this.#backlog.buffer.size > 0) {
-      const queueWait = this.#queueLimiter.waitMs(now);
+      const queueWait = this.#limits.queueWaitMs(now);
       if (queueWait > 0) {
-        this.#lastThrottledMs = now;
+        this.#limits.lastThrottledMs = now;
         retryInMs = queueWait;
         break;
       }
@@ -504,13 +419,13 @@ export class TaskQueue {
           expired.push(t);
           continue;
         }
-        const wait = this.#keyLimiter(t.fairnessKey, t.fairnessWeight, now)?.waitMs(now) ?? 0;
+        const wait = this.#limits.keyWaitMs(t.fairnessKey, t.fairnessWeight, now);
         if (wait === 0) {
           chosen = t;
           break;
         }
         // A throttled key is skipped so other keys proceed.
-        this.#lastThrottledMs = now;
+        this.#limits.lastThrottledMs = now;
         retryInMs = Math.min(retryInMs, wait);
       }
       for (const t of expired) {
@@ -519,8 +434,7 @@ export class TaskQueue {
         this.#ack(t);
       }
       if (!chosen) break;
-      this.#queueLimiter.tryTake(now);
-      this.#keyLimiter(chosen.fairnessKey, chosen.fairnessWeight, now)?.tryTake(now);
+      this.#limits.consume(chosen.fairnessKey, chosen.fairnessWeight, now);
       this.#backlog.take(chosen);
       this.#counters.advance(chosen.key.priority, chosen.key.pass);
       const waiter = this.#waiters.shift() as Waiter;
@@ -556,56 +470,10 @@ export class TaskQueue {
   /** A backlog task was handed over (or dropped): count it and delete it in the next batch. */
   #ack(t: QueuedTask): void {
     const now = this.#nowMs();
-    this.#dispatchRate.record(now);
-    this.#tracker(this.#dispatchRateByPriority, t.key.priority).record(now);
+    this.#stats.recordDispatch(t.key.priority, now);
     this.deps.metrics.tasksDispatched.inc(this.#labels);
-    this.#countChange(t.key.priority, -1);
+    this.#stats.countChange(t.key.priority, -1);
     this.#backlog.ack(t);
-  }
-
-  // ------------------------------------------------------------------------- rate limits
-
-  #effectiveRate(): { requestsPerSecond: number; source: RateLimitSource } {
-    const api = this.#config.queueRateLimit;
-    if (api) return { requestsPerSecond: api.requestsPerSecond, source: 'api' };
-    if (this.#workerRate !== undefined) return { requestsPerSecond: this.#workerRate, source: 'worker' };
-    return { requestsPerSecond: this.deps.options.systemRateLimit, source: 'system' };
-  }
-
-  #weightOf(key: string, taskWeight: number): number {
-    return this.#config.fairnessWeightOverrides[key] ?? taskWeight;
-  }
-
-  /** Per-key limiter (default per-key rate scaled by the key's weight), if a default is set. */
-  #keyLimiter(key: string, weight: number, nowMs: number): RateLimiter | undefined {
-    const def = this.#config.fairnessKeysRateLimitDefault;
-    if (!def) return undefined;
-    const rate = def.requestsPerSecond * this.#weightOf(key, weight);
-    let l = this.#keyLimiters.get(key);
-    if (!l) {
-      if (this.#keyLimiters.size >= 2000) {
-        const oldest = this.#keyLimiters.keys().next().value;
-        if (oldest !== undefined) this.#keyLimiters.delete(oldest);
-      }
-      this.#keyLimiters.set(key, (l = new RateLimiter(rate, nowMs)));
-    } else l.setRate(rate, nowMs);
-    return l;
-  }
-
-  /** How long until both the queue's and the key's limiter have a token (0: now). */
-  #tokenWaitMs(key: string, weight: number, nowMs: number): number {
-    return Math.max(this.#queueLimiter.waitMs(nowMs), this.#keyLimiter(key, weight, nowMs)?.waitMs(nowMs) ?? 0);
-  }
-
-  #takeTokens(key: string, weight: number, nowMs: number): boolean {
-    const keyLimiter = this.#keyLimiter(key, weight, nowMs);
-    if (this.#queueLimiter.waitMs(nowMs) > 0 || (keyLimiter && keyLimiter.waitMs(nowMs) > 0)) {
-      this.#lastThrottledMs = nowMs;
-      return false;
-    }
-    this.#queueLimiter.tryTake(nowMs);
-    keyLimiter?.tryTake(nowMs);
-    return true;
   }
 
   // ------------------------------------------------------------------------------ config
@@ -614,60 +482,15 @@ export class TaskQueue {
     this.#assertOpen();
     await this.#backlog.saveConfig(config);
     this.#config = config;
-    const now = this.#nowMs();
-    this.#queueLimiter.setRate(this.#effectiveRate().requestsPerSecond, now);
-    this.#keyLimiters.clear();
+    this.#limits.setConfig(config, this.#nowMs());
     this.#pump();
   }
 
   describe(): TaskQueueDescription {
-    const now = this.#nowMs();
-    const pollers: PollerInfo[] = [];
-    for (const [identity, p] of this.#pollers) {
-      if (now - p.lastAccessMs > this.deps.options.pollerHistoryTtlMs) continue;
-      pollers.push({
-        identity,
-        lastAccessTime: new Date(p.lastAccessMs),
-        ...(p.ratePerSecond !== undefined ? { ratePerSecond: p.ratePerSecond } : {}),
-      });
-    }
-    pollers.reverse();
-    const oldestByPriority = new Map<number, number>();
-    for (const t of this.#backlog.buffer.fromBest()) {
-      const o = oldestByPriority.get(t.key.priority);
-      if (o === undefined || t.createdAt.getTime() < o) oldestByPriority.set(t.key.priority, t.createdAt.getTime());
-    }
-    const throttled = now - this.#lastThrottledMs <= RateTracker.WINDOW_MS;
-    const statsByPriorityKey = new Map<number, TaskQueueStats>();
-    const priorities = new Set([
-      ...this.#countByPriority.keys(),
-      ...this.#addRateByPriority.keys(),
-      ...this.#dispatchRateByPriority.keys(),
-    ]);
-    for (const p of [...priorities].sort((a, b) => a - b)) {
-      const oldest = oldestByPriority.get(p);
-      statsByPriorityKey.set(p, {
-        approximateBacklogCount: this.#countByPriority.get(p) ?? 0,
-        approximateBacklogAgeMs: oldest === undefined ? 0 : now - oldest,
-        tasksAddRate: this.#addRateByPriority.get(p)?.perSecond(now) ?? 0,
-        tasksDispatchRate: this.#dispatchRateByPriority.get(p)?.perSecond(now) ?? 0,
-        rateLimitingActive: throttled,
-      });
-    }
-    const oldest = Math.min(...oldestByPriority.values());
-    return {
-      pollers,
-      stats: {
-        approximateBacklogCount: [...this.#countByPriority.values()].reduce((a, b) => a + b, 0),
-        approximateBacklogAgeMs: Number.isFinite(oldest) ? now - oldest : 0,
-        tasksAddRate: this.#addRate.perSecond(now),
-        tasksDispatchRate: this.#dispatchRate.perSecond(now),
-        rateLimitingActive: throttled,
-      },
-      statsByPriorityKey,
-      config: this.#config,
-      effectiveRateLimit: this.#effectiveRate(),
-    };
+    return describeQueue(
+      { stats: this.#stats, limits: this.#limits, buffer: this.#backlog.buffer, config: this.#config, pollerHistoryTtlMs: this.deps.options.pollerHistoryTtlMs },
+      this.#nowMs(),
+    );
   }
 
   // --------------------------------------------------------------------------- lifecycle
@@ -697,23 +520,6 @@ export class TaskQueue {
 
   #assertOpen(): void {
     if (this.#closed) throw new TaskQueueOwnershipLostError(this.id.name, this.#backlog.rangeId);
-  }
-
-  #countChange(priority: number, delta: number): void {
-    this.#countByPriority.set(priority, Math.max(0, (this.#countByPriority.get(priority) ?? 0) + delta));
-    this.#updateBacklogGauge();
-  }
-
-  #updateBacklogGauge(): void {
-    let n = 0;
-    for (const v of this.#countByPriority.values()) n += v;
-    this.deps.metrics.backlogCount.set(this.#labels, n);
-  }
-
-  #tracker(map: Map<number, RateTracker>, priority: number): RateTracker {
-    let t = map.get(priority);
-    if (!t) map.set(priority, (t = new RateTracker()));
-    return t;
   }
 
   #nowMs(): number {
