@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { event } from '../history/events.js';
 import { long } from '@chasm/matching';
 import { EventType, HistoryMsg } from '../proto.js';
-import { BATCH_EXTEND_LIMIT_BYTES, extendBatch, historyBatchCodec, sliceBatchFrom } from '../history/history-batch.js';
 import { HistoryWriter, lastEvent, readHistory, readHistoryBytes } from './history-writer.js';
 import { Workflow, type WorkflowState } from './workflow.js';
 import { initRunState } from './start-run.js';
@@ -26,7 +25,7 @@ describe('HistoryWriter', () => {
   });
   const target = { type: Workflow, namespaceId: NS, businessId: 'w' };
 
-  it('appends dense ids; a later transaction extends the last batch while it is small', async () => {
+  it('appends dense ids and writes one batch per transaction', async () => {
     await t.engine.start(Workflow, { namespaceId: NS, businessId: 'w' }, { requestId: 'r', init: (ctx) => state(ctx.key.runId) });
     await t.engine.update(target, (wf, ctx) => {
       const w = new HistoryWriter(wf, ctx);
@@ -40,7 +39,7 @@ describe('HistoryWriter', () => {
       w.commit();
     });
     await t.engine.read(target, (wf) => {
-      expect(wf.fields.history.keys().sort()).toEqual(['0000000001']);
+      expect(wf.fields.history.keys().sort()).toEqual(['0000000001', '0000000003']);
       expect(readHistory(wf).map((e) => Number(e.eventId))).toEqual([1, 2, 3]);
       expect(readHistory(wf, 2, 2).map((e) => e.eventType)).toEqual([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]);
       expect(Number(lastEvent(wf)?.eventId)).toBe(3);
@@ -62,58 +61,6 @@ describe('HistoryWriter', () => {
       ]);
       expect(HistoryMsg.decode(readHistoryBytes(wf, 1)).toJSON()).toEqual(HistoryMsg.fromObject({ events: readHistory(wf) }).toJSON());
     });
-  });
-
-  it('starts a new batch once the last one would pass the extend limit, and slices batches by event id', async () => {
-    await t.engine.start(Workflow, { namespaceId: NS, businessId: 'w' }, { requestId: 'r', init: (ctx) => state(ctx.key.runId) });
-    const big = 'x'.repeat(BATCH_EXTEND_LIMIT_BYTES / 3);
-    for (let i = 0; i < 5; i++) {
-      await t.engine.update(target, (wf, ctx) => {
-        const w = new HistoryWriter(wf, ctx);
-        w.append(event('workflowExecutionSignaledEventAttributes', { signalName: big }));
-        w.append(event('workflowExecutionSignaledEventAttributes', { signalName: 's' }));
-        w.commit();
-      });
-    }
-    await t.engine.read(target, (wf) => {
-      // Two commits (~2.7 KB) fit under the 4 KiB limit, a third does not: batches at 1, 5, 9.
-      expect(wf.fields.history.keys().sort()).toEqual(['0000000001', '0000000005', '0000000009']);
-      for (const k of wf.fields.history.keys()) {
-        const batch = wf.fields.history.get(k)!;
-        // The concatenated bytes are exactly the encoding of the joined list.
-        expect(Buffer.from(historyBatchCodec.encode(batch)).equals(Buffer.from(HistoryMsg.encode({ events: [...batch] }).finish()))).toBe(true);
-      }
-      const ids = (bytes: Uint8Array) => HistoryMsg.decode(bytes).events.map((e) => Number(e.eventId));
-      for (let from = 1; from <= 11; from++) {
-        expect(ids(readHistoryBytes(wf, from))).toEqual(readHistory(wf, from).map((e) => Number(e.eventId)));
-      }
-      expect(Buffer.from(readHistoryBytes(wf, 3)).equals(Buffer.from(HistoryMsg.encode({ events: readHistory(wf, 3) }).finish()))).toBe(true);
-    });
-    // Reloaded from the store (decoded batches), the last batch is still extended and read back whole.
-    const store = t.store;
-    await t.stop();
-    t = await createTestEngine({ libraries: [library], store });
-    await t.engine.update(target, (wf, ctx) => {
-      const w = new HistoryWriter(wf, ctx);
-      w.append(event('workflowExecutionSignaledEventAttributes', { signalName: 'last' }));
-      w.commit();
-    });
-    await t.engine.read(target, (wf) => {
-      expect(wf.fields.history.keys().sort()).toEqual(['0000000001', '0000000005', '0000000009']);
-      expect(readHistory(wf).map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    });
-  });
-
-  it('slices encoded batches at an event id, or declines bytes it does not recognise', () => {
-    const evs = [1, 2, 3, 200].map((id) => ({ ...event('workflowExecutionSignaledEventAttributes', { signalName: `s${id}` }), eventId: long(id) }));
-    const bytes = historyBatchCodec.encode(evs);
-    const ids = (b: Uint8Array | undefined) => HistoryMsg.decode(b!).events.map((e) => Number(e.eventId));
-    expect(ids(sliceBatchFrom(bytes, 1))).toEqual([1, 2, 3, 200]);
-    expect(ids(sliceBatchFrom(bytes, 3))).toEqual([3, 200]);
-    expect(ids(sliceBatchFrom(bytes, 150))).toEqual([200]);
-    expect(ids(sliceBatchFrom(bytes, 201))).toEqual([]);
-    expect(sliceBatchFrom(Uint8Array.from([0x12, 0x00]), 1)).toBeUndefined();
-    expect(ids(extendBatch(evs.slice(0, 2), evs.slice(2)).length === 4 ? bytes : undefined)).toEqual([1, 2, 3, 200]);
   });
 
   it('buffers external events while a task is started and patches started ids on flush', async () => {

@@ -1,15 +1,13 @@
 import { withFields, type MutableContext } from '@chasm/core';
-import { BATCH_EXTEND_LIMIT_BYTES, batchKey, extendBatch, historyBatchCodec, sliceBatchFrom, type EventBatch } from '../history/history-batch.js';
+import { batchKey, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
 import { attributesOf } from '../history/events.js';
 import { long, msToTimestamp } from '@chasm/matching';
 import { HistoryEventMsg, HistoryMsg, type HistoryEvent } from '../proto.js';
 import type { WorkflowComponent } from './workflow.js';
 
 /**
- * Appends events to a run's history within one transaction. The transaction's events extend the
- * last batch node while it is under BATCH_EXTEND_LIMIT_BYTES, else start a new one (`commit`,
- * ADR 0051): a commit rewrites at most that much, never the whole history, and a short workflow's
- * history is one node row instead of one per commit.
+ * Appends events to a run's history within one transaction. All events of the transaction go
+ * into one new batch node (`commit`), so a commit writes only the new events, never the history.
  */
 export class HistoryWriter {
   readonly events: HistoryEvent[] = [];
@@ -98,18 +96,12 @@ export class HistoryWriter {
     const first = Number(this.events[0]!.eventId);
     const batch: EventBatch = [...this.events];
     this.events.length = 0;
-    const size = historyBatchCodec.encode(batch).length;
-    this.wf.state.historySizeBytes += size;
     const history = this.wf.fields.history;
-    // The last batch: keys are zero-padded first event ids, so the greatest key is the last one.
-    let lastKey: string | undefined;
-    for (const k of history.keys()) if (lastKey === undefined || k > lastKey) lastKey = k;
-    const last = lastKey === undefined ? undefined : history.get(lastKey);
-    if (lastKey !== undefined && last !== undefined && historyBatchCodec.encode(last).length + size <= BATCH_EXTEND_LIMIT_BYTES) {
-      history.set(lastKey, extendBatch(last, batch));
-      return;
-    }
-    history.set(batchKey(first), batch);
+    const key = batchKey(first);
+    const existing = history.get(key);
+    // A second commit in one transaction extends the batch it started.
+    history.set(key, existing ? [...existing, ...batch] : batch);
+    this.wf.state.historySizeBytes += historyBatchCodec.encode(batch).length;
   }
 }
 
@@ -145,9 +137,8 @@ export function readHistoryBytes(wf: WorkflowComponent, fromEventId: number, ext
     const next = keys[i + 1];
     if (next !== undefined && Number(next) <= fromEventId) continue;
     const batch = history.get(keys[i]!) ?? [];
-    const bytes = historyBatchCodec.encode(batch);
-    if (Number(keys[i]) >= fromEventId) parts.push(bytes);
-    else parts.push(sliceBatchFrom(bytes, fromEventId) ?? HistoryMsg.encode({ events: batch.filter((ev) => Number(ev.eventId) >= fromEventId) }).finish());
+    if (Number(keys[i]) >= fromEventId) parts.push(historyBatchCodec.encode(batch));
+    else parts.push(HistoryMsg.encode({ events: batch.filter((ev) => Number(ev.eventId) >= fromEventId) }).finish());
   }
   if (extra.length > 0) parts.push(HistoryMsg.encode({ events: [...extra] }).finish());
   return Buffer.concat(parts);
