@@ -5,6 +5,7 @@ import { classifyingDialect } from './classifying-dialect.js';
 import { DatabaseStats } from './database-stats.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
+import { preparedStatement, type PreparedStatement } from './prepared-statement.js';
 
 /** Where data lives: a Postgres server, or embedded PGlite (in memory, or in a directory). */
 export type DatabaseConfig =
@@ -34,6 +35,13 @@ export interface Database {
   readonly db: Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Round trips and transactions so far (exported as `chasm_db_*` metrics). */
   readonly stats: DatabaseStats;
+  /**
+   * Postgres only: `text` as the named prepared statement `name`, run on the pool outside Kysely
+   * and counted in `stats` like any statement (ADR 0055). For fixed-shape hot statements; one
+   * `text` per name. Absent on PGlite, whose statements run in-process (no parse to save that
+   * matters against its single-threaded executor); callers fall back to Kysely.
+   */
+  readonly prepare?: <R>(name: string, text: string) => PreparedStatement<R>;
   close(): Promise<void>;
 }
 
@@ -80,7 +88,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     pool.on('connect', (client) => client.on('error', () => {}));
     const stats = new DatabaseStats();
     const db = new Kysely<any>({ dialect: classifyingDialect(new PostgresDialect({ pool }), stats) }); // eslint-disable-line @typescript-eslint/no-explicit-any
-    return { config, db, stats, close: () => db.destroy() };
+    const prepare = <R>(name: string, text: string): PreparedStatement<R> => preparedStatement<R>(pool, stats, name, text);
+    return { config, db, stats, prepare, close: () => db.destroy() };
   }
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
   const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, PGLITE_OPTIONS);

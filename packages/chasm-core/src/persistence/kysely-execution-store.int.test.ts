@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KyselyPlugin } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { ChasmError, ConcurrentUpdateError, CurrentExecutionChangedError, ShardOwnershipLostError } from '../errors.js';
 import { testDatabases } from '../testing/test-databases.js';
 import { openDatabase, type Database } from './database.js';
@@ -108,6 +108,39 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
     expect(await store.acquireShard(0, 'node-b')).toEqual({ shardId: 0, rangeId: 2 });
     expect(await store.acquireShard(3, 'node-b')).toEqual({ shardId: 3, rangeId: 1 });
     await expect(store.acquireShard(4, 'x')).rejects.toBeInstanceOf(ChasmError);
+  });
+
+  it('sends chasm_write as a named prepared statement on Postgres, counted like any statement (ADR 0055)', async () => {
+    if (database.config.kind !== 'postgres') {
+      expect(database.prepare).toBeUndefined();
+      return;
+    }
+    // One pooled connection, so the catalogue query below sees the session the writes used.
+    for (const preparedWrites of [true, false]) {
+      const single = await openDatabase({ ...database.config, poolSize: 1 });
+      try {
+        const s = await KyselyExecutionStore.open(single, { shardCount: 4, preparedWrites });
+        const l = await s.acquireShard(1, `node-${String(preparedWrites)}`);
+        const k = key(`wf-prepared-${String(preparedWrites)}`);
+        const before = { ...single.stats };
+        await s.createExecution(create(l, k, { tasks: [task(k, `t-${String(preparedWrites)}`)] }));
+        await s.commit(mutation(l, k, 1, { upsertNodes: [node('a', 'A2', 2)] }));
+        // Each write: one round trip, one write transaction, prepared or not.
+        expect({
+          roundTrips: single.stats.roundTrips - before.roundTrips,
+          transactions: single.stats.transactions - before.transactions,
+          writeTransactions: single.stats.writeTransactions - before.writeTransactions,
+        }).toEqual({ roundTrips: 2, transactions: 2, writeTransactions: 2 });
+        expect(text((await s.loadExecution(k))?.nodes.find((n) => n.path === 'a')?.data ?? bytes(''))).toBe('A2');
+        const { rows } = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(single.db);
+        expect(rows).toEqual(preparedWrites ? [{ name: 'chasm_write', statement: 'select chasm_write($1::jsonb) as r' }] : []);
+        // A failed condition still reports as such through the prepared call.
+        await expect(s.commit(mutation(l, k, 1))).rejects.toBeInstanceOf(ConcurrentUpdateError);
+        await s.close();
+      } finally {
+        await single.close();
+      }
+    }
   });
 
   it('creates and loads an execution', async () => {
