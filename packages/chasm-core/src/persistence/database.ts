@@ -15,6 +15,12 @@ export type DatabaseConfig =
       readonly poolSize?: number;
       /** How long a statement waits for a connection (a free one, or a new one) before failing UNAVAILABLE. */
       readonly connectTimeoutMs?: number;
+      /**
+       * Named prepared statements for the hot writes (default true, ADR 0055). False for a pooler
+       * that does not keep them per client (pgbouncer in transaction mode before 1.21, or without
+       * `max_prepared_statements`): `prepare` is then absent and writes go unnamed through Kysely.
+       */
+      readonly preparedStatements?: boolean;
     }
   | {
       readonly kind: 'pglite';
@@ -88,6 +94,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     pool.on('connect', (client) => client.on('error', () => {}));
     const stats = new DatabaseStats();
     const db = new Kysely<any>({ dialect: classifyingDialect(new PostgresDialect({ pool }), stats) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (config.preparedStatements === false) return { config, db, stats, close: () => db.destroy() };
     const prepare = <R>(name: string, text: string): PreparedStatement<R> => preparedStatement<R>(pool, stats, name, text);
     return { config, db, stats, prepare, close: () => db.destroy() };
   }

@@ -131,14 +131,22 @@ describe.each(testDatabases())('KyselyExecutionStore on $name', (tdb) => {
       return;
     }
     // One pooled connection, so the catalogue query below sees the session the writes used.
-    for (const preparedWrites of [true, false]) {
-      const single = await openDatabase({ ...database.config, poolSize: 1 });
+    // Off either per store or for the whole database (a pooler that drops named statements).
+    const variants = [
+      { preparedWrites: true, preparedStatements: true },
+      { preparedWrites: false, preparedStatements: true },
+      { preparedWrites: true, preparedStatements: false },
+    ];
+    for (const [i, v] of variants.entries()) {
+      const preparedWrites = v.preparedWrites && v.preparedStatements;
+      const single = await openDatabase({ ...database.config, poolSize: 1, preparedStatements: v.preparedStatements });
       try {
-        const s = await KyselyExecutionStore.open(single, { shardCount: 4, preparedWrites });
-        const l = await s.acquireShard(1, `node-${String(preparedWrites)}`);
-        const k = key(`wf-prepared-${String(preparedWrites)}`);
+        expect(single.prepare === undefined).toBe(!v.preparedStatements);
+        const s = await KyselyExecutionStore.open(single, { shardCount: 4, preparedWrites: v.preparedWrites });
+        const l = await s.acquireShard(1, `node-${i}`);
+        const k = key(`wf-prepared-${i}`);
         const before = { ...single.stats };
-        await s.createExecution(create(l, k, { tasks: [task(k, `t-${String(preparedWrites)}`)] }));
+        await s.createExecution(create(l, k, { tasks: [task(k, `t-${i}`)] }));
         await s.commit(mutation(l, k, 1, { upsertNodes: [node('a', 'A2', 2)] }));
         // Each write: one round trip, one write transaction, prepared or not.
         expect({
