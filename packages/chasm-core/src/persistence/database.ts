@@ -5,6 +5,7 @@ import { classifyingDialect } from './classifying-dialect.js';
 import { DatabaseStats } from './database-stats.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
+import { preparedStatement, type PreparedStatement } from './prepared-statement.js';
 
 /** Where data lives: a Postgres server, or embedded PGlite (in memory, or in a directory). */
 export type DatabaseConfig =
@@ -14,6 +15,12 @@ export type DatabaseConfig =
       readonly poolSize?: number;
       /** How long a statement waits for a connection (a free one, or a new one) before failing UNAVAILABLE. */
       readonly connectTimeoutMs?: number;
+      /**
+       * Named prepared statements for the hot writes (default true, ADR 0055). False for a pooler
+       * that does not keep them per client (pgbouncer in transaction mode before 1.21, or without
+       * `max_prepared_statements`): `prepare` is then absent and writes go unnamed through Kysely.
+       */
+      readonly preparedStatements?: boolean;
     }
   | {
       readonly kind: 'pglite';
@@ -34,6 +41,13 @@ export interface Database {
   readonly db: Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Round trips and transactions so far (exported as `chasm_db_*` metrics). */
   readonly stats: DatabaseStats;
+  /**
+   * Postgres only: `text` as the named prepared statement `name`, run on the pool outside Kysely
+   * and counted in `stats` like any statement (ADR 0055). For fixed-shape hot statements; one
+   * `text` per name. Absent on PGlite, whose statements run in-process (no parse to save that
+   * matters against its single-threaded executor); callers fall back to Kysely.
+   */
+  readonly prepare?: <R>(name: string, text: string) => PreparedStatement<R>;
   close(): Promise<void>;
 }
 
@@ -80,7 +94,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     pool.on('connect', (client) => client.on('error', () => {}));
     const stats = new DatabaseStats();
     const db = new Kysely<any>({ dialect: classifyingDialect(new PostgresDialect({ pool }), stats) }); // eslint-disable-line @typescript-eslint/no-explicit-any
-    return { config, db, stats, close: () => db.destroy() };
+    if (config.preparedStatements === false) return { config, db, stats, close: () => db.destroy() };
+    const prepare = <R>(name: string, text: string): PreparedStatement<R> => preparedStatement<R>(pool, stats, name, text);
+    return { config, db, stats, prepare, close: () => db.destroy() };
   }
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
   const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, PGLITE_OPTIONS);

@@ -27,7 +27,7 @@ import type {
   VisibilityQuery,
   VisibilityRecord,
 } from './store.js';
-import { WriteBatcher, type WriteBatcherOptions } from './write-batcher.js';
+import { WRITE_CALL_SQL, WriteBatcher, type WriteBatcherOptions, type WriteResult } from './write-batcher.js';
 import { countVisibilitySql, encodePageToken, listVisibilitySql, orderTerms } from './visibility-sql.js';
 
 type Sql = RawBuilder<unknown>;
@@ -43,6 +43,11 @@ export interface StoreOptions {
    * (default 16 on Postgres; see `WriteBatcherOptions.overlapAt`, ADR 0048).
    */
   readonly writeOverlapAt?: number;
+  /**
+   * Postgres: send `chasm_write` as a named prepared statement on the pool (default true, ADR
+   * 0055); false sends it through Kysely as an unnamed statement, as before (for A/B runs).
+   */
+  readonly preparedWrites?: boolean;
 }
 
 /**
@@ -119,7 +124,17 @@ export class KyselyExecutionStore implements ExecutionStore {
     const db = (database.db as Kysely<CoreDatabase>).withPlugin(new CamelCasePlugin({ maintainNestedObjectKeys: true }));
     // PGlite runs each statement on this thread: let writes gather for one event-loop turn first.
     const waitOneTurn = database.config.kind !== 'postgres';
-    return new KyselyExecutionStore(db, database.db as Kysely<unknown>, shardCount, { maxInFlight, maxBatch, waitOneTurn, overlapAt });
+    // On Postgres the write call is a named prepared statement (ADR 0055): parsed once per
+    // connection instead of on every call, and sent without Kysely's per-call compilation.
+    const prepared = opts.preparedWrites === false ? undefined : database.prepare?.<{ r: WriteResult[] | string }>('chasm_write', WRITE_CALL_SQL);
+    const call = prepared && ((json: string) => prepared([json]));
+    return new KyselyExecutionStore(db, database.db as Kysely<unknown>, shardCount, {
+      maxInFlight,
+      maxBatch,
+      waitOneTurn,
+      overlapAt,
+      ...(call ? { call } : {}),
+    });
   }
 
   async init(database: Database): Promise<void> {

@@ -43,7 +43,15 @@ export interface WriteBatcherOptions {
    * while a statement is on the wire, and an extra turn would only add latency.
    */
   readonly waitOneTurn?: boolean;
+  /**
+   * Runs the call itself, given the writes' JSON: the store passes `chasm_write` as a named
+   * prepared statement on Postgres (ADR 0055). Without it, the call goes through Kysely.
+   */
+  readonly call?: (json: string) => Promise<readonly { r: WriteResult[] | string }[]>;
 }
+
+/** The write call's SQL: one jsonb parameter, one row holding the per-write results. */
+export const WRITE_CALL_SQL = 'select chasm_write($1::jsonb) as r';
 
 interface Pending {
   readonly write: BatchWrite;
@@ -155,7 +163,8 @@ export class WriteBatcher {
     const json = JSON.stringify(writes.map((w) => withFields(w.payload, { s: w.lease.shardId, r: w.lease.rangeId })));
     this.statements++;
     this.writes += writes.length;
-    const { rows } = await sql<{ r: WriteResult[] | string }>`select chasm_write(${json}::jsonb) as r`.execute(this.#db);
+    const call = this.#opts.call;
+    const rows = call ? await call(json) : (await sql<{ r: WriteResult[] | string }>`select chasm_write(${json}::jsonb) as r`.execute(this.#db)).rows;
     const r = rows[0]?.r;
     if (r === undefined) throw new Error('chasm_write returned no row');
     return typeof r === 'string' ? (JSON.parse(r) as WriteResult[]) : r;

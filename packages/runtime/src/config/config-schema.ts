@@ -41,6 +41,8 @@ const databaseSchema = z.discriminatedUnion(
       poolSize: int(1, 1000).optional(),
       /** Milliseconds a statement waits for a connection before it fails UNAVAILABLE. */
       connectTimeoutMs: int(100, 600_000).optional(),
+      /** Named prepared statements for the hot writes (default true); false behind a pooler that drops them (ADR 0055). */
+      preparedStatements: z.boolean().optional(),
     }),
     z.strictObject({
       kind: z.literal('pglite'),
@@ -233,6 +235,7 @@ export const configFileSchema = z
             url: db.url,
             ...(db.poolSize !== undefined ? { poolSize: db.poolSize } : {}),
             ...(db.connectTimeoutMs !== undefined ? { connectTimeoutMs: db.connectTimeoutMs } : {}),
+            ...(db.preparedStatements !== undefined ? { preparedStatements: db.preparedStatements } : {}),
           }
         : {
             kind: 'pglite',

@@ -35,6 +35,11 @@ describe('parseConfig', () => {
     });
   });
 
+  it('passes the Postgres options through, prepared statements included (ADR 0055)', () => {
+    const database = { kind: 'postgres', url: 'postgres://u@db:5432/t', poolSize: 20, connectTimeoutMs: 5000, preparedStatements: false };
+    expect(parseConfig({ database }).database).toEqual(database);
+  });
+
   it('reads per-namespace quotas (burst defaults to two seconds of rate) and defaults the limits', () => {
     const config = parseConfig({
       database: { kind: 'pglite' },
@@ -53,6 +58,7 @@ describe('parseConfig', () => {
     [{}, /database: is required/],
     [{ database: { kind: 'mysql' } }, /database.kind: must be 'postgres' or 'pglite'/],
     [{ database: { kind: 'postgres', url: 'http://x' } }, /database.url: must be a postgres:\/\/ URL/],
+    [{ database: { kind: 'postgres', url: 'postgres://x', preparedStatements: 'no' } }, /database.preparedStatements/],
     [{ database: { kind: 'pglite' }, grpc: { port: 70000 } }, /grpc.port: must be an integer from 0 to 65535/],
     [{ database: { kind: 'pglite' }, shards: 0 }, /shards: must be an integer/],
     [{ database: { kind: 'pglite' }, grcp: {} }, /unknown key 'grcp'/],
