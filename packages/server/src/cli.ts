@@ -13,11 +13,17 @@ import { prewarmPGlite } from '@chasm/core/pglite-prewarm';
 // (a static import would be evaluated first).
 if (process.argv[2] === 'dev') prewarmPGlite();
 
-const [{ runCli }, { BUILTIN_PLUGINS, DEV_PACKAGES }, { uiAssetsDir }] = await Promise.all([
+// The catalogue is one small module. With it, `dev` without --package starts importing the
+// built-in plugins beside the runtime rather than after it (loadPlugins' own calls then find
+// them in the module cache; a failure is reported there, so here it is only swallowed).
+const { BUILTIN_PLUGINS, DEV_PACKAGES } = await import('./catalogue.js');
+if (process.argv[2] === 'dev' && !process.argv.some((a) => a === '--package' || a.startsWith('--package='))) {
+  for (const name of DEV_PACKAGES) void BUILTIN_PLUGINS[name]?.().catch(() => undefined);
+}
+const [{ runCli }, { uiAssetsDir }] = await Promise.all([
   // run-cli, not the package's index: the index also exports the JWT claim mapper (and so jose),
   // which a server without `auth:` never loads.
   import('@chasm/runtime/run-cli'),
-  import('./catalogue.js'),
   import('./ui-assets-dir.js'),
 ]);
 
