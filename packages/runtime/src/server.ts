@@ -36,7 +36,6 @@ import { MetricsServer } from './metrics/metrics-server.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import { RpcMetrics } from './metrics/rpc-metrics.js';
 import { checkPlugins } from './plugins/check-plugins.js';
-import { createCallAuthorizer } from './auth/create-call-authorizer.js';
 import { authorizeRoutes } from './http/authorized-routes.js';
 import { grpcServerCredentials } from './tls/grpc-credentials.js';
 import { loadPlugins, type PluginCatalogue } from './plugins/load-plugins.js';
@@ -149,7 +148,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       if (!checked.declaredRoutes.has(routeKey(route))) throw new PluginSetError(`HTTP route ${routeKey(route)} is served but no loaded package declares it`);
     }
     const grpcLogger = logger.child({ component: 'grpc' });
-    const auth = config.auth ? await createCallAuthorizer(config.auth, container, grpcLogger, metrics) : undefined;
+    // Imported only when configured: the JWT mapper brings jose (~46 modules) into every boot otherwise.
+    const auth = config.auth ? await (await import('./auth/create-call-authorizer.js')).createCallAuthorizer(config.auth, container, grpcLogger, metrics) : undefined;
     const frontDoor = new GrpcFrontDoor({
       handlerSets: [...getAllOptional<RpcHandlerSet>(container, ServerTokens.CoreRpcHandlers), ...pluginHandlers],
       logger: grpcLogger,

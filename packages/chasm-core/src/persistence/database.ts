@@ -5,6 +5,7 @@ import { classifyingDialect } from './classifying-dialect.js';
 import { DatabaseStats } from './database-stats.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
+import { prewarmedPGliteOptions } from './pglite-prewarm.js';
 import { preparedStatement, type PreparedStatement } from './prepared-statement.js';
 
 /** Where data lives: a Postgres server, or embedded PGlite (in memory, or in a directory). */
@@ -99,7 +100,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     return { config, db, stats, prepare, close: () => db.destroy() };
   }
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
-  const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, PGLITE_OPTIONS);
+  const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, { ...PGLITE_OPTIONS, ...(await prewarmedPGliteOptions()) });
   return pgliteDatabase(config, lite);
 }
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, mkdirSync, statSync,
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { MigrationSet } from '../tokens.js';
+import { prewarmedPGliteOptions } from './pglite-prewarm.js';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -45,7 +46,7 @@ export function pgliteSnapshotPath(): string | null {
 export async function openMemoryPGlite(options: PGliteOptions, path = pgliteSnapshotPath()): Promise<PGlite> {
   const loaded = await loadMemoryPGlite(options, path);
   if (loaded) return loaded;
-  const lite = new PGlite('memory://', { ...options, initDbStartParams: [...MEMORY_INITDB_PARAMS] });
+  const lite = new PGlite('memory://', { ...options, ...(await prewarmedPGliteOptions()), initDbStartParams: [...MEMORY_INITDB_PARAMS] });
   await lite.waitReady;
   if (path) await writeSnapshot(lite, path);
   return lite;
@@ -55,7 +56,7 @@ export async function openMemoryPGlite(options: PGliteOptions, path = pgliteSnap
 export async function loadMemoryPGlite(options: PGliteOptions, path: string | null): Promise<PGlite | undefined> {
   if (!path || !existsSync(path)) return undefined;
   try {
-    const lite = new PGlite('memory://', { ...options, loadDataDir: new Blob([readFileSync(path)]) });
+    const lite = new PGlite('memory://', { ...options, ...(await prewarmedPGliteOptions()), loadDataDir: new Blob([readFileSync(path)]) });
     await lite.waitReady;
     return lite;
   } catch {

@@ -1,4 +1,6 @@
-import { defaultPayloadConverter } from '@temporalio/common';
+// The converter's own module, not the package's index: the index loads ~30 more modules (the
+// SDK's client-side options, failures, search attributes) that the server never uses (ADR 0054).
+import { defaultPayloadConverter } from '@temporalio/common/lib/converter/payload-converter.js';
 import { temporalProto, type temporal } from './temporal-proto.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { ContainerModule } from 'inversify';
-import semver from 'semver';
+// One function, not the package's index: the index loads all of semver (~47 modules) at boot.
+import satisfies from 'semver/functions/satisfies.js';
 import { CHASM_CORE_VERSION, type AnyChasmPlugin } from '@chasm/core';
 import type { ServedMethod } from '../grpc/service-definition.js';
 import { PluginSetError } from './plugin-errors.js';
@@ -32,7 +33,7 @@ export function checkPlugins(
     byName.set(p.name, p);
   }
   for (const p of plugins) {
-    if (!semver.satisfies(coreVersion, p.coreApi, { includePrerelease: true })) {
+    if (!satisfies(coreVersion, p.coreApi, { includePrerelease: true })) {
       throw new PluginSetError(`${p.name} ${p.version} supports @chasm/core ${p.coreApi}, but this server runs @chasm/core ${coreVersion}`);
     }
     const missing = p.requires.filter((r) => !byName.has(r));

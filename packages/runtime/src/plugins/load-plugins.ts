@@ -20,15 +20,23 @@ export async function loadPlugins(
   catalogue: PluginCatalogue,
   resolveFrom: string = process.cwd(),
 ): Promise<AnyChasmPlugin[]> {
-  const plugins: AnyChasmPlugin[] = [];
+  const pending: Promise<AnyChasmPlugin>[] = [];
   const seen = new Set<string>();
   for (const name of names) {
     if (name === 'core' || seen.has(name)) continue;
     seen.add(name);
     const loader = catalogue[name];
-    plugins.push(loader ? await loader() : await importPlugin(name, resolveFrom, Object.keys(catalogue)));
+    pending.push(loader ? loader() : importPlugin(name, resolveFrom, Object.keys(catalogue)));
   }
-  return plugins;
+  // All imports at once, not one after another: the module loader reads files off the main
+  // thread, so one plugin's files are read while another's compile (ADR 0054). Every import is
+  // settled before any error is thrown (no unhandled rejection), and the error is the first in
+  // config order, as when they loaded in turn.
+  const settled = await Promise.allSettled(pending);
+  return settled.map((s) => {
+    if (s.status === 'rejected') throw s.reason;
+    return s.value;
+  });
 }
 
 async function importPlugin(specifier: string, resolveFrom: string, known: readonly string[]): Promise<AnyChasmPlugin> {
