@@ -54,8 +54,8 @@ export class UpdateService {
       try {
         // Speculative: the admission stays in memory until the worker's answer is committed (an
         // update is durable once accepted, as in Temporal); a lost one is admitted again below.
-        // Speculative: the admitting transaction also starts the task for a waiting poller (ADR
-        // 0053), or the task is offered to matching after it; the poll's accept hook starts it.
+        // Its task is started for a waiting poller by the same transaction (ADR 0053), or else
+        // offered to matching after it and started by the poll's accept hook.
         admitted = speculative
           ? await speculativeUpdateWithHandoff(
               this.deps.engine,
