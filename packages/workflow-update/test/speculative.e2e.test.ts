@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { settledMetrics } from '@chasm/core/testing';
+import { metricsDelta, settledMetrics } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { workflowPlugin } from '@chasm/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleTestWorkflows, e2eDialects, quietRuntime } from './e2e-helpers.js';
+import { bundleTestWorkflows, e2eDialects, quietRuntime, waitUntil } from './e2e-helpers.js';
 import * as wf from './workflows/index.js';
 import { workflowUpdatePlugin } from '../src/index.js';
 
@@ -115,6 +115,57 @@ describe.each(e2eDialects())('speculative workflow tasks on $name', (dialect) =>
       expect(after.map((e) => Number(e.eventId))).toEqual(after.map((_, i) => i + 1));
       await h.signal(wf.finishSignal);
       expect(await h.result()).toBe(5);
+    });
+    await replay(client, workflowId);
+  });
+
+  it('a poll already waiting is handed the task by the admitting transaction itself: no offer through matching, nothing written (ADR 0053)', async () => {
+    const taskQueue = `spec-handoff-${randomUUID()}`;
+    const workflowId = `spec-handoff-${randomUUID()}`;
+    const svc = raw.workflowService;
+    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, identity: 'hand' });
+    await client.workflow.start(wf.counter, { taskQueue, workflowId });
+    const t1 = await poll();
+    await svc.respondWorkflowTaskCompleted({ namespace, taskToken: t1.taskToken, identity: 'hand', commands: [] });
+    const length = async () => (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+    expect(await length()).toBe(4);
+    // The poll is in line before the update arrives (a poller is listed once its poll is waiting).
+    const polled = poll();
+    await waitUntil(async () => {
+      const d = await svc.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, taskQueueType: 1 });
+      return (d.pollers ?? []).some((p) => p.identity === 'hand');
+    });
+    const before = await settledMetrics(server.metricsPort!);
+    const pending = svc.updateWorkflowExecution({
+      namespace,
+      workflowExecution: { workflowId },
+      waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+      request: { meta: { updateId: 'u1', identity: 'caller' }, input: { name: 'add', args: { payloads: [json(4)] } } },
+    });
+    const t2 = await polled;
+    expect(t2.messages?.map((m) => m.protocolInstanceId)).toEqual(['u1']);
+    expect(Number(t2.startedEventId)).toBe(6);
+    expect(await length()).toBe(4);
+    const after = await settledMetrics(server.metricsPort!);
+    // Started for the reserved poll in the admission's own (speculative) transaction; before ADR
+    // 0053 it was offered to matching after it ("matched") and started by the poll's accept hook.
+    expect(metricsDelta(before, after, 'workflow_speculative_task_total')).toEqual({ 'workflow_speculative_task_total{outcome="handed_off"}': 1 });
+    expect(Object.entries(metricsDelta(before, after, 'poller_reservations')).map(([k, v]) => [k.includes('outcome="delivered"'), v])).toEqual([[true, 1]]);
+    expect(metricsDelta(before, after, 'chasm_commits_total')).toEqual({});
+    await svc.respondWorkflowTaskCompleted({ namespace, taskToken: t2.taskToken, identity: 'hand', ...acceptAndComplete(t2.messages![0]!, 4) });
+    const r = await pending;
+    expect(r.stage).toBe(Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
+    expect(types(((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).slice(4))).toEqual([
+      'WORKFLOW_TASK_SCHEDULED',
+      'WORKFLOW_TASK_STARTED',
+      'WORKFLOW_TASK_COMPLETED',
+      'WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+      'WORKFLOW_EXECUTION_UPDATE_COMPLETED',
+    ]);
+    await withWorker(taskQueue, async () => {
+      const h = client.workflow.getHandle(workflowId);
+      await h.signal(wf.finishSignal);
+      expect(await h.result()).toBe(4);
     });
     await replay(client, workflowId);
   });

@@ -35,3 +35,5 @@ export type { CallbackAdmission } from './grpc/validate.js';
 export { workflowPlugin, workflowPlugin as default } from './plugin.js';
 // Speculative workflow tasks (ADR 0034): what workflow-update schedules an update's task with.
 export { dispatchSpeculativeWorkflowTask, scheduleSpeculativeWorkflowTask, type SpeculativeDispatch } from './workflow/speculative-task.js';
+// ADR 0053: the admitting transaction starts the speculative task for a waiting poller.
+export { speculativeUpdateWithHandoff, type SpeculativeTarget } from './workflow/speculative-handoff.js';

@@ -56,7 +56,7 @@ export class WorkflowMetrics {
     });
     this.speculativeTasks = new Counter({
       name: 'workflow_speculative_task_total',
-      help: 'Speculative workflow tasks by outcome (matched: a poller took it in memory; converted: stored as a normal task; discarded: rejections only, nothing written)',
+      help: 'Speculative workflow tasks by outcome (handed_off: started for a waiting poller by the transaction that scheduled it; matched: a poller took it in memory; converted: stored as a normal task; discarded: rejections only, nothing written)',
       labelNames: ['outcome'],
       registers: [registry],
     });

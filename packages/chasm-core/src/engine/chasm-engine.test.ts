@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asComponent } from '../component/component-type.js';
+import { asComponent, type AnyComponent } from '../component/component-type.js';
 import {
   ExecutionAlreadyStartedError,
   InvalidTransitionError,
@@ -230,6 +230,23 @@ describe.each(factories)('ChasmEngine on $name', (factory) => {
       await t.engine.update(ref, (c) => void asComponent(c, Store).state.firedTotal++);
       await t.engine.update(ref, (c) => void asComponent(c, Store).state.firedTotal++);
       expect((await polled).value).toBe('done');
+    });
+
+    it('is answered by the commit that makes its predicate hold, not after the next writer queued on the lock (pinned runs)', async () => {
+      const { ref } = await createStore(t.engine, NS, 's1');
+      const seen = (c: AnyComponent) => {
+        const n = asComponent(c, Store).state.firedTotal;
+        return n >= 1 ? n : undefined;
+      };
+      const pinned = t.engine.poll(ref, seen);
+      // The current run, resolved again under the lock: it sees the state after the queued writer.
+      const current = t.engine.poll(storeTarget(NS, 's1'), (s) => (s.state.firedTotal >= 1 ? s.state.firedTotal : undefined));
+      await new Promise((r) => setTimeout(r, 10));
+      const first = t.engine.update(ref, (c) => void (asComponent(c, Store).state.firedTotal = 1));
+      const second = t.engine.update(ref, (c) => void (asComponent(c, Store).state.firedTotal = 2));
+      await Promise.all([first, second]);
+      expect((await pinned).value).toBe(1);
+      expect((await current).value).toBe(2);
     });
 
     it('answers empty shortly before the deadline', async () => {

@@ -5,7 +5,7 @@ import type { AnyComponent, AnyComponentType, ChildSpecs, Component, ComponentTy
 import { systemClock, type Clock } from '../clock.js';
 import type { Context, MutableContext } from '../context.js';
 import { FailedPreconditionError, RequestIdAlreadyUsedError } from '../errors.js';
-import { isOpenStatus, type ExecutionStatus, type ExecutionStore, type ShardLease, type TaskRow, type VisibilityPage, type VisibilityRecord } from '../persistence/store.js';
+import { isOpenStatus, type ExecutionKey, type ExecutionStatus, type ExecutionStore, type ShardLease, type TaskRow, type VisibilityPage, type VisibilityRecord } from '../persistence/store.js';
 import type { ComponentRef } from '../ref.js';
 import type { Registry } from '../registry/registry.js';
 import type {
@@ -33,6 +33,7 @@ import { startOrUpdate } from './start-execution.js';
 import * as taskEntryPoints from './task-entry-points.js';
 import { TaskProcessor, type TaskHost, type TaskProcessorOptions } from './task-processor.js';
 import { Transaction } from './transaction.js';
+import type { TreeNode } from '../tree/node.js';
 
 export interface ChasmEngineOptions {
   readonly store: ExecutionStore;
@@ -226,11 +227,15 @@ export class ChasmEngine implements Engine, TaskHost {
     wakeAt: Date | undefined,
   ): Promise<PollResult<TOut>> {
     const a = this.access;
+    // A pinned run whose node needs no task check can be re-evaluated by the commit that wakes
+    // the poll (below); the current run of a business id is resolved again under the lock.
+    const pinned = isRef(target) ? target.taskId === undefined : target.runId !== undefined && target.runId !== '';
     for (;;) {
       let wake!: () => void;
       const woken = new Promise<'woken'>((r) => (wake = () => r('woken')));
       let unsubscribe: (() => void) | undefined;
       let ref!: ComponentRef;
+      let early: PollResult<TOut> | undefined;
       const value = await a.locked(target, async (key) => {
         const e = await a.load(key, isRef(target) ? target.executionTc : 0);
         const node = a.resolveNode(e, target);
@@ -239,13 +244,49 @@ export class ChasmEngine implements Engine, TaskHost {
         ref = txn.ref(component);
         const v = fn(component, txn.readContext());
         // Subscribe before the lock is released so no commit can slip between check and wait.
-        if (v === undefined) unsubscribe = a.notifier.subscribe(executionKeyString(key), wake);
+        if (v === undefined) {
+          unsubscribe = a.notifier.subscribe(
+            executionKeyString(key),
+            pinned
+              ? () => {
+                  early = this.#evaluateAtNotify(key, e, node, fn);
+                  wake();
+                }
+              : wake,
+          );
+        }
         return v;
       });
       if (value !== undefined) return { value, ref };
       const outcome = await waitFor(woken, wakeAt, opts.signal, this.clock);
       unsubscribe?.();
+      if (early) return early;
       if (outcome !== 'woken') return { value: undefined, ref };
+    }
+  }
+
+  /**
+   * A waiting poll's predicate, evaluated by the transaction that notifies it: still under that
+   * transaction's lock, after its commit was written and applied (or its speculative change
+   * made), on the very state a re-evaluation under the lock would read. The poll then answers
+   * without queueing for the lock behind the committer's own reply (an update's outcome is sent
+   * before the completion that produced it is answered). Only for the same cached execution and
+   * node; anything else (reloaded, node replaced, a throwing predicate) is left to the loop.
+   */
+  #evaluateAtNotify<TOut>(
+    key: ExecutionKey,
+    e: CachedExecution,
+    node: TreeNode,
+    fn: (component: AnyComponent, ctx: Context) => TOut | undefined,
+  ): PollResult<TOut> | undefined {
+    if (this.access.cache.peek(key) !== e || e.tree.nodes.get(node.path) !== node) return undefined;
+    try {
+      const txn = new Transaction(e.tree, key, this.clock.now(), e.row.transitionCount);
+      const component = e.tree.wrap(node);
+      const value = fn(component, txn.readContext());
+      return value === undefined ? undefined : { value, ref: txn.ref(component) };
+    } catch {
+      return undefined;
     }
   }
 

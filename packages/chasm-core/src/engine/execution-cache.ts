@@ -45,6 +45,11 @@ export class ExecutionCache {
     private readonly maxClosed: number = DEFAULT_MAX_CLOSED,
   ) {}
 
+  /** The cached execution without counting it as used (no reordering). */
+  peek(key: ExecutionKey): CachedExecution | undefined {
+    return this.executions.get(executionKeyString(key));
+  }
+
   get(key: ExecutionKey): CachedExecution | undefined {
     const k = executionKeyString(key);
     const e = this.executions.get(k);

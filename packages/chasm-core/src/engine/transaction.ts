@@ -50,8 +50,15 @@ export class Transaction {
     return { now: this.now, key: this.key, transitionCount: this.currentTc, stateBytes: this.tree.componentBytes, ref: (c) => this.ref(c) };
   }
 
+  #mutable: MutableContext | undefined;
+
+  /**
+   * The transaction's mutable context: one object per transaction (the root's settle hook, the
+   * caller's function and pure tasks run at commit all get this one), so feature code may key
+   * per-transaction scratch on it (the workflow's history writer: one batch per commit).
+   */
   mutableContext(): MutableContext {
-    return {
+    return (this.#mutable ??= {
       now: this.now,
       key: this.key,
       transitionCount: this.currentTc,
@@ -71,7 +78,7 @@ export class Transaction {
         if (type.kind === 'pure' && at === null) this.immediatePure.push(pending);
         else this.newTasks.push(pending);
       },
-    } as MutableContext;
+    } as MutableContext);
   }
 }
 

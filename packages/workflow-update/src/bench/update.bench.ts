@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { percentile, processCpuMs, runBench, scrapeCounter, withBenchPostgres } from '@chasm/core/testing';
+import { metricsDelta, percentile, processCpuMs, runBench, scrapeCounter, scrapeMetrics, withBenchPostgres } from '@chasm/core/testing';
 import { freePort, spawnServer, type ChildDatabase } from '../testing/server-process.js';
 import type { CallTiming } from './capture-proxy-process.js';
 import { p50p99, updateTimeline, type UpdateTimeline } from './update-timeline.js';
@@ -50,6 +50,8 @@ interface Result {
   readonly loadedP50: number;
   readonly loadedP99: number;
   readonly timeline?: UpdateTimeline;
+  /** How the sequential updates' speculative tasks reached the worker (workflow_speculative_task_total by outcome). */
+  readonly speculative: Record<string, number>;
 }
 
 /** The timing proxy's process, listening in front of `upstream`. */
@@ -109,6 +111,7 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
     // Round trip, one at a time.
     await proxy?.dump(); // forget the warm-up's calls
     const commitsBefore = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const metricsBefore = await scrapeMetrics(metricsPort);
     const cpu0 = processCpuMs(server.proc.pid);
     const rtt: number[] = [];
     for (let i = 0; i < N; i++) {
@@ -118,6 +121,9 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
     }
     const cpu1 = processCpuMs(server.proc.pid);
     const commitsAfter = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const speculative = Object.fromEntries(
+      Object.entries(metricsDelta(metricsBefore, await scrapeMetrics(metricsPort), 'workflow_speculative_task_total')).map(([k, v]) => [/outcome="([^"]*)"/.exec(k)?.[1] ?? k, v]),
+    );
     const timeline = proxy ? updateTimeline(await proxy.dump()) : undefined;
 
     // Throughput on one workflow with concurrent callers: a fresh run, because a run admits at
@@ -153,6 +159,7 @@ async function run(backend: string, database: ChildDatabase, bundle: WorkflowBun
       loadedP50: percentile(loaded, 50),
       loadedP99: percentile(loaded, 99),
       ...(timeline ? { timeline } : {}),
+      speculative,
     };
   } finally {
     worker.shutdown();
@@ -168,7 +175,8 @@ function print(r: Result): void {
   console.log(
     `${r.backend}${SPECULATIVE ? '' : ' [speculativeTasks: false]'}: update round trip p50 ${ms(r.p50)} p99 ${ms(r.p99)} (${N} sequential, warm worker cache); ` +
       `engine commits/update ${r.commitsPerUpdate.toFixed(2)}; server CPU/update ${ms(r.serverCpuMs)}; ` +
-      `${r.perSecond.toFixed(0)} updates/s on one workflow with ${CONCURRENCY} concurrent callers (p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)})`,
+      `${r.perSecond.toFixed(0)} updates/s on one workflow with ${CONCURRENCY} concurrent callers (p50 ${ms(r.loadedP50)} p99 ${ms(r.loadedP99)}); ` +
+      `speculative tasks ${JSON.stringify(r.speculative)}`,
   );
   const t = r.timeline;
   if (!t) return;

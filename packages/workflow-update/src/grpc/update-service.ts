@@ -1,5 +1,5 @@
 import { NotFoundError, type Engine, type RpcCallContext } from '@chasm/core';
-import { dispatchSpeculativeWorkflowTask, Workflow } from '@chasm/workflow';
+import { speculativeUpdateWithHandoff, Workflow } from '@chasm/workflow';
 import type { Logger } from 'pino';
 import type { WorkflowUpdateConfig } from '../config.js';
 import { abortedByClose, InFlightLimitError, InFlightPayloadLimitError, TotalLimitError, updateNotFound } from '../errors.js';
@@ -54,11 +54,18 @@ export class UpdateService {
       try {
         // Speculative: the admission stays in memory until the worker's answer is committed (an
         // update is durable once accepted, as in Temporal); a lost one is admitted again below.
-        admitted = await this.deps.engine.update(
-          this.target(namespaceId, u.workflowId, runId),
-          (wf, ctx) => admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config, speculative),
-          { speculative },
-        );
+        // Its task is started for a waiting poller by the same transaction (ADR 0053), or else
+        // offered to matching after it and started by the poll's accept hook.
+        admitted = speculative
+          ? await speculativeUpdateWithHandoff(
+              this.deps.engine,
+              { namespaceId, workflowId: u.workflowId, runId },
+              (wf, ctx) => admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config, true),
+              (out) => out.dispatch,
+            )
+          : await this.deps.engine.update(this.target(namespaceId, u.workflowId, runId), (wf, ctx) =>
+              admitUpdate(wf, ctx, u.request, u.firstExecutionRunId, this.deps.config),
+            );
       } catch (e) {
         // The next run of a chain is started by a task after the old run closed: give it a moment.
         if (e instanceof NotFoundError && runId !== u.runId && Date.now() < deadline.getTime()) {
@@ -73,8 +80,6 @@ export class UpdateService {
         throw e;
       }
       runId = admitted.output.runId;
-      // Offered to a waiting poller once the lock is free (the poller's start takes it).
-      if (admitted.output.dispatch) void dispatchSpeculativeWorkflowTask(this.deps.engine, admitted.output.dispatch);
       if (admitted.output.admitted) {
         this.deps.metrics?.admitted.inc();
         this.deps.logger?.debug({ workflowId: u.workflowId, runId, updateId: u.updateId }, 'update admitted');

@@ -25,7 +25,7 @@ import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletio
 import type { WorkflowDeps } from '../workflow/deps.js';
 import { HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY } from '../workflow/history-limits.js';
 import { HistoryWriter, readHistory } from '../workflow/history-writer.js';
-import { failWorkflowTask, startWorkflowTask, taskQueueProto, terminateWorkflow, timeoutWorkflowTask } from '../workflow/mutable-state.js';
+import { failWorkflowTask, startWorkflowTask, taskQueueProto, terminateWorkflow } from '../workflow/mutable-state.js';
 import type { QueryRegistry } from '../workflow/queries.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
 import {
@@ -34,6 +34,7 @@ import {
   dispatchSpeculativeWorkflowTask,
   restoreLostSpeculativeTask,
   settleSpeculativeTask,
+  timeOutStartedTask,
 } from '../workflow/speculative-task.js';
 import { decodeMatchingPayload, decodeTaskToken, decodeWorkflowTaskToken, encodeQueryTaskToken, type WorkflowTaskToken } from '../workflow/task-token.js';
 import type { WorkflowComponent } from '../workflow/workflow.js';
@@ -148,11 +149,7 @@ export function workflowTaskHandlers(deps: WorkflowDeps, queries: QueryRegistry,
                 if (spec?.output) {
                   response = spec.output.out;
                   if (response) {
-                    armSpeculativeStartToClose(engine, { namespaceId, workflowId: p.wf, runId: p.run, stamp: p.stamp }, spec.output.timeoutMs, (wf, ctx) => {
-                      const w = new HistoryWriter(wf, ctx);
-                      timeoutWorkflowTask(w, 'startToClose');
-                      w.commit();
-                    });
+                    armSpeculativeStartToClose(engine, { namespaceId, workflowId: p.wf, runId: p.run, stamp: p.stamp }, spec.output.timeoutMs, timeOutStartedTask);
                   }
                 } else {
                   response = (await engine.update(target(namespaceId, p.wf, p.run), start)).output;

@@ -63,6 +63,32 @@ describe('HistoryWriter', () => {
     });
   });
 
+  it('two writers in one transaction share its batch (a settled speculative task and the completion: one row); a later transaction starts its own', async () => {
+    await t.engine.start(Workflow, { namespaceId: NS, businessId: 'w' }, { requestId: 'r', init: (ctx) => state(ctx.key.runId) });
+    await t.engine.update(target, (wf, ctx) => {
+      const a = new HistoryWriter(wf, ctx);
+      a.append(event('workflowExecutionStartedEventAttributes', {}));
+      a.commit();
+      const size = wf.state.historySizeBytes;
+      const b = new HistoryWriter(wf, ctx);
+      b.append(event('workflowTaskScheduledEventAttributes', { attempt: 1 }));
+      b.append(event('workflowTaskStartedEventAttributes', { scheduledEventId: long(2) }));
+      b.commit();
+      // The sizes of concatenated `History` messages add up.
+      expect(wf.state.historySizeBytes).toBe(size + HistoryMsg.encode({ events: readHistory(wf, 2) }).finish().length);
+    });
+    await t.engine.update(target, (wf, ctx) => {
+      const w = new HistoryWriter(wf, ctx);
+      w.append(event('workflowTaskCompletedEventAttributes', { scheduledEventId: long(2), startedEventId: long(3) }));
+      w.commit();
+    });
+    await t.engine.read(target, (wf) => {
+      expect(wf.fields.history.keys().sort()).toEqual(['0000000001', '0000000004']);
+      expect(readHistory(wf).map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4]);
+      expect(wf.state.historySizeBytes).toBe(HistoryMsg.encode({ events: readHistory(wf) }).finish().length);
+    });
+  });
+
   it('buffers external events while a task is started and patches started ids on flush', async () => {
     await t.engine.start(Workflow, { namespaceId: NS, businessId: 'w' }, { requestId: 'r', init: (ctx) => state(ctx.key.runId) });
     await t.engine.update(target, (wf, ctx) => {

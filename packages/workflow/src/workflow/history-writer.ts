@@ -90,20 +90,39 @@ export class HistoryWriter {
     return true;
   }
 
-  /** Writes this transaction's events as one batch. Idempotent. */
+  /**
+   * Writes the events appended since the last call as one batch; a later call in the same
+   * transaction, through this writer or another, extends the batch the transaction started (a
+   * settled speculative task's Scheduled/Started and the completion's events: one row).
+   * Idempotent.
+   */
   commit(): void {
     if (this.events.length === 0) return;
     const first = Number(this.events[0]!.eventId);
     const batch: EventBatch = [...this.events];
     this.events.length = 0;
     const history = this.wf.fields.history;
-    const key = batchKey(first);
-    const existing = history.get(key);
-    // A second commit in one transaction extends the batch it started.
-    history.set(key, existing ? [...existing, ...batch] : batch);
+    const open = openBatches.get(this.ctx);
+    const existing = open && open.next === first ? history.get(open.key) : undefined;
+    if (open && existing) history.set(open.key, [...existing, ...batch]);
+    else {
+      const key = batchKey(first);
+      history.set(key, batch);
+      openBatches.set(this.ctx, { key, next: 0 });
+    }
+    openBatches.get(this.ctx)!.next = first + batch.length;
+    // Encoded `History` messages concatenate: the sizes of the parts add up to the whole's.
     this.wf.state.historySizeBytes += historyBatchCodec.encode(batch).length;
   }
 }
+
+/**
+ * The history batch each transaction started (keyed by its mutable context, one per
+ * transaction) and the id its next event would have: events appended later in the same
+ * transaction, contiguous with it, go into it. A batch is never extended by a later transaction
+ * (rewriting a stored row costs more than a new one, ADR 0051).
+ */
+const openBatches = new WeakMap<MutableContext, { readonly key: string; next: number }>();
 
 /** Reads history events with ids >= fromEventId (all batches, in order). */
 export function readHistory(wf: WorkflowComponent, fromEventId = 1, toEventId = Number.MAX_SAFE_INTEGER): HistoryEvent[] {

@@ -1,10 +1,10 @@
 import type { Engine, MutableContext } from '@chasm/core';
-import { durationToMs, StickyWorkerUnavailableError, type TaskPriority } from '@chasm/matching';
+import { durationToMs, StickyWorkerUnavailableError, type TaskPriority, type TaskQueueRef } from '@chasm/matching';
 import type { temporal } from '../proto.js';
 import { workflowExtensions, type CompletingTask } from './extensions.js';
 import { depsOf } from './deps.js';
 import { HistoryWriter } from './history-writer.js';
-import { lateScheduledEvent, lateStartedEvent } from './mutable-state.js';
+import { lateScheduledEvent, lateStartedEvent, timeoutWorkflowTask } from './mutable-state.js';
 import { encodeMatchingPayload, type WorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { Workflow, workflowHooks, type WorkflowComponent } from './workflow.js';
@@ -40,16 +40,26 @@ export interface SpeculativeDispatch {
 }
 
 /**
+ * The queue a speculative task scheduled now would be offered on (the sticky queue when the run
+ * is sticky), or undefined when the run is not idle and none would be scheduled.
+ */
+export function speculativeTaskQueue(wf: WorkflowComponent): TaskQueueRef | undefined {
+  const s = wf.state;
+  if (s.status !== 'running' || s.wft !== null || s.backoffUntil !== null || s.paused || s.buffered.length > 0 || s.wftAttempt > 1) return undefined;
+  return s.sticky ? { name: s.sticky.name, kind: 'sticky', normalName: s.taskQueue } : { name: s.taskQueue, kind: 'normal' };
+}
+
+/**
  * Inside a speculative update: schedules a speculative workflow task when the run is idle (no
  * task scheduled or started, not paused, no backoff). Undefined when it is not idle: a pending
  * task delivers what the caller wants delivered, and a paused run schedules on unpause.
  */
 export function scheduleSpeculativeWorkflowTask(wf: WorkflowComponent, ctx: MutableContext): SpeculativeDispatch | undefined {
   const s = wf.state;
-  if (s.status !== 'running' || s.wft !== null || s.backoffUntil !== null || s.paused || s.buffered.length > 0 || s.wftAttempt > 1) return undefined;
-  const sticky = s.sticky;
-  const queue = sticky ? sticky.name : s.taskQueue;
-  const kind = sticky ? 'sticky' : 'normal';
+  const q = speculativeTaskQueue(wf);
+  if (!q) return undefined;
+  const queue = q.name;
+  const kind = q.kind;
   // Unique across restarts: a task lost with the process had the next stamp already, and a
   // worker still holding its token must not complete the task that replaces it (Temporal puts
   // the started time in the token for the same reason).
@@ -171,6 +181,13 @@ export function armSpeculativeStartToClose(
     })().catch(() => undefined);
   }, timeoutMs);
   timer.unref();
+}
+
+/** `armSpeculativeStartToClose`'s usual `onTimeout`: the task times out like any other (WorkflowTaskTimedOut, then a retry). */
+export function timeOutStartedTask(wf: WorkflowComponent, ctx: MutableContext): void {
+  const w = new HistoryWriter(wf, ctx);
+  timeoutWorkflowTask(w, 'startToClose');
+  w.commit();
 }
 
 workflowHooks.settleSpeculative = settleSpeculativeTask;
