@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import type pgTypes from 'pg';
 import { classifyingDialect } from './classifying-dialect.js';
 import { DatabaseStats } from './database-stats.js';
+import { checkPGliteDataDir } from './pglite-data-dir.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
 
@@ -83,6 +84,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     return { config, db, stats, close: () => db.destroy() };
   }
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
+  if (!inMemory) checkPGliteDataDir(config.dataDir);
   const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, PGLITE_OPTIONS);
   return pgliteDatabase(config, lite);
 }
