@@ -48,6 +48,7 @@ export * from './persistence/kysely-execution-store.js';
 // The statements the store runs for List/Count, for benchmarks that EXPLAIN them.
 export { listVisibilitySql, countVisibilitySql } from './persistence/visibility-sql.js';
 export * from './persistence/pglite-vacuum.js';
+export { checkPGliteDataDir, DataDirVersionError, PGLITE_POSTGRES_MAJOR } from './persistence/pglite-data-dir.js';
 export * from './inspect/inspect-execution.js';
 export * from './inspect/to-json.js';
 export { withFields } from './with-fields.js';

@@ -37,7 +37,7 @@ const USAGE = `usage:
 export function runCli(argv: readonly string[], options: CliOptions): void {
   main([...argv], options).catch((e: unknown) => {
     // Start-up errors (bad config, bad plugin set, port in use) are for humans: no stack.
-    const known = e instanceof Error && ['ConfigError', 'PluginSetError', 'HandlerTableError', 'RegistryError', 'PortInUseError'].includes(e.name);
+    const known = e instanceof Error && ['ConfigError', 'PluginSetError', 'HandlerTableError', 'RegistryError', 'PortInUseError', 'DataDirVersionError'].includes(e.name);
     const badArgs = String((e as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(known ? `error: ${(e as Error).message}` : badArgs ? `error: ${(e as Error).message}\n${USAGE}` : e);
     process.exit(1);

@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import type pgTypes from 'pg';
 import { classifyingDialect } from './classifying-dialect.js';
 import { DatabaseStats } from './database-stats.js';
+import { checkPGliteDataDir } from './pglite-data-dir.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { openMemoryPGlite } from './pglite-snapshot.js';
 import { prewarmedPGliteOptions } from './pglite-prewarm.js';
@@ -100,6 +101,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     return { config, db, stats, prepare, close: () => db.destroy() };
   }
   const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
+  if (!inMemory) checkPGliteDataDir(config.dataDir);
   const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, { ...PGLITE_OPTIONS, ...(await prewarmedPGliteOptions()) });
   return pgliteDatabase(config, lite);
 }
@@ -115,13 +117,10 @@ export const PGLITE_OPTIONS = {
     ...PGlite.defaultStartParams,
     '-c',
     'shared_buffers=16MB',
-    // A WebAssembly memory never shrinks, and PGlite 0.4.6 leaks some of it at every VACUUM
-    // that removes index entries (~17 bytes per dead index entry here, ~30 with the default
-    // 64 MB): VACUUM's dead-tuple store is sized from this setting. 4 MB still holds hundreds of
-    // thousands of dead tuples per pass (PG 17's TID store), far more than a dev server makes in
-    // the 30 s between two passes (ADR 0050).
-    '-c',
-    'maintenance_work_mem=4MB',
+    // No maintenance_work_mem=4MB any more (ADR 0050 set it): it only shrank PGlite 0.4.6's leak
+    // of WebAssembly memory at each VACUUM that removes index entries. 0.6.1 does not leak, and
+    // on it 4 MB and the default 64 MB keep the same memory, even vacuuming 1,000,000 dead rows
+    // at once: the dead-tuple store grows with what it holds, not to the bound (ADR 0052).
   ],
 };
 
