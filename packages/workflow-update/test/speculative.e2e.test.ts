@@ -89,6 +89,23 @@ describe.each(e2eDialects())('speculative workflow tasks on $name', (dialect) =>
 
   const commits = async (): Promise<number> => (await settledMetrics(server.metricsPort!)).get('chasm_commits_total') ?? 0;
 
+  /**
+   * A `counter` run driven by hand: its first task answered with no commands, as core answers it
+   * (the run waits, 4 events). Returns the raw poll on its queue and its history length.
+   */
+  async function waitingCounter(prefix: string) {
+    const taskQueue = `${prefix}-${randomUUID()}`;
+    const workflowId = `${prefix}-${randomUUID()}`;
+    const svc = raw.workflowService;
+    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, identity: 'hand' });
+    await client.workflow.start(wf.counter, { taskQueue, workflowId });
+    const t1 = await poll();
+    await svc.respondWorkflowTaskCompleted({ namespace, taskToken: t1.taskToken, identity: 'hand', commands: [] });
+    const length = async () => (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+    expect(await length()).toBe(4);
+    return { taskQueue, workflowId, svc, poll, length };
+  }
+
   it('a rejected update writes nothing: no event, no commit; an accepted one writes its task and both update events in one commit', async () => {
     const taskQueue = `spec-${randomUUID()}`;
     const workflowId = `spec-${randomUUID()}`;
@@ -120,15 +137,7 @@ describe.each(e2eDialects())('speculative workflow tasks on $name', (dialect) =>
   });
 
   it('a poll already waiting is handed the task by the admitting transaction itself: no offer through matching, nothing written (ADR 0053)', async () => {
-    const taskQueue = `spec-handoff-${randomUUID()}`;
-    const workflowId = `spec-handoff-${randomUUID()}`;
-    const svc = raw.workflowService;
-    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, identity: 'hand' });
-    await client.workflow.start(wf.counter, { taskQueue, workflowId });
-    const t1 = await poll();
-    await svc.respondWorkflowTaskCompleted({ namespace, taskToken: t1.taskToken, identity: 'hand', commands: [] });
-    const length = async () => (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
-    expect(await length()).toBe(4);
+    const { taskQueue, workflowId, svc, poll, length } = await waitingCounter('spec-handoff');
     // The poll is in line before the update arrives (a poller is listed once its poll is waiting).
     const polled = poll();
     await waitUntil(async () => {
@@ -171,16 +180,7 @@ describe.each(e2eDialects())('speculative workflow tasks on $name', (dialect) =>
   });
 
   it('a signal while the speculative task is out turns it into a normal written task; the signal follows the update', async () => {
-    const taskQueue = `spec-sig-${randomUUID()}`;
-    const workflowId = `spec-sig-${randomUUID()}`;
-    const svc = raw.workflowService;
-    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: 1 }, identity: 'hand' });
-    await client.workflow.start(wf.counter, { taskQueue, workflowId });
-    // The first task by hand, as core answers it for `counter` (no commands: it waits).
-    const t1 = await poll();
-    await svc.respondWorkflowTaskCompleted({ namespace, taskToken: t1.taskToken, identity: 'hand', commands: [] });
-    const length = async () => (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
-    expect(await length()).toBe(4);
+    const { taskQueue, workflowId, svc, poll, length } = await waitingCounter('spec-sig');
     const pending = svc.updateWorkflowExecution({
       namespace,
       workflowExecution: { workflowId },
