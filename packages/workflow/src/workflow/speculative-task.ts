@@ -5,6 +5,7 @@ import { workflowExtensions, type CompletingTask } from './extensions.js';
 import { depsOf } from './deps.js';
 import { HistoryWriter } from './history-writer.js';
 import { lateScheduledEvent, lateStartedEvent, timeoutWorkflowTask } from './mutable-state.js';
+import { nextWorkflowTaskQueue } from './task-handoff.js';
 import { encodeMatchingPayload, type WorkflowTaskToken } from './task-token.js';
 import { DispatchWorkflowTask, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { Workflow, workflowHooks, type WorkflowComponent } from './workflow.js';
@@ -44,9 +45,8 @@ export interface SpeculativeDispatch {
  * is sticky), or undefined when the run is not idle and none would be scheduled.
  */
 export function speculativeTaskQueue(wf: WorkflowComponent): TaskQueueRef | undefined {
-  const s = wf.state;
-  if (s.status !== 'running' || s.wft !== null || s.backoffUntil !== null || s.paused || s.buffered.length > 0 || s.wftAttempt > 1) return undefined;
-  return s.sticky ? { name: s.sticky.name, kind: 'sticky', normalName: s.taskQueue } : { name: s.taskQueue, kind: 'normal' };
+  // A normal task's queue (ADR 0040), unless buffered events or a failing task need a written one.
+  return wf.state.buffered.length > 0 || wf.state.wftAttempt > 1 ? undefined : nextWorkflowTaskQueue(wf);
 }
 
 /**
