@@ -103,14 +103,10 @@ export class HistoryWriter {
     this.events.length = 0;
     const history = this.wf.fields.history;
     const open = openBatches.get(this.ctx);
-    const existing = open && open.next === first ? history.get(open.key) : undefined;
-    if (open && existing) history.set(open.key, [...existing, ...batch]);
-    else {
-      const key = batchKey(first);
-      history.set(key, batch);
-      openBatches.set(this.ctx, { key, next: 0 });
-    }
-    openBatches.get(this.ctx)!.next = first + batch.length;
+    const existing = open?.next === first ? history.get(open.key) : undefined;
+    const key = open && existing ? open.key : batchKey(first);
+    history.set(key, existing ? [...existing, ...batch] : batch);
+    openBatches.set(this.ctx, { key, next: first + batch.length });
     // Encoded `History` messages concatenate: the sizes of the parts add up to the whole's.
     this.wf.state.historySizeBytes += historyBatchCodec.encode(batch).length;
   }
@@ -122,7 +118,7 @@ export class HistoryWriter {
  * transaction, contiguous with it, go into it. A batch is never extended by a later transaction
  * (rewriting a stored row costs more than a new one, ADR 0051).
  */
-const openBatches = new WeakMap<MutableContext, { readonly key: string; next: number }>();
+const openBatches = new WeakMap<MutableContext, { readonly key: string; readonly next: number }>();
 
 /** Reads history events with ids >= fromEventId (all batches, in order). */
 export function readHistory(wf: WorkflowComponent, fromEventId = 1, toEventId = Number.MAX_SAFE_INTEGER): HistoryEvent[] {
