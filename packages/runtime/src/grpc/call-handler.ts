@@ -155,16 +155,27 @@ export function unaryHandler(
 ): handleUnaryCall<object, object> {
   const name = `${method.serviceName}/${method.method}`;
   return (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
-    const cancelled = new AbortController();
-    const onCancel = (): void => cancelled.abort(new Error(`${name} cancelled by the client`));
+    // The signals and the metadata map are built only if the handler asks for them: most calls
+    // never do (starts, completions), and AbortSignal.any, and even a bare AbortController
+    // (~10 µs each on Node 20, issue 16), were among the costliest things a call did.
+    let cancelled: AbortController | undefined;
+    let cancelReason: Error | undefined;
+    const onCancel = (): void => {
+      cancelReason = new Error(`${name} cancelled by the client`);
+      cancelled?.abort(cancelReason);
+    };
     call.once('cancelled', onCancel);
-    // The combined signal and the metadata map are built only if the handler asks for them:
-    // most calls never do, and AbortSignal.any is among the costliest things a call did.
     let signal: AbortSignal | undefined;
     let metadata: Record<string, string> | undefined;
     const context: RpcCallContext = {
       get signal() {
-        return (signal ??= AbortSignal.any([cancelled.signal, deps.shutdown]));
+        if (signal === undefined) {
+          cancelled = new AbortController();
+          // Asked for after the client went away: already aborted, with the same reason.
+          if (cancelReason !== undefined) cancelled.abort(cancelReason);
+          signal = AbortSignal.any([cancelled.signal, deps.shutdown]);
+        }
+        return signal;
       },
       deadline: deadlineOf(call.getDeadline()),
       get metadata() {
