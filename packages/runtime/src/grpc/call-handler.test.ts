@@ -60,4 +60,32 @@ describe('unaryHandler: the call signal', () => {
     }, shutdown.signal);
     expect(out).toEqual({ aborted: true });
   });
+
+  it('hands out an aborted signal when asked after the server began to stop', async () => {
+    const shutdown = new AbortController();
+    shutdown.abort(new Error('stopping'));
+    const out = await run(async (ctx) => ({ aborted: ctx.signal.aborted, reason: String((ctx.signal.reason as Error).message) }), shutdown.signal);
+    expect(out).toEqual({ aborted: true, reason: 'stopping' });
+  });
+
+  it('aborts every call in flight at shutdown, and none that already finished', async () => {
+    const shutdown = new AbortController();
+    let finished: AbortSignal | undefined;
+    await run(async (ctx) => ((finished = ctx.signal), {}), shutdown.signal);
+    // Its bookkeeping ends just after the answer.
+    await new Promise((resolve) => setImmediate(resolve));
+    const held = Array.from({ length: 20 }, () => {
+      let signal: AbortSignal | undefined;
+      const done = run(async (ctx) => {
+        signal = ctx.signal;
+        return { reason: await aborted(ctx.signal) };
+      }, shutdown.signal);
+      return { done, signal: () => signal };
+    });
+    expect(held.every((h) => h.signal()?.aborted === false)).toBe(true);
+    shutdown.abort(new Error('stopping'));
+    expect(await Promise.all(held.map((h) => h.done))).toEqual(held.map(() => ({ reason: 'stopping' })));
+    // A finished call's signal is left alone (its handler is done with it).
+    expect(finished?.aborted).toBe(false);
+  });
 });
