@@ -154,17 +154,30 @@ export function unaryHandler(
   deps: CallHandlerDeps,
 ): handleUnaryCall<object, object> {
   const name = `${method.serviceName}/${method.method}`;
+  const live = signalledCalls(deps.shutdown);
   return (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => {
-    const cancelled = new AbortController();
-    const onCancel = (): void => cancelled.abort(new Error(`${name} cancelled by the client`));
+    // The signal and the metadata map are built only if the handler asks for them: most calls
+    // never do (starts, completions), and a bare AbortController costs ~10 µs on Node 20. The
+    // signal is one controller aborted by the client's cancel or the server's shutdown, not
+    // AbortSignal.any of the two: that was ~100 µs per poll (issue 16, ADR 0057).
+    let cancelled: AbortController | undefined;
+    let cancelReason: Error | undefined;
+    const onCancel = (): void => {
+      cancelReason = new Error(`${name} cancelled by the client`);
+      cancelled?.abort(cancelReason);
+    };
     call.once('cancelled', onCancel);
-    // The combined signal and the metadata map are built only if the handler asks for them:
-    // most calls never do, and AbortSignal.any is among the costliest things a call did.
-    let signal: AbortSignal | undefined;
     let metadata: Record<string, string> | undefined;
     const context: RpcCallContext = {
       get signal() {
-        return (signal ??= AbortSignal.any([cancelled.signal, deps.shutdown]));
+        if (cancelled === undefined) {
+          cancelled = new AbortController();
+          // Asked for after the client went away or the server began to stop: already aborted.
+          if (cancelReason !== undefined) cancelled.abort(cancelReason);
+          else if (deps.shutdown.aborted) cancelled.abort(deps.shutdown.reason);
+          else live.add(cancelled);
+        }
+        return cancelled.signal;
       },
       deadline: deadlineOf(call.getDeadline()),
       get metadata() {
@@ -173,9 +186,36 @@ export function unaryHandler(
     };
     invokeMethod(method, route, deps, call.request, context)
       .then((outcome) => (outcome.ok ? callback(null, outcome.response) : callback(outcome.status)))
-      .finally(() => call.removeListener('cancelled', onCancel))
+      .finally(() => {
+        call.removeListener('cancelled', onCancel);
+        if (cancelled !== undefined) live.delete(cancelled);
+      })
       .catch((e: unknown) => deps.logger.error({ method: name, err: e }, 'rpc bookkeeping failed'));
   };
+}
+
+/** Per shutdown signal (one per server), the controllers of calls in flight that handed out a signal. */
+const signalled = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/**
+ * The calls in flight whose handler took the call signal: the shutdown aborts them all through
+ * one listener (a listener per call would make removal linear and trip the max-listeners warning).
+ */
+function signalledCalls(shutdown: AbortSignal): Set<AbortController> {
+  let calls = signalled.get(shutdown);
+  if (calls === undefined) {
+    const set = new Set<AbortController>();
+    shutdown.addEventListener(
+      'abort',
+      () => {
+        for (const c of set) c.abort(shutdown.reason);
+        set.clear();
+      },
+      { once: true },
+    );
+    signalled.set(shutdown, (calls = set));
+  }
+  return calls;
 }
 
 /** Each refusal's status details, encoded once: a flood is refused on every call. */

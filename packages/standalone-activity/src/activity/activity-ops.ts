@@ -22,7 +22,7 @@ export function newActivityState(opts: {
     activityType: opts.activityType,
     status: 'scheduled',
     options: opts.options,
-    originalOptions: structuredClone(opts.options),
+    originalOptions: null,
     identity: opts.identity,
     scheduleTime: opts.now,
     attempt: 1,

@@ -3,7 +3,7 @@ import { createTestEngine, type TestEngine } from '@chasm/core/testing';
 import { type AddTaskRequest, type MatchingService, decodeFailure } from '@chasm/matching';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStandaloneActivityLibrary } from '../library.js';
-import { Activity, type ActivityComponent } from './activity.js';
+import { Activity, originalOptionsOf, type ActivityComponent } from './activity.js';
 import { normalizeOptions } from './activity-options.js';
 import { attemptFailureOf, newActivityState, pause, recordStarted, requestCancel, reset, respondCompleted, respondFailed, unpause } from './activity-ops.js';
 import { decodeActivityTaskInfo } from './activity.tasks.js';
@@ -174,5 +174,25 @@ describe('activity state machine (in-memory engine, manual clock)', () => {
     expect(s.attempt).toBe(1);
     expect(s.status).toBe('scheduled');
     expect(dispatched).toHaveLength(3); // a8, a9 attempt 1, a9 after reset (the backoff dispatch went stale)
+  });
+
+  it('keeps no copy of unchanged options; a version-1 state with its copy still restores from it', async () => {
+    const ref = await start('a10', { startToCloseTimeout: secs(10) });
+    const s = await state(ref);
+    expect(s.originalOptions).toBeNull();
+    expect(originalOptionsOf(s)).toEqual(s.options);
+    const reset10 = { keepPaused: false, resetHeartbeat: false, restoreOriginal: true, jitterMs: 0 };
+    await update(ref, (a, ctx) => reset(a, ctx, { requestId: 'r10', ...reset10 }));
+    expect((await state(ref)).options.startToCloseMs).toBe(10_000);
+
+    // Version 1 always stored the copy; options changed since then are restored from it.
+    const v1 = { ...s, options: { ...s.options, startToCloseMs: 20_000 }, originalOptions: { ...s.options } };
+    const migrated = Activity.migrate!(structuredClone(v1), 1);
+    expect(originalOptionsOf(migrated).startToCloseMs).toBe(10_000);
+    await update(ref, (a) => Object.assign(a.state, migrated));
+    await update(ref, (a, ctx) => reset(a, ctx, { requestId: 'r11', ...reset10 }));
+    const after = await state(ref);
+    expect(after.options.startToCloseMs).toBe(10_000);
+    expect(after.options).not.toBe(after.originalOptions);
   });
 });

@@ -4,12 +4,13 @@ import {
   ATTEMPT_IN_PROGRESS,
   NON_TERMINAL,
   closeTerminated,
+  originalOptionsOf,
   type ActivityComponent,
   type ActivityOutcomeState,
   type ActivityStatus,
   type RetryStateName,
 } from './activity.js';
-import { policyBackoffMs } from './activity-options.js';
+import { cloneOptions, policyBackoffMs } from './activity-options.js';
 import {
   DispatchTask,
   HeartbeatTimeoutTask,
@@ -268,7 +269,7 @@ export function applyReset(
   s.retryIntervalMs = null;
   s.pendingReset = null;
   if (opts.resetHeartbeat) s.heartbeatDetails = null;
-  if (opts.restoreOriginal) s.options = structuredClone(s.originalOptions);
+  if (opts.restoreOriginal) s.options = cloneOptions(originalOptionsOf(s));
   if (opts.keepPaused) {
     s.stamp++;
     s.status = 'paused';

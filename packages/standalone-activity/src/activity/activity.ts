@@ -2,6 +2,7 @@ import { lib } from '../library-builder.js';
 import { dataOf, type ComponentOf, type ExecutionStatus, type Lifecycle, type RootTarget } from '@chasm/core';
 import { encodeFailure } from '@chasm/matching';
 import type { ActivityOptionsState } from './activity-options.js';
+import { activityStateCodec } from './activity-state-codec.js';
 
 /** Internal statuses (reference B.3). Persisted: renaming one is a migration. */
 export const ActivityStatus = {
@@ -60,8 +61,14 @@ export interface ActivityState {
   activityType: string;
   status: ActivityStatus;
   options: ActivityOptionsState;
-  /** The options at start, for reset/updateOptions restore_original. */
-  originalOptions: ActivityOptionsState;
+  /**
+   * The options at start, for reset/updateOptions restore_original; null while `options` never
+   * changed (they are the original ones then). Kept out of the state until the first change
+   * because the root is encoded and written at every commit and most activities never change
+   * their options: a second copy was a quarter of the root's bytes (schema version 2; version 1
+   * always held a copy, which reads the same).
+   */
+  originalOptions: ActivityOptionsState | null;
   identity: string;
   scheduleTime: number;
   /** Current attempt number (1-based). */
@@ -93,6 +100,9 @@ export interface ActivityState {
   closeTime: number | null;
   outcome: ActivityOutcomeState | null;
 }
+
+/** The options the activity started with (restore_original). */
+export const originalOptionsOf = (s: ActivityState): ActivityOptionsState => s.originalOptions ?? s.options;
 
 export interface ActivityInputState {
   /** Encoded Payloads. */
@@ -157,6 +167,12 @@ export const ACTIVITY_SEARCH_ATTRIBUTE_TYPES = {
 /** The standalone activity: a root component, its own archetype `activity.activity`. */
 export const Activity = lib.component({
   name: 'activity',
+  // 2: originalOptions may be null (see ActivityState), and the root is written by
+  // activityStateCodec (fields at their initial value left out). A version-1 state is complete
+  // and always holds the copy: the codec reads it, and it is a valid version-2 state as it is.
+  schemaVersion: 2,
+  migrate: (state) => state as ActivityState,
+  codec: activityStateCodec,
   children: { input: dataOf<ActivityInputState>() },
   lifecycle: lifecycleOf,
   executionStatus: executionStatusOf,

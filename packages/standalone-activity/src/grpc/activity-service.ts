@@ -17,8 +17,8 @@ import {
 } from '@chasm/core';
 import { decodePayloads, durationToMs, encodeHeader, encodePayloads, jsonPayload, type MatchingService, type temporal } from '@chasm/matching';
 import type { Logger } from 'pino';
-import { Activity, activityTarget, isTerminal, type ActivityComponent } from '../activity/activity.js';
-import { normalizeOptions, normalizePriority, normalizeRetryPolicy, normalizeTimeouts } from '../activity/activity-options.js';
+import { Activity, activityTarget, isTerminal, originalOptionsOf, type ActivityComponent } from '../activity/activity.js';
+import { cloneOptions, normalizeOptions, normalizePriority, normalizeRetryPolicy, normalizeTimeouts } from '../activity/activity-options.js';
 import { newActivityState, pause, requestCancel, reset, terminate, unpause } from '../activity/activity-ops.js';
 import { onCreated, rearmAfterOptionsChange } from '../activity/activity.transitions.js';
 import type { StandaloneActivityConfig } from '../config.js';
@@ -293,7 +293,7 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
             if (isTerminal(s.status) || s.status === 'cancelRequested' || s.status === 'resetRequested' || s.pendingReset) {
               throw new ChasmError(ErrorCode.FailedPrecondition, `activity is in state ${s.status}: options cannot be updated`);
             }
-            const next = req.restoreOriginal ? structuredClone(s.originalOptions) : structuredClone(s.options);
+            const next = cloneOptions(req.restoreOriginal ? originalOptionsOf(s) : s.options);
             if (!req.restoreOriginal) {
               const has = (p: string): boolean => paths.includes(p);
               if (has('taskQueue.name') || has('taskQueue')) {
@@ -312,6 +312,8 @@ export function activityRpcHandlers(deps: ActivityServiceDeps): RpcHandlerSet {
               }
               Object.assign(next, normalizeTimeouts(next, { activityId, activityType: s.activityType }));
             }
+            // The first change keeps the start's options (untouched: `next` is a copy) for restore_original.
+            s.originalOptions ??= s.options;
             s.options = next;
             s.lastUpdateRequestId = requestId;
             rearmAfterOptionsChange(a, ctx);
