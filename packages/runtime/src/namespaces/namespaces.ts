@@ -41,6 +41,12 @@ export class Namespaces implements NamespaceResolver, RetentionPolicy {
   private readonly byName = new Map<string, { id: string; state: NamespaceState; expiresAt: number }>();
   private readonly byId = new Map<string, { name: string; expiresAt: number }>();
   private readonly retentionById = new Map<string, { ms: number | undefined; expiresAt: number }>();
+  /**
+   * Reads by name in flight: when an entry expires, every call that misses waits on one read
+   * instead of each starting its own (at 50 concurrent starts, 50 reads and decodes of the same
+   * row every `cacheTtlMs`, queued on the pool ahead of the starts' writes; issue 16, ADR 0058).
+   */
+  private readonly readingByName = new Map<string, Promise<NamespaceRecord | undefined>>();
 
   constructor(
     private readonly store: NamespaceStore,
@@ -155,7 +161,7 @@ export class Namespaces implements NamespaceResolver, RetentionPolicy {
     if (!name) throw new InvalidArgumentError('namespace', 'Namespace not set on request.');
     let entry = this.byName.get(name);
     if (!entry || entry.expiresAt <= Date.now()) {
-      const record = await this.store.getByName(name);
+      const record = await this.readByName(name);
       if (!record || record.state === NamespaceState.Deleted) throw new NamespaceNotFoundError(name);
       entry = this.remember(record);
     }
@@ -193,6 +199,19 @@ export class Namespaces implements NamespaceResolver, RetentionPolicy {
     return ms;
   }
 
+  /** One read per name at a time (see `readingByName`); a failed read fails its waiters, and the next miss reads again. */
+  private readByName(name: string): Promise<NamespaceRecord | undefined> {
+    let reading = this.readingByName.get(name);
+    if (!reading) {
+      const read = this.store.getByName(name).finally(() => {
+        if (this.readingByName.get(name) === read) this.readingByName.delete(name);
+      });
+      this.readingByName.set(name, read);
+      reading = read;
+    }
+    return reading;
+  }
+
   private remember(record: NamespaceRecord): { id: string; state: NamespaceState; expiresAt: number } {
     const expiresAt = Date.now() + this.cacheTtlMs;
     const entry = { id: record.id, state: record.state, expiresAt };
@@ -207,6 +226,8 @@ export class Namespaces implements NamespaceResolver, RetentionPolicy {
   }
 
   private forget(record: NamespaceRecord): void {
+    // A read begun before this change must not be joined by calls that come after it.
+    this.readingByName.delete(record.name);
     this.byName.delete(record.name);
     this.byId.delete(record.id);
     this.retentionById.delete(record.id);

@@ -118,7 +118,9 @@ export function startHandlers(deps: WorkflowDeps, searchAttributes: SearchAttrib
       const handoff = eagerFor ? undefined : await reserveFirstTask(spec);
       let r: Awaited<ReturnType<typeof startOne>> | undefined;
       try {
-        r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), { ...(eagerFor ? { eagerFor } : {}), ...(handoff ? { handoff } : {}) });
+        // At most one of the two (no poller is reserved for an eager start): no spread of either.
+        const first = eagerFor ? { eagerFor } : handoff ? { handoff } : undefined;
+        r = await startOne(spec, req.namespace ?? '', startPolicies(req.workflowIdReusePolicy, req.workflowIdConflictPolicy), first);
       } finally {
         // The poll is answered once the start is committed (or the poller given back).
         completeHandoff(handoff, r?.created ? r.output?.handed : undefined);
