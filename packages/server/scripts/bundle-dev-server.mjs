@@ -13,9 +13,11 @@
 // - State shared with the unbundled CLI: `@chasm/core/pglite-prewarm`, which the CLI calls
 //   before it imports the bundle, is imported from its own file, so both see one prewarm.
 // - CommonJS modules bundled into ES modules call `require` for node built-ins: each output
-//   file gets a `require` made by `createRequire`.
+//   file gets a `require` made by `createRequire`, and the build fails if a `require` of
+//   anything but a built-in is left to run time (it would resolve from the bundle's folder).
 import { build } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -108,8 +110,17 @@ const result = await build({
   },
   plugins: [keepLocations],
 });
+// A `require` esbuild could not resolve at build time runs at run time through the shim, which
+// resolves from the bundle's folder, not the module's: only node built-ins may be left so.
+const builtins = new Set(builtinModules);
+const outputs = Object.entries(result.metafile.outputs);
+for (const [file] of outputs) {
+  const code = await readFile(join(pkgDir, file), 'utf8');
+  for (const [, name] of code.matchAll(/\b__require\("([^"]+)"\)/g)) {
+    if (!builtins.has(name.replace(/^node:/, ''))) throw new Error(`${file} requires '${name}' at run time: bundle it or add its package to EXTERNAL`);
+  }
+}
 // What each output file holds, for the boot-modules test (which modules load before serving).
 await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-const outputs = Object.entries(result.metafile.outputs);
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
 console.log(`dev bundle: ${Object.keys(result.metafile.inputs).length} modules in ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
