@@ -2,6 +2,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, type Muta
 import { durationToMs, encodePayloads, jsonPayloads, type temporal } from '@chasm/matching';
 import { attemptInProgress, isTerminal, type ActivityComponent, type ActivityState } from './activity.js';
 import type { ActivityOptionsState } from './activity-options.js';
+import { ACTIVITY_STATE_DEFAULTS } from './activity-state-codec.js';
 import type { ActivityTaskToken } from './activity-token.js';
 import { ActivityTransitions, applyReset, attemptFailed, type AttemptFailure, type StartedEvent } from './activity.transitions.js';
 
@@ -17,38 +18,19 @@ export function newActivityState(opts: {
   identity: string;
   now: number;
 }): ActivityState {
-  return {
+  // The fields every new activity starts alike come from the codec's defaults (the values it
+  // leaves out), so the two cannot drift apart.
+  return Object.assign({}, ACTIVITY_STATE_DEFAULTS, {
     activityId: opts.activityId,
     activityType: opts.activityType,
-    status: 'scheduled',
+    status: 'scheduled' as const,
     options: opts.options,
-    originalOptions: null,
     identity: opts.identity,
     scheduleTime: opts.now,
     attempt: 1,
     stamp: 0,
     dispatchTime: opts.now,
-    startedTime: null,
-    firstStartedTime: null,
-    lastAttemptCompleteTime: null,
-    retryIntervalMs: null,
-    lastHeartbeatTime: null,
-    heartbeatCount: 0,
-    heartbeatDetails: null,
-    lastFailure: null,
-    lastWorkerIdentity: '',
-    sdkName: '',
-    sdkVersion: '',
-    cancel: null,
-    terminateRequestId: null,
-    lastPauseRequestId: null,
-    lastUnpauseRequestId: null,
-    lastResetRequestId: null,
-    lastUpdateRequestId: null,
-    pendingReset: null,
-    closeTime: null,
-    outcome: null,
-  };
+  });
 }
 
 /** Applies "started" for a matched task; 'stale' when the task no longer applies (B.4). */

@@ -16,8 +16,11 @@ import type { ActivityOutcomeState, ActivityState } from './activity.js';
  * the object, so a decoded state encodes to the same bytes (no spurious write after a load).
  */
 
-/** Every field with the value a new activity has, when that value is the same for all of them. */
-const DEFAULTS = {
+/**
+ * Every field with the value a new activity has, when that value is the same for all of them:
+ * what the codec leaves out, and what `newActivityState` starts from.
+ */
+export const ACTIVITY_STATE_DEFAULTS = {
   originalOptions: null,
   identity: '',
   startedTime: null,
@@ -92,7 +95,7 @@ export const activityStateCodec: Codec<ActivityState> = {
     const src = s as unknown as Record<string, unknown>;
     for (const k of ACTIVITY_STATE_FIELDS) {
       const v = src[k];
-      if (v === undefined || (k in DEFAULTS && v === DEFAULTS[k as keyof typeof DEFAULTS])) continue;
+      if (v === undefined || (k in ACTIVITY_STATE_DEFAULTS && v === ACTIVITY_STATE_DEFAULTS[k as keyof typeof ACTIVITY_STATE_DEFAULTS])) continue;
       // The byte fields by name: plain JSON.stringify would write a Uint8Array as an index map.
       if (k === 'heartbeatDetails' || k === 'lastFailure') out[k] = bytes(v as Uint8Array);
       else if (k === 'outcome') out[k] = outcomeJson(v as ActivityOutcomeState);
@@ -105,6 +108,6 @@ export const activityStateCodec: Codec<ActivityState> = {
     return Buffer.from(JSON.stringify(out), 'utf8');
   },
   decode(b) {
-    return { ...DEFAULTS, ...generic.decode(b) } as unknown as ActivityState;
+    return { ...ACTIVITY_STATE_DEFAULTS, ...generic.decode(b) } as unknown as ActivityState;
   },
 };
