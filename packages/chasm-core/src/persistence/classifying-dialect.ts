@@ -1,5 +1,5 @@
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely';
-import { isWriteStatement, type DatabaseStats } from './database-stats.js';
+import { isMaintenanceStatement, isWriteStatement, type DatabaseStats } from './database-stats.js';
 import { classifyDatabaseError } from './transient-errors.js';
 
 /**
@@ -40,6 +40,10 @@ class ClassifyingConnection implements DatabaseConnection {
   }
 
   private count(query: CompiledQuery): void {
+    if (!this.inTransaction && isMaintenanceStatement(query)) {
+      this.stats.maintenanceStatements++;
+      return;
+    }
     this.stats.roundTrips++;
     const writes = isWriteStatement(query);
     if (this.inTransaction) {

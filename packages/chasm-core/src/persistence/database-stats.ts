@@ -13,6 +13,20 @@ export class DatabaseStats {
   roundTrips = 0;
   transactions = 0;
   writeTransactions = 0;
+  /**
+   * Statements of the database's own upkeep (`MAINTENANCE_SQL`: PGlite's VACUUM, CHECKPOINT and
+   * WAL position check), counted here instead of above: they follow time and volume, not the
+   * work, so the per-workflow counts of the cost guards stay exact (ADR 0059).
+   */
+  maintenanceStatements = 0;
+}
+
+/** Leads a raw statement that is upkeep, not work (see `DatabaseStats.maintenanceStatements`). */
+export const MAINTENANCE_SQL = '/* chasm:maintenance */';
+
+/** Whether a compiled statement is upkeep (see `DatabaseStats.maintenanceStatements`). */
+export function isMaintenanceStatement(query: { readonly sql: string }): boolean {
+  return query.sql.startsWith(MAINTENANCE_SQL);
 }
 
 const WRITE_NODES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);

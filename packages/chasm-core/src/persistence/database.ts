@@ -30,6 +30,12 @@ export type DatabaseConfig =
       /** Between two VACUUMs by `PGliteVacuum` (default 30 s; 0: never). PGlite has no autovacuum. */
       readonly vacuumIntervalMs?: number;
       /**
+       * A VACUUM also starts once this much WAL was written since the last one (default 8 MiB;
+       * 0: by the interval only), so dead rows are reused after a volume of writes, not only
+       * after a time (ADR 0059).
+       */
+      readonly vacuumWalBytes?: number;
+      /**
        * In memory only: boot from a dump taken right after this composition's migrations (and
        * write it on the first boot that finds none), so a boot runs neither initdb nor a
        * migration. The dev server sets it; tests that start many compositions leave it off.

@@ -49,6 +49,8 @@ const databaseSchema = z.discriminatedUnion(
       dataDir: text.optional(),
       /** Milliseconds between two VACUUMs of the embedded database (PGlite has no autovacuum); 0 turns them off. */
       vacuumIntervalMs: int(0, 86_400_000).optional(),
+      /** Bytes of WAL after which a VACUUM starts before its interval (default 8 MiB); 0: by the interval only. */
+      vacuumWalBytes: int(0, 1 << 30).optional(),
     }),
   ],
   { error: (iss) => (iss.input === undefined ? 'is required ({ kind: postgres, url } or { kind: pglite, dataDir })' : "must be 'postgres' or 'pglite'") },
@@ -241,6 +243,7 @@ export const configFileSchema = z
             kind: 'pglite',
             ...(db.dataDir !== undefined ? { dataDir: db.dataDir } : {}),
             ...(db.vacuumIntervalMs !== undefined ? { vacuumIntervalMs: db.vacuumIntervalMs } : {}),
+            ...(db.vacuumWalBytes !== undefined ? { vacuumWalBytes: db.vacuumWalBytes } : {}),
           };
     return {
       ...rest,

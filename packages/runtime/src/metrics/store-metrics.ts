@@ -20,6 +20,7 @@ export function registerDatabaseMetrics(stats: DatabaseStats, registry: Registry
   counter(registry, 'chasm_db_round_trips_total', 'Statements sent to the database (begin and commit included)', () => stats.roundTrips);
   counter(registry, 'chasm_db_transactions_total', 'Database transactions (explicit, or one autocommit statement)', () => stats.transactions);
   counter(registry, 'chasm_db_write_transactions_total', 'Database transactions with at least one write', () => stats.writeTransactions);
+  counter(registry, 'chasm_db_maintenance_statements_total', "Statements of the database's upkeep (PGlite's VACUUM, CHECKPOINT, WAL check), not in the counts above", () => stats.maintenanceStatements);
 }
 
 /** A counter whose value is read at scrape time (registered once per registry). */
