@@ -1,5 +1,5 @@
 import { jsonCodec, type Codec } from '@chasm/core';
-import type { ActivityOutcomeState, ActivityState } from './activity.js';
+import type { ActivityOutcomeState, ActivityState } from './activity-state.js';
 
 /**
  * The activity root's codec: JSON of the fields that differ from a new activity's, in a fixed
