@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
@@ -37,7 +37,10 @@ describe('an in-memory PGlite cluster prepared after its migrations', () => {
   it('is written by the first boot, after migrations and before anything else is stored', async () => {
     const first = await openMigratedDatabase(config, [CORE_MIGRATIONS, appV1], { dumpDir });
     expect(first.schema).toBe('migrations+dump-written');
-    expect(existsSync(preparedSnapshotPath([CORE_MIGRATIONS, appV1], dumpDir)!)).toBe(true);
+    const dumpPath = preparedSnapshotPath([CORE_MIGRATIONS, appV1], dumpDir)!;
+    expect(existsSync(dumpPath)).toBe(true);
+    // Stored uncompressed, so a boot does not inflate it (a tar's header has "ustar" at 257; gzip starts 1f 8b).
+    expect(readFileSync(dumpPath).subarray(257, 262).toString('latin1')).toBe('ustar');
     await first.database.db.insertInto('widgets').values({ id: 1 }).execute();
     await first.database.close();
 

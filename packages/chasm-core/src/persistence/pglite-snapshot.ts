@@ -65,8 +65,11 @@ export async function loadMemoryPGlite(options: PGliteOptions, path: string | nu
   }
 }
 
-/** Bumped whenever how a prepared dump is made changes (what it leaves out, settings it bakes in). */
-const PREPARED_FORMAT = 3;
+/**
+ * Bumped whenever how a prepared dump is made changes (what it leaves out, settings it bakes in,
+ * its compression). 4: an uncompressed tar (see `preparedSnapshotPath`).
+ */
+const PREPARED_FORMAT = 4;
 
 /** How many prepared dumps (one per migration list) are kept; older ones are deleted. */
 const PREPARED_KEPT = 4;
@@ -87,7 +90,9 @@ export function preparedSnapshotPath(sets: readonly MigrationSet[], dir?: string
   }
   // Not in dist/: nx restores a package's dist from its cache as a whole, which would delete
   // these files; node_modules/.cache is where tools keep such things (and it is git-ignored).
-  return join(dir ?? join(packageRoot, 'node_modules', '.cache', 'pglite'), `prepared-${hash.digest('hex').slice(0, 16)}.tar.gz`);
+  // Uncompressed (~15 MB instead of ~2.4 MB): PGlite inflates a gzipped dump through a
+  // DecompressionStream on the main thread, ~190 ms of the dev server's boot (issue 16, ADR 0060).
+  return join(dir ?? join(packageRoot, 'node_modules', '.cache', 'pglite'), `prepared-${hash.digest('hex').slice(0, 16)}.tar`);
 }
 
 /**
@@ -95,11 +100,11 @@ export function preparedSnapshotPath(sets: readonly MigrationSet[], dir?: string
  * and keeps only the few most recent prepared dumps (each composition of packages has its own).
  */
 export async function writePreparedSnapshot(lite: PGlite, path: string): Promise<void> {
-  await writeSnapshot(lite, path);
+  await writeSnapshot(lite, path, 'none');
   try {
     const dir = dirname(path);
     const prepared = readdirSync(dir)
-      .filter((f) => f.startsWith('prepared-') && f.endsWith('.tar.gz'))
+      .filter((f) => f.startsWith('prepared-') && (f.endsWith('.tar') || f.endsWith('.tar.gz')))
       .map((f) => ({ f, at: statSync(join(dir, f)).mtimeMs }))
       .sort((a, b) => b.at - a.at);
     for (const { f } of prepared.slice(PREPARED_KEPT)) unlinkSync(join(dir, f));
@@ -109,9 +114,9 @@ export async function writePreparedSnapshot(lite: PGlite, path: string): Promise
 }
 
 /** Writes the dump of a cluster; best effort (read-only installs). */
-async function writeSnapshot(lite: PGlite, path: string): Promise<void> {
+async function writeSnapshot(lite: PGlite, path: string, compression: 'gzip' | 'none' = 'gzip'): Promise<void> {
   try {
-    const dump = await lite.dumpDataDir('gzip');
+    const dump = await lite.dumpDataDir(compression);
     mkdirSync(dirname(path), { recursive: true });
     // Several processes may race to write it (parallel tests): each writes its own file and
     // renames it into place, which is atomic, so a reader never sees half a dump.
