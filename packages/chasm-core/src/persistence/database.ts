@@ -43,6 +43,11 @@ export type DatabaseConfig =
       readonly preparedDump?: boolean;
     };
 
+/** True for an embedded PGlite cluster without a directory: everything it holds ends with the process. */
+export function isInMemoryDatabase(config: DatabaseConfig): boolean {
+  return config.kind === 'pglite' && (config.dataDir === undefined || config.dataDir === 'memory://');
+}
+
 /** An open database. `db` is untyped here; each store narrows it with its own schema type. */
 export interface Database {
   readonly config: DatabaseConfig;
@@ -106,8 +111,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const prepare = <R>(name: string, text: string): PreparedStatement<R> => preparedStatement<R>(pool, stats, name, text);
     return { config, db, stats, prepare, close: () => db.destroy() };
   }
-  const inMemory = config.dataDir === undefined || config.dataDir === 'memory://';
-  if (!inMemory) checkPGliteDataDir(config.dataDir);
+  const inMemory = isInMemoryDatabase(config);
+  if (!inMemory && config.dataDir !== undefined) checkPGliteDataDir(config.dataDir);
   const lite = inMemory ? await openMemoryPGlite(PGLITE_MEMORY_OPTIONS) : new PGlite(config.dataDir, { ...PGLITE_OPTIONS, ...(await prewarmedPGliteOptions()) });
   return pgliteDatabase(config, lite);
 }

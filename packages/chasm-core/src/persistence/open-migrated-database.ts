@@ -1,5 +1,5 @@
 import type { MigrationSet } from '../tokens.js';
-import { markMigrated, migrate, openDatabase, PGLITE_MEMORY_OPTIONS, pgliteDatabase, type Database, type DatabaseConfig } from './database.js';
+import { isInMemoryDatabase, markMigrated, migrate, openDatabase, PGLITE_MEMORY_OPTIONS, pgliteDatabase, type Database, type DatabaseConfig } from './database.js';
 import type { PGlite } from '@electric-sql/pglite';
 import { loadMemoryPGlite, openMemoryPGlite, preparedSnapshotPath, writePreparedSnapshot } from './pglite-snapshot.js';
 
@@ -26,8 +26,7 @@ export async function openMigratedDatabase(
   options: { /** Where prepared dumps live (default: this package's node_modules/.cache/pglite). */ readonly dumpDir?: string } = {},
 ): Promise<MigratedDatabase> {
   const t0 = performance.now();
-  const inMemory = config.kind === 'pglite' && (config.dataDir === undefined || config.dataDir === 'memory://');
-  if (config.kind !== 'pglite' || !inMemory || !config.preparedDump) {
+  if (config.kind !== 'pglite' || !isInMemoryDatabase(config) || !config.preparedDump) {
     const database = await openDatabase(config);
     const t1 = performance.now();
     await migrateAll(database, sets);

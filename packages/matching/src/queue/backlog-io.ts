@@ -195,7 +195,14 @@ export class BacklogIO {
   /** Takes a buffered task out of memory to hand it to a poller. */
   take(t: BacklogTask): void {
     this.buffer.remove(t);
-    this.#outstanding.add(t.key.taskId);
+    // Only a backlog that is read back needs to know what is out: a sticky queue's never is, and
+    // tracking there kept every dispatched id for as long as the worker kept its queue alive.
+    if (this.store) this.#outstanding.add(t.key.taskId);
+  }
+
+  /** Tasks handed out whose delete has not committed yet (0 for a sticky queue). */
+  get outstandingCount(): number {
+    return this.#outstanding.size;
   }
 
   /** A taken task could not be handed over: back into memory if the reader covers it, else it stays for a re-read. */
