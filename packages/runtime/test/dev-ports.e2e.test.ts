@@ -91,8 +91,9 @@ describe('dev servers side by side', () => {
     });
     expect(started.httpPort).toBe(p + 14);
     expect(started.metricsPort).not.toBe(p + 10);
-    // JSON on stdout, so the banner went to stderr, with the port actually bound.
-    expect(b.stderr()).toContain(`Metrics    http://127.0.0.1:${started.metricsPort}/metrics`);
+    // JSON on stdout, so the banner went to stderr, with the port actually bound. The main thread
+    // writes it after the start-up line, on another pipe: the two can arrive in either order.
+    await expect.poll(() => b.stderr(), { timeout: 30_000, interval: 20 }).toContain(`Metrics    http://127.0.0.1:${started.metricsPort}/metrics`);
 
     for (const s of [
       { metricsPort: p + 6, httpPort: p + 10 },
