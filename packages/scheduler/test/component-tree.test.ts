@@ -313,6 +313,20 @@ describe.each(stores)('scheduler component tree on $name', (factory) => {
     expect(d.info.recentActions.map((a: { startWorkflowStatus: number }) => a.startWorkflowStatus)).toEqual([2, 2, 2]);
   });
 
+  it('a completion that overtakes the record of a retried start counts the action once', async () => {
+    // The first attempt fails: the retry goes out with the request id the buffer holds, so the
+    // completion (delivered inside the start call) finds the start and fills in its run id.
+    wf.failNext = 1;
+    wf.onStart = (s) => deliver(s);
+    await create('retried', { spec: { interval: [{ interval: seconds(1) }] }, policies: { overlapPolicy: P.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL } });
+    await t.drain();
+    await tick(5);
+    expect(wf.started.length).toBeGreaterThanOrEqual(4);
+    expect(wf.started.every((s) => s.status === 'completed')).toBe(true);
+    const d = await describeSchedule('retried');
+    expect(Number(d.info.actionCount)).toBe(wf.started.length);
+  });
+
   it('refuses bad specs naming the field, storing nothing', async () => {
     const bad: [temporal.api.schedule.v1.IScheduleSpec, string][] = [
       [{ cronString: ['not a cron'] }, 'schedule.spec.cron_string[0]'],

@@ -24,8 +24,13 @@ export function recordCompletion(root: SchedulerComponent, ctx: MutableContext, 
     return true;
   }
   start.completed = { status: outcome.status, closeTime };
-  // The callback can overtake the execute task's own record of the start.
-  start.runId ??= outcome.firstRunId;
+  // The callback can overtake the execute task's own record of the start. The run was started,
+  // so the action counts here: that record then finds the run id set and skips the start, which
+  // is where the action was counted otherwise (numActionsTaken stayed one short: CI, issue 16).
+  if (start.runId === null) {
+    start.runId = outcome.firstRunId;
+    root.state.info.actionCount++;
+  }
   start.startTime ??= closeTime;
   if (start.attempt < 1) start.attempt = 1;
 
