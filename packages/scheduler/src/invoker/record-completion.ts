@@ -26,7 +26,7 @@ export function recordCompletion(root: SchedulerComponent, ctx: MutableContext, 
   start.completed = { status: outcome.status, closeTime };
   // The callback can overtake the execute task's own record of the start. The run was started,
   // so the action counts here: that record then finds the run id set and skips the start, which
-  // is where the action was counted otherwise (numActionsTaken stayed one short: CI, issue 16).
+  // is where the action was counted otherwise (numActionsTaken stayed one short, seen in CI).
   if (start.runId === null) {
     start.runId = outcome.firstRunId;
     root.state.info.actionCount++;
