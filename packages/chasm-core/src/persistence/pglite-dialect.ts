@@ -96,12 +96,6 @@ interface Prepared {
   readonly types: readonly number[];
 }
 
-/**
- * Named statements of the one PGlite session, by text. Bounded: texts that vary (an `in` list
- * of another length) must not grow it without end; the oldest goes first and is closed with the
- * next message. Forgotten whole after a statement that may change the schema (DDL), since a
- * statement prepared before it could then infer other types or fail on its cached plan.
- */
 let statementNames = 0;
 
 /** The statement cache of a PGlite session: one per cluster, whichever dialects share it. */
@@ -115,6 +109,12 @@ export function statementsOf(pg: PGlite): StatementCache {
 }
 const caches = new WeakMap<PGlite, StatementCache>();
 
+/**
+ * Named statements of the one PGlite session, by text. Bounded: texts that vary (an `in` list
+ * of another length) must not grow it without end; the oldest goes first and is closed with the
+ * next message. Forgotten whole after a statement that may change the schema (DDL), since a
+ * statement prepared before it could then infer other types or fail on its cached plan.
+ */
 export class StatementCache {
   readonly #byText = new Map<string, Prepared>();
   #toClose: string[] = [];
@@ -161,9 +161,9 @@ export class StatementCache {
  * loop. Here a DML text is prepared under a name the first time it is seen (parse + describe
  * statement: the parameter types), and every run is bind + describe portal + execute + sync in
  * one message, the bind written with Node's own UTF-8 (issue 16, ADR 0062). Other statements
- * (transaction control, maintenance, DDL) go unnamed, also in one message when they have no parameters. An
- * error anywhere makes Postgres skip to the sync, so the session is ready for the next statement
- * exactly as after `query`.
+ * (transaction control, maintenance, DDL) go unnamed, also in one message when they have no
+ * parameters. An error anywhere makes Postgres skip to the sync, so the session is ready for the
+ * next statement exactly as after `query`.
  */
 export async function runStatement<R>(
   pg: PGlite,
