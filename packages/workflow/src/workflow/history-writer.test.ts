@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { event } from '../history/events.js';
 import { long } from '@chasm/matching';
 import { EventType, HistoryMsg } from '../proto.js';
-import { HistoryWriter, lastEvent, readHistory, readHistoryBytes } from './history-writer.js';
+import { batchKeysFrom, HistoryWriter, lastEvent, readHistory, readHistoryBytes } from './history-writer.js';
+import { batchKey } from '../history/history-batch.js';
 import { Workflow, type WorkflowState } from './workflow.js';
 import { initRunState } from './start-run.js';
 import { Activity } from '../activity/activity.js';
@@ -110,5 +111,23 @@ describe('HistoryWriter', () => {
       expect(Number(events[3]!.activityTaskCompletedEventAttributes?.startedEventId)).toBe(3);
       expect(wf.state.buffered).toEqual([]);
     });
+  });
+});
+
+describe('batchKeysFrom', () => {
+  const keys = [1, 3, 6, 10].map(batchKey);
+  const shuffled = [keys[2]!, keys[0]!, keys[3]!, keys[1]!];
+  it('picks the batches that may hold events >= the id, in event order, whatever the keys’ order', () => {
+    for (const k of [keys, shuffled]) {
+      expect(batchKeysFrom(k, 0)).toEqual(keys);
+      expect(batchKeysFrom(k, 1)).toEqual(keys);
+      expect(batchKeysFrom(k, 2)).toEqual(keys);
+      expect(batchKeysFrom(k, 3)).toEqual(keys.slice(1));
+      expect(batchKeysFrom(k, 4)).toEqual(keys.slice(1));
+      expect(batchKeysFrom(k, 7)).toEqual(keys.slice(2));
+      expect(batchKeysFrom(k, 10)).toEqual(keys.slice(3));
+      expect(batchKeysFrom(k, 99)).toEqual(keys.slice(3));
+    }
+    expect(batchKeysFrom([], 5)).toEqual([]);
   });
 });
