@@ -32,12 +32,10 @@ interface Write {
   k: string;
 }
 
-async function replay(config: DatabaseConfig, calls: readonly string[], writes: number): Promise<string> {
+async function replay(config: DatabaseConfig, calls: readonly string[], writes: number, shards: ReadonlySet<number>): Promise<string> {
   const database: Database = await openDatabase(config);
   try {
     await migrate(database, CORE_MIGRATIONS.table, CORE_MIGRATIONS.migrations);
-    const shards = new Set<number>();
-    for (const c of calls) for (const w of JSON.parse(c) as Write[]) shards.add(w.s);
     for (const s of shards) await sql`insert into shards (shard_id, range_id, owner) values (${s}, 1, 'replay') on conflict (shard_id) do update set range_id = 1`.execute(database.db);
     const backend = config.kind === 'postgres' ? (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(database.db)).rows[0]?.pid : undefined;
     const cpu = (pid: number | undefined): number => {
@@ -70,21 +68,23 @@ runBench(async () => {
     console.log('write replay: skipped (BENCH_WRITE_CAPTURE names no capture; see capture-writes.ts)');
     return;
   }
-  const calls = readFileSync(CAPTURE, 'utf8')
+  const captured = readFileSync(CAPTURE, 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('[{"'))
-    // Every shard is at range 1 in the replay's database.
-    .map((l) => JSON.stringify((JSON.parse(l) as Write[]).map((w) => ({ ...w, r: 1 }))));
-  const writes = calls.reduce((n, c) => n + (JSON.parse(c) as Write[]).length, 0);
+    .map((l) => JSON.parse(l) as Write[]);
+  // Every shard is at range 1 in the replay's database.
+  const calls = captured.map((ws) => JSON.stringify(ws.map((w) => ({ ...w, r: 1 }))));
+  const writes = captured.reduce((n, ws) => n + ws.length, 0);
+  const shards = new Set(captured.flatMap((ws) => ws.map((w) => w.s)));
   const bytes = calls.reduce((n, c) => n + Buffer.byteLength(c), 0);
   console.log(`write replay: ${calls.length} calls, ${writes} writes, ${fmt(bytes / calls.length)} bytes per call; call: ${CALL}`);
   console.log('| target | calls | writes | applied | wall µs/call | this process CPU µs/call | backend CPU µs/call |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (let round = 0; round < ROUNDS; round++) {
-    if (TARGETS.includes('pglite')) console.log(await replay({ kind: 'pglite' }, calls, writes));
+    if (TARGETS.includes('pglite')) console.log(await replay({ kind: 'pglite' }, calls, writes, shards));
     if (TARGETS.includes('postgres')) {
       await withBenchPostgres('write_replay', async (pg) => {
-        console.log(await replay({ kind: 'postgres', url: pg.url, poolSize: 1 }, calls, writes));
+        console.log(await replay({ kind: 'postgres', url: pg.url, poolSize: 1 }, calls, writes, shards));
       });
     }
   }

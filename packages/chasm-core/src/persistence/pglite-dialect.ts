@@ -179,13 +179,14 @@ export async function runStatement<R>(
       let head: Uint8Array[] = statements.takeCloses();
       if (prepared === undefined && (dml || params.length > 0)) {
         const name = dml ? statements.newName() : '';
-        const described = await pg.execProtocol(concat([...head, serialize.parse({ text, name }), serialize.describe({ type: 'S', name }), serialize.sync()]), {
+        const described = await pg.execProtocol(Buffer.concat([...head, serialize.parse({ text, name }), serialize.describe({ type: 'S', name }), serialize.sync()]), {
           syncToFs: false,
         });
         head = [];
         prepared = { name, types: parse.parseDescribeStatementResults(described.messages) };
+        // A DML text stays prepared by name; any other is the unnamed statement just parsed, which
+        // lasts until the next unnamed parse (nothing else runs in between: the mutexes).
         if (dml) statements.add(text, prepared);
-        else head = [serialize.parse({ text, types: [...prepared.types] })];
       } else if (prepared === undefined) {
         prepared = { name: '', types: [] };
         head.push(serialize.parse({ text }));
@@ -196,7 +197,7 @@ export async function runStatement<R>(
         const serializer = pg.serializers[types[i] ?? 0];
         return serializer ? serializer(v) : String(v);
       });
-      const message = concat([...head, bindMessage(prepared.name, values), DESCRIBE_PORTAL, EXECUTE, SYNC]);
+      const message = Buffer.concat([...head, bindMessage(prepared.name, values), DESCRIBE_PORTAL, EXECUTE, SYNC]);
       const { messages } = await pg.execProtocol(message);
       const result = parse.parseResults(messages, pg.parsers)[0];
       if (result === undefined) throw new Error('PGlite returned no result for a statement');
@@ -239,17 +240,4 @@ export function bindMessage(statement: string, values: readonly (string | null)[
   });
   at = out.writeInt16BE(0, at); // no result format codes: all text
   return out.subarray(0, at);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
