@@ -97,6 +97,12 @@ export const workflowConfigSchema = z.strictObject({
    * SpeculativeWorkflowTaskScheduleToStartTimeout, 5 s).
    */
   speculativeScheduleToStartMs: millis(5_000),
+  /**
+   * A stored workflow task taken from a sticky queue is started in memory and written with its
+   * completion, one commit instead of two (ADR 0063); its sticky schedule-to-start timer, already
+   * stored, makes it durable if the process or cache entry is lost first. Ours, not Temporal's.
+   */
+  lazyStickyStart: z.boolean().default(true),
   ...limitFields,
   /**
    * Per-namespace overrides of the limits above, keyed by namespace name (Temporal's dynamic

@@ -13,6 +13,7 @@ export class WorkflowMetrics {
   readonly cronContinued: Counter<'closed'>;
   readonly limits: Counter<'limit' | 'level'>;
   readonly speculativeTasks: Counter<'outcome'>;
+  readonly lazyStarts: Counter;
 
   constructor(registry: Registry) {
     this.started = new Counter({ name: 'workflow_started_total', help: 'Workflow runs started', registers: [registry] });
@@ -58,6 +59,11 @@ export class WorkflowMetrics {
       name: 'workflow_speculative_task_total',
       help: 'Speculative workflow tasks by outcome (handed_off: started for a waiting poller by the transaction that scheduled it; matched: a poller took it in memory; converted: stored as a normal task; discarded: rejections only, nothing written)',
       labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.lazyStarts = new Counter({
+      name: 'workflow_lazy_start_total',
+      help: 'Stored sticky workflow tasks started in memory when polled, their Started event written with the next commit of the run (ADR 0063)',
       registers: [registry],
     });
     this.limits = new Counter({

@@ -172,7 +172,18 @@ describe('workflow task protocol', () => {
     const t2 = await emptyPoll.then((r) => (r.taskToken?.length ? r : poll(q, sticky)));
     expect(Number(t2.previousStartedEventId)).toBe(3);
     expect(types(t2.history?.events)).toEqual(['WORKFLOW_TASK_COMPLETED', 'TIMER_STARTED', 'TIMER_FIRED', 'WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED']);
-    expect(types(await history(workflowId))).toHaveLength(8);
+    expect(Number(t2.startedEventId)).toBe(8);
+    // Stored up to the task's Scheduled event: a sticky task that waited in the backlog is started
+    // in memory and its Started event is written with the completion (ADR 0063).
+    expect(types(await history(workflowId))).toHaveLength(7);
+    await svc().respondWorkflowTaskCompleted({
+      taskToken: t2.taskToken,
+      commands: [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
+    });
+    const events = await history(workflowId);
+    expect(types(events).slice(6)).toEqual(['WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED', 'WORKFLOW_TASK_COMPLETED', 'WORKFLOW_EXECUTION_COMPLETED']);
+    expect(events.map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(events[7]!.workflowTaskStartedEventAttributes).toEqual(t2.history!.events!.at(-1)!.workflowTaskStartedEventAttributes);
   });
 });
 

@@ -9,6 +9,7 @@
  *   BENCH_CALLERS=1,50,200   BENCH_WORKFLOWS=N (every level)   BENCH_ROUNDS=1
  *   BENCH_TARGETS=fake,pglite,postgres   BENCH_FAKE_SERVER=dir   BENCH_RPCS=1
  *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
+ *   BENCH_SERVER_SETTINGS='{"workflow":{"lazyStickyStart":false}}'   (our server's per-plugin settings, for A/B runs)
  *
  * Every target is a server child process with its own SDK worker process (as users run it),
  * started once and kept warm; each round's callers run in a fresh client process. CPU per
@@ -92,7 +93,8 @@ async function withWorker(
 async function startOurs(name: string, database: ChildDatabase, bundleFile: string, postgres?: BenchPostgres): Promise<Target> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const server = await spawnServer({ database, port, metricsPort });
+  const settings = process.env['BENCH_SERVER_SETTINGS'];
+  const server = await spawnServer({ database, port, metricsPort, ...(settings ? { settings: JSON.parse(settings) as Record<string, unknown> } : {}) });
   return withWorker(
     { name, fake: false, address: server.address, namespace: 'default', server: server.proc, metricsPort, ...(postgres ? { postgres } : {}) },
     bundleFile,

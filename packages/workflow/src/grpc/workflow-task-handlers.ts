@@ -25,6 +25,7 @@ import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletio
 import type { WorkflowDeps } from '../workflow/deps.js';
 import { HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY } from '../workflow/history-limits.js';
 import { HistoryWriter, readHistory } from '../workflow/history-writer.js';
+import { startLazily } from '../workflow/lazy-start.js';
 import { failWorkflowTask, startWorkflowTask, taskQueueProto, terminateWorkflow } from '../workflow/mutable-state.js';
 import type { QueryRegistry } from '../workflow/queries.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
@@ -152,7 +153,19 @@ export function workflowTaskHandlers(deps: WorkflowDeps, queries: QueryRegistry,
                     armSpeculativeStartToClose(engine, { namespaceId, workflowId: p.wf, runId: p.run, stamp: p.stamp }, spec.output.timeoutMs, timeOutStartedTask);
                   }
                 } else {
-                  response = (await engine.update(target(namespaceId, p.wf, p.run), start)).output;
+                  // A stored sticky task starts in memory, written with its completion (ADR 0063).
+                  const lazy =
+                    t.taskQueue.kind === 'sticky' && config.lazyStickyStart
+                      ? await engine.update(target(namespaceId, p.wf, p.run), (wf, ctx) => startLazily(wf, ctx, p.stamp, identity, randomUUID(), config), {
+                          speculative: true,
+                        })
+                      : undefined;
+                  if (lazy?.output) {
+                    response = lazy.output;
+                    deps.metrics?.lazyStarts.inc();
+                  } else {
+                    response = (await engine.update(target(namespaceId, p.wf, p.run), start)).output;
+                  }
                 }
               }
             } catch (e) {

@@ -92,6 +92,13 @@ export function lateStartedEvent(s: WorkflowState, t: WorkflowTaskState, schedul
   );
 }
 
+/**
+ * The Started event of a task started in memory (lazy-start.ts), as the worker was shown it,
+ * without its id: written when the task is settled. Keyed by the task's state object, which
+ * lives exactly as long as the cached run that holds the start.
+ */
+export const lazyStartedEvents = new WeakMap<WorkflowTaskState, HistoryEvent>();
+
 /** When a started workflow task tells the worker to continue as new (the package's config). */
 export type ContinueAsNewThresholds = Pick<WorkflowConfig, 'suggestContinueAsNewEvents' | 'suggestContinueAsNewBytes'>;
 
@@ -148,13 +155,21 @@ export function startWorkflowTask(
         eventTime: msToTimestamp(w.now),
       }),
     );
+  } else if (t.lazy) {
+    // Started in memory (lazy-start.ts): Scheduled is stored, Started gets the next id when
+    // written, and is written as shown (kept until then).
+    t.startedEventId = s.nextEventId;
+    const started = event('workflowTaskStartedEventAttributes', withFields(startedAttrs, { scheduledEventId: long(t.scheduledEventId) }));
+    lazyStartedEvents.set(t, withFields(started, { eventTime: msToTimestamp(w.now) }));
+    transientEvents.push(withFields(started, { eventId: long(t.startedEventId), eventTime: msToTimestamp(w.now) }));
   } else {
     t.startedEventId = w.append(
       event('workflowTaskStartedEventAttributes', withFields(startedAttrs, { scheduledEventId: long(t.scheduledEventId) })),
     );
   }
-  // A speculative task's timer is in memory (the caller arms it): a speculative update adds no tasks.
-  if (!t.speculative) w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'startToClose' }, { at: new Date(w.now + s.wftTimeoutMs) });
+  // A speculative task's timer is in memory (the caller arms it), a lazily started one's is
+  // written when it is settled: neither update adds tasks.
+  if (!t.speculative && !t.lazy) w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'startToClose' }, { at: new Date(w.now + s.wftTimeoutMs) });
   w.commit();
   const from = polledKind === 'sticky' ? s.lastCompletedStartedEventId + 1 : 1;
   // The history goes out as stored bytes (see PRE_ENCODED_FIELDS): no decode, no re-encode.

@@ -4,6 +4,7 @@ import type { temporal } from '../proto.js';
 import { workflowExtensions, type CompletingTask } from './extensions.js';
 import { depsOf } from './deps.js';
 import { HistoryWriter } from './history-writer.js';
+import { settleLazyStart } from './lazy-start.js';
 import { lateScheduledEvent, lateStartedEvent, timeoutWorkflowTask } from './mutable-state.js';
 import { nextWorkflowTaskQueue } from './task-handoff.js';
 import { encodeMatchingPayload, type WorkflowTaskToken } from './task-token.js';
@@ -89,6 +90,8 @@ export function scheduleSpeculativeWorkflowTask(wf: WorkflowComponent, ctx: Muta
  * shown (same ids, times and attributes) and its start-to-close timer.
  */
 export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext): void {
+  // A stored task started in memory (ADR 0063) is settled by the same hook.
+  if (settleLazyStart(wf, ctx)) return;
   const s = wf.state;
   const t = s.wft;
   if (!t?.speculative) return;

@@ -37,6 +37,12 @@ export interface WorkflowTaskInfo {
    * persisted while set (the first commit of the run settles it into a normal task).
    */
   speculative?: boolean;
+  /**
+   * Started in memory only (lazy-start.ts, ADR 0063): a stored sticky task handed to a poller
+   * without a commit; its Started event is synthesised with the id it gets when written. Never
+   * persisted while set: the first commit of the run (the completion, usually) settles it.
+   */
+  lazy?: boolean;
 }
 
 export interface TimerInfo {
