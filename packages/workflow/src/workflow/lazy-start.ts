@@ -29,8 +29,8 @@ import type { WorkflowComponent } from './workflow.js';
  * is still started with a commit.
  */
 
-/** Whether the stored task `stamp` polled from `polledKind` may be started in memory. */
-export function canStartLazily(wf: WorkflowComponent, stamp: number, polledKind: 'normal' | 'sticky', config: Pick<WorkflowConfig, 'lazyStickyStart'>): boolean {
+/** Whether the stored task `stamp`, polled from its sticky queue, may be started in memory. */
+function canStartLazily(wf: WorkflowComponent, stamp: number, config: Pick<WorkflowConfig, 'lazyStickyStart'>): boolean {
   const s = wf.state;
   const t = s.wft;
   return (
@@ -43,7 +43,6 @@ export function canStartLazily(wf: WorkflowComponent, stamp: number, polledKind:
     !t.speculative &&
     !t.transient &&
     t.queueKind === 'sticky' &&
-    polledKind === 'sticky' &&
     s.sticky !== null &&
     s.sticky.name === t.queueName &&
     s.wftTimeoutMs >= s.sticky.timeoutMs
@@ -51,8 +50,9 @@ export function canStartLazily(wf: WorkflowComponent, stamp: number, polledKind:
 }
 
 /**
- * Inside a speculative update (the poll's accept hook): starts the stored sticky task in memory
- * and returns the poll response, or undefined when it may not (`canStartLazily`) or is stale.
+ * Inside a speculative update (the poll's accept hook, for a poll of a sticky queue): starts the
+ * stored sticky task in memory and returns the poll response, or undefined when it may not
+ * (`canStartLazily`) or is stale.
  */
 export function startLazily(
   wf: WorkflowComponent,
@@ -62,12 +62,10 @@ export function startLazily(
   requestId: string,
   config: Pick<WorkflowConfig, 'lazyStickyStart' | 'suggestContinueAsNewEvents' | 'suggestContinueAsNewBytes'>,
 ): ReturnType<typeof startWorkflowTask> {
-  if (!canStartLazily(wf, stamp, 'sticky', config)) return undefined;
+  if (!canStartLazily(wf, stamp, config)) return undefined;
   const t = wf.state.wft!;
   t.lazy = true;
-  const w = new HistoryWriter(wf, ctx);
-  const response = startWorkflowTask(w, stamp, 'sticky', identity, requestId, config);
-  w.commit();
+  const response = startWorkflowTask(new HistoryWriter(wf, ctx), stamp, 'sticky', identity, requestId, config);
   if (!response) delete t.lazy;
   return response;
 }
