@@ -103,6 +103,12 @@ export const workflowConfigSchema = z.strictObject({
    * stored, makes it durable if the process or cache entry is lost first. Ours, not Temporal's.
    */
   lazyStickyStart: z.boolean().default(true),
+  /**
+   * The same for a stored task taken from a normal queue (ADR 0064), made durable by a start
+   * guard timer stored with the task at its start-to-close timeout: a start lost before it fires
+   * is offered again. Ours, not Temporal's.
+   */
+  lazyNormalStart: z.boolean().default(true),
   ...limitFields,
   /**
    * Per-namespace overrides of the limits above, keyed by namespace name (Temporal's dynamic

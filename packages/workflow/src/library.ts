@@ -11,7 +11,7 @@ import { ApplyParentClosePolicy, CancelExternal, NotifyParent, SignalExternal, S
 import { hooks } from './workflow/mutable-state.js';
 import { cronHooks } from './workflow/cron.js';
 import { Workflow } from './workflow/workflow.js';
-import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowTaskTimeout } from './workflow/workflow.tasks.js';
+import { DispatchWorkflowTask, RunTimeout, TimerFire, WorkflowBackoff, WorkflowTaskStartGuard, WorkflowTaskTimeout } from './workflow/workflow.tasks.js';
 
 /** The workflow library: the run (root `workflow.workflow`), its activities, its completion callbacks and its tasks. */
 export function createWorkflowLibrary(deps: WorkflowDeps): Library {
@@ -20,6 +20,6 @@ export function createWorkflowLibrary(deps: WorkflowDeps): Library {
   cronHooks.continued = (closed) => deps.metrics?.cronContinued.inc({ closed });
   return lib.build({
     components: [Workflow, Activity, Callback, SearchAttributes],
-    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout, InvokeCallback, CallbackBackoff],
+    tasks: [DispatchWorkflowTask, WorkflowTaskTimeout, WorkflowTaskStartGuard, TimerFire, WorkflowBackoff, RunTimeout, StartNextRun, StartChild, NotifyParent, ApplyParentClosePolicy, SignalExternal, CancelExternal, DispatchActivity, ActivityTimeout, InvokeCallback, CallbackBackoff],
   });
 }

@@ -63,7 +63,8 @@ export class WorkflowMetrics {
     });
     this.lazyStarts = new Counter({
       name: 'workflow_lazy_start_total',
-      help: 'Stored sticky workflow tasks started in memory when polled, their Started event written with the next commit of the run (ADR 0063)',
+      help: 'Stored workflow tasks started in memory when polled, their Started event written with the next commit of the run (queue: sticky, ADR 0063; normal, ADR 0064)',
+      labelNames: ['queue'],
       registers: [registry],
     });
     this.limits = new Counter({

@@ -36,7 +36,7 @@ export interface HandWorker {
   history(workflowId: string, namespace?: string): Promise<HistoryEvent[]>;
   status(workflowId: string, namespace?: string): Promise<number | null | undefined>;
   /** Starts a run of type `wf` on a fresh queue and takes its first workflow task. */
-  startAndPoll(namespace?: string): Promise<{ workflowId: string; queue: string; token: Uint8Array }>;
+  startAndPoll(namespace?: string): Promise<{ workflowId: string; queue: string; token: Uint8Array; task: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse }>;
   complete(token: Uint8Array, commands: Command[], namespace?: string): Promise<Outcome>;
 }
 
@@ -80,7 +80,7 @@ export function useHandWorker(
       const queue = `${opts.idPrefix}-${randomUUID()}`;
       await svc().startWorkflowExecution({ namespace, workflowId, workflowType: { name: 'wf' }, taskQueue: { name: queue }, requestId: randomUUID() });
       const task = await svc().pollWorkflowTaskQueue({ namespace, taskQueue: { name: queue, kind: 1 }, identity: 'hand' });
-      return { workflowId, queue, token: task.taskToken! };
+      return { workflowId, queue, token: task.taskToken!, task };
     },
     complete(token, commands, namespace = defaultNamespace) {
       return outcomeOf(svc().respondWorkflowTaskCompleted({ namespace, taskToken: token, identity: 'hand', commands }));

@@ -167,7 +167,7 @@ export class ChasmEngine implements Engine, TaskHost {
   update<TState, TChildren extends ChildSpecs, TOut>(
     target: RootTarget<TState, TChildren>,
     fn: (component: Component<TState, TChildren>, ctx: MutableContext) => TOut,
-    opts?: UpdateOptions,
+    opts?: UpdateOptions<Component<TState, TChildren>>,
   ): Promise<UpdateResult<TOut>>;
   update<TOut>(target: ComponentRef, fn: (component: AnyComponent, ctx: MutableContext) => TOut, opts?: UpdateOptions): Promise<UpdateResult<TOut>>;
   async update<TOut>(target: Target, fn: (component: AnyComponent, ctx: MutableContext) => TOut, opts?: UpdateOptions): Promise<UpdateResult<TOut>> {
@@ -177,6 +177,10 @@ export class ChasmEngine implements Engine, TaskHost {
         const e = await a.load(key, isRef(target) ? target.executionTc : 0);
         if (opts?.requestId && e.row.requestIds.includes(opts.requestId)) throw new RequestIdAlreadyUsedError(opts.requestId);
         const node = a.resolveNode(e, target);
+        if (opts?.precondition) {
+          const txn = new Transaction(e.tree, key, this.clock.now(), e.row.transitionCount);
+          opts.precondition(e.tree.wrap(node), txn.readContext());
+        }
         if (opts?.speculative) return a.mutateSpeculative(e, node, fn);
         return a.mutate(e, node, fn, { requestId: opts?.requestId });
       }),

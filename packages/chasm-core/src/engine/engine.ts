@@ -41,7 +41,15 @@ export interface StartResult<TOut> {
   readonly output?: TOut;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions<C = AnyComponent> {
+  /**
+   * Runs under the execution's lock before the transaction, on the cached state (speculative
+   * changes included, not yet settled). A throw fails the update and leaves the cached execution,
+   * and any speculative change it holds, as it was; a throw from `fn` instead drops the cached
+   * execution, speculative changes with it. For checks that refuse a stale request (a task token
+   * from an earlier attempt) without costing the run the start it holds in memory (ADR 0064).
+   */
+  readonly precondition?: (component: C, ctx: Context) => void;
   /** If this execution already applied this request id, the update fails with RequestIdAlreadyUsedError. */
   readonly requestId?: string;
   /**
@@ -99,7 +107,7 @@ export interface Engine {
   update<TState, TChildren extends ChildSpecs, TOut>(
     target: RootTarget<TState, TChildren>,
     fn: (component: Component<TState, TChildren>, ctx: MutableContext) => TOut,
-    opts?: UpdateOptions,
+    opts?: UpdateOptions<Component<TState, TChildren>>,
   ): Promise<UpdateResult<TOut>>;
   update<TOut>(target: ComponentRef, fn: (component: AnyComponent, ctx: MutableContext) => TOut, opts?: UpdateOptions): Promise<UpdateResult<TOut>>;
 

@@ -3,7 +3,7 @@
  * sizes only, never payloads) and a metric below the error limit, a forced termination above it.
  * Apart from the handler files because start, signal and workflow-task handlers all apply them.
  */
-import { ChasmError, ErrorCode } from '@chasm/core';
+import { ChasmError, ErrorCode, type MutableContext } from '@chasm/core';
 import type { WorkflowConfig } from '../config.js';
 import type { temporal } from '../proto.js';
 import type { WorkflowDeps } from '../workflow/deps.js';
@@ -49,8 +49,15 @@ export function historyWarn(deps: WorkflowDeps, wf: WorkflowComponent): HistoryW
  * The change that took the run past a history error limit was rolled back; the run is
  * terminated instead (Temporal's forceTerminateWorkflow) and the caller told why.
  */
-export async function terminateOverLimit(deps: WorkflowDeps, t: ReturnType<typeof target>, e: HistoryLimitExceeded): Promise<Error> {
+export async function terminateOverLimit(
+  deps: WorkflowDeps,
+  t: ReturnType<typeof target>,
+  e: HistoryLimitExceeded,
+  /** A refused completion: puts back the start it held in memory (ADR 0064), so that its task is failed by the termination. */
+  before?: (wf: WorkflowComponent, ctx: MutableContext) => void,
+): Promise<Error> {
   const r = await deps.engine.update(t, (wf, ctx) => {
+    before?.(wf, ctx);
     const w = new HistoryWriter(wf, ctx);
     terminateWorkflow(w, e.reason, null, HISTORY_SERVICE_IDENTITY);
     w.commit();

@@ -21,11 +21,11 @@ import { limitsFor } from '../config.js';
 import { Enums, type temporal } from '../proto.js';
 import { PENDING_LIMITS } from '../workflow/command-limits.js';
 import { childSearchAttributeNamespaces, commandsCarrySearchAttributes, type CompletionSearchAttributes } from '../workflow/command-search-attributes.js';
-import { BadCommandAbort, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
+import { BadCommandAbort, checkCompletionToken, checkTaskToken, completeWorkflowTask, prepareCompletion } from '../workflow/complete-workflow-task.js';
 import type { WorkflowDeps } from '../workflow/deps.js';
 import { HistoryLimitExceeded, HISTORY_SERVICE_IDENTITY } from '../workflow/history-limits.js';
 import { HistoryWriter, readHistory } from '../workflow/history-writer.js';
-import { startLazily } from '../workflow/lazy-start.js';
+import { restoreLostLazyStart, startLazily } from '../workflow/lazy-start.js';
 import { failWorkflowTask, startWorkflowTask, taskQueueProto, terminateWorkflow } from '../workflow/mutable-state.js';
 import type { QueryRegistry } from '../workflow/queries.js';
 import { completionHasSearchAttributes, stampCompletion } from '../workflow/search-attributes.js';
@@ -84,6 +84,7 @@ export function workflowTaskHandlers(deps: WorkflowDeps, queries: QueryRegistry,
     await engine.update(target(token.namespaceId, token.workflowId, token.runId), (wf, ctx) => {
       // A speculative task lost with a rolled-back completion: put back, then settled and failed.
       if (restoreLostSpeculativeTask(wf, token, identity, ctx.now.getTime())) settleSpeculativeTask(wf, ctx);
+      else restoreLostLazyStart(wf, ctx, token, identity);
       checkTaskToken(wf, token);
       const w = new HistoryWriter(wf, ctx);
       failWorkflowTask(w, cause, failure, identity, checksum);
@@ -153,16 +154,17 @@ export function workflowTaskHandlers(deps: WorkflowDeps, queries: QueryRegistry,
                     armSpeculativeStartToClose(engine, { namespaceId, workflowId: p.wf, runId: p.run, stamp: p.stamp }, spec.output.timeoutMs, timeOutStartedTask);
                   }
                 } else {
-                  // A stored sticky task starts in memory, written with its completion (ADR 0063).
+                  // A stored task starts in memory, written with its completion (ADRs 0063, 0064).
+                  const polled = t.taskQueue.kind;
                   const lazy =
-                    t.taskQueue.kind === 'sticky' && config.lazyStickyStart
-                      ? await engine.update(target(namespaceId, p.wf, p.run), (wf, ctx) => startLazily(wf, ctx, p.stamp, identity, randomUUID(), config), {
+                    (polled === 'sticky' ? config.lazyStickyStart : config.lazyNormalStart)
+                      ? await engine.update(target(namespaceId, p.wf, p.run), (wf, ctx) => startLazily(wf, ctx, p.stamp, polled, identity, randomUUID(), config), {
                           speculative: true,
                         })
                       : undefined;
                   if (lazy?.output) {
                     response = lazy.output;
-                    deps.metrics?.lazyStarts.inc();
+                    deps.metrics?.lazyStarts.inc({ queue: polled });
                   } else {
                     response = (await engine.update(target(namespaceId, p.wf, p.run), start)).output;
                   }
@@ -208,7 +210,9 @@ export function workflowTaskHandlers(deps: WorkflowDeps, queries: QueryRegistry,
         const completion = completionHasSearchAttributes(req) ? stampCompletion(req, await searchAttributes.allTypes(token.namespaceId)) : req;
         const saSchemas = await completionSearchAttributes(token.namespaceId, req.commands ?? []);
         const limits = limitsFor(config, req.namespace ?? '');
-        const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(deps, wf), saSchemas));
+        const r = await engine.update(t, (wf, ctx) => completeWorkflowTask(wf, ctx, token, completion, limits, prepared, historyWarn(deps, wf), saSchemas), {
+          precondition: (wf) => checkCompletionToken(wf, token),
+        });
         if (r.output.error) throw r.output.error;
         deps.metrics?.workflowTasks.inc({ outcome: 'completed' });
         if (r.output.activityTasks) return { activityTasks: r.output.activityTasks };
@@ -219,7 +223,7 @@ export function workflowTaskHandlers(deps: WorkflowDeps, queries: QueryRegistry,
           if (pending) deps.metrics?.limits.inc({ limit: pending, level: 'error' });
           throw new ChasmError(ErrorCode.InvalidArgument, e.message);
         }
-        if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(deps, t, e);
+        if (e instanceof HistoryLimitExceeded) throw await terminateOverLimit(deps, t, e, (wf, ctx) => restoreLostLazyStart(wf, ctx, token, req.identity ?? ''));
         throw e;
       }
       return {};

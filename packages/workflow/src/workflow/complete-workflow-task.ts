@@ -22,6 +22,7 @@ import { cronNextRun } from './cron.js';
 import { closeWithNextRun, type NextRun } from './next-run.js';
 import { workflowExtensions, type CompletingTask, type ProtocolMessage } from './extensions.js';
 import { recordResetPoint } from './reset-points.js';
+import { lostLazyStartMatches, restoreLostLazyStart } from './lazy-start.js';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type Command = temporal.api.command.v1.ICommand;
@@ -74,9 +75,24 @@ const MAX_EAGER_ACTIVITIES = 10;
 export function checkTaskToken(wf: WorkflowComponent, token: WorkflowTaskToken): void {
   const s = wf.state;
   const t = s.wft;
-  if (s.status !== 'running' || !t || t.stamp !== token.stamp || t.startedEventId === 0 || t.startedEventId !== token.startedEventId) {
+  if (
+    s.status !== 'running' ||
+    !t ||
+    t.stamp !== token.stamp ||
+    t.startedEventId === 0 ||
+    t.startedEventId !== token.startedEventId ||
+    (token.startedTime !== undefined && t.startedTime !== token.startedTime)
+  ) {
     throw workflowTaskNotFound();
   }
+}
+
+/**
+ * The completion's precondition (UpdateOptions.precondition): refuses a stale token before the
+ * transaction, so that it does not cost the run a start held in memory (ADR 0064).
+ */
+export function checkCompletionToken(wf: WorkflowComponent, token: WorkflowTaskToken): void {
+  if (!lostLazyStartMatches(wf, token)) checkTaskToken(wf, token);
 }
 
 /**
@@ -93,6 +109,7 @@ export function completeWorkflowTask(
   warn?: HistoryWarn,
   searchAttributes?: CompletionSearchAttributes,
 ): CompletionOutcome {
+  restoreLostLazyStart(wf, ctx, token, req.identity ?? '');
   checkTaskToken(wf, token);
   const s = wf.state;
   const t = s.wft!;

@@ -2,6 +2,7 @@ import type { MutableContext } from '@chasm/core';
 import type { WorkflowConfig } from '../config.js';
 import { HistoryWriter } from './history-writer.js';
 import { lateStartedEvent, lazyStartedEvents, startWorkflowTask } from './mutable-state.js';
+import type { WorkflowTaskToken } from './task-token.js';
 import { WorkflowTaskTimeout } from './workflow.tasks.js';
 import type { WorkflowComponent } from './workflow.js';
 
@@ -25,47 +26,63 @@ import type { WorkflowComponent } from './workflow.js';
  *   start-to-close timer, from the time the task really started; the schedule-to-start timer is
  *   no longer valid and is dropped. Because the sticky timeout is at most the task's timeout
  *   (`canStartLazily`), that write is always before the start-to-close deadline.
- * A normal-queue task has no such timer (Temporal has no schedule-to-start timeout there), so it
- * is still started with a commit.
+ * A normal-queue task has no such timer (Temporal has no schedule-to-start timeout there); ADR
+ * 0064 stores one with it, the start guard (`WorkflowTaskStartGuard`, at the task's start-to-close
+ * timeout after it was scheduled), and starts it lazily only before the guard has run:
+ * - Slow worker: the guard's transaction settles the start (as the sticky timer's does) and the
+ *   guard no longer applies; the start-to-close timer runs from the real start.
+ * - Lost start: the guard finds the task unstarted in a run loaded from the database since the
+ *   task was scheduled (`heldSinceScheduled`), and offers it again under a new stamp.
+ * - No start at all (the task waits in a backlog, the run stayed cached): the guard only closes
+ *   the window; a later poll starts the task with a commit.
  */
 
-/** Whether the stored task `stamp`, polled from its sticky queue, may be started in memory. */
-function canStartLazily(wf: WorkflowComponent, stamp: number, config: Pick<WorkflowConfig, 'lazyStickyStart'>): boolean {
+/** Whether the stored task `stamp`, polled from a queue of kind `polled`, may be started in memory now. */
+function canStartLazily(
+  wf: WorkflowComponent,
+  stamp: number,
+  polled: 'normal' | 'sticky',
+  now: number,
+  config: Pick<WorkflowConfig, 'lazyStickyStart' | 'lazyNormalStart'>,
+): boolean {
   const s = wf.state;
   const t = s.wft;
-  return (
-    config.lazyStickyStart &&
-    s.status === 'running' &&
-    t !== null &&
-    t.stamp === stamp &&
-    t.scheduledEventId > 0 &&
-    t.startedEventId === 0 &&
-    !t.speculative &&
-    !t.transient &&
-    t.queueKind === 'sticky' &&
-    s.sticky !== null &&
-    s.sticky.name === t.queueName &&
-    s.wftTimeoutMs >= s.sticky.timeoutMs
-  );
+  if (
+    s.status !== 'running' ||
+    t === null ||
+    t.stamp !== stamp ||
+    t.scheduledEventId === 0 ||
+    t.startedEventId !== 0 ||
+    t.speculative === true ||
+    t.transient ||
+    t.queueKind !== polled
+  ) {
+    return false;
+  }
+  if (polled === 'sticky') {
+    return config.lazyStickyStart && s.sticky !== null && s.sticky.name === t.queueName && s.wftTimeoutMs >= s.sticky.timeoutMs;
+  }
+  // ADR 0064: only while the stored start guard is still to run (it is what recovers a lost start).
+  return config.lazyNormalStart && s.sticky === null && t.startGuardAt !== undefined && now < t.startGuardAt;
 }
 
 /**
- * Inside a speculative update (the poll's accept hook, for a poll of a sticky queue): starts the
- * stored sticky task in memory and returns the poll response, or undefined when it may not
- * (`canStartLazily`) or is stale.
+ * Inside a speculative update (the poll's accept hook): starts the stored task in memory and
+ * returns the poll response, or undefined when it may not (`canStartLazily`) or is stale.
  */
 export function startLazily(
   wf: WorkflowComponent,
   ctx: MutableContext,
   stamp: number,
+  polled: 'normal' | 'sticky',
   identity: string,
   requestId: string,
-  config: Pick<WorkflowConfig, 'lazyStickyStart' | 'suggestContinueAsNewEvents' | 'suggestContinueAsNewBytes'>,
+  config: Pick<WorkflowConfig, 'lazyStickyStart' | 'lazyNormalStart' | 'suggestContinueAsNewEvents' | 'suggestContinueAsNewBytes'>,
 ): ReturnType<typeof startWorkflowTask> {
-  if (!canStartLazily(wf, stamp, config)) return undefined;
+  if (!canStartLazily(wf, stamp, polled, ctx.now.getTime(), config)) return undefined;
   const t = wf.state.wft!;
   t.lazy = true;
-  const response = startWorkflowTask(new HistoryWriter(wf, ctx), stamp, 'sticky', identity, requestId, config);
+  const response = startWorkflowTask(new HistoryWriter(wf, ctx), stamp, polled, identity, requestId, config);
   if (!response) delete t.lazy;
   return response;
 }
@@ -86,6 +103,47 @@ export function settleLazyStart(wf: WorkflowComponent, ctx: MutableContext): boo
   // Every committing transaction settles first and a speculative one appends nothing, so the
   // next id is the one the worker was given; anything else is a bug that must not be written.
   if (id !== t.startedEventId) throw new Error(`lazily started workflow task: Started would be event ${id}, the worker was told ${t.startedEventId}`);
+  ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'startToClose' }, { at: new Date(t.startedTime + s.wftTimeoutMs) });
+  w.commit();
+  return true;
+}
+
+/**
+ * A completion or failure whose token names a start held in memory and lost since (kill -9, the
+ * run left the cache, or a transaction that failed after settling it dropped the cached run):
+ * the stored task is the one the token names, not started, and nothing was written since, so the
+ * worker saw exactly the stored history plus the Started event it was given. Such a token is
+ * accepted: the Started event is written now (with the start time the token carries and the
+ * caller's identity) and the caller goes on to complete or fail the task. ADR 0064.
+ */
+export function lostLazyStartMatches(wf: WorkflowComponent, token: WorkflowTaskToken): boolean {
+  const s = wf.state;
+  const t = s.wft;
+  return (
+    s.status === 'running' &&
+    t !== null &&
+    t.stamp === token.stamp &&
+    t.startedEventId === 0 &&
+    !t.transient &&
+    t.speculative !== true &&
+    t.lazy !== true &&
+    t.scheduledEventId > 0 &&
+    t.scheduledEventId === token.scheduledEventId &&
+    t.attempt === token.attempt &&
+    token.startedEventId === s.nextEventId
+  );
+}
+
+/** Starts the task again as the lost lazy start had (see `lostLazyStartMatches`); false when the token names something else. */
+export function restoreLostLazyStart(wf: WorkflowComponent, ctx: MutableContext, token: WorkflowTaskToken, identity: string): boolean {
+  if (!lostLazyStartMatches(wf, token)) return false;
+  const s = wf.state;
+  const t = s.wft!;
+  t.startedTime = token.startedTime ?? ctx.now.getTime();
+  t.identity = identity;
+  t.requestId = '';
+  const w = new HistoryWriter(wf, ctx);
+  t.startedEventId = w.append(lateStartedEvent(s, t, t.scheduledEventId));
   ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'startToClose' }, { at: new Date(t.startedTime + s.wftTimeoutMs) });
   w.commit();
   return true;

@@ -4,7 +4,7 @@ import { long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { HistoryWriter, readHistoryBytes } from './history-writer.js';
 import { encodeWorkflowTaskToken } from './task-token.js';
-import { DispatchWorkflowTask, RunTimeout, WorkflowTaskTimeout } from './workflow.tasks.js';
+import { DispatchWorkflowTask, RunTimeout, WorkflowTaskStartGuard, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
 import { triggerCallbacks } from '../callback/callback.tasks.js';
 import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
@@ -53,8 +53,24 @@ export function scheduleWorkflowTask(w: HistoryWriter): void {
   w.ctx.addTask(w.wf, DispatchWorkflowTask, { stamp, queue: queueName, kind: queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
   if (sticky) {
     w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'scheduleToStart' }, { at: new Date(w.now + sticky.timeoutMs) });
+  } else if (!transient) {
+    // ADR 0064: the guard that lets a poller start this task in memory. Not written when the
+    // task is started in this same commit (hand-off, eager start): it is invalid by then.
+    const t = s.wft;
+    t.startGuardAt = w.now + s.wftTimeoutMs;
+    heldSinceScheduled.add(t);
+    w.ctx.addTask(w.wf, WorkflowTaskStartGuard, { stamp }, { at: new Date(t.startGuardAt) });
   }
 }
+
+/**
+ * Guarded tasks (ADR 0064) whose state object was created by `scheduleWorkflowTask` in this
+ * process and has stayed in the cache since: nothing held in memory about them can have been
+ * lost, so their start guard finding them unstarted means they still wait in a backlog. A task
+ * loaded from the database (after a restart, an eviction or a failed commit) is a new object,
+ * not in this set.
+ */
+export const heldSinceScheduled = new WeakSet<WorkflowTaskState>();
 
 export function taskQueueProto(name: string, kind: 'normal' | 'sticky', normalName: string): temporal.api.taskqueue.v1.ITaskQueue {
   return kind === 'sticky'
@@ -188,6 +204,7 @@ export function startWorkflowTask(
       startedEventId: t.startedEventId,
       attempt: t.attempt,
       stamp,
+      startedTime: t.startedTime,
     }),
     workflowExecution: { workflowId: s.workflowId, runId: s.runId },
     workflowType: { name: s.workflowType },

@@ -265,7 +265,7 @@ export function restoreLostSpeculativeTask(wf: WorkflowComponent, token: Workflo
     queueName: s.taskQueue,
     queueKind: 'normal',
     scheduledTime: now,
-    startedTime: now,
+    startedTime: token.startedTime ?? now,
     identity,
     requestId: '',
     stamp: token.stamp,

@@ -10,6 +10,12 @@ export interface WorkflowTaskToken {
   readonly startedEventId: number;
   readonly attempt: number;
   readonly stamp: number;
+  /**
+   * When the task instance was started (ms): a start that was lost (kill -9, cache) and made again
+   * from another offer of the same instance has another time, so a token names one start only.
+   * Absent in tokens issued before it was added (not checked then).
+   */
+  readonly startedTime?: number;
 }
 
 /** A legacy query task: answered through RespondQueryTaskCompleted, lives only in memory. */
@@ -23,7 +29,9 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export function encodeWorkflowTaskToken(t: Omit<WorkflowTaskToken, 'kind'>): Uint8Array {
-  return enc.encode(JSON.stringify([1, 'w', t.namespaceId, t.workflowId, t.runId, t.scheduledEventId, t.startedEventId, t.attempt, t.stamp]));
+  const a: unknown[] = [1, 'w', t.namespaceId, t.workflowId, t.runId, t.scheduledEventId, t.startedEventId, t.attempt, t.stamp];
+  if (t.startedTime !== undefined) a.push(t.startedTime);
+  return enc.encode(JSON.stringify(a));
 }
 
 export function encodeQueryTaskToken(t: Omit<QueryTaskToken, 'kind'>): Uint8Array {
@@ -38,11 +46,14 @@ export function decodeTaskToken(bytes: Uint8Array | null | undefined): WorkflowT
   } catch {
     throw new InvalidArgumentError('task_token', 'task_token is malformed');
   }
-  if (Array.isArray(a) && a[0] === 1 && a[1] === 'w' && a.length === 9) {
-    const [, , namespaceId, workflowId, runId, scheduledEventId, startedEventId, attempt, stamp] = a as [
-      number, string, string, string, string, number, number, number, number,
+  if (Array.isArray(a) && a[0] === 1 && a[1] === 'w' && (a.length === 9 || a.length === 10)) {
+    const [, , namespaceId, workflowId, runId, scheduledEventId, startedEventId, attempt, stamp, startedTime] = a as [
+      number, string, string, string, string, number, number, number, number, number | undefined,
     ];
-    return { kind: 'workflowTask', namespaceId, workflowId, runId, scheduledEventId, startedEventId, attempt, stamp };
+    return {
+      kind: 'workflowTask', namespaceId, workflowId, runId, scheduledEventId, startedEventId, attempt, stamp,
+      ...(typeof startedTime === 'number' ? { startedTime } : {}),
+    };
   }
   if (Array.isArray(a) && a[0] === 1 && a[1] === 'q' && a.length === 4) {
     return { kind: 'query', namespaceId: String(a[2]), queryId: String(a[3]) };

@@ -5,6 +5,7 @@ import { HistoryWriter } from './history-writer.js';
 import {
   closeOnRunTimeout,
   fireTimer,
+  heldSinceScheduled,
   scheduleWorkflowTask,
   timeoutWorkflowTask,
 } from './mutable-state.js';
@@ -66,6 +67,36 @@ export const WorkflowTaskTimeout = lib.pureTask<typeof Workflow, WorkflowTaskTim
     const w = new HistoryWriter(wf, ctx);
     timeoutWorkflowTask(w, p.kind);
     w.commit();
+  },
+});
+
+export interface WorkflowTaskStartGuardPayload {
+  readonly stamp: number;
+}
+
+/**
+ * The start guard of a stored normal-queue workflow task (ADR 0064), at its start-to-close
+ * timeout after it was scheduled. A poller may start the task in memory only before this fires
+ * (lazy-start.ts); the transaction running it first settles such a start (so a started task
+ * makes it invalid: the start gets written, with its start-to-close timer). Finding the task not
+ * started, the guard ends the window either way, and if a start may have been lost (the run was
+ * loaded from the database since the task was scheduled: restart, eviction) it offers the task
+ * again under a new stamp, so the lost start's token and any copy still in a backlog are stale.
+ */
+export const WorkflowTaskStartGuard = lib.pureTask<typeof Workflow, WorkflowTaskStartGuardPayload>({
+  name: 'workflowTaskStartGuard',
+  component: Workflow,
+  validate: (_ctx, wf, p) => {
+    const t = wf.state.wft;
+    return wf.state.status === 'running' && t?.stamp === p.stamp && t.startedEventId === 0 && t.startGuardAt !== undefined;
+  },
+  execute(ctx, wf) {
+    const s = wf.state;
+    const t = s.wft!;
+    delete t.startGuardAt;
+    if (heldSinceScheduled.has(t)) return;
+    t.stamp = ++s.wftStamp;
+    ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
   },
 });
 

@@ -43,6 +43,13 @@ export interface WorkflowTaskInfo {
    * persisted while set: the first commit of the run (the completion, usually) settles it.
    */
   lazy?: boolean;
+  /**
+   * A stored normal-queue task with a start guard (ADR 0064): until this time (ms) a poller may
+   * start it in memory; the guard timer written with it at this time makes such a start durable.
+   * Absent on sticky, transient and speculative tasks, on tasks stored before ADR 0064 and once
+   * the guard has run: those are started with a commit.
+   */
+  startGuardAt?: number;
 }
 
 export interface TimerInfo {
