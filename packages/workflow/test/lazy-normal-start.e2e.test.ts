@@ -37,12 +37,12 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
   });
 
   /** A server on a fresh database (restartable on the same port) and a raw-gRPC connection to it. */
-  async function setUp() {
+  async function setUp(extraConfig?: Readonly<Record<string, unknown>>) {
     const { config: database, drop } = await store.open();
     cleanups.push(drop);
     const port = await freePort();
     const metricsPort = await freePort();
-    const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, metricsPort, packages, logLevel: 'error' });
+    const spawn = (): Promise<ServerProcess> => spawnRuntime({ database, port, metricsPort, packages, logLevel: 'error', ...(extraConfig ? { extraConfig } : {}) });
     const s = { server: await spawn() };
     cleanups.push(() => s.server.kill9());
     const connection = await Connection.connect({ address: s.server.address });
@@ -229,5 +229,28 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w2');
     // Whatever offer the worker of the lost start holds is spent now.
     await expect(env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand })).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('a start lost with the cache entry: the guard offers the task again under a new token', { timeout: 60_000 }, async () => {
+    // A cache of one execution: starting another run evicts the one holding the start.
+    const env = await setUp({ executionCache: { maxExecutions: 1 } });
+    const { workflowId, queue } = await storedTask(env.svc, 1);
+    const task = await poll(env.svc, queue);
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    await storedTask(env.svc, 10);
+    const again = await poll(env.svc, queue, 'w2');
+    expect(again.taskToken?.length).toBeGreaterThan(0);
+    expect(Number(again.startedEventId)).toBe(3);
+    await expect(env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand })).rejects.toMatchObject({ code: 5 });
+    await env.svc.respondWorkflowTaskCompleted({ taskToken: again.taskToken, identity: 'w2', commands: completeCommand });
+    const events = await env.history(workflowId);
+    expect(types(events)).toEqual([
+      'WORKFLOW_EXECUTION_STARTED',
+      'WORKFLOW_TASK_SCHEDULED',
+      'WORKFLOW_TASK_STARTED',
+      'WORKFLOW_TASK_COMPLETED',
+      'WORKFLOW_EXECUTION_COMPLETED',
+    ]);
+    expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w2');
   });
 });

@@ -176,6 +176,16 @@ const namespaceDeletionSchema = z
   .strictObject({ delay: durationOrZeroMillis.optional(), settle: durationOrZeroMillis.optional() })
   .transform((d) => ({ ...(d.delay !== undefined ? { delayMs: d.delay } : {}), ...(d.settle !== undefined ? { settleMs: d.settle } : {}) }));
 
+/** `executionCache`: the engine's cache of loaded executions (Temporal's history.cacheMaxSize / cacheTTL). */
+const executionCacheSchema = z
+  .strictObject({
+    /** Executions kept loaded at most (default 10,000). */
+    maxExecutions: int(1, 10_000_000).optional(),
+    /** An execution unused this long leaves the cache (default 60 s; 0 keeps it until the bound pushes it out). */
+    idle: durationOrZeroMillis.optional(),
+  })
+  .transform((c) => ({ ...(c.maxExecutions !== undefined ? { maxExecutions: c.maxExecutions } : {}), ...(c.idle !== undefined ? { idleMs: c.idle } : {}) }));
+
 /** `telemetry.traces`: the OTLP/HTTP exporter (the only one for now). */
 const tracesSchema = z
   .strictObject({
@@ -216,9 +226,10 @@ export const configFileSchema = z
     telemetry: z.strictObject({ traces: tracesSchema.optional() }).optional(),
     limits: limitsSchema.default({}),
     namespaceDeletion: namespaceDeletionSchema.optional(),
+    executionCache: executionCacheSchema.optional(),
   })
   .transform((c): ServerConfig => {
-    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, log, telemetry, namespaceDeletion, ...rest } = c;
+    const { metrics, http, ui, database: db, grpc, auth, namespaces: specs, limits: l, log, telemetry, namespaceDeletion, executionCache, ...rest } = c;
     const namespaces = specs.map(({ quota: _quota, ...seed }) => seed);
     const concurrency = { ...DEFAULT_RPC_LIMITS.concurrency };
     for (const cls of RPC_CLASSES) concurrency[cls] = l.concurrency?.[cls] ?? concurrency[cls];
@@ -260,5 +271,6 @@ export const configFileSchema = z
       log: log.format ? { level: log.level, format: log.format } : { level: log.level },
       ...(telemetry?.traces ? { telemetry: { traces: telemetry.traces } } : {}),
       ...(namespaceDeletion ? { namespaceDeletion } : {}),
+      ...(executionCache ? { executionCache } : {}),
     };
   });

@@ -112,6 +112,14 @@ describe('parseConfig: TLS and auth', () => {
     expect(() => parseConfig({ database: { kind: 'pglite' }, namespaceDeletion: { wait: '1s' } })).toThrow(/namespaceDeletion/);
   });
 
+  it('reads executionCache: the engine defaults when absent, bounds checked', () => {
+    expect(parseConfig({ database: { kind: 'pglite' } }).executionCache).toBeUndefined();
+    expect(parseConfig({ database: { kind: 'pglite' }, executionCache: { maxExecutions: 500, idle: '5m' } }).executionCache).toEqual({ maxExecutions: 500, idleMs: 300_000 });
+    expect(parseConfig({ database: { kind: 'pglite' }, executionCache: { idle: 0 } }).executionCache).toEqual({ idleMs: 0 });
+    expect(() => parseConfig({ database: { kind: 'pglite' }, executionCache: { maxExecutions: 0 } })).toThrow(/executionCache\.maxExecutions/);
+    expect(() => parseConfig({ database: { kind: 'pglite' }, executionCache: { size: 5 } })).toThrow(/executionCache/);
+  });
+
   it('accepts the production example in docs/config', async () => {
     const { readFile } = await import('node:fs/promises');
     const { parse } = await import('yaml');

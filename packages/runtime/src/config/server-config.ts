@@ -53,6 +53,8 @@ export interface ServerConfig {
   readonly telemetry?: { readonly traces?: TracesConfig };
   /** Front-door rate and concurrency limits; absent = the defaults (DEFAULT_RPC_LIMITS). */
   readonly limits?: RpcLimits;
+  /** The engine's cache of loaded executions; absent = 10,000 executions, 60 s idle. */
+  readonly executionCache?: { readonly maxExecutions?: number; readonly idleMs?: number };
   /** DeleteNamespace's background purge (ADR 0036); absent = Temporal's defaults. */
   readonly namespaceDeletion?: NamespaceDeletionConfig;
   /** One full garbage collection when the process goes quiet after work (ADR 0038); the dev server's default. */

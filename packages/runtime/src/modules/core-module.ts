@@ -52,6 +52,8 @@ export const coreModule = new ContainerModule(({ bind }) => {
         retention: namespaces,
         ...(tracing.tracing ? { tracer: tracing.tracing.commits } : {}),
         maxWaitingPerExecution: (config.limits ?? DEFAULT_RPC_LIMITS).maxWaitingPerExecution,
+        ...(config.executionCache?.maxExecutions !== undefined ? { cacheSize: config.executionCache.maxExecutions } : {}),
+        ...(config.executionCache?.idleMs !== undefined ? { cacheIdleMs: config.executionCache.idleMs } : {}),
       }),
     [TOKENS.ExecutionStore, TOKENS.Registry, TOKENS.Clock, TOKENS.Logger, TOKENS.Metrics, ServerTokens.Namespaces, ServerTokens.Tracing, ServerTokens.Config],
   );
