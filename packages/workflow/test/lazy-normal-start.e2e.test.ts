@@ -28,6 +28,8 @@ const LAZY_NORMAL = 'workflow_lazy_start_total{queue="normal"}';
 const types = (events: readonly HistoryEvent[] | null | undefined): string[] =>
   (events ?? []).map((e) => EventType[e.eventType ?? 0]!.replace('EVENT_TYPE_', ''));
 const ms = (e: HistoryEvent) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+/** The whole history of a run whose first task completed it. */
+const ONE_TASK_RUN = ['WORKFLOW_EXECUTION_STARTED', 'WORKFLOW_TASK_SCHEDULED', 'WORKFLOW_TASK_STARTED', 'WORKFLOW_TASK_COMPLETED', 'WORKFLOW_EXECUTION_COMPLETED'];
 const completeCommand = [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }];
 
 describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name', (store) => {
@@ -99,13 +101,7 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     await env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand });
     expect(await env.commits()).toBe(before + 1);
     const events = await env.history(workflowId);
-    expect(types(events)).toEqual([
-      'WORKFLOW_EXECUTION_STARTED',
-      'WORKFLOW_TASK_SCHEDULED',
-      'WORKFLOW_TASK_STARTED',
-      'WORKFLOW_TASK_COMPLETED',
-      'WORKFLOW_EXECUTION_COMPLETED',
-    ]);
+    expect(types(events)).toEqual(ONE_TASK_RUN);
     expect(events.map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4, 5]);
     expect(events[2]!.workflowTaskStartedEventAttributes).toEqual(shown.workflowTaskStartedEventAttributes);
     expect(ms(events[2]!)).toBe(ms(shown));
@@ -194,13 +190,7 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     const events = await env.history(workflowId);
     // The Started event is written with the start time the worker was shown (its token carries it).
     expect(ms(events[2]!)).toBe(ms(task.history!.events!.at(-1)!));
-    expect(types(events)).toEqual([
-      'WORKFLOW_EXECUTION_STARTED',
-      'WORKFLOW_TASK_SCHEDULED',
-      'WORKFLOW_TASK_STARTED',
-      'WORKFLOW_TASK_COMPLETED',
-      'WORKFLOW_EXECUTION_COMPLETED',
-    ]);
+    expect(types(events)).toEqual(ONE_TASK_RUN);
     expect(events.map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -219,13 +209,7 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     expect(Number(again.startedEventId)).toBe(3);
     await env.svc.respondWorkflowTaskCompleted({ taskToken: again.taskToken, identity: 'w2', commands: completeCommand });
     const events = await env.history(workflowId);
-    expect(types(events)).toEqual([
-      'WORKFLOW_EXECUTION_STARTED',
-      'WORKFLOW_TASK_SCHEDULED',
-      'WORKFLOW_TASK_STARTED',
-      'WORKFLOW_TASK_COMPLETED',
-      'WORKFLOW_EXECUTION_COMPLETED',
-    ]);
+    expect(types(events)).toEqual(ONE_TASK_RUN);
     expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w2');
     // Whatever offer the worker of the lost start holds is spent now.
     await expect(env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand })).rejects.toMatchObject({ code: 5 });
@@ -244,13 +228,7 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     await expect(env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand })).rejects.toMatchObject({ code: 5 });
     await env.svc.respondWorkflowTaskCompleted({ taskToken: again.taskToken, identity: 'w2', commands: completeCommand });
     const events = await env.history(workflowId);
-    expect(types(events)).toEqual([
-      'WORKFLOW_EXECUTION_STARTED',
-      'WORKFLOW_TASK_SCHEDULED',
-      'WORKFLOW_TASK_STARTED',
-      'WORKFLOW_TASK_COMPLETED',
-      'WORKFLOW_EXECUTION_COMPLETED',
-    ]);
+    expect(types(events)).toEqual(ONE_TASK_RUN);
     expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w2');
   });
 });
