@@ -1,5 +1,6 @@
 import type { MutableContext } from '@chasm/core';
 import type { WorkflowConfig } from '../config.js';
+import type { HistoryEvent } from '../proto.js';
 import { HistoryWriter } from './history-writer.js';
 import { lateStartedEvent, lazyStartedEvents, startWorkflowTask } from './mutable-state.js';
 import type { WorkflowTaskToken } from './task-token.js';
@@ -97,15 +98,23 @@ export function settleLazyStart(wf: WorkflowComponent, ctx: MutableContext): boo
   const t = s.wft;
   if (!t?.lazy) return false;
   delete t.lazy;
-  const w = new HistoryWriter(wf, ctx);
-  const id = w.append(lazyStartedEvents.get(t) ?? lateStartedEvent(s, t, t.scheduledEventId));
+  const id = writeStart(wf, ctx, lazyStartedEvents.get(t) ?? lateStartedEvent(s, t, t.scheduledEventId));
   lazyStartedEvents.delete(t);
   // Every committing transaction settles first and a speculative one appends nothing, so the
   // next id is the one the worker was given; anything else is a bug that must not be written.
   if (id !== t.startedEventId) throw new Error(`lazily started workflow task: Started would be event ${id}, the worker was told ${t.startedEventId}`);
+  return true;
+}
+
+/** Writes the current task's Started event and its start-to-close timer (from `startedTime`); returns the event's id. */
+function writeStart(wf: WorkflowComponent, ctx: MutableContext, started: HistoryEvent): number {
+  const s = wf.state;
+  const t = s.wft!;
+  const w = new HistoryWriter(wf, ctx);
+  const id = w.append(started);
   ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'startToClose' }, { at: new Date(t.startedTime + s.wftTimeoutMs) });
   w.commit();
-  return true;
+  return id;
 }
 
 /**
@@ -142,9 +151,6 @@ export function restoreLostLazyStart(wf: WorkflowComponent, ctx: MutableContext,
   t.startedTime = token.startedTime ?? ctx.now.getTime();
   t.identity = identity;
   t.requestId = '';
-  const w = new HistoryWriter(wf, ctx);
-  t.startedEventId = w.append(lateStartedEvent(s, t, t.scheduledEventId));
-  ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'startToClose' }, { at: new Date(t.startedTime + s.wftTimeoutMs) });
-  w.commit();
+  t.startedEventId = writeStart(wf, ctx, lateStartedEvent(s, t, t.scheduledEventId));
   return true;
 }

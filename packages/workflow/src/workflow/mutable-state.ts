@@ -4,7 +4,7 @@ import { long, msToDuration, msToTimestamp } from '@chasm/matching';
 import { Enums, type Failure, type HistoryEvent, type Payloads, type temporal } from '../proto.js';
 import { HistoryWriter, readHistoryBytes } from './history-writer.js';
 import { encodeWorkflowTaskToken } from './task-token.js';
-import { DispatchWorkflowTask, RunTimeout, WorkflowTaskStartGuard, WorkflowTaskTimeout } from './workflow.tasks.js';
+import { DispatchWorkflowTask, dispatchOf, RunTimeout, WorkflowTaskStartGuard, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { ApplyParentClosePolicy, NotifyParent } from './child-tasks.js';
 import { triggerCallbacks } from '../callback/callback.tasks.js';
 import { workflowHooks, type WorkflowComponent, type WorkflowStatus } from './workflow.js';
@@ -50,7 +50,7 @@ export function scheduleWorkflowTask(w: HistoryWriter): void {
     requestId: '',
     stamp,
   };
-  w.ctx.addTask(w.wf, DispatchWorkflowTask, { stamp, queue: queueName, kind: queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
+  w.ctx.addTask(w.wf, DispatchWorkflowTask, dispatchOf(s));
   if (sticky) {
     w.ctx.addTask(w.wf, WorkflowTaskTimeout, { stamp, kind: 'scheduleToStart' }, { at: new Date(w.now + sticky.timeoutMs) });
   } else if (!transient) {

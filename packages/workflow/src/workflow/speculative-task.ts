@@ -8,7 +8,7 @@ import { settleLazyStart } from './lazy-start.js';
 import { lateScheduledEvent, lateStartedEvent, timeoutWorkflowTask } from './mutable-state.js';
 import { nextWorkflowTaskQueue } from './task-handoff.js';
 import { encodeMatchingPayload, type WorkflowTaskToken } from './task-token.js';
-import { DispatchWorkflowTask, WorkflowTaskTimeout } from './workflow.tasks.js';
+import { DispatchWorkflowTask, dispatchOf, WorkflowTaskTimeout } from './workflow.tasks.js';
 import { Workflow, workflowHooks, type WorkflowComponent } from './workflow.js';
 
 /**
@@ -100,7 +100,7 @@ export function settleSpeculativeTask(wf: WorkflowComponent, ctx: MutableContext
   const scheduledEventId = w.append(lateScheduledEvent(s, t));
   if (t.startedEventId === 0) {
     t.scheduledEventId = scheduledEventId;
-    ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
+    ctx.addTask(wf, DispatchWorkflowTask, dispatchOf(s));
     if (t.queueKind === 'sticky' && s.sticky) {
       ctx.addTask(wf, WorkflowTaskTimeout, { stamp: t.stamp, kind: 'scheduleToStart' }, { at: new Date(t.scheduledTime + s.sticky.timeoutMs) });
     }

@@ -12,7 +12,7 @@ import {
 import { closeWithNextRun } from './next-run.js';
 import { cronNextRunOnTimeout } from './cron.js';
 import { encodeMatchingPayload } from './task-token.js';
-import { Workflow } from './workflow.js';
+import { Workflow, type WorkflowState } from './workflow.js';
 
 export interface DispatchWorkflowTaskPayload {
   readonly stamp: number;
@@ -21,6 +21,12 @@ export interface DispatchWorkflowTaskPayload {
   readonly normalQueue: string;
   /** The run's priority; absent = default (and in tasks written before it was passed on). */
   readonly priority?: TaskPriority;
+}
+
+/** The dispatch of the run's current workflow task (`s.wft` set): its stamp and queue, the run's normal queue and priority. */
+export function dispatchOf(s: WorkflowState): DispatchWorkflowTaskPayload {
+  const t = s.wft!;
+  return { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) };
 }
 
 /** Hands a scheduled workflow task to matching (sticky queue first, normal queue as fallback). */
@@ -96,7 +102,7 @@ export const WorkflowTaskStartGuard = lib.pureTask<typeof Workflow, WorkflowTask
     delete t.startGuardAt;
     if (heldSinceScheduled.has(t)) return;
     t.stamp = ++s.wftStamp;
-    ctx.addTask(wf, DispatchWorkflowTask, { stamp: t.stamp, queue: t.queueName, kind: t.queueKind, normalQueue: s.taskQueue, ...(s.priority ? { priority: s.priority } : {}) });
+    ctx.addTask(wf, DispatchWorkflowTask, dispatchOf(s));
   },
 });
 
