@@ -32,4 +32,36 @@ describe('jsonCodec', () => {
     expect(back.d).toEqual(new Date('2026-12-07T00:00:00.000Z'));
     expect(back.s).toBe('plain');
   });
+
+  it('writes what JSON.stringify with the replacer writes, whether or not the value needs it', () => {
+    // The encoder skips the replacer when nothing in the value needs it; the bytes must not change.
+    const withReplacer = (v: unknown): string =>
+      JSON.stringify(v, function (this: Record<string, unknown>, key: string, value: unknown) {
+        const raw = this[key];
+        if (raw instanceof Uint8Array) return { $b: Buffer.from(raw).toString('base64') };
+        if (raw instanceof Date) return { $d: raw.toISOString() };
+        return value;
+      });
+    const custom = { toJSON: () => ({ at: new Date(5), bytes: new Uint8Array([1]) }) };
+    let deep: unknown = { leaf: new Uint8Array([9]) };
+    for (let i = 0; i < 100; i++) deep = { next: deep };
+    const values: unknown[] = [
+      { a: 1, b: [true, null, 'x'], c: { d: { e: [] } }, u: undefined, f: () => 1 },
+      new Uint8Array([1, 2]),
+      new Date(0),
+      [new Date(1), { x: Buffer.from('hi') }],
+      { custom },
+      deep,
+      'text',
+      42,
+      null,
+    ];
+    for (const v of values) expect(Buffer.from(codec.encode(v)).toString('utf8')).toBe(withReplacer(v));
+  });
+
+  it('fails on a cycle as JSON.stringify does', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    expect(() => codec.encode(cyclic)).toThrow(TypeError);
+  });
 });

@@ -17,7 +17,7 @@ export const historyBatchCodec: Codec<EventBatch> = {
   encode(batch) {
     const cached = encoded.get(batch);
     if (cached) return cached;
-    const bytes = HistoryMsg.encode({ events: batch.map(asMessage) }).finish();
+    const bytes = encodeEvents(batch);
     encoded.set(batch, bytes);
     return bytes;
   },
@@ -27,6 +27,16 @@ export const historyBatchCodec: Codec<EventBatch> = {
     return events;
   },
 };
+
+/**
+ * Events as one encoded `History` message (bytes of such messages concatenate into one). Every
+ * encode of events goes through here, so that each takes the instance path of `asMessage`: the
+ * transient events of a poll response (WorkflowTaskScheduled/Started of a task started in
+ * memory) were encoded as plain objects, ~1.4 % of the server's samples at 50 callers.
+ */
+export function encodeEvents(events: readonly temporal.api.history.v1.IHistoryEvent[]): Uint8Array {
+  return HistoryMsg.encode({ events: events.map(asMessage) }).finish();
+}
 
 /** Batch keys are the first event id, zero-padded so that key order is event order. */
 export function batchKey(firstEventId: number): string {

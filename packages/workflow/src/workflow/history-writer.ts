@@ -1,8 +1,8 @@
 import { withFields, type MutableContext } from '@chasm/core';
-import { batchKey, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
+import { batchKey, encodeEvents, historyBatchCodec, type EventBatch } from '../history/history-batch.js';
 import { attributesOf } from '../history/events.js';
 import { long, msToTimestamp } from '@chasm/matching';
-import { HistoryEventMsg, HistoryMsg, type HistoryEvent } from '../proto.js';
+import { HistoryEventMsg, type HistoryEvent } from '../proto.js';
 import type { WorkflowComponent } from './workflow.js';
 
 /**
@@ -145,9 +145,9 @@ export function readHistoryBytes(wf: WorkflowComponent, fromEventId: number, ext
   for (const key of batchKeysFrom(history.keys(), fromEventId)) {
     const batch = history.get(key) ?? [];
     if (Number(key) >= fromEventId) parts.push(historyBatchCodec.encode(batch));
-    else parts.push(HistoryMsg.encode({ events: batch.filter((ev) => Number(ev.eventId) >= fromEventId) }).finish());
+    else parts.push(encodeEvents(batch.filter((ev) => Number(ev.eventId) >= fromEventId)));
   }
-  if (extra.length > 0) parts.push(HistoryMsg.encode({ events: [...extra] }).finish());
+  if (extra.length > 0) parts.push(encodeEvents(extra));
   return Buffer.concat(parts);
 }
 
