@@ -30,6 +30,13 @@ export const standaloneActivityConfigSchema = z.strictObject({
    * through a dispatch task and matching, one more commit per activity (for comparison).
    */
   attemptHandoff: z.boolean().default(true),
+  /**
+   * Start an attempt a poller takes from the queue in memory, written with the attempt's next
+   * commit (its completion, nearly always), while the attempt's start guard is pending (ADR
+   * 0065). Off: the poll writes the start before it is answered, one more commit per attempt.
+   * The guard is stored with every scheduled attempt either way.
+   */
+  lazyStart: z.boolean().default(true),
 });
 
 export type StandaloneActivityConfig = Readonly<z.output<typeof standaloneActivityConfigSchema>>;

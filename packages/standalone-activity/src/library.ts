@@ -3,10 +3,13 @@ import { lib } from './library-builder.js';
 import type { MatchingService } from '@chasm/matching';
 import type { Logger } from 'pino';
 import { Activity } from './activity/activity.js';
+// Installs the root's settleSpeculative hook (ADR 0065).
+import './activity/lazy-start.js';
 import {
   HeartbeatTimeoutTask,
   ScheduleToCloseTimeoutTask,
   ScheduleToStartTimeoutTask,
+  StartGuardTask,
   StartToCloseTimeoutTask,
   dispatchTaskType,
   encodeActivityTaskInfo,
@@ -41,6 +44,13 @@ export function matchingDispatcher(deps: StandaloneActivityLibraryDeps): Activit
 export function createStandaloneActivityLibrary(deps: StandaloneActivityLibraryDeps): Library {
   return lib.build({
     components: [Activity],
-    tasks: [dispatchTaskType(matchingDispatcher(deps)), ScheduleToStartTimeoutTask, ScheduleToCloseTimeoutTask, StartToCloseTimeoutTask, HeartbeatTimeoutTask],
+    tasks: [
+      dispatchTaskType(matchingDispatcher(deps)),
+      ScheduleToStartTimeoutTask,
+      ScheduleToCloseTimeoutTask,
+      StartToCloseTimeoutTask,
+      HeartbeatTimeoutTask,
+      StartGuardTask,
+    ],
   });
 }

@@ -8,6 +8,8 @@ export class ActivityMetrics {
   readonly dispatched: Counter<'outcome'>;
   readonly attemptsStarted: Counter;
   readonly scheduleToStartLatency: Histogram;
+  readonly lazyStarts: Counter;
+  readonly lazyStartsRestored: Counter;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -22,6 +24,12 @@ export class ActivityMetrics {
     }));
     this.attemptsStarted = get('activity_attempts_started_total', () => new Counter({
       name: 'activity_attempts_started_total', help: 'Activity attempts handed to a worker', registers: [registry],
+    }));
+    this.lazyStarts = get('activity_lazy_start_total', () => new Counter({
+      name: 'activity_lazy_start_total', help: 'Activity attempts started in memory by a poll, written with their next commit (ADR 0065)', registers: [registry],
+    }));
+    this.lazyStartsRestored = get('activity_lazy_start_restored_total', () => new Counter({
+      name: 'activity_lazy_start_restored_total', help: 'Worker responses accepted for an attempt whose in-memory start was lost (ADR 0065)', registers: [registry],
     }));
     this.scheduleToStartLatency = get('activity_schedule_to_start_seconds', () => new Histogram({
       name: 'activity_schedule_to_start_seconds', help: 'From the attempt being due to a worker receiving it', registers: [registry],

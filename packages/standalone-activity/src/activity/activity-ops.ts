@@ -33,10 +33,13 @@ export function newActivityState(opts: {
   });
 }
 
-/** Applies "started" for a matched task; 'stale' when the task no longer applies (B.4). */
-export function recordStarted(a: ActivityComponent, ctx: MutableContext, stamp: number, ev: StartedEvent): 'started' | 'stale' {
+/**
+ * Applies "started" for a matched task; 'stale' when the task no longer applies (B.4). `lazy`:
+ * in memory, in a speculative update (ADR 0065, lazy-start.ts).
+ */
+export function recordStarted(a: ActivityComponent, ctx: MutableContext, stamp: number, ev: StartedEvent, lazy = false): 'started' | 'stale' {
   if (a.state.status !== 'scheduled' || a.state.stamp !== stamp) return 'stale';
-  ActivityTransitions.started.apply(a, ctx, ev);
+  (lazy ? ActivityTransitions.startedLazily : ActivityTransitions.started).apply(a, ctx, ev);
   return 'started';
 }
 

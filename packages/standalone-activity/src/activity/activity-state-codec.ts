@@ -23,6 +23,7 @@ import type { ActivityOutcomeState, ActivityState } from './activity-state.js';
 export const ACTIVITY_STATE_DEFAULTS = {
   originalOptions: null,
   identity: '',
+  startGuardAt: null,
   startedTime: null,
   firstStartedTime: null,
   lastAttemptCompleteTime: null,
@@ -57,6 +58,7 @@ export const ACTIVITY_STATE_FIELDS = [
   'attempt',
   'stamp',
   'dispatchTime',
+  'startGuardAt',
   'startedTime',
   'firstStartedTime',
   'lastAttemptCompleteTime',

@@ -71,6 +71,12 @@ export interface ActivityState {
   stamp: number;
   /** When the current attempt is (or was) due to be dispatched: current_attempt_scheduled_time. */
   dispatchTime: number;
+  /**
+   * The start guard of the scheduled attempt (ADR 0065): until then a poller may start it in
+   * memory, written with the attempt's next commit; null when no guard is pending for it (the
+   * attempt was started with a commit, or the guard ran).
+   */
+  startGuardAt: number | null;
   startedTime: number | null;
   firstStartedTime: number | null;
   lastAttemptCompleteTime: number | null;

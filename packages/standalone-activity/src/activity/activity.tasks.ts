@@ -3,7 +3,14 @@ import { type ComponentRef, type SideEffectContext } from '@chasm/core';
 import { decodeActivityTaskPayload, encodeActivityTaskPayload } from '@chasm/matching';
 import { Activity, attemptInProgress, isTerminal } from './activity.js';
 import type { PriorityState } from './activity-options.js';
-import { heartbeatTimedOut, attemptTimedOut, scheduleToCloseTimedOut, scheduleToStartTimedOut } from './activity.transitions.js';
+import {
+  attemptTimedOut,
+  heartbeatTimedOut,
+  heldSinceScheduled,
+  reofferAttempt,
+  scheduleToCloseTimedOut,
+  scheduleToStartTimedOut,
+} from './activity.transitions.js';
 
 /** Payload of the dispatch task: the attempt stamp it was created for. */
 export interface ActivityDispatchTask {
@@ -20,6 +27,9 @@ export interface ActivityAttemptTimerTask {
   readonly deadline: number;
 }
 export interface ActivityHeartbeatTimerTask {
+  readonly stamp: number;
+}
+export interface ActivityStartGuardTask {
   readonly stamp: number;
 }
 export interface ActivityScheduleToCloseTask {
@@ -108,6 +118,27 @@ export const HeartbeatTimeoutTask = lib.pureTask<typeof Activity, ActivityHeartb
   component: Activity,
   validate: (_ctx, a, p) => attemptInProgress(a.state.status) && a.state.stamp === p.stamp && a.state.options.heartbeatMs > 0,
   execute: (ctx, a) => heartbeatTimedOut(a, ctx),
+});
+
+/**
+ * The start guard of a scheduled attempt (ADR 0065), at its shortest attempt timeout after its
+ * dispatch time. A poller may start the attempt in memory only before this runs (lazy-start.ts);
+ * the transaction running it first settles such a start (the root's settleSpeculative hook
+ * writes it with its timers), after which the guard only clears itself. Finding the attempt not
+ * started, the guard ends the window, and if a start may have been lost (the state was loaded
+ * from the database since the attempt was scheduled: restart, eviction) it offers the attempt
+ * again under a new stamp.
+ */
+export const StartGuardTask = lib.pureTask<typeof Activity, ActivityStartGuardTask>({
+  name: 'startGuard',
+  component: Activity,
+  validate: (_ctx, a, p) => (a.state.status === 'scheduled' || a.state.status === 'started') && a.state.stamp === p.stamp && a.state.startGuardAt !== null,
+  execute(ctx, a, p) {
+    const s = a.state;
+    s.startGuardAt = null;
+    if (s.status !== 'scheduled' || heldSinceScheduled.get(s) === p.stamp) return;
+    reofferAttempt(a, ctx);
+  },
 });
 
 export function scheduleToCloseDeadline(s: { scheduleTime: number; options: { startDelayMs: number; scheduleToCloseMs: number } }): number {

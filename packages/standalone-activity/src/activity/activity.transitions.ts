@@ -16,10 +16,12 @@ import {
   HeartbeatTimeoutTask,
   ScheduleToCloseTimeoutTask,
   ScheduleToStartTimeoutTask,
+  StartGuardTask,
   StartToCloseTimeoutTask,
   scheduleToCloseDeadline,
   type ActivityDispatchTask,
 } from './activity.tasks.js';
+import type { ActivityState } from './activity-state.js';
 
 const machine = stateMachine<ActivityComponent, ActivityStatus>({
   get: (a) => a.state.status,
@@ -81,8 +83,11 @@ function armScheduleToClose(a: ActivityComponent, ctx: MutableContext): void {
   ctx.addTask(a, ScheduleToCloseTimeoutTask, { deadline }, { at: new Date(deadline) });
 }
 
-/** New stamp, a dispatch task (at `dispatchAt`) and the schedule-to-start timer for it. */
-function scheduleAttempt(a: ActivityComponent, ctx: MutableContext, dispatchAt: number): void {
+/**
+ * New stamp, a dispatch task (at `dispatchAt`), the schedule-to-start timer for it and, unless
+ * `guard` is false, the attempt's start guard (ADR 0065; lazy-start.ts).
+ */
+function scheduleAttempt(a: ActivityComponent, ctx: MutableContext, dispatchAt: number, guard = true): void {
   const s = a.state;
   s.stamp++;
   s.dispatchTime = dispatchAt;
@@ -98,9 +103,59 @@ function scheduleAttempt(a: ActivityComponent, ctx: MutableContext, dispatchAt: 
     ...(s2s > 0 ? { expiry: dispatchAt + s2s } : {}),
   };
   ctx.addTask(a, DispatchTask, payload, dispatchAt > now(ctx) ? { at: new Date(dispatchAt) } : undefined);
+  s.startGuardAt = null;
+  if (guard) {
+    // Not written when the attempt is started in this same commit (hand-off): `started` clears
+    // startGuardAt, which makes the guard invalid by then.
+    s.startGuardAt = dispatchAt + startGuardDelayMs(s);
+    heldSinceScheduled.set(s, s.stamp);
+    ctx.addTask(a, StartGuardTask, { stamp: s.stamp }, { at: new Date(s.startGuardAt) });
+  }
 }
 
-function armAttemptTimers(a: ActivityComponent, ctx: MutableContext): void {
+/**
+ * How long after its dispatch time an attempt may be started in memory: its shortest attempt
+ * timeout. The guard then settles a start held since (writes it with its timers) before either
+ * timeout of the attempt can be due, whenever in that window it started.
+ */
+export function startGuardDelayMs(s: Pick<ActivityState, 'options'>): number {
+  const { startToCloseMs, heartbeatMs } = s.options;
+  return Math.max(1, heartbeatMs > 0 ? Math.min(startToCloseMs, heartbeatMs) : startToCloseMs);
+}
+
+/**
+ * Root states whose attempt `stamp` (the value) was scheduled, with its start guard, in this
+ * process, and that stayed in the cache since: nothing held in memory about that attempt can
+ * have been lost, so its guard finding it unstarted means it still waits in a backlog. A state
+ * loaded from the database (restart, eviction, failed commit) is a new object, not in this map.
+ */
+export const heldSinceScheduled = new WeakMap<ActivityState, number>();
+
+/** Root states whose current attempt was started in memory and not yet written (ADR 0065). */
+export const lazilyStarted = new WeakSet<ActivityState>();
+
+/**
+ * The start guard found its attempt unstarted in a state loaded since it was scheduled: a start
+ * may have been lost with the process (or the cache) that held it. The attempt is offered again
+ * under a new stamp (the lost start's token, and any copy of the old task still in a backlog, are
+ * stale then), due at once, with its schedule-to-start deadline unchanged; without a guard, so a
+ * poll starts it with a commit.
+ */
+export function reofferAttempt(a: ActivityComponent, ctx: MutableContext): void {
+  scheduleAttempt(a, ctx, a.state.dispatchTime, false);
+}
+
+function recordStart(a: ActivityComponent, ctx: MutableContext, ev: StartedEvent): void {
+  const s = a.state;
+  s.startedTime = now(ctx);
+  s.firstStartedTime ??= s.startedTime;
+  s.lastWorkerIdentity = ev.identity;
+  s.sdkName = ev.sdkName;
+  s.sdkVersion = ev.sdkVersion;
+  s.retryIntervalMs = null;
+}
+
+export function armAttemptTimers(a: ActivityComponent, ctx: MutableContext): void {
   const s = a.state;
   const started = s.startedTime ?? now(ctx);
   const deadline = started + s.options.startToCloseMs;
@@ -111,6 +166,7 @@ function armAttemptTimers(a: ActivityComponent, ctx: MutableContext): void {
 }
 
 function close(a: ActivityComponent, ctx: MutableContext, outcome: ActivityOutcomeState): void {
+  a.state.startGuardAt = null;
   a.state.closeTime = now(ctx);
   a.state.outcome = outcome;
   a.state.retryIntervalMs = null;
@@ -128,14 +184,23 @@ export const ActivityTransitions = {
     from: ['scheduled'],
     to: 'started',
     apply(a, ctx, ev) {
-      const s = a.state;
-      s.startedTime = now(ctx);
-      s.firstStartedTime ??= s.startedTime;
-      s.lastWorkerIdentity = ev.identity;
-      s.sdkName = ev.sdkName;
-      s.sdkVersion = ev.sdkVersion;
-      s.retryIntervalMs = null;
+      recordStart(a, ctx, ev);
+      a.state.startGuardAt = null;
       armAttemptTimers(a, ctx);
+    },
+  }),
+  /**
+   * Worker polled the task and the attempt starts in memory (ADR 0065): the same state as
+   * `started`, without the attempt timers, which a speculative update may not add; the first
+   * commit of the activity settles it (`settleLazyStart`) and adds them.
+   */
+  startedLazily: machine.transition<StartedEvent>({
+    name: 'startedLazily',
+    from: ['scheduled'],
+    to: 'started',
+    apply(a, ctx, ev) {
+      recordStart(a, ctx, ev);
+      lazilyStarted.add(a.state);
     },
   }),
   /** From SCHEDULED/PAUSED only through CompletedById (force-complete); token checks enforce it. */

@@ -1,5 +1,5 @@
 import { lib } from '../library-builder.js';
-import { dataOf, type ComponentOf, type ExecutionStatus, type Lifecycle, type RootTarget } from '@chasm/core';
+import { dataOf, type ComponentOf, type ExecutionStatus, type Lifecycle, type MutableContext, type RootTarget } from '@chasm/core';
 import { encodeFailure } from '@chasm/matching';
 import type { ActivityOptionsState } from './activity-options.js';
 import { activityStateCodec } from './activity-state-codec.js';
@@ -77,6 +77,14 @@ export const ACTIVITY_SEARCH_ATTRIBUTE_TYPES = {
   ActivityExecutionStatus: 'Keyword',
 } as const;
 
+/**
+ * Late-bound hooks: the component definition must not import the modules that implement its
+ * behaviour (they import it), so they register here (lazy-start.ts).
+ */
+export const activityHooks: {
+  settleSpeculative?: (activity: ComponentOf<typeof Activity>, ctx: MutableContext) => void;
+} = {};
+
 /** The standalone activity: a root component, its own archetype `activity.activity`. */
 export const Activity = lib.component({
   name: 'activity',
@@ -100,6 +108,9 @@ export const Activity = lib.component({
   terminate(activity, ctx, reason) {
     // engine.delete on a running activity terminates it first (reference B.6).
     closeTerminated(activity.state, ctx.now.getTime(), reason, '');
+  },
+  settleSpeculative(activity, ctx) {
+    activityHooks.settleSpeculative?.(activity, ctx);
   },
 });
 export type ActivityComponent = ComponentOf<typeof Activity>;

@@ -10,6 +10,7 @@ import { encodePayloads, type ActivityTaskHandler, type ActivityToken, type Payl
 import { Activity, activityTarget, type ActivityComponent } from '../activity/activity.js';
 import { heartbeat, respondCanceled, respondCompleted, respondFailed } from '../activity/activity-ops.js';
 import { checkTaskToken, type ActivityTaskToken } from '../activity/activity-token.js';
+import { canStartLazily, restoreLostLazyStart } from '../activity/lazy-start.js';
 import type { StandaloneActivityConfig } from '../config.js';
 import { forActivity } from '../errors.js';
 import { countClosed, type ActivityMetrics } from '../metrics.js';
@@ -36,13 +37,19 @@ export function standaloneActivityTaskHandler(deps: StandaloneActivityTaskHandle
 
   /**
    * Runs `op` on the activity a token addresses, after the token's shape check. By-id tokens
-   * (attempt 0) say `activity not found for ID: X` when the activity is gone.
+   * (attempt 0) say `activity not found for ID: X` when the activity is gone. A token of a start
+   * held in memory and lost since is taken as that start first (ADR 0065).
    */
-  const withToken = async <T>(token: ActivityToken, op: (a: ActivityComponent, ctx: MutableContext, t: ActivityTaskToken) => T): Promise<T> => {
+  const withToken = async <T>(
+    token: ActivityToken,
+    identity: string | null | undefined,
+    op: (a: ActivityComponent, ctx: MutableContext, t: ActivityTaskToken) => T,
+  ): Promise<T> => {
     const t = checkTaskToken(token);
     const update = () =>
       engine.update(t.ref, (c, ctx) => {
         const a = asComponent(c, Activity);
+        if (restoreLostLazyStart(a, ctx, t, { identity: identity ?? '', sdkName: '', sdkVersion: '' })) metrics?.lazyStartsRestored.inc();
         const out = op(a, ctx, t);
         countClosed(metrics, a);
         return out;
@@ -59,6 +66,22 @@ export function standaloneActivityTaskHandler(deps: StandaloneActivityTaskHandle
       // Payloads are written by encodeActivityTaskInfo: the activity root's ref and the attempt's stamp.
       if (task.ref.path !== '') return undefined;
       try {
+        // In memory while the attempt's start guard is pending (ADR 0065); with a commit otherwise.
+        if (config.lazyStart) {
+          const lazy = await engine.update(
+            task.ref,
+            (c, ctx) => {
+              const a = asComponent(c, Activity);
+              return canStartLazily(a, task.stamp, ctx.now.getTime()) ? startAttempt(a, ctx, task.ref, task.stamp, poller, metrics, true) : undefined;
+            },
+            { speculative: true },
+          );
+          if (lazy.output) {
+            metrics?.attemptsStarted.inc();
+            metrics?.lazyStarts.inc();
+            return lazy.output;
+          }
+        }
         const r = await engine.update(task.ref, (c, ctx) => startAttempt(asComponent(c, Activity), ctx, task.ref, task.stamp, poller, metrics));
         if (!r.output) return undefined;
         metrics?.attemptsStarted.inc();
@@ -72,17 +95,17 @@ export function standaloneActivityTaskHandler(deps: StandaloneActivityTaskHandle
 
     async complete(token, req) {
       blob('result', req.result);
-      await withToken(token, (a, ctx, t) => respondCompleted(a, ctx, t, req.result));
+      await withToken(token, req.identity, (a, ctx, t) => respondCompleted(a, ctx, t, req.result));
     },
     async fail(token, req) {
-      await withToken(token, (a, ctx, t) => respondFailed(a, ctx, t, req.failure, req.lastHeartbeatDetails));
+      await withToken(token, req.identity, (a, ctx, t) => respondFailed(a, ctx, t, req.failure, req.lastHeartbeatDetails));
     },
     async cancel(token, req) {
-      await withToken(token, (a, ctx, t) => respondCanceled(a, ctx, t, req.details, req.identity ?? ''));
+      await withToken(token, req.identity, (a, ctx, t) => respondCanceled(a, ctx, t, req.details, req.identity ?? ''));
     },
     async heartbeat(token, req) {
       blob('details', req.details);
-      return withToken(token, (a, ctx, t) => heartbeat(a, ctx, t, req.details));
+      return withToken(token, req.identity, (a, ctx, t) => heartbeat(a, ctx, t, req.details));
     },
 
     async tokenById(namespaceId, workflowId, runId, activityId) {

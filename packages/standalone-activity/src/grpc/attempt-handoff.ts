@@ -41,7 +41,8 @@ export function taskPriorityOf(p: PriorityState): TaskPriority {
 
 /**
  * Records the attempt with `stamp` as started by `poller` and builds the poll's answer; undefined
- * when that attempt is no longer startable. Shared by the poll's accept hook and the hand-off.
+ * when that attempt is no longer startable. Shared by the poll's accept hook and the hand-off;
+ * `lazy`: started in memory (ADR 0065), in a speculative update.
  */
 export function startAttempt(
   a: ActivityComponent,
@@ -50,9 +51,10 @@ export function startAttempt(
   stamp: number,
   poller: AttemptPoller,
   metrics: ActivityMetrics | undefined,
+  lazy = false,
 ): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse | undefined {
   const ev = { identity: poller.identity, sdkName: poller.sdkName, sdkVersion: poller.sdkVersion };
-  if (recordStarted(a, ctx, stamp, ev) === 'stale') return undefined;
+  if (recordStarted(a, ctx, stamp, ev, lazy) === 'stale') return undefined;
   const s = a.state;
   const token = encodeTaskToken({ ref, attempt: s.attempt, stamp: s.stamp, ids: { activityId: s.activityId, activityType: s.activityType } });
   metrics?.scheduleToStartLatency.observe(Math.max(0, ctx.now.getTime() - s.dispatchTime) / 1000);

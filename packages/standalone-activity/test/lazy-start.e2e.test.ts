@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { ActivityExecutionFailedError, Client, Connection, TimeoutFailure } from '@temporalio/client';
+
+/** A duration as the SDK takes it ('30s', ms, …). */
+type Duration = NonNullable<Parameters<Client['activity']['start']>[1]['startToCloseTimeout']>;
+import { restartableDatabaseConfigs, scrapeCounter } from '@chasm/core/testing';
+import { startTestServer, type TestServer } from '@chasm/runtime/testing';
+import { matchingPlugin } from '@chasm/matching';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { standaloneActivityPlugin } from '../src/index.js';
+import { eventually, freePort, spawnServer, type ServerProcess } from '../src/testing/index.js';
+import { e2eDialects, quietRuntime } from './helpers.js';
+
+/**
+ * ADR 0065: an attempt a poller takes from the queue's backlog is started in memory and written
+ * with the attempt's next commit; its start guard (stored when the attempt was scheduled, at its
+ * shortest attempt timeout) writes a start held longer, and after a restart offers an attempt
+ * whose start was lost again. Raw worker RPCs (no SDK worker), so that each step is the test's.
+ */
+
+const NOT_FOUND = 5;
+const codeOf = async (p: Promise<unknown>): Promise<number | undefined> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => (e as { code?: number }).code,
+  );
+const commits = (port: number): Promise<number> => scrapeCounter(port, 'chasm_commits_total');
+
+describe.each(e2eDialects())('lazy start of standalone activity attempts ($name)', (dialect) => {
+  let dropDb: (() => Promise<void>) | undefined;
+  let server: TestServer;
+  let connection: Connection;
+  let client: Client;
+  let metricsPort: number;
+  beforeAll(async () => {
+    quietRuntime();
+    const db = await dialect.open();
+    dropDb = db.drop;
+    server = await startTestServer({ plugins: [matchingPlugin, standaloneActivityPlugin], database: db.config, metricsPort: 0 });
+    metricsPort = server.metricsPort!;
+    connection = await Connection.connect({ address: server.address });
+    client = new Client({ connection, namespace: 'default' });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await server?.stop();
+    await dropDb?.();
+  });
+
+  /** Starts an activity with no poller waiting (its attempt goes to the backlog), then polls it. */
+  async function startThenPoll(opts: { startToCloseTimeout: Duration; heartbeatTimeout?: Duration; maximumAttempts?: number }) {
+    const taskQueue = `lazy-${randomUUID()}`;
+    const handle = await client.activity.start('work', {
+      id: `lazy-${randomUUID()}`,
+      taskQueue,
+      startToCloseTimeout: opts.startToCloseTimeout,
+      ...(opts.heartbeatTimeout ? { heartbeatTimeout: opts.heartbeatTimeout } : {}),
+      retry: { maximumAttempts: opts.maximumAttempts ?? 1 },
+      args: ['in'],
+    });
+    // No poller waited at the start, so no hand-off: the attempt goes through its dispatch task
+    // to matching (to the backlog, or to this poll if it is already waiting), then to onPolled.
+    const before = await commits(metricsPort);
+    const lazyBefore = await scrapeCounter(metricsPort, 'activity_lazy_start_total');
+    const task = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'lazy-poller' });
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    const commitsAtPoll = (await commits(metricsPort)) - before;
+    const lazyStarts = (await scrapeCounter(metricsPort, 'activity_lazy_start_total')) - (Number.isNaN(lazyBefore) ? 0 : lazyBefore);
+    return { handle, task, taskQueue, commitsAtPoll, lazyStarts };
+  }
+
+  it('starts a polled attempt without a commit and writes it with the completion', async () => {
+    const { handle, task, commitsAtPoll, lazyStarts } = await startThenPoll({ startToCloseTimeout: '30s' });
+    expect(commitsAtPoll).toBe(0);
+    expect(lazyStarts).toBe(1);
+    // Describe reads the held state: the attempt is running for the poller.
+    const d = await handle.describe();
+    expect(d.runState).toBe('STARTED');
+    expect(d.lastWorkerIdentity).toBe('lazy-poller');
+    const before = await commits(metricsPort);
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'lazy-poller' });
+    expect((await commits(metricsPort)) - before).toBe(1);
+    const done = await handle.describe();
+    expect(done.status).toBe('COMPLETED');
+    expect(done.lastWorkerIdentity).toBe('lazy-poller');
+  });
+
+  it('writes the start of a heartbeating attempt with its first heartbeat', async () => {
+    const { handle, task, commitsAtPoll } = await startThenPoll({ startToCloseTimeout: '30s', heartbeatTimeout: '10s' });
+    expect(commitsAtPoll).toBe(0);
+    const r = await client.workflowService.recordActivityTaskHeartbeat({ namespace: 'default', taskToken: task.taskToken, identity: 'lazy-poller' });
+    expect(r.cancelRequested).toBe(false);
+    expect((await handle.describe()).runState).toBe('STARTED');
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'lazy-poller' });
+    expect((await handle.describe()).status).toBe('COMPLETED');
+  });
+
+  it('a slow worker: the guard writes the start, and start-to-close runs from the real start', async () => {
+    // Guard at dispatch + 2 s; start-to-close due 2 s after the poll.
+    const { handle, task, commitsAtPoll } = await startThenPoll({ startToCloseTimeout: '2s', maximumAttempts: 1 });
+    expect(commitsAtPoll).toBe(0);
+    const startedAt = Date.now();
+    await eventually(async () => (await handle.describe()).status === 'TIMED_OUT', 15_000, 'the attempt timed out', 100);
+    // Not before its own start-to-close, which ran from the poll (the guard only wrote the start).
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_900);
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ActivityExecutionFailedError);
+    const cause = (err as ActivityExecutionFailedError).cause;
+    expect(cause).toBeInstanceOf(TimeoutFailure);
+    expect((cause as TimeoutFailure).timeoutType).toBe('START_TO_CLOSE');
+    expect(await codeOf(client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'late' }))).toBe(NOT_FOUND);
+  });
+
+  it('with lazyStart off, the poll writes the start', async () => {
+    const off = await startTestServer({
+      plugins: [matchingPlugin, standaloneActivityPlugin],
+      metricsPort: 0,
+      settings: { 'standalone-activity': { lazyStart: false } },
+    });
+    const conn = await Connection.connect({ address: off.address });
+    try {
+      const c = new Client({ connection: conn, namespace: 'default' });
+      const taskQueue = `eager-${randomUUID()}`;
+      const handle = await c.activity.start('work', { id: `eager-${randomUUID()}`, taskQueue, startToCloseTimeout: '30s' });
+      const before = await commits(off.metricsPort!);
+      const task = await c.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'p' });
+      expect((await commits(off.metricsPort!)) - before).toBe(1);
+      await c.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'p' });
+      expect((await handle.describe()).status).toBe('COMPLETED');
+    } finally {
+      await conn.close();
+      await off.stop();
+    }
+  });
+});
+
+describe.each(restartableDatabaseConfigs('chasm_sa_lazy_crash'))('a lazy start lost to kill -9 or to eviction ($name)', (kind) => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+
+  async function lostStart(startToCloseTimeout: Duration, extraConfig?: Readonly<Record<string, unknown>>) {
+    const { config: database, drop } = await kind.open();
+    cleanups.push(drop);
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const spawn = (): Promise<ServerProcess> => spawnServer({ database, port, metricsPort, ...(extraConfig ? { extraConfig } : {}) });
+    let server: ServerProcess = await spawn();
+    cleanups.push(() => server.kill9());
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const taskQueue = `lost-${randomUUID()}`;
+    const handle = await client.activity.start('work', { id: `lost-${randomUUID()}`, taskQueue, startToCloseTimeout, retry: { maximumAttempts: 1 } });
+    const task = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'first' });
+    expect(await scrapeCounter(metricsPort, 'activity_lazy_start_total')).toBe(1);
+    return {
+      client,
+      handle,
+      task,
+      taskQueue,
+      async restart() {
+        await server.kill9();
+        server = await spawn();
+      },
+    };
+  }
+
+  it('accepts the completion of the worker whose start was lost', { timeout: 120_000 }, async () => {
+    quietRuntime();
+    const { client, handle, task, restart } = await lostStart('60s');
+    await restart();
+    // The SDK client retries UNAVAILABLE while the server comes back.
+    await client.workflowService.respondActivityTaskCompleted({
+      namespace: 'default',
+      taskToken: task.taskToken,
+      identity: 'first',
+      result: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"from the first worker"') }] },
+    });
+    const d = await handle.describe();
+    expect(d.status).toBe('COMPLETED');
+    expect(d.lastWorkerIdentity).toBe('first');
+    expect(await handle.result()).toBe('from the first worker');
+  });
+
+  it('offers the attempt again when the worker whose start was lost never answers', { timeout: 120_000 }, async () => {
+    quietRuntime();
+    // Guard at dispatch + 3 s: the restarted server offers the attempt again by then.
+    const { client, handle, task, taskQueue, restart } = await lostStart('3s');
+    await restart();
+    const again = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'second' });
+    expect(again.taskToken?.length).toBeGreaterThan(0);
+    expect(again.attempt).toBe(1);
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: again.taskToken, identity: 'second' });
+    const d = await handle.describe();
+    expect(d.status).toBe('COMPLETED');
+    expect(d.lastWorkerIdentity).toBe('second');
+    // The lost start's token no longer names a running attempt.
+    expect(await codeOf(client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'first' }))).toBe(NOT_FOUND);
+  });
+
+  it('offers the attempt again under a new token when its start was lost with the cache entry', { timeout: 60_000 }, async () => {
+    quietRuntime();
+    // A cache of one execution: starting another activity evicts the one holding the start. No
+    // restart, so the first dispatch (done and deleted) cannot offer the attempt again: only the
+    // guard can (at dispatch + 3 s).
+    const { client, handle, task, taskQueue } = await lostStart('3s', { executionCache: { maxExecutions: 1 } });
+    await client.activity.start('work', { id: `evictor-${randomUUID()}`, taskQueue: `other-${randomUUID()}`, startToCloseTimeout: '30s' });
+    const again = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'second' });
+    expect(again.taskToken?.length).toBeGreaterThan(0);
+    expect(Buffer.from(again.taskToken!).equals(Buffer.from(task.taskToken!))).toBe(false);
+    expect(await codeOf(client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'first' }))).toBe(NOT_FOUND);
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: again.taskToken, identity: 'second' });
+    const d = await handle.describe();
+    expect(d.status).toBe('COMPLETED');
+    expect(d.lastWorkerIdentity).toBe('second');
+  });
+});
