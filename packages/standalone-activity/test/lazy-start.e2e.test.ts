@@ -3,7 +3,7 @@ import { ActivityExecutionFailedError, Client, Connection, TimeoutFailure } from
 
 /** A duration as the SDK takes it ('30s', ms, …). */
 type Duration = NonNullable<Parameters<Client['activity']['start']>[1]['startToCloseTimeout']>;
-import { restartableDatabaseConfigs, scrapeCounter } from '@chasm/core/testing';
+import { restartableDatabaseConfigs, scrapeCounter, scrapeMetrics } from '@chasm/core/testing';
 import { startTestServer, type TestServer } from '@chasm/runtime/testing';
 import { matchingPlugin } from '@chasm/matching';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,24 @@ describe.each(e2eDialects())('lazy start of standalone activity attempts ($name)
     expect(cause).toBeInstanceOf(TimeoutFailure);
     expect((cause as TimeoutFailure).timeoutType).toBe('START_TO_CLOSE');
     expect(await codeOf(client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'late' }))).toBe(NOT_FOUND);
+  });
+
+  it('a guard that finds its attempt still waiting writes nothing; a later poll starts it with a commit', async () => {
+    const GUARD = 'chasm_tasks_total{type="activity.startGuard",outcome="executed"}';
+    const guard = async (): Promise<number> => (await scrapeMetrics(metricsPort)).get(GUARD) ?? 0;
+    const guardsBefore = await guard();
+    const taskQueue = `waiting-${randomUUID()}`;
+    // Guard at dispatch + 2 s.
+    const handle = await client.activity.start('work', { id: `waiting-${randomUUID()}`, taskQueue, startToCloseTimeout: '2s' });
+    const afterStart = await commits(metricsPort);
+    await eventually(async () => (await guard()) > guardsBefore, 10_000, 'the start guard ran', 50);
+    // The guard's transaction holds the activity's lock until its commit: one would be counted by
+    // the time the poll below has started the attempt.
+    const task = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'late-poller' });
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    expect(await commits(metricsPort)).toBe(afterStart + 1);
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'late-poller' });
+    expect((await handle.describe()).status).toBe('COMPLETED');
   });
 
   it('with lazyStart off, the poll writes the start', async () => {

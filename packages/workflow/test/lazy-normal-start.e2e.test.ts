@@ -162,12 +162,17 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     const guards = await env.metric(GUARD);
     const dispatches = await env.metric(DISPATCHES);
     const { workflowId, queue } = await storedTask(env.svc, 1);
+    const afterStart = await env.commits();
     await until('the start guard to run', async () => ((await env.metric(GUARD)) > guards ? true : undefined));
     const before = await env.commits();
     const lazyBefore = await env.metric(LAZY_NORMAL);
     const task = await poll(env.svc, queue);
     expect(task.taskToken?.length).toBeGreaterThan(0);
     expect(await env.commits()).toBe(before + 1);
+    // The guard wrote nothing (it only closed the window, by time): the poll's start is the one
+    // commit since the run's. The guard's transaction holds the run's lock until its commit, so
+    // a commit of it would be counted by now.
+    expect(await env.commits()).toBe(afterStart + 1);
     expect(await env.metric(LAZY_NORMAL)).toBe(lazyBefore);
     // Dispatched once: the run stayed cached, so the guard knew no start could have been lost.
     // (Had it offered the task again, the first copy would be stale and this poll would have

@@ -380,7 +380,7 @@ export class ChasmEngine implements Engine, TaskHost {
   // ------------------------------------------- task processor entry points (TaskHost), internal
 
   /** Runs every due pure task of the execution that owns `task`, in one transaction. */
-  runDuePureTasks(task: TaskRow): Promise<'done' | { retryAt: Date }> {
+  runDuePureTasks(task: TaskRow): Promise<'done' | 'finished' | { retryAt: Date }> {
     return taskEntryPoints.runDuePureTasks(this.access, task);
   }
 

@@ -25,6 +25,12 @@ export interface CommitOptions {
   readonly forceStatus?: ExecutionStatus | undefined;
   /** true when writing a brand-new execution. */
   readonly create?: boolean | undefined;
+  /**
+   * The executed tasks alone do not make the commit a change: when nothing else changed it is a
+   * no-op, and the caller deletes their rows itself (the task processor's batched deletion). A
+   * pure timer that changed nothing then costs no write of the execution.
+   */
+  readonly finishUnchanged?: boolean | undefined;
 }
 
 /** Everything one commit writes, computed before the store call; applied to the cache after it. */
@@ -134,7 +140,7 @@ export function prepareCommit(
     diff.upserts.length > 0 ||
     diff.deletes.length > 0 ||
     txn.newTasks.length > 0 ||
-    executed.size > 0 ||
+    (executed.size > 0 && opts.finishUnchanged !== true) ||
     deleteTaskIds.length > 0 ||
     opts.forceStatus !== undefined;
 

@@ -257,13 +257,14 @@ export class ExecutionAccess {
 
   /**
    * Writes a transaction: one store call fenced by the shard lease, then the cached execution,
-   * waiting long polls and the task processor learn of it. Caller holds the lock.
+   * waiting long polls and the task processor learn of it. Caller holds the lock. False when the
+   * transaction changed nothing and nothing was written.
    */
-  async commit(e: CachedExecution, txn: Transaction, opts: CommitOptions, replaceRunId?: string): Promise<void> {
+  async commit(e: CachedExecution, txn: Transaction, opts: CommitOptions, replaceRunId?: string): Promise<boolean> {
     const shardId = e.row.shardId;
     const lease = this.leases.get(shardId);
     const prepared = prepareCommit(e, txn, this.registry, () => this.leases.allocateTaskId(shardId), opts);
-    if (prepared.noop) return;
+    if (prepared.noop) return false;
     // Decided before the write: applying the commit replaces e.row.
     const closing = !isOpenStatus(prepared.row.status) && isOpenStatus(e.row.status);
     if (closes(e.row, prepared.row)) {
@@ -348,6 +349,7 @@ export class ExecutionAccess {
     this.notifier.notify(executionKeyString(e.row));
     if (prepared.deleteTaskIds.length > 0) this.tasks.cancel(shardId, prepared.deleteTaskIds);
     if (prepared.insertTasks.length > 0) this.tasks.enqueue(prepared.insertTasks);
+    return true;
   }
 
   /** Retries `fn` when another writer won (the cache was stale); conflicts are rare and short. */

@@ -10,8 +10,12 @@ import { Transaction, taskAttributes, taskPayload, taskValid } from './transacti
  * component authors: their tasks are run for them.
  */
 
-/** Runs every due pure task of the execution that owns `task`, in one transaction. */
-export function runDuePureTasks(access: ExecutionAccess, task: TaskRow): Promise<'done' | { retryAt: Date }> {
+/**
+ * Runs every due pure task of the execution that owns `task`, in one transaction. 'finished':
+ * `task` ran alone and changed nothing, so nothing was written and its row is the caller's to
+ * delete (a pure timer that found nothing to do, e.g. a start guard whose task still waits).
+ */
+export function runDuePureTasks(access: ExecutionAccess, task: TaskRow): Promise<'done' | 'finished' | { retryAt: Date }> {
   return access.retryConflicts(() =>
     access.locked(task, async (key) => {
       const e = await access.loadOrUndefined(key);
@@ -43,7 +47,9 @@ export function runDuePureTasks(access: ExecutionAccess, task: TaskRow): Promise
           if (taskValid(e.tree, rctx, n, type, payload, attrs)) type.execute(mctx, e.tree.wrap(n), payload, attrs);
           access.metrics?.tasks.inc({ type: type.name, outcome: 'executed' });
         }
-        await access.commit(e, txn, { executedTaskIds: executed });
+        const alone = executed.size === 1 && executed.has(task.taskId);
+        const wrote = await access.commit(e, txn, { executedTaskIds: executed, finishUnchanged: alone });
+        if (!wrote && alone) return 'finished';
       } catch (err) {
         access.cache.drop(key);
         throw err;

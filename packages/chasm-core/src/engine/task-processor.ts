@@ -31,7 +31,8 @@ export interface TaskProcessorOptions {
 /** What the processor needs from the engine (implemented by ChasmEngine). */
 export interface TaskHost extends Engine {
   readonly registry: Registry;
-  runDuePureTasks(task: TaskRow): Promise<'done' | { retryAt: Date }>;
+  /** 'finished': it ran and changed nothing, nothing was written; the processor deletes its row. */
+  runDuePureTasks(task: TaskRow): Promise<'done' | 'finished' | { retryAt: Date }>;
   prepareSideEffect(task: TaskRow): Promise<ComponentRef | undefined>;
   forgetTask(task: TaskRow): void;
   visibilityRecord(task: TaskRow): Promise<VisibilityRecord | undefined>;
@@ -373,6 +374,9 @@ export class TaskProcessor {
           // The commit that ran it also deleted its row.
           this.forgetKey(taskKey(row));
           this.attempts.delete(taskKey(row));
+        } else if (r === 'finished') {
+          // Nothing was written: its row goes in the shard's next batch of deletions.
+          this.finish(row);
         } else {
           this.heap.push(r.retryAt.getTime(), row);
           this.arm();

@@ -135,9 +135,12 @@ export const StartGuardTask = lib.pureTask<typeof Activity, ActivityStartGuardTa
   validate: (_ctx, a, p) => (a.state.status === 'scheduled' || a.state.status === 'started') && a.state.stamp === p.stamp && a.state.startGuardAt !== null,
   execute(ctx, a, p) {
     const s = a.state;
+    // Still waiting in a backlog, nothing lost: the window is closed by time alone
+    // (`canStartLazily` compares with startGuardAt), so the guard changes nothing and costs no
+    // write (the engine deletes its row in a batch).
+    if (s.status === 'scheduled' && heldSinceScheduled.get(s) === p.stamp) return;
     s.startGuardAt = null;
-    if (s.status !== 'scheduled' || heldSinceScheduled.get(s) === p.stamp) return;
-    reofferAttempt(a, ctx);
+    if (s.status === 'scheduled') reofferAttempt(a, ctx);
   },
 });
 

@@ -99,8 +99,12 @@ export const WorkflowTaskStartGuard = lib.pureTask<typeof Workflow, WorkflowTask
   execute(ctx, wf) {
     const s = wf.state;
     const t = s.wft!;
-    delete t.startGuardAt;
+    // Still waiting in a backlog, nothing lost: the window is closed by time alone
+    // (`canStartLazily` compares with startGuardAt), so the guard changes nothing and costs no
+    // write (the engine deletes its row in a batch). It used to delete startGuardAt, one commit
+    // per queued task: with a backlog, a commit for every waiting task at its guard's time.
     if (heldSinceScheduled.has(t)) return;
+    delete t.startGuardAt;
     t.stamp = ++s.wftStamp;
     ctx.addTask(wf, DispatchWorkflowTask, dispatchOf(s));
   },
