@@ -12,6 +12,10 @@
  * round trips, write calls (`chasm_write` statements) and writes per start. The workflow tasks
  * the starts schedule pile up in the task queue's backlog, as they would with no worker running.
  *
+ * BENCH_EXECUTION_CACHE=N bounds our server's execution cache (default 10,000): with more starts
+ * than that in a start guard's 10 s, the guards of evicted runs each load and re-offer their task
+ * (ADR 0065's open item).
+ *
  * BENCH_BASELINE_ROOT=/work/main runs the server built in another checkout (same paths below
  * it), so that two builds are compared by one bench in the same minutes.
  */
@@ -43,14 +47,17 @@ const TARGETS = process.env['BENCH_TARGETS'] ?? 'pglite,postgres';
 const PATH = '/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution';
 const Request = api.workflowservice.v1.StartWorkflowExecutionRequest;
 const BASELINE = process.env['BENCH_BASELINE_ROOT'];
+/** The server's execution cache bound (runtime config `executionCache.maxExecutions`; default 10,000). */
+const CACHE = process.env['BENCH_EXECUTION_CACHE'];
 /** This checkout's root (dist/bench → packages/workflow → packages → root). */
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
 
 function startServer(database: ChildDatabase, port: number, metricsPort: number): Promise<ServerProcess> {
-  if (BASELINE === undefined) return spawnServer({ database, port, metricsPort, logLevel: 'error' });
+  const extraConfig = CACHE === undefined ? undefined : { executionCache: { maxExecutions: Number(CACHE) } };
+  if (BASELINE === undefined) return spawnServer({ database, port, metricsPort, logLevel: 'error', ...(extraConfig ? { extraConfig } : {}) });
   const there = (path: string): string => (path.startsWith(ROOT) ? BASELINE + path.slice(ROOT.length) : path);
   const packages = ['@chasm/matching', '@chasm/workflow'].map((p) => there(pluginPath(p, import.meta.url)));
-  return spawnServerProcess({ cli: there(RUNTIME_CLI), database, port, metricsPort, packages, logLevel: 'error' });
+  return spawnServerProcess({ cli: there(RUNTIME_CLI), database, port, metricsPort, packages, logLevel: 'error', ...(extraConfig ? { extraConfig } : {}) });
 }
 
 /** Requests encoded before the clock starts: the callers only send bytes. */
