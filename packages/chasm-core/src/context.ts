@@ -31,13 +31,4 @@ export interface MutableContext extends Context {
    * compiler where the component is typed, and at run time: FailedPreconditionError).
    */
   addTask<T extends AnyTaskType>(component: ComponentOf<TaskComponentOf<T>>, task: T, payload: TaskPayloadOf<T>, opts?: AddTaskOptions): void;
-  /**
-   * Runs `fn` once this transaction's write has been handed to the database, before it is known
-   * to be durable (ADR 0066); never when the transaction writes nothing, fails before its write
-   * is sent, or is speculative. For a hand-off to a receiver that tolerates the write being lost
-   * after all: whatever it does next must be checked against the durable state (it takes the
-   * execution's lock, which the commit holds until the outcome is known). `fn` must not throw
-   * or change state.
-   */
-  onWriteSent(fn: () => void): void;
 }

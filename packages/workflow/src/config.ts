@@ -109,13 +109,6 @@ export const workflowConfigSchema = z.strictObject({
    * is offered again. Ours, not Temporal's.
    */
   lazyNormalStart: z.boolean().default(true),
-  /**
-   * A poller reserved for the workflow task an activity's completion, failure or cancellation
-   * schedules (ADR 0040) is answered as soon as that commit is sent to the database, not once it
-   * is durable (ADR 0066): the worker's work overlaps the commit, and its answer waits for the
-   * commit's outcome on the run's lock. Ours, not Temporal's.
-   */
-  handoffWhenSent: z.boolean().default(true),
   ...limitFields,
   /**
    * Per-namespace overrides of the limits above, keyed by namespace name (Temporal's dynamic

@@ -18,8 +18,6 @@ export class EngineMetrics {
   private shardCount: (() => number) | undefined;
   /** Speculative updates: applied in memory, written later with a commit or never. */
   readonly speculativeUpdates: Counter;
-  /** Commits whose transaction handed something out once its write was sent (ADR 0066), by the write's outcome. */
-  readonly handoffsBeforeDurable: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
@@ -47,12 +45,6 @@ export class EngineMetrics {
       },
     }));
     this.speculativeUpdates = get('chasm_speculative_updates_total', () => new Counter({ name: 'chasm_speculative_updates_total', help: 'Speculative updates: applied to a cached execution in memory, not committed', registers: [registry] }));
-    this.handoffsBeforeDurable = get('chasm_handoffs_before_durable_total', () => new Counter({
-      name: 'chasm_handoffs_before_durable_total',
-      help: 'Commits that handed something out as soon as their write was sent (onWriteSent), by the write outcome (committed, failed: the receiver is refused later)',
-      labelNames: ['outcome'] as const,
-      registers: [registry],
-    }));
     this.pendingTasks = get('chasm_tasks_pending', () => new Gauge({ name: 'chasm_tasks_pending', help: 'Tasks waiting in memory', labelNames: ['kind'] as const, registers: [registry] }));
   }
 

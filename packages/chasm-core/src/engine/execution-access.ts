@@ -276,11 +276,9 @@ export class ExecutionAccess {
       }
     }
     const started = performance.now();
-    // Whether something was handed out before the write was known durable (onWriteSent).
-    let handedOut = false;
     const write = async (): Promise<void> => {
       if (opts.create) {
-        const sent = this.store.createExecution({
+        await this.store.createExecution({
           lease,
           execution: { ...prepared.row, dbVersion: 1 },
           nodes: prepared.diff.upserts,
@@ -288,14 +286,12 @@ export class ExecutionAccess {
           current: replaceRunId ? { mode: 'replace', previousRunId: replaceRunId } : { mode: 'create' },
           ...(prepared.visibility ? { visibility: prepared.visibility } : {}),
         });
-        handedOut = this.runWriteSent(txn);
-        await sent;
         applyCommit(e, { ...prepared, row: { ...prepared.row, dbVersion: 1 } });
       } else {
         // Taken at the last moment, so that rows finished while this commit was prepared ride too.
         const ride = this.tasks.rideFinished(shardId);
         try {
-          const sent = this.store.commit({
+          await this.store.commit({
             lease,
             key: keyOf(e.row),
             expectedDbVersion: e.row.dbVersion,
@@ -308,8 +304,6 @@ export class ExecutionAccess {
             ...(prepared.visibility ? { visibility: prepared.visibility } : {}),
             ...(ride ? { finishedTaskIds: ride.ids } : {}),
           });
-          handedOut = this.runWriteSent(txn);
-          await sent;
         } catch (err) {
           ride?.settle(false);
           throw err;
@@ -337,7 +331,6 @@ export class ExecutionAccess {
         await write();
       }
     } catch (err) {
-      if (handedOut) this.metrics?.handoffsBeforeDurable.inc({ outcome: 'failed' });
       if (err instanceof ShardOwnershipLostError) this.shardLost(shardId);
       // Unknown outcome: the write may have committed with its tasks, which were then never
       // handed over in memory. The caller drops the cached execution (it reloads the truth);
@@ -345,7 +338,6 @@ export class ExecutionAccess {
       else if (isTransientDatabaseError(err)) this.tasks.rescan(shardId);
       throw err;
     }
-    if (handedOut) this.metrics?.handoffsBeforeDurable.inc({ outcome: 'committed' });
     this.metrics?.commits.inc();
     this.metrics?.commitLatency.observe((performance.now() - started) / 1000);
     // A closing commit moves the execution to the cache's small closed tier.
@@ -357,23 +349,6 @@ export class ExecutionAccess {
     this.notifier.notify(executionKeyString(e.row));
     if (prepared.deleteTaskIds.length > 0) this.tasks.cancel(shardId, prepared.deleteTaskIds);
     if (prepared.insertTasks.length > 0) this.tasks.enqueue(prepared.insertTasks);
-    return true;
-  }
-
-  /**
-   * The transaction's `onWriteSent` callbacks, right after its write was handed to the store (the
-   * statement is on its way; its outcome is not known). A callback that throws is a bug of its
-   * own: logged, and the commit goes on.
-   */
-  private runWriteSent(txn: Transaction): boolean {
-    if (txn.writeSent.length === 0) return false;
-    for (const fn of txn.writeSent.splice(0)) {
-      try {
-        fn();
-      } catch (err) {
-        this.logger?.error({ err }, 'onWriteSent callback failed');
-      }
-    }
     return true;
   }
 

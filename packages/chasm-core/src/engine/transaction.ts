@@ -23,8 +23,6 @@ export interface PendingTask {
 export class Transaction {
   readonly newTasks: PendingTask[] = [];
   readonly immediatePure: PendingTask[] = [];
-  /** `MutableContext.onWriteSent` callbacks, run by the commit once its write is sent. */
-  readonly writeSent: (() => void)[] = [];
 
   constructor(
     readonly tree: Tree,
@@ -85,9 +83,6 @@ export class Transaction {
         const pending = { node, type, payload, at };
         if (type.kind === 'pure' && at === null) this.immediatePure.push(pending);
         else this.newTasks.push(pending);
-      },
-      onWriteSent: (fn: () => void) => {
-        this.writeSent.push(fn);
       },
     } as MutableContext);
   }

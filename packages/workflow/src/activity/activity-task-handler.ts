@@ -19,14 +19,14 @@ import { cancelActivity, checkAttempt, completeActivity, failActivity, heartbeat
 export function workflowActivityTaskHandler(
   engine: ChasmEngine,
   metrics: WorkflowMetrics | undefined,
-  config: Pick<WorkflowConfig, 'blobSizeLimitBytes' | 'handoffWhenSent'> & ContinueAsNewThresholds,
+  config: Pick<WorkflowConfig, 'blobSizeLimitBytes'> & ContinueAsNewThresholds,
   matching?: MatchingService,
 ): ActivityTaskHandler {
   const { blobSizeLimitBytes } = config;
   /** An update whose change may schedule the run's next workflow task. */
   const finishing = <T>(ref: ComponentRef, fn: (c: AnyComponent, ctx: MutableContext) => T): Promise<T> =>
     matching
-      ? updateWithHandoff(engine, matching, ref, (c) => asComponent(c.parent()!, Workflow), fn, config, config.handoffWhenSent)
+      ? updateWithHandoff(engine, matching, ref, (c) => asComponent(c.parent()!, Workflow), fn, config)
       : engine.update(ref, fn).then((r) => r.output);
   const blob = (field: string, p: Payloads | null | undefined): void => {
     const n = encodePayloads(p)?.length ?? 0;

@@ -9,6 +9,7 @@
  *   node packages/workflow/dist/bench/rpc-capture.bench.js
  *   BENCH_WORKFLOWS=100   BENCH_TARGETS=fake,postgres   BENCH_CAPTURE_OUT=/tmp/capture.json
  *   BENCH_CALLERS=50   (the timeline needs 1; with more, only the per-workflow counts are printed)
+ *   BENCH_SERVER_SETTINGS='{"workflow":{"handoffWhenSent":false}}'   (our server's per-plugin settings)
  *
  * The proxy adds a hop to every call (the same for both targets): compare offsets between
  * targets, not with the workflow bench's latencies. It runs in the bench's own process, so at
@@ -34,6 +35,7 @@ import { decodeCall, startCaptureProxy, type CapturedCall } from './rpc-capture-
 const WORKFLOWS = Number(process.env['BENCH_WORKFLOWS'] ?? 100);
 const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 1);
 const TARGETS = process.env['BENCH_TARGETS'] ?? 'fake,postgres';
+const SETTINGS = process.env['BENCH_SERVER_SETTINGS'] ? { settings: JSON.parse(process.env['BENCH_SERVER_SETTINGS']) as Record<string, unknown> } : {};
 const OUT = process.env['BENCH_CAPTURE_OUT'] ?? join(tmpdir(), `rpc-capture-${Date.now()}.json`);
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
 
@@ -199,12 +201,12 @@ async function withUpstreams(bundleFile: string, postgresUrl: string | undefined
   }
   if (postgresUrl) {
     const metricsPort = await freePort();
-    const server = await spawnServer({ database: { kind: 'postgres', url: postgresUrl }, port: await freePort(), metricsPort });
+    const server = await spawnServer({ database: { kind: 'postgres', url: postgresUrl }, port: await freePort(), metricsPort, ...SETTINGS });
     await run({ name: 'ours, Postgres', address: server.address, metricsPort, stop: () => server.stop() });
   }
   if (TARGETS.includes('pglite')) {
     const metricsPort = await freePort();
-    const server = await spawnServer({ database: { kind: 'pglite' }, port: await freePort(), metricsPort });
+    const server = await spawnServer({ database: { kind: 'pglite' }, port: await freePort(), metricsPort, ...SETTINGS });
     await run({ name: 'ours, PGlite', address: server.address, metricsPort, stop: () => server.stop() });
   }
   console.log(report.join('\n\n'));

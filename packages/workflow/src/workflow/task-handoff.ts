@@ -13,17 +13,9 @@ import type { WorkflowComponent } from './workflow.js';
  * two commits in a row on the workflow's critical path, and a dispatch-task row written and
  * deleted. Instead, when a poller is waiting on the queue the task will go to, it is reserved
  * first, the task is scheduled *and started* for that poller in the change's own commit, and the
- * poll is answered with it as soon as that commit is durable; if the poller is gone by then, the
- * started task is recovered by its start-to-close timeout, as a sync-matched task whose poll answer
- * was lost is.
- *
- * An activity's completion (`updateWithHandoff` with `whenSent`, config `handoffWhenSent`) answers
- * the poll as soon as its commit is *sent* (ADR 0066): the worker works while the commit is on the
- * wire, and whatever it answers takes the run's lock, which the commit holds until its outcome is
- * known, so it is checked against the durable state. If that commit fails, the worker's answer is
- * refused (NOT_FOUND) and the completion's sender retries as after any failed completion. A start
- * does not do this: its create is optimistic (it may find the id taken only when the database
- * answers), and a worker must never run a first task of a run that was never created.
+ * poll is answered with it as soon as that commit is durable. Nothing is handed to a worker before
+ * it is committed: if the poller is gone by then, the started task is recovered by its
+ * start-to-close timeout, as a sync-matched task whose poll answer was lost is.
  */
 
 /** What a task scheduled by a change now would be dispatched to, or undefined if none would be scheduled. */
@@ -52,27 +44,20 @@ export function startForReservedPoller(
   ctx: MutableContext,
   h: Handoff | undefined,
   suggest: ContinueAsNewThresholds,
-  whenSent = false,
 ): HandedOffTask | undefined {
   const t = wf.state.wft;
-  if (!h || h.settled || !t || t.startedEventId !== 0 || t.speculative || t.queueKind !== h.queue.kind || t.queueName !== h.queue.name) return undefined;
+  if (!h || !t || t.startedEventId !== 0 || t.speculative || t.queueKind !== h.queue.kind || t.queueName !== h.queue.name) return undefined;
   if (!h.reservation.alive) return undefined;
   const w = new HistoryWriter(wf, ctx);
   const response = startWorkflowTask(w, t.stamp, t.queueKind, h.reservation.identity, randomUUID(), suggest);
   w.commit();
-  if (!response) return undefined;
-  const started = { workflowId: wf.state.workflowId, runId: wf.state.runId, stamp: t.stamp, response };
-  // ADR 0066: the poll is answered while the commit is on its way, not after it is durable.
-  if (whenSent) ctx.onWriteSent(() => completeHandoff(h, started));
-  return started;
+  return response ? { workflowId: wf.state.workflowId, runId: wf.state.runId, stamp: t.stamp, response } : undefined;
 }
 
 /** A poller reserved for a run's next workflow task. */
 export interface Handoff {
   readonly queue: TaskQueueRef;
   readonly reservation: PollerReservation;
-  /** Delivered or released: nothing more to do with the reservation. */
-  settled: boolean;
 }
 
 /** Reserves a poller waiting on `queue` (undefined: none waits, or matching said no). */
@@ -87,7 +72,7 @@ export async function reserveFor(
     .reservePoller({ namespaceId, taskQueue: queue, type: 'workflow', ...(priority ? { priority } : {}) })
     // Only a shortcut: without it the task goes through matching as usual.
     .catch(() => undefined);
-  return reservation ? { queue, reservation, settled: false } : undefined;
+  return reservation ? { queue, reservation } : undefined;
 }
 
 /**
@@ -95,8 +80,7 @@ export async function reserveFor(
  * when the commit did not start one (or failed: `started` undefined).
  */
 export function completeHandoff(h: Handoff | undefined, started: HandedOffTask | undefined): void {
-  if (!h || h.settled) return;
-  h.settled = true;
+  if (!h) return;
   if (!started) {
     h.reservation.release();
     return;
@@ -117,7 +101,6 @@ export async function updateWithHandoff<T>(
   workflowOf: (c: AnyComponent) => WorkflowComponent,
   fn: (c: AnyComponent, ctx: MutableContext) => T,
   suggest: ContinueAsNewThresholds,
-  whenSent = false,
 ): Promise<T> {
   const peek = await engine
     .read(target, (c) => {
@@ -131,7 +114,7 @@ export async function updateWithHandoff<T>(
     const r = await engine.update(target, (c, ctx) => {
       started = undefined; // a transaction retried after a conflict starts over
       const out = fn(c, ctx);
-      started = startForReservedPoller(workflowOf(c), ctx, h, suggest, whenSent);
+      started = startForReservedPoller(workflowOf(c), ctx, h, suggest);
       return out;
     });
     return r.output;
