@@ -17,6 +17,14 @@ export interface Context {
   readonly stateBytes: number;
   /** A ref to a component, valid as a consistency token once this transaction commits. */
   ref(component: AnyComponent): ComponentRef;
+  /**
+   * Which in-memory lineage of the execution this is (ADR 0067): it changes when a speculative
+   * change held in memory may have been lost since (another process, or the execution dropped by
+   * a failed commit or a lost shard), and only then. An execution holding a speculative change
+   * is never evicted from the cache, so eviction and reload keep it. Stored with a task, it tells
+   * the task later whether a speculative change made since then can have been lost: equal, no.
+   */
+  readonly memoryEpoch: string;
 }
 
 export interface AddTaskOptions {

@@ -178,6 +178,7 @@ describe.each(restartableDatabaseConfigs('chasm_sa_lazy_crash'))('a lazy start l
       handle,
       task,
       taskQueue,
+      metricsPort,
       async restart() {
         await server.kill9();
         server = await spawn();
@@ -218,20 +219,46 @@ describe.each(restartableDatabaseConfigs('chasm_sa_lazy_crash'))('a lazy start l
     expect(await codeOf(client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'first' }))).toBe(NOT_FOUND);
   });
 
-  it('offers the attempt again under a new token when its start was lost with the cache entry', { timeout: 60_000 }, async () => {
+  it('keeps the execution holding a start in memory cached: its worker completes from the cache (ADR 0067)', { timeout: 60_000 }, async () => {
     quietRuntime();
-    // A cache of one execution: starting another activity evicts the one holding the start. No
-    // restart, so the first dispatch (done and deleted) cannot offer the attempt again: only the
-    // guard can (at dispatch + 3 s).
-    const { client, handle, task, taskQueue } = await lostStart('3s', { executionCache: { maxExecutions: 1 } });
+    // A cache of one execution: starting another activity would evict the one holding the start.
+    const { client, handle, task, metricsPort } = await lostStart('60s', { executionCache: { maxExecutions: 1 } });
     await client.activity.start('work', { id: `evictor-${randomUUID()}`, taskQueue: `other-${randomUUID()}`, startToCloseTimeout: '30s' });
-    const again = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'second' });
-    expect(again.taskToken?.length).toBeGreaterThan(0);
-    expect(Buffer.from(again.taskToken!).equals(Buffer.from(task.taskToken!))).toBe(false);
-    expect(await codeOf(client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'first' }))).toBe(NOT_FOUND);
-    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: again.taskToken, identity: 'second' });
+    const loads = await scrapeCounter(metricsPort, 'chasm_execution_loads_total');
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'first' });
+    // Completed on the cached execution, which kept the start: not loaded again.
+    expect(await scrapeCounter(metricsPort, 'chasm_execution_loads_total')).toBe(loads);
     const d = await handle.describe();
     expect(d.status).toBe('COMPLETED');
-    expect(d.lastWorkerIdentity).toBe('second');
+    expect(d.lastWorkerIdentity).toBe('first');
+  });
+
+  it('an attempt evicted while it waits in the backlog: its guard writes nothing and it is offered once (ADR 0067)', { timeout: 60_000 }, async () => {
+    quietRuntime();
+    const { config: database, drop } = await kind.open();
+    cleanups.push(drop);
+    const metricsPort = await freePort();
+    const server = await spawnServer({ database, port: await freePort(), metricsPort, extraConfig: { executionCache: { maxExecutions: 1 } } });
+    cleanups.push(() => server.kill9());
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const guard = async () => (await scrapeMetrics(metricsPort)).get('chasm_tasks_total{type="activity.startGuard",outcome="executed"}') ?? 0;
+    const guards = await guard();
+    const taskQueue = `waiting-${randomUUID()}`;
+    // Guard at dispatch + 1 s; no poller yet, so the attempt waits in the backlog.
+    const handle = await client.activity.start('work', { id: `waiting-${randomUUID()}`, taskQueue, startToCloseTimeout: '1s', retry: { maximumAttempts: 1 } });
+    // Evicts the first: nothing of it is held in memory, so the eviction loses nothing.
+    await client.activity.start('work', { id: `evictor-${randomUUID()}`, taskQueue: `other-${randomUUID()}`, startToCloseTimeout: '30s' });
+    const commits = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    await eventually(async () => (await guard()) > guards, 20_000, 'the start guard to run');
+    // The guard found the execution's memory epoch unchanged: no commit, no second offer.
+    expect(await scrapeCounter(metricsPort, 'chasm_commits_total')).toBe(commits);
+    const task = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'worker' });
+    expect(task.attempt).toBe(1);
+    await client.workflowService.respondActivityTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'worker' });
+    expect((await handle.describe()).status).toBe('COMPLETED');
+    // The poll's start (the guard closed the window: a commit) and the completion, nothing else.
+    expect(await scrapeCounter(metricsPort, 'chasm_commits_total')).toBe(commits + 2);
   });
 });

@@ -24,6 +24,7 @@ const stores = restartableDatabaseConfigs('chasm_lazy_normal_start');
 const GUARD = 'chasm_tasks_total{type="workflow.workflowTaskStartGuard",outcome="executed"}';
 const DISPATCHES = 'chasm_tasks_total{type="workflow.dispatchWorkflowTask",outcome="executed"}';
 const LAZY_NORMAL = 'workflow_lazy_start_total{queue="normal"}';
+const LOADS = 'chasm_execution_loads_total';
 
 const types = (events: readonly HistoryEvent[] | null | undefined): string[] =>
   (events ?? []).map((e) => EventType[e.eventType ?? 0]!.replace('EVENT_TYPE_', ''));
@@ -205,8 +206,8 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     const task = await poll(env.svc, queue);
     expect(task.taskToken?.length).toBeGreaterThan(0);
     await env.restart();
-    // The start guard (due 1 s after the task was scheduled) finds the run loaded from the
-    // database since then and offers the task again. (The dispatch of the first offer may also be
+    // The start guard (due 1 s after the task was scheduled) finds the run's memory epoch changed
+    // (another process: the start held in memory may be lost) and offers the task again. (The dispatch of the first offer may also be
     // run again after the kill, its deletion not yet written; either copy is the same task.)
     const again = await poll(env.svc, queue, 'w2');
     expect(again.taskToken?.length).toBeGreaterThan(0);
@@ -220,20 +221,41 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     await expect(env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand })).rejects.toMatchObject({ code: 5 });
   });
 
-  it('a start lost with the cache entry: the guard offers the task again under a new token', { timeout: 60_000 }, async () => {
-    // A cache of one execution: starting another run evicts the one holding the start.
+  it('a run holding a start in memory is not evicted: its worker completes the task from the cache (ADR 0067)', { timeout: 60_000 }, async () => {
+    // A cache of one execution: starting another run would evict the one holding the start.
     const env = await setUp({ executionCache: { maxExecutions: 1 } });
-    const { workflowId, queue } = await storedTask(env.svc, 1);
+    const { workflowId, queue } = await storedTask(env.svc, 10);
     const task = await poll(env.svc, queue);
     expect(task.taskToken?.length).toBeGreaterThan(0);
     await storedTask(env.svc, 10);
-    const again = await poll(env.svc, queue, 'w2');
-    expect(again.taskToken?.length).toBeGreaterThan(0);
-    expect(Number(again.startedEventId)).toBe(3);
-    await expect(env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand })).rejects.toMatchObject({ code: 5 });
-    await env.svc.respondWorkflowTaskCompleted({ taskToken: again.taskToken, identity: 'w2', commands: completeCommand });
+    const loads = await env.metric(LOADS);
+    await env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand });
+    // Completed from the cached run, which kept the start: not loaded again.
+    expect(await env.metric(LOADS)).toBe(loads);
     const events = await env.history(workflowId);
     expect(types(events)).toEqual(ONE_TASK_RUN);
-    expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w2');
+    expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w');
+  });
+
+  it('a run evicted while its task waits in the backlog: the guard writes nothing, the task is offered once (ADR 0067)', { timeout: 60_000 }, async () => {
+    const env = await setUp({ executionCache: { maxExecutions: 1 } });
+    const guards = await env.metric(GUARD);
+    const dispatches = await env.metric(DISPATCHES);
+    const { workflowId, queue } = await storedTask(env.svc, 1);
+    // Evicts the first run: nothing of it is held in memory, so the eviction loses nothing.
+    await storedTask(env.svc, 10);
+    const afterStarts = await env.commits();
+    const loads = await env.metric(LOADS);
+    await until('the start guard to run', async () => ((await env.metric(GUARD)) > guards ? true : undefined));
+    // The guard loaded the evicted run, found its memory epoch unchanged and wrote nothing.
+    expect(await env.metric(LOADS)).toBeGreaterThan(loads);
+    expect(await env.commits()).toBe(afterStarts);
+    const task = await poll(env.svc, queue);
+    expect(task.attempt).toBe(1);
+    expect(Number(task.startedEventId)).toBe(3);
+    await env.svc.respondWorkflowTaskCompleted({ taskToken: task.taskToken, identity: 'w', commands: completeCommand });
+    expect(types(await env.history(workflowId))).toEqual(ONE_TASK_RUN);
+    // One dispatch per run: the task was never offered again.
+    expect(await env.metric(DISPATCHES)).toBe(dispatches + 2);
   });
 });

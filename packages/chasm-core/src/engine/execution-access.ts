@@ -149,6 +149,7 @@ export class ExecutionAccess {
       throw new ChasmError('UNAVAILABLE', `shard ${loaded.execution.shardId} is not owned by this node`);
     }
     const tree = Tree.load(this.registry, loaded.nodes, loaded.tasks);
+    tree.memoryEpoch = this.cache.epochOf(key);
     const rootType = tree.root.componentType!;
     const state = tree.wrap(tree.root).state;
     const e: CachedExecution = {

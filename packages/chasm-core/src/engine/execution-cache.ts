@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isOpenStatus, type CurrentExecutionRow, type ExecutionKey, type ExecutionRow } from '../persistence/store.js';
 import type { Tree } from '../tree/tree.js';
 
@@ -13,6 +14,9 @@ export interface CachedExecution {
   speculative?: boolean;
 }
 
+/** Executions whose drops are tracked one by one (`ExecutionCache.epochOf`); beyond, all epochs change. */
+const MAX_DROPPED_TRACKED = 100_000;
+
 /** Closed executions kept cached at most (see `ExecutionCache.closed`). */
 export const DEFAULT_MAX_CLOSED = 256;
 
@@ -27,6 +31,12 @@ export const executionKeyString = (k: ExecutionKey): string =>
  * engine drops everything cached for it.
  */
 export class ExecutionCache {
+  /** This process's cache: a speculative change held by another process is never ours. */
+  private readonly bootId = randomUUID();
+  /** Bumped when a whole shard is dropped (or `dropped` overflows): every epoch changes. */
+  private generation = 0;
+  /** Per execution, how many times it was dropped (its in-memory state discarded) by this cache. */
+  private readonly dropped = new Map<string, number>();
   private readonly executions = new Map<string, CachedExecution>();
   /** When each cached execution was last used (monotonic ms), in the same LRU order. */
   private readonly lastUsed = new Map<string, number>();
@@ -70,7 +80,38 @@ export class ExecutionCache {
       this.closed.add(k);
       if (this.closed.size > this.maxClosed) this.forget(this.closed.values().next().value as string);
     }
-    while (this.executions.size > this.maxExecutions) this.forget(this.executions.keys().next().value as string);
+    this.evictOverflow();
+  }
+
+  /**
+   * The execution's in-memory lineage (`Context.memoryEpoch`, ADR 0067): the process, and how
+   * often this execution (or its shard) was dropped. Eviction does not change it: an execution
+   * holding a speculative change is never evicted, so an evicted one had nothing in memory that
+   * the database did not have.
+   */
+  epochOf(key: ExecutionKey): string {
+    return `${this.bootId}.${this.generation}.${this.dropped.get(executionKeyString(key)) ?? 0}`;
+  }
+
+  /**
+   * Least recently used first, down to `maxExecutions`. An execution holding a speculative change
+   * (ADR 0067) is not evicted but moved to the most recent end: it is pinned only until its change
+   * is committed (a start guard or the next commit settles it), so at most as many stay beyond the
+   * bound as there are speculative changes out.
+   */
+  private evictOverflow(): void {
+    let skipped = 0;
+    while (this.executions.size > this.maxExecutions && skipped < this.executions.size) {
+      const k = this.executions.keys().next().value as string;
+      const e = this.executions.get(k)!;
+      if (e.speculative) {
+        this.executions.delete(k);
+        this.executions.set(k, e);
+        skipped++;
+        continue;
+      }
+      this.forget(k);
+    }
   }
   private forget(k: string): void {
     this.executions.delete(k);
@@ -93,14 +134,35 @@ export class ExecutionCache {
   evictIdle(idleMs: number): number {
     const cutoff = this.now() - idleMs;
     let n = 0;
+    const pinned: string[] = [];
     for (const [k, t] of this.lastUsed) {
       if (t > cutoff) break;
+      // Holding a speculative change: kept (ADR 0067), counted as used now.
+      if (this.executions.get(k)?.speculative) {
+        pinned.push(k);
+        continue;
+      }
       this.forget(k);
       n++;
     }
+    for (const k of pinned) this.touch(k);
     return n;
   }
+  /** Discards the execution's in-memory state (a failed commit, a delete): its epoch changes. */
   drop(key: ExecutionKey): void {
+    const k = executionKeyString(key);
+    this.forget(k);
+    if (this.dropped.size >= MAX_DROPPED_TRACKED && !this.dropped.has(k)) {
+      // Failures beyond what is worth tracking one by one: change every epoch instead.
+      this.dropped.clear();
+      this.generation++;
+    } else {
+      this.dropped.set(k, (this.dropped.get(k) ?? 0) + 1);
+    }
+    this.current.delete(businessKey(key.namespaceId, key.businessId, key.archetype));
+  }
+  /** Forgets a deleted execution (and its current-run pointer); its epoch no longer matters. */
+  forgetDeleted(key: ExecutionKey): void {
     this.forget(executionKeyString(key));
     this.current.delete(businessKey(key.namespaceId, key.businessId, key.archetype));
   }
@@ -121,6 +183,7 @@ export class ExecutionCache {
   }
   /** Forgets everything of a shard (ownership lost). */
   dropShard(shardId: number): void {
+    this.generation++;
     for (const [k, e] of this.executions) {
       if (e.row.shardId === shardId) this.forget(k);
     }

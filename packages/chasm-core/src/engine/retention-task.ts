@@ -44,12 +44,16 @@ export function runRetention(access: ExecutionAccess, task: TaskRow): Promise<Re
  * caller holds the lock.
  */
 export async function deleteLocked(access: ExecutionAccess, key: ExecutionKey, shardId: number): Promise<void> {
+  let deleted = false;
   try {
     await access.store.deleteExecution(access.leases.get(shardId), key);
+    deleted = true;
   } finally {
     // Also on failure: a delete of unknown outcome may have happened, so the cached execution
-    // (and the current-run pointer, which `drop` forgets too) can no longer be trusted.
-    access.cache.drop(key);
+    // (and the current-run pointer, which both forget) can no longer be trusted. A deleted one
+    // runs no task again: no need to change its memory epoch (ADR 0067).
+    if (deleted) access.cache.forgetDeleted(key);
+    else access.cache.drop(key);
   }
   access.notifier.notify(executionKeyString(key));
 }

@@ -90,6 +90,7 @@ async function startOrUpdateLocked(
     startRequestId: opts.requestId, requestIds: [],
   };
   const tree = Tree.create(access.registry, type, undefined);
+  tree.memoryEpoch = access.cache.epochOf(key);
   const e: CachedExecution = { row, tree, visibilityFingerprint: undefined, visibilityTaskIds: [] };
   const txn = new Transaction(tree, key, now, 0);
   const ctx = txn.mutableContext();

@@ -53,7 +53,14 @@ export class Transaction {
   }
 
   readContext(): Context {
-    return { now: this.now, key: this.key, transitionCount: this.currentTc, stateBytes: this.tree.componentBytes, ref: (c) => this.ref(c) };
+    return {
+      now: this.now,
+      key: this.key,
+      transitionCount: this.currentTc,
+      stateBytes: this.tree.componentBytes,
+      memoryEpoch: this.tree.memoryEpoch,
+      ref: (c) => this.ref(c),
+    };
   }
 
   #mutable: MutableContext | undefined;
@@ -69,6 +76,7 @@ export class Transaction {
       key: this.key,
       transitionCount: this.currentTc,
       stateBytes: this.tree.componentBytes,
+      memoryEpoch: this.tree.memoryEpoch,
       // A ref taken inside a mutation is a token for the state this transaction commits.
       ref: (c) => this.ref(c, this.nextTc),
       addTask: (component: AnyComponent, type: AnyTaskType, payload: unknown, opts?: AddTaskOptions) => {

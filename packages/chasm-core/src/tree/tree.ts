@@ -29,6 +29,8 @@ export class Tree {
   readonly nodes = new Map<string, TreeNode>();
   readonly root: TreeNode;
   mutable = false;
+  /** The execution's in-memory lineage (`Context.memoryEpoch`), set by the engine when it loads or creates the tree. */
+  memoryEpoch = '';
   /** Persisted paths removed during the current transaction. */
   readonly removedPaths = new Set<string>();
   /** Tasks whose component was removed during the current transaction. */

@@ -6,7 +6,6 @@ import type { PriorityState } from './activity-options.js';
 import {
   attemptTimedOut,
   heartbeatTimedOut,
-  heldSinceScheduled,
   reofferAttempt,
   scheduleToCloseTimedOut,
   scheduleToStartTimedOut,
@@ -31,6 +30,8 @@ export interface ActivityHeartbeatTimerTask {
 }
 export interface ActivityStartGuardTask {
   readonly stamp: number;
+  /** `Context.memoryEpoch` when the attempt was scheduled (ADR 0067); absent in rows written before. */
+  readonly epoch?: string;
 }
 export interface ActivityScheduleToCloseTask {
   readonly deadline: number;
@@ -125,9 +126,10 @@ export const HeartbeatTimeoutTask = lib.pureTask<typeof Activity, ActivityHeartb
  * dispatch time. A poller may start the attempt in memory only before this runs (lazy-start.ts);
  * the transaction running it first settles such a start (the root's settleSpeculative hook
  * writes it with its timers), after which the guard only clears itself. Finding the attempt not
- * started, the guard ends the window, and if a start may have been lost (the state was loaded
- * from the database since the attempt was scheduled: restart, eviction) it offers the attempt
- * again under a new stamp.
+ * started, the guard ends the window, and if a start may have been lost (the memory epoch changed
+ * since the attempt was scheduled: a restart, a failed commit, a lost shard; ADR 0067) it offers
+ * the attempt again under a new stamp. An eviction loses nothing: an execution holding a start in
+ * memory is not evicted.
  */
 export const StartGuardTask = lib.pureTask<typeof Activity, ActivityStartGuardTask>({
   name: 'startGuard',
@@ -138,7 +140,7 @@ export const StartGuardTask = lib.pureTask<typeof Activity, ActivityStartGuardTa
     // Still waiting in a backlog, nothing lost: the window is closed by time alone
     // (`canStartLazily` compares with startGuardAt), so the guard changes nothing and costs no
     // write (the engine deletes its row in a batch).
-    if (s.status === 'scheduled' && heldSinceScheduled.get(s) === p.stamp) return;
+    if (s.status === 'scheduled' && p.epoch === ctx.memoryEpoch) return;
     s.startGuardAt = null;
     if (s.status === 'scheduled') reofferAttempt(a, ctx);
   },

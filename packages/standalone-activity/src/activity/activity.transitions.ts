@@ -103,14 +103,11 @@ function scheduleAttempt(a: ActivityComponent, ctx: MutableContext, dispatchAt: 
     ...(s2s > 0 ? { expiry: dispatchAt + s2s } : {}),
   };
   ctx.addTask(a, DispatchTask, payload, dispatchAt > now(ctx) ? { at: new Date(dispatchAt) } : undefined);
-  s.startGuardAt = null;
-  if (guard) {
-    // Not written when the attempt is started in this same commit (hand-off): `started` clears
-    // startGuardAt, which makes the guard invalid by then.
-    s.startGuardAt = dispatchAt + startGuardDelayMs(s);
-    heldSinceScheduled.set(s, s.stamp);
-    ctx.addTask(a, StartGuardTask, { stamp: s.stamp }, { at: new Date(s.startGuardAt) });
-  }
+  // Not written when the attempt is started in this same commit (hand-off): `started` clears
+  // startGuardAt, which makes the guard invalid by then. The memory epoch (ADR 0067) tells the
+  // guard whether a start held in memory can have been lost.
+  s.startGuardAt = guard ? dispatchAt + startGuardDelayMs(s) : null;
+  if (s.startGuardAt !== null) ctx.addTask(a, StartGuardTask, { stamp: s.stamp, epoch: ctx.memoryEpoch }, { at: new Date(s.startGuardAt) });
 }
 
 /**
@@ -122,14 +119,6 @@ export function startGuardDelayMs(s: Pick<ActivityState, 'options'>): number {
   const { startToCloseMs, heartbeatMs } = s.options;
   return Math.max(1, heartbeatMs > 0 ? Math.min(startToCloseMs, heartbeatMs) : startToCloseMs);
 }
-
-/**
- * Root states whose attempt `stamp` (the value) was scheduled, with its start guard, in this
- * process, and that stayed in the cache since: nothing held in memory about that attempt can
- * have been lost, so its guard finding it unstarted means it still waits in a backlog. A state
- * loaded from the database (restart, eviction, failed commit) is a new object, not in this map.
- */
-export const heldSinceScheduled = new WeakMap<ActivityState, number>();
 
 /** Root states whose current attempt was started in memory and not yet written (ADR 0065). */
 export const lazilyStarted = new WeakSet<ActivityState>();

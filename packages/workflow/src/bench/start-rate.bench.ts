@@ -13,8 +13,8 @@
  * the starts schedule pile up in the task queue's backlog, as they would with no worker running.
  *
  * BENCH_EXECUTION_CACHE=N bounds our server's execution cache (default 10,000): with more starts
- * than that in a start guard's 10 s, the guards of evicted runs each load and re-offer their task
- * (ADR 0065's open item).
+ * than that in a start guard's 10 s, the guards of evicted runs each load their run (and, before
+ * ADR 0067, committed and offered their task again).
  *
  * BENCH_BASELINE_ROOT=/work/main runs the server built in another checkout (same paths below
  * it), so that two builds are compared by one bench in the same minutes.

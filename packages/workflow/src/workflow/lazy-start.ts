@@ -32,9 +32,10 @@ import type { WorkflowComponent } from './workflow.js';
  * timeout after it was scheduled), and starts it lazily only before the guard has run:
  * - Slow worker: the guard's transaction settles the start (as the sticky timer's does) and the
  *   guard no longer applies; the start-to-close timer runs from the real start.
- * - Lost start: the guard finds the task unstarted in a run loaded from the database since the
- *   task was scheduled (`heldSinceScheduled`), and offers it again under a new stamp.
- * - No start at all (the task waits in a backlog, the run stayed cached): the guard only closes
+ * - Lost start: the guard finds the task unstarted and the run's memory epoch changed since the
+ *   task was scheduled (a restart, a failed commit; ADR 0067), and offers it again under a new
+ *   stamp. A run holding a start in memory is never evicted, so an eviction is not a loss.
+ * - No start at all (the task waits in a backlog, the epoch unchanged): the guard only closes
  *   the window; a later poll starts the task with a commit.
  */
 

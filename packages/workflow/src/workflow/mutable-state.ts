@@ -58,19 +58,10 @@ export function scheduleWorkflowTask(w: HistoryWriter): void {
     // task is started in this same commit (hand-off, eager start): it is invalid by then.
     const t = s.wft;
     t.startGuardAt = w.now + s.wftTimeoutMs;
-    heldSinceScheduled.add(t);
-    w.ctx.addTask(w.wf, WorkflowTaskStartGuard, { stamp }, { at: new Date(t.startGuardAt) });
+    // The memory epoch (ADR 0067) tells the guard whether a start in memory can have been lost.
+    w.ctx.addTask(w.wf, WorkflowTaskStartGuard, { stamp, epoch: w.ctx.memoryEpoch }, { at: new Date(t.startGuardAt) });
   }
 }
-
-/**
- * Guarded tasks (ADR 0064) whose state object was created by `scheduleWorkflowTask` in this
- * process and has stayed in the cache since: nothing held in memory about them can have been
- * lost, so their start guard finding them unstarted means they still wait in a backlog. A task
- * loaded from the database (after a restart, an eviction or a failed commit) is a new object,
- * not in this set.
- */
-export const heldSinceScheduled = new WeakSet<WorkflowTaskState>();
 
 export function taskQueueProto(name: string, kind: 'normal' | 'sticky', normalName: string): temporal.api.taskqueue.v1.ITaskQueue {
   return kind === 'sticky'

@@ -5,7 +5,6 @@ import { HistoryWriter } from './history-writer.js';
 import {
   closeOnRunTimeout,
   fireTimer,
-  heldSinceScheduled,
   scheduleWorkflowTask,
   timeoutWorkflowTask,
 } from './mutable-state.js';
@@ -78,6 +77,8 @@ export const WorkflowTaskTimeout = lib.pureTask<typeof Workflow, WorkflowTaskTim
 
 export interface WorkflowTaskStartGuardPayload {
   readonly stamp: number;
+  /** `Context.memoryEpoch` when the task was scheduled (ADR 0067); absent in rows written before. */
+  readonly epoch?: string;
 }
 
 /**
@@ -85,9 +86,10 @@ export interface WorkflowTaskStartGuardPayload {
  * timeout after it was scheduled. A poller may start the task in memory only before this fires
  * (lazy-start.ts); the transaction running it first settles such a start (so a started task
  * makes it invalid: the start gets written, with its start-to-close timer). Finding the task not
- * started, the guard ends the window either way, and if a start may have been lost (the run was
- * loaded from the database since the task was scheduled: restart, eviction) it offers the task
- * again under a new stamp, so the lost start's token and any copy still in a backlog are stale.
+ * started, the guard ends the window either way, and if a start may have been lost (the memory
+ * epoch changed since the task was scheduled: a restart, a failed commit, a lost shard; ADR 0067)
+ * it offers the task again under a new stamp, so the lost start's token and any copy still in a
+ * backlog are stale. An eviction loses nothing: a run holding a start in memory is not evicted.
  */
 export const WorkflowTaskStartGuard = lib.pureTask<typeof Workflow, WorkflowTaskStartGuardPayload>({
   name: 'workflowTaskStartGuard',
@@ -96,14 +98,14 @@ export const WorkflowTaskStartGuard = lib.pureTask<typeof Workflow, WorkflowTask
     const t = wf.state.wft;
     return wf.state.status === 'running' && t?.stamp === p.stamp && t.startedEventId === 0 && t.startGuardAt !== undefined;
   },
-  execute(ctx, wf) {
+  execute(ctx, wf, p) {
     const s = wf.state;
     const t = s.wft!;
     // Still waiting in a backlog, nothing lost: the window is closed by time alone
     // (`canStartLazily` compares with startGuardAt), so the guard changes nothing and costs no
     // write (the engine deletes its row in a batch). It used to delete startGuardAt, one commit
     // per queued task: with a backlog, a commit for every waiting task at its guard's time.
-    if (heldSinceScheduled.has(t)) return;
+    if (p.epoch === ctx.memoryEpoch) return;
     delete t.startGuardAt;
     t.stamp = ++s.wftStamp;
     ctx.addTask(wf, DispatchWorkflowTask, dispatchOf(s));
