@@ -126,8 +126,10 @@ async function measure(name: string, database: ChildDatabase, pg?: BenchPostgres
     await run(requests, latencies);
     const seconds = (performance.now() - t0) / 1000;
     // The dispatch of each start's first workflow task (the backlog write) may still run: wait
-    // for the counters to settle so that its CPU and round trips are charged to the starts.
-    const m1 = await settledMetrics(metricsPort);
+    // for the counters to settle so that its CPU and round trips are charged to the starts. With
+    // more starts than the cache holds, the start guards that run after the last start are
+    // charged too (up to 10 s of them, loads and, before ADR 0067, commits): a long settle.
+    const m1 = await settledMetrics(metricsPort, 120_000);
     const cpuServer1 = processCpuMs(server.proc.pid);
     const pg1 = pg ? await backendTicks(pg) : undefined;
     latencies.sort((a, b) => a - b);
