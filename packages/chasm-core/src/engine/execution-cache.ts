@@ -150,8 +150,8 @@ export class ExecutionCache {
   }
   /** Discards the execution's in-memory state (a failed commit, a delete): its epoch changes. */
   drop(key: ExecutionKey): void {
+    this.forgetDeleted(key);
     const k = executionKeyString(key);
-    this.forget(k);
     if (this.dropped.size >= MAX_DROPPED_TRACKED && !this.dropped.has(k)) {
       // Failures beyond what is worth tracking one by one: change every epoch instead.
       this.dropped.clear();
@@ -159,7 +159,6 @@ export class ExecutionCache {
     } else {
       this.dropped.set(k, (this.dropped.get(k) ?? 0) + 1);
     }
-    this.current.delete(businessKey(key.namespaceId, key.businessId, key.archetype));
   }
   /** Forgets a deleted execution (and its current-run pointer); its epoch no longer matters. */
   forgetDeleted(key: ExecutionKey): void {

@@ -9,7 +9,7 @@
  *   node packages/workflow/dist/bench/rpc-capture.bench.js
  *   BENCH_WORKFLOWS=100   BENCH_TARGETS=fake,postgres   BENCH_CAPTURE_OUT=/tmp/capture.json
  *   BENCH_CALLERS=50   (the timeline needs 1; with more, only the per-workflow counts are printed)
- *   BENCH_SERVER_SETTINGS='{"workflow":{"handoffWhenSent":false}}'   (our server's per-plugin settings)
+ *   BENCH_SERVER_SETTINGS='{"workflow":{"lazyStickyStart":false}}'   (our server's per-plugin settings)
  *
  * The proxy adds a hop to every call (the same for both targets): compare offsets between
  * targets, not with the workflow bench's latencies. It runs in the bench's own process, so at
