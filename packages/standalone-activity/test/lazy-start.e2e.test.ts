@@ -233,7 +233,7 @@ describe.each(restartableDatabaseConfigs('chasm_sa_lazy_crash'))('a lazy start l
     expect(d.lastWorkerIdentity).toBe('first');
   });
 
-  it('an attempt evicted while it waits in the backlog: its guard writes nothing and it is offered once (ADR 0067)', { timeout: 60_000 }, async () => {
+  it('an attempt evicted while it waits in the backlog: its guard neither loads nor writes, and it is offered once (ADRs 0067, 0069)', { timeout: 60_000 }, async () => {
     quietRuntime();
     const { config: database, drop } = await kind.open();
     cleanups.push(drop);
@@ -243,7 +243,8 @@ describe.each(restartableDatabaseConfigs('chasm_sa_lazy_crash'))('a lazy start l
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
-    const guard = async () => (await scrapeMetrics(metricsPort)).get('chasm_tasks_total{type="activity.startGuard",outcome="executed"}') ?? 0;
+    const guard = async () => (await scrapeMetrics(metricsPort)).get('chasm_tasks_total{type="activity.startGuard",outcome="idle"}') ?? 0;
+    const loads = async () => (await scrapeMetrics(metricsPort)).get('chasm_execution_loads_total') ?? 0;
     const guards = await guard();
     const taskQueue = `waiting-${randomUUID()}`;
     // Guard at dispatch + 1 s; no poller yet, so the attempt waits in the backlog.
@@ -251,8 +252,11 @@ describe.each(restartableDatabaseConfigs('chasm_sa_lazy_crash'))('a lazy start l
     // Evicts the first: nothing of it is held in memory, so the eviction loses nothing.
     await client.activity.start('work', { id: `evictor-${randomUUID()}`, taskQueue: `other-${randomUUID()}`, startToCloseTimeout: '30s' });
     const commits = await scrapeCounter(metricsPort, 'chasm_commits_total');
+    const loadsBefore = await loads();
     await eventually(async () => (await guard()) > guards, 20_000, 'the start guard to run');
-    // The guard found the execution's memory epoch unchanged: no commit, no second offer.
+    // The execution was not in memory and its memory epoch unchanged: the guard was finished
+    // without loading it (ADR 0069); no commit, no second offer.
+    expect(await loads()).toBe(loadsBefore);
     expect(await scrapeCounter(metricsPort, 'chasm_commits_total')).toBe(commits);
     const task = await client.workflowService.pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'worker' });
     expect(task.attempt).toBe(1);

@@ -22,6 +22,7 @@ const namespace = 'default';
 const packages = ['@chasm/matching', '@chasm/workflow'].map((p) => pluginPath(p, import.meta.url));
 const stores = restartableDatabaseConfigs('chasm_lazy_normal_start');
 const GUARD = 'chasm_tasks_total{type="workflow.workflowTaskStartGuard",outcome="executed"}';
+const GUARD_IDLE = 'chasm_tasks_total{type="workflow.workflowTaskStartGuard",outcome="idle"}';
 const DISPATCHES = 'chasm_tasks_total{type="workflow.dispatchWorkflowTask",outcome="executed"}';
 const LAZY_NORMAL = 'workflow_lazy_start_total{queue="normal"}';
 const LOADS = 'chasm_execution_loads_total';
@@ -237,18 +238,19 @@ describe.each(stores)('lazy start of stored normal-queue workflow tasks on $name
     expect(events[2]!.workflowTaskStartedEventAttributes?.identity).toBe('w');
   });
 
-  it('a run evicted while its task waits in the backlog: the guard writes nothing, the task is offered once (ADR 0067)', { timeout: 60_000 }, async () => {
+  it('a run evicted while its task waits in the backlog: the guard neither loads nor writes, the task is offered once (ADRs 0067, 0069)', { timeout: 60_000 }, async () => {
     const env = await setUp({ executionCache: { maxExecutions: 1 } });
-    const guards = await env.metric(GUARD);
+    const guards = await env.metric(GUARD_IDLE);
     const dispatches = await env.metric(DISPATCHES);
     const { workflowId, queue } = await storedTask(env.svc, 1);
     // Evicts the first run: nothing of it is held in memory, so the eviction loses nothing.
     await storedTask(env.svc, 10);
     const afterStarts = await env.commits();
     const loads = await env.metric(LOADS);
-    await until('the start guard to run', async () => ((await env.metric(GUARD)) > guards ? true : undefined));
-    // The guard loaded the evicted run, found its memory epoch unchanged and wrote nothing.
-    expect(await env.metric(LOADS)).toBeGreaterThan(loads);
+    await until('the start guard to run', async () => ((await env.metric(GUARD_IDLE)) > guards ? true : undefined));
+    // The run was not in memory and its memory epoch unchanged: the guard was finished without
+    // loading it (ADR 0069) and wrote nothing.
+    expect(await env.metric(LOADS)).toBe(loads);
     expect(await env.commits()).toBe(afterStarts);
     const task = await poll(env.svc, queue);
     expect(task.attempt).toBe(1);

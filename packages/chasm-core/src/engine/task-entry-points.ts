@@ -1,4 +1,4 @@
-import type { TaskRow, VisibilityRecord } from '../persistence/store.js';
+import type { ExecutionKey, TaskRow, VisibilityRecord } from '../persistence/store.js';
 import type { ComponentRef } from '../ref.js';
 import { visibilityRecordOf } from './commit.js';
 import { refOf, type ExecutionAccess } from './execution-access.js';
@@ -18,6 +18,10 @@ import { Transaction, taskAttributes, taskPayload, taskValid } from './transacti
 export function runDuePureTasks(access: ExecutionAccess, task: TaskRow): Promise<'done' | 'finished' | { retryAt: Date }> {
   return access.retryConflicts(() =>
     access.locked(task, async (key) => {
+      if (idleWithoutLoad(access, task, key)) {
+        access.metrics?.tasks.inc({ type: task.typeName, outcome: 'idle' });
+        return 'finished';
+      }
       const e = await access.loadOrUndefined(key);
       if (!e) return 'done';
       const node = e.tree.nodes.get(task.path);
@@ -59,6 +63,22 @@ export function runDuePureTasks(access: ExecutionAccess, task: TaskRow): Promise
       return 'done';
     }),
   );
+}
+
+/**
+ * A due pure task that declares the memory epoch at which it is idle (`PureTaskType.idleAtEpoch`,
+ * ADR 0069), on an execution not in memory whose epoch is still that one: no speculative change
+ * can exist (an execution holding one is never evicted, ADR 0067, and a drop changes the epoch),
+ * so the stored state is the whole truth and the task would change nothing in it. Caller holds
+ * the lock.
+ */
+function idleWithoutLoad(access: ExecutionAccess, task: TaskRow, key: ExecutionKey): boolean {
+  if (access.cache.peek(key) || !access.registry.hasTask(task.typeName)) return false;
+  const type = access.registry.task(task.typeName);
+  if (type.kind !== 'pure' || !type.idleAtEpoch) return false;
+  if (task.fireAt && task.fireAt > access.clock.now()) return false;
+  const epoch = type.idleAtEpoch(type.codec.decode(task.payload));
+  return epoch !== undefined && epoch === access.cache.epochOf(key);
 }
 
 /**

@@ -23,6 +23,16 @@ export interface PureTaskType<TComp extends AnyComponentType = AnyComponentType,
   readonly codec: Codec<TPayload>;
   validate(ctx: Context, component: ComponentOf<TComp>, payload: TPayload, attrs: TaskAttributes): boolean;
   execute(ctx: MutableContext, component: ComponentOf<TComp>, payload: TPayload, attrs: TaskAttributes): void;
+  /**
+   * Optional (ADR 0069): a `Context.memoryEpoch` at which this task changes nothing on an
+   * execution holding no speculative change, i.e. it is invalid or its `execute` returns without
+   * a change whenever the epoch still equals the returned one. When it is due and its execution
+   * is not in memory (so it holds no speculative change) at that same epoch, the engine finishes
+   * it without loading the execution: its row is deleted, nothing is written. Undefined: always
+   * run. Only for tasks whose effect when run at an unchanged epoch is none at all (a start guard
+   * that finds nothing lost), never for timers that must fire.
+   */
+  idleAtEpoch?(payload: TPayload): string | undefined;
 }
 
 /** What a side-effect handler may use: the engine to re-enter, and a signal for shutdown. */

@@ -135,6 +135,10 @@ export const StartGuardTask = lib.pureTask<typeof Activity, ActivityStartGuardTa
   name: 'startGuard',
   component: Activity,
   validate: (_ctx, a, p) => (a.state.status === 'scheduled' || a.state.status === 'started') && a.state.stamp === p.stamp && a.state.startGuardAt !== null,
+  // At the epoch the attempt was scheduled in, a stored activity holds no start in memory: a
+  // stored 'started' has no startGuardAt (invalid), a 'scheduled' one makes execute return at
+  // once. So the engine skips loading an evicted activity for it (ADR 0069).
+  idleAtEpoch: (p) => p.epoch,
   execute(ctx, a, p) {
     const s = a.state;
     // Still waiting in a backlog, nothing lost: the window is closed by time alone

@@ -98,6 +98,9 @@ export const WorkflowTaskStartGuard = lib.pureTask<typeof Workflow, WorkflowTask
     const t = wf.state.wft;
     return wf.state.status === 'running' && t?.stamp === p.stamp && t.startedEventId === 0 && t.startGuardAt !== undefined;
   },
+  // At the epoch it was scheduled in, the guard is invalid (started, closed) or returns at once:
+  // the engine skips loading an evicted run for it (ADR 0069).
+  idleAtEpoch: (p) => p.epoch,
   execute(ctx, wf, p) {
     const s = wf.state;
     const t = s.wft!;
