@@ -52,3 +52,4 @@ export { checkPGliteDataDir, DataDirVersionError, PGLITE_POSTGRES_MAJOR } from '
 export * from './inspect/inspect-execution.js';
 export * from './inspect/to-json.js';
 export { withFields } from './with-fields.js';
+export { encodeProtoMessage, type ProtoMessageType, type ProtoWriter } from './proto-encoder.js';

@@ -1,5 +1,5 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { PRE_ENCODED_FIELDS, type PreEncodedFields } from '@chasm/core';
+import { PRE_ENCODED_FIELDS, encodeProtoMessage, type PreEncodedFields, type ProtoMessageType } from '@chasm/core';
 import { lookupService, type ProtoMethod } from './proto-root.js';
 
 /** One method of a served service, with its codec. */
@@ -28,6 +28,7 @@ export function serviceMethods(service: string): ServedMethod[] {
     const res = method.resolvedResponseType;
     if (!req || !res) throw new Error(`cannot resolve types of ${service}/${method.name}`);
     const path = `/${service}/${method.name}`;
+    const resType = res as unknown as ProtoMessageType;
     const definition: MethodDefinition<object, object> = {
       path,
       requestStream: method.requestStream === true,
@@ -35,7 +36,8 @@ export function serviceMethods(service: string): ServedMethod[] {
       requestSerialize: (value) => toBuffer(req.encode(req.fromObject(value as Record<string, unknown>)).finish()),
       requestDeserialize: (bytes) => decodeRequest(req, bytes),
       responseSerialize: (value) => {
-        const encoded = res.encode(res.fromObject(value as Record<string, unknown>)).finish();
+        // `res.encode(res.fromObject(value))`, by the fields the response has (ADR 0068).
+        const encoded = encodeProtoMessage(resType, value);
         const pre = (value as { [PRE_ENCODED_FIELDS]?: PreEncodedFields })[PRE_ENCODED_FIELDS];
         return pre === undefined ? toBuffer(encoded) : appendFields(res.fields, encoded, pre);
       },
