@@ -162,27 +162,20 @@ function mapPlan(f: ProtoField, tag: number): Plan | null {
     };
   }
   if (t !== null) return null;
-  if (f.type === 'bytes') {
-    return {
-      id: f.id,
-      accepts: mapOf(isBytes),
-      write: (w, v) => {
-        const map = v as Record<string, Uint8Array>;
-        for (const k of Object.keys(map)) w.uint32(tag).fork().uint32(10).string(k).uint32(18).bytes(map[k]!).ldelim();
-      },
-    };
-  }
-  if (f.type === 'string') {
-    return {
-      id: f.id,
-      accepts: mapOf((x) => typeof x === 'string'),
-      write: (w, v) => {
-        const map = v as Record<string, string>;
-        for (const k of Object.keys(map)) w.uint32(tag).fork().uint32(10).string(k).uint32(18).string(map[k]!).ldelim();
-      },
-    };
-  }
-  return null;
+  // bytes or string values, each written as it is (even when empty).
+  const scalar =
+    f.type === 'bytes' ? { test: isBytes, put: (w: ProtoWriter, x: unknown) => w.bytes(x as Uint8Array) }
+    : f.type === 'string' ? { test: (x: unknown) => typeof x === 'string', put: (w: ProtoWriter, x: unknown) => w.string(x as string) }
+    : undefined;
+  if (!scalar) return null;
+  return {
+    id: f.id,
+    accepts: mapOf(scalar.test),
+    write: (w, v) => {
+      const map = v as Record<string, unknown>;
+      for (const k of Object.keys(map)) scalar.put(w.uint32(tag).fork().uint32(10).string(k).uint32(18), map[k]).ldelim();
+    },
+  };
 }
 
 const typePlans = new WeakMap<ProtoMessageType, TypePlans>();
